@@ -1,0 +1,287 @@
+/* prime.c - the native command-line tool of PRIME-sim.
+ *
+ *   prime info MODEL                      architecture, tiling, arrays
+ *   prime random-model OUT [SEED]         PRIME network with random 50 % masks
+ *   prime classify MODEL INPUT [options]  INPUT: image (png/jpg/bmp/gif), N-MNIST
+ *                                         .bin events, or raw float32 frames .f32
+ *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
+ *   prime golden                          fixed cases printed for cross-build checks
+ *   prime bench MODEL [N]                 median time of one classification
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../pmath.h"
+#include "../prime.h"
+#include "../simd.h"
+
+/* ============================================================ helpers */
+
+/* Reads a whole file; returns malloc'ed bytes or NULL (message printed). */
+static uint8_t *read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "cannot open %s\n", path); return NULL; }
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
+    if (!b || fread(b, 1, (size_t)len, f) != (size_t)len) { fclose(f); free(b); fprintf(stderr, "cannot read %s\n", path); return NULL; }
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+static prime_ctx *load_model(const char *path) {
+    size_t n;
+    uint8_t *b = read_file(path, &n);
+    if (!b) return NULL;
+    prime_ctx *c = prime_load(b, n);
+    free(b);
+    if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
+    return c;
+}
+
+/* Gives every weight layer a random mask pruning `sparsity` of it (seeded). */
+static void random_masks(prime_ctx *c, uint64_t seed, float sparsity) {
+    const prime_arch *a = prime_get_arch(c);
+    for (int l = 0; l < a->n_layers; l++) {
+        size_t n = prime_layer_weights(&a->layers[l]);
+        if (!n) continue;
+        uint8_t *m = malloc(n);
+        for (size_t i = 0; i < n; i++) m[i] = prime_rand_uniform(seed, 1000 + l, i) >= sparsity;
+        prime_set_mask(c, l, m, n);
+        free(m);
+    }
+}
+
+/* Random sparse event-count frames [T][2][34][34] (deterministic). */
+static float *random_frames(int T, uint64_t seed, float density) {
+    size_t n = (size_t)T * 2 * 34 * 34;
+    float *x = calloc(n, sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        double u = prime_rand_uniform(seed, 7, i);
+        if (u < density) x[i] = (float)(1 + (int)(prime_rand_uniform(seed, 8, i) * 3));
+    }
+    return x;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void print_result(const prime_result *r) {
+    printf("label %d  steps %d/%d  probs", r->label, r->steps_used, r->T);
+    for (int k = 0; k < r->n_classes; k++) printf(" %.3f", r->probs[k]);
+    printf("\nconfidence per step:");
+    for (int t = 0; t < r->steps_used; t++) printf(" %.3f", r->confidence[t]);
+    printf("\nspikes per layer:");
+    for (int l = 0; l < r->n_layers; l++) printf(" %.0f", r->spikes[l]);
+    const prime_counters *k = &r->counters;
+    printf("\ncell reads %.0f, ADC conversions %.0f, DAC drives %.0f, array reads %.0f, neuron updates %.0f\n",
+           k->cell_reads, k->adc_conversions, k->dac_drives, k->vmm_reads, k->neuron_updates);
+    printf("energy %.2f nJ, digital baseline %.2f nJ, ratio %.1fx\n", r->energy_pj / 1000, r->baseline_pj / 1000, r->energy_ratio);
+}
+
+/* ============================================================ commands */
+
+static int cmd_info(const char *path) {
+    prime_ctx *c = load_model(path);
+    if (!c) return 1;
+    const prime_arch *a = prime_get_arch(c);
+    prime_device d = prime_get_device(c);
+    printf("PRIME-sim model %s: T=%d input %dx%dx%d, %d classes, chip seed %llu\n", path, a->T, a->in_c, a->in_h,
+           a->in_w, a->n_classes, (unsigned long long)d.chip_seed);
+    static const char *ops[] = {"?", "conv", "fc", "avgpool"};
+    for (int l = 0; l < a->n_layers; l++) {
+        const prime_layer *L = &a->layers[l];
+        printf("  %d %-7s %3dx%2dx%2d -> %3dx%2dx%2d", l, ops[L->op], L->in_c, L->in_h, L->in_w, L->out_c, L->out_h, L->out_w);
+        prime_tiling t;
+        if (prime_layer_rows(L) && prime_get_tiling(c, l, &t) == 0) {
+            size_t n = prime_layer_weights(L), kept = 0;
+            uint8_t *m = malloc(n);
+            prime_get_mask(c, l, m, n);
+            for (size_t i = 0; i < n; i++) kept += m[i];
+            free(m);
+            printf("  matrix %dx%d on %d array(s) (%dx%d tiles, %.1f %% full), kept %.1f %%", t.rows, t.cols, t.arrays,
+                   t.row_tiles, t.col_tiles, 100 * t.fill, 100.0 * kept / n);
+        }
+        printf("\n");
+    }
+    printf("arrays: %d of %dx%d\n", prime_total_arrays(c), PRIME_ARRAY_SIZE, PRIME_ARRAY_SIZE);
+    prime_free(c);
+    return 0;
+}
+
+static int cmd_random_model(const char *out, uint64_t seed) {
+    prime_arch a = prime_arch_nmnist();
+    prime_device d = prime_default_device();
+    prime_ctx *c = prime_create(&a, &d);
+    if (!c) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    random_masks(c, seed, 0.5f);
+    uint8_t *b;
+    size_t n;
+    if (prime_save(c, &b, &n) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(b, 1, n, f) != n) { fprintf(stderr, "cannot write %s\n", out); return 1; }
+    fclose(f);
+    printf("wrote %s (%zu bytes): PRIME N-MNIST network, random masks (seed %llu)\n", out, n, (unsigned long long)seed);
+    prime_free_buffer(b);
+    prime_free(c);
+    return 0;
+}
+
+/* Loads INPUT as frames [T][2][34][34]; returns malloc'ed frames or NULL. */
+static float *load_input(const char *path, int T, uint64_t seed) {
+    size_t n;
+    uint8_t *b = read_file(path, &n);
+    if (!b) return NULL;
+    size_t fsz = (size_t)2 * 34 * 34;
+    float *frames = malloc((size_t)T * fsz * sizeof(float));
+    const char *ext = strrchr(path, '.');
+    int rc = 0;
+    if (ext && !strcmp(ext, ".f32")) {
+        if (n != (size_t)T * fsz * 4) { fprintf(stderr, "%s: %zu bytes, expected T*2*34*34 floats = %zu\n", path, n, T * fsz * 4); rc = -1; }
+        else memcpy(frames, b, n);
+    } else if (ext && !strcmp(ext, ".bin")) {
+        prime_event *ev;
+        size_t cnt;
+        rc = prime_nmnist_parse(b, n, &ev, &cnt);
+        if (rc == 0) rc = prime_events_bin(ev, cnt, T, 34, frames), prime_free_buffer(ev);
+        if (rc) fprintf(stderr, "%s: %s\n", path, prime_last_error());
+    } else {
+        float img[28 * 28];
+        rc = prime_image_decode(b, n, 28, 28, 1, img);
+        if (rc == 0) {
+            prime_event_params p = prime_default_event_params();
+            p.seed = seed;
+            prime_event *ev;
+            size_t cnt;
+            rc = prime_events_from_image(img, 28, 28, &p, &ev, &cnt);
+            if (rc == 0) rc = prime_events_bin(ev, cnt, T, 34, frames), prime_free_buffer(ev);
+        }
+        if (rc) fprintf(stderr, "%s: %s\n", path, prime_last_error());
+    }
+    free(b);
+    if (rc) { free(frames); return NULL; }
+    return frames;
+}
+
+static int cmd_classify(int argc, char **argv) {
+    prime_ctx *c = load_model(argv[0]);
+    if (!c) return 1;
+    prime_device d = prime_get_device(c);
+    prime_run r = prime_get_run(c);
+    int T = prime_get_arch(c)->T;
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(o, "--noise")) d.read_noise = (float)atof(v), i++;
+        else if (!strcmp(o, "--cell-noise")) d.noise_mode = PRIME_NOISE_CELL;
+        else if (!strcmp(o, "--adc")) d.adc_bits = atoi(v), i++;
+        else if (!strcmp(o, "--chip")) d.chip_seed = strtoull(v, NULL, 10), i++;
+        else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
+        else if (!strcmp(o, "--alpha")) r.alpha = (float)atof(v), i++;
+        else if (!strcmp(o, "--T")) T = atoi(v), i++;
+        else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
+    }
+    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    if (T < 1 || T > PRIME_MAX_T) { fprintf(stderr, "T out of range\n"); prime_free(c); return 1; }
+    float *x = load_input(argv[1], T, 1);
+    if (!x) { prime_free(c); return 1; }
+    prime_result res;
+    int rc = prime_classify(c, x, T, &res);
+    if (rc) fprintf(stderr, "%s\n", prime_last_error());
+    else print_result(&res);
+    free(x);
+    prime_free(c);
+    return rc ? 1 : 0;
+}
+
+/* Prints results for fixed cases; identical output = identical builds. */
+static int cmd_golden(void) {
+    prime_arch a = prime_arch_nmnist();
+    prime_device d = prime_default_device();
+    prime_ctx *c = prime_create(&a, &d);
+    if (!c) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    random_masks(c, 99, 0.5f);
+    float *x = random_frames(10, 5, 0.06f);
+    struct { const char *name; float noise; int mode, adc, stop; float th; } cases[] = {
+        {"ideal-adc0", 0, 0, 0, 0, 0}, {"adc14", 0, 0, 14, 0, 0}, {"adc6", 0, 0, 6, 0, 0},
+        {"noise0.05-column", 0.05f, 0, 14, 0, 0}, {"noise0.1-cell", 0.1f, 1, 14, 0, 0},
+        {"earlystop0.125", 0, 0, 14, 1, 0.125f},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        d.read_noise = cases[k].noise, d.noise_mode = cases[k].mode, d.adc_bits = cases[k].adc;
+        prime_run r = prime_default_run();
+        r.policy = cases[k].stop, r.threshold = cases[k].th;
+        prime_result res;
+        if (prime_set_device(c, &d) || prime_set_run(c, &r) || prime_classify(c, x, 10, &res)) {
+            fprintf(stderr, "%s\n", prime_last_error());
+            return 1;
+        }
+        printf("case %s label %d steps %d spikes", cases[k].name, res.label, res.steps_used);
+        for (int l = 0; l < res.n_layers; l++) printf(" %.0f", res.spikes[l]);
+        printf(" logits");
+        for (int j = 0; j < res.n_classes; j++) printf(" %.9g", res.logits[j]);
+        printf(" conf");
+        for (int t = 0; t < res.steps_used; t++) printf(" %.9g", res.confidence[t]);
+        printf(" reads %.0f adc %.0f energy %.6g\n", res.counters.cell_reads, res.counters.adc_conversions, res.energy_pj);
+    }
+    /* formed conductances: first values of each layer */
+    printf("weights");
+    for (int l = 0; l < a.n_layers; l++) {
+        size_t n = prime_layer_weights(&a.layers[l]);
+        if (!n) continue;
+        float *w = malloc(n * sizeof(float));
+        prime_get_weights(c, l, 0, w, n);
+        double s = 0;
+        for (size_t i = 0; i < n; i++) s += w[i];
+        printf(" %.9g %.9g sum %.9g", w[0], w[n - 1], s);
+        free(w);
+    }
+    printf("\n");
+    free(x);
+    prime_free(c);
+    return 0;
+}
+
+static int cmd_bench(const char *path, int n) {
+    prime_ctx *c = path ? load_model(path) : NULL;
+    if (!c) {
+        prime_arch a = prime_arch_nmnist();
+        prime_device d = prime_default_device();
+        c = prime_create(&a, &d);
+        random_masks(c, 99, 0.5f);
+    }
+    float *x = random_frames(10, 5, 0.06f);
+    double *ts = malloc(n * sizeof(double));
+    prime_result r;
+    for (int i = 0; i < n; i++) {
+        double t0 = now_s();
+        prime_classify(c, x, 10, &r);
+        ts[i] = now_s() - t0;
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) { double t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t; }
+    printf("native %s: median %.3f ms per classification (T=10, %d runs)\n", PRIME_SIMD_NAME, ts[n / 2] * 1e3, n);
+    free(ts);
+    free(x);
+    prime_free(c);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
+    if (argc >= 3 && !strcmp(argv[1], "random-model")) return cmd_random_model(argv[2], argc > 3 ? strtoull(argv[3], NULL, 10) : 7);
+    if (argc >= 4 && !strcmp(argv[1], "classify")) return cmd_classify(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "golden")) return cmd_golden();
+    if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
+    fprintf(stderr,
+            "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
+            "       --chip SEED --stop TH --alpha A --T N] | golden | bench [MODEL [N]]\n");
+    return 2;
+}

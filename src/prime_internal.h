@@ -1,0 +1,59 @@
+/* prime_internal.h - the context's layout, shared by the core's .c files. */
+#ifndef PRIME_INTERNAL_H
+#define PRIME_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prime.h"
+
+/* One weight layer on the crossbar. All arrays point into ctx->wblock and are
+ * [rows][cols] (rows = fan-in, cols = outputs), one entry per differential pair. */
+typedef struct {
+    int rows, cols;
+    int row_tiles, col_tiles, first_array;
+    int measured;           /* gp_on/gn_on came from a measured map */
+    float *gp_on, *gn_on;   /* formed on-state conductances, uS */
+    float *gp_off, *gn_off; /* where a reset (pruned) cell ends, uS */
+    float *gp, *gn;         /* programmed now (mask, faults applied), uS */
+    float *wt;              /* (gp - gn) * scale */
+    float *g2;              /* (gp^2 + gn^2) * scale^2, for column noise */
+    uint8_t *mask;          /* 1 keep, 0 pruned */
+    float colmax;           /* largest sum |wt| over a tile's column */
+} wlayer;
+
+/* Per-layer state, HWC, into ctx->sblock. */
+typedef struct {
+    float *u, *s, *cur, *out;
+    size_t n;
+} lstate;
+
+struct prime_ctx {
+    prime_arch arch;
+    prime_device dev;
+    prime_run run;
+    wlayer w[PRIME_MAX_LAYERS];
+    lstate st[PRIME_MAX_LAYERS];
+    float *wblock, *sblock;
+    uint8_t *active;       /* [tile][pos]: did any row drive this read */
+    float *acc, *var;      /* [tile][pos][oc] partial sums / noise variances */
+    float *frame, *view, *sum;
+    size_t n_in, max_act;
+    int n_arrays;
+    /* the inference in progress */
+    float *input;
+    size_t input_cap;
+    float in_max;
+    int T, t, done, armed;
+    uint64_t inference, inference_now;
+    float conf[PRIME_MAX_T];
+    int step_label[PRIME_MAX_T];
+    double spikes[PRIME_MAX_LAYERS];
+    prime_counters cnt;
+    int energy_adc_bits;
+};
+
+prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
+void prime_program_layer(prime_ctx *c, int l);
+
+#endif

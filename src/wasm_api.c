@@ -1,0 +1,175 @@
+/* wasm_api.c - flat entry points for wasm/prime.js (compiled into the wasm
+ * build only; native callers use prime.h directly).
+ *
+ * Structs cross the boundary as arrays of doubles in a fixed order (below), so
+ * the JS side never depends on C struct layout. Seeds travel as doubles: exact
+ * up to 2^53. Every function returns 0 / a pointer on success and -1 / 0 on
+ * error with prime_last_error() set.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "prime.h"
+#include "simd.h"
+
+#define EXPORT __attribute__((used, visibility("default")))
+
+/* ============================================================ memory */
+
+EXPORT void *pw_malloc(size_t n) { return malloc(n ? n : 1); }
+EXPORT void pw_free(void *p) { free(p); }
+EXPORT const char *pw_simd(void) { return PRIME_SIMD_NAME; }
+
+/* ============================================================ parameters */
+
+/* Device as 21 doubles, in the order of prime_device's fields. */
+#define DEV_FIELDS 21
+static void dev_to(const prime_device *d, double *o) {
+    double v[DEV_FIELDS] = {(double)d->chip_seed, d->g_dist, d->g_mean, d->g_sd, d->g_off, d->g_off_sd, d->g_max,
+                            d->prog_noise, d->stuck_on, d->stuck_off, d->read_noise, d->noise_mode, d->adc_bits,
+                            d->adc_fs, d->dac_bits, d->v_read, d->e_cell_pj, d->e_adc_fom_fj, d->e_dac_pj,
+                            d->e_neuron_pj, d->e_mac_pj};
+    memcpy(o, v, sizeof v);
+}
+static int dev_from(const double *v, prime_device *d) {
+    if (!(v[0] >= 0 && v[0] <= 9007199254740992.0)) return prime_error("device: chipSeed must be an integer in 0..2^53");
+    for (int i = 1; i < DEV_FIELDS; i++)
+        if (v[i] != v[i]) return prime_error("device: field %d is NaN", i);
+    d->chip_seed = (uint64_t)v[0], d->g_dist = (int)v[1], d->g_mean = (float)v[2], d->g_sd = (float)v[3];
+    d->g_off = (float)v[4], d->g_off_sd = (float)v[5], d->g_max = (float)v[6], d->prog_noise = (float)v[7];
+    d->stuck_on = (float)v[8], d->stuck_off = (float)v[9], d->read_noise = (float)v[10];
+    d->noise_mode = (int)v[11], d->adc_bits = (int)v[12], d->adc_fs = (float)v[13], d->dac_bits = (int)v[14];
+    d->v_read = (float)v[15], d->e_cell_pj = (float)v[16], d->e_adc_fom_fj = (float)v[17];
+    d->e_dac_pj = (float)v[18], d->e_neuron_pj = (float)v[19], d->e_mac_pj = (float)v[20];
+    if ((double)d->adc_bits != v[12] || (double)d->dac_bits != v[14]) return prime_error("device: adcBits and dacBits must be integers");
+    return prime_device_check(d);
+}
+EXPORT void pw_default_device(double *o) { prime_device d = prime_default_device(); dev_to(&d, o); }
+EXPORT void pw_get_device(prime_ctx *c, double *o) { prime_device d = prime_get_device(c); dev_to(&d, o); }
+EXPORT int pw_set_device(prime_ctx *c, const double *v) {
+    prime_device d;
+    if (dev_from(v, &d) != 0) return -1;
+    return prime_set_device(c, &d);
+}
+
+/* Run policy as 5 doubles: policy, alpha, threshold, min_steps, noise_seed. */
+static void run_to(const prime_run *r, double *o) {
+    o[0] = r->policy, o[1] = r->alpha, o[2] = r->threshold, o[3] = r->min_steps, o[4] = (double)r->noise_seed;
+}
+EXPORT void pw_default_run(double *o) { prime_run r = prime_default_run(); run_to(&r, o); }
+EXPORT void pw_get_run(prime_ctx *c, double *o) { prime_run r = prime_get_run(c); run_to(&r, o); }
+EXPORT int pw_set_run(prime_ctx *c, const double *v) {
+    if (!(v[4] >= 0 && v[4] <= 9007199254740992.0)) return prime_error("run: noiseSeed must be an integer in 0..2^53");
+    if (v[3] != (double)(int)v[3]) return prime_error("run: minSteps must be an integer");
+    prime_run r = {(int)v[0], (float)v[1], (float)v[2], (int)v[3], (uint64_t)v[4]};
+    if ((double)r.policy != v[0]) return prime_error("run: policy must be 0 or 1");
+    return prime_set_run(c, &r);
+}
+
+/* Architecture: 7 doubles (task, T, in_c, in_h, in_w, n_classes, n_layers)
+ * then 16 per layer (op, in_c, in_h, in_w, out_c, out_h, out_w, k, stride,
+ * pad, neuron, th, decay, leak, scale, sparsity). */
+EXPORT int pw_arch(prime_ctx *c, double *o) {
+    const prime_arch *a = prime_get_arch(c);
+    double h[7] = {a->task, a->T, a->in_c, a->in_h, a->in_w, a->n_classes, a->n_layers};
+    memcpy(o, h, sizeof h);
+    for (int l = 0; l < a->n_layers; l++) {
+        const prime_layer *L = &a->layers[l];
+        double v[16] = {L->op, L->in_c, L->in_h, L->in_w, L->out_c, L->out_h, L->out_w, L->k, L->stride, L->pad,
+                        L->neuron, L->th, L->decay, L->leak, L->scale, L->sparsity};
+        memcpy(o + 7 + 16 * l, v, sizeof v);
+    }
+    return 7 + 16 * a->n_layers;
+}
+
+/* ============================================================ results */
+
+/* Result as doubles: [0] label [1] T [2] steps_used [3] n_classes [4] n_layers
+ * [5] energy_pj [6] baseline_pj [7] ratio [8..14] counters (cell_reads,
+ * adc_conversions, dac_drives, vmm_reads, neuron_updates, macs_dense,
+ * timesteps) [16..31] logits [32..47] probs [48..111] confidence
+ * [112..175] step_label [176..191] spikes. 192 doubles. */
+#define RES_DOUBLES 192
+static void res_to(const prime_result *r, double *o) {
+    memset(o, 0, RES_DOUBLES * sizeof(double));
+    o[0] = r->label, o[1] = r->T, o[2] = r->steps_used, o[3] = r->n_classes, o[4] = r->n_layers;
+    o[5] = r->energy_pj, o[6] = r->baseline_pj, o[7] = r->energy_ratio;
+    const prime_counters *k = &r->counters;
+    double cv[7] = {k->cell_reads, k->adc_conversions, k->dac_drives, k->vmm_reads, k->neuron_updates, k->macs_dense, k->timesteps};
+    memcpy(o + 8, cv, sizeof cv);
+    for (int i = 0; i < PRIME_MAX_CLASSES; i++) o[16 + i] = r->logits[i], o[32 + i] = r->probs[i];
+    for (int t = 0; t < PRIME_MAX_T; t++) o[48 + t] = r->confidence[t], o[112 + t] = r->step_label[t];
+    for (int l = 0; l < PRIME_MAX_LAYERS; l++) o[176 + l] = r->spikes[l];
+}
+EXPORT int pw_classify(prime_ctx *c, const float *x, int T, double *o) {
+    prime_result r;
+    if (prime_classify(c, x, T, &r) != 0) return -1;
+    res_to(&r, o);
+    return 0;
+}
+EXPORT int pw_result(prime_ctx *c, double *o) {
+    prime_result r;
+    if (prime_result_get(c, &r) != 0) return -1;
+    res_to(&r, o);
+    return 0;
+}
+
+/* Tiling of layer l as 7 doubles (rows, cols, row_tiles, col_tiles, arrays, fill, first_array). */
+EXPORT int pw_tiling(prime_ctx *c, int l, double *o) {
+    prime_tiling t;
+    if (prime_get_tiling(c, l, &t) != 0) return -1;
+    double v[7] = {t.rows, t.cols, t.row_tiles, t.col_tiles, t.arrays, t.fill, t.first_array};
+    memcpy(o, v, sizeof v);
+    return 0;
+}
+
+/* Saves the model; returns a malloc'ed buffer (pw_free) and its size in *n. */
+EXPORT uint8_t *pw_save(prime_ctx *c, size_t *n) {
+    uint8_t *b;
+    if (prime_save(c, &b, n) != 0) return NULL;
+    return b;
+}
+
+/* ============================================================ events */
+
+/* Event params as 7 doubles: size, contrast, noise_rate, duration_us,
+ * steps_per_saccade, amplitude, seed. */
+static int evp_from(const double *v, prime_event_params *p) {
+    *p = prime_default_event_params();
+    if (!v) return 0;
+    if (!(v[6] >= 0 && v[6] <= 9007199254740992.0)) return prime_error("events: seed must be an integer in 0..2^53");
+    p->size = (int)v[0], p->contrast = (float)v[1], p->noise_rate = (float)v[2], p->duration_us = (int)v[3];
+    p->steps_per_saccade = (int)v[4], p->amplitude = (float)v[5], p->seed = (uint64_t)v[6];
+    return 0;
+}
+EXPORT void pw_default_event_params(double *o) {
+    prime_event_params p = prime_default_event_params();
+    o[0] = p.size, o[1] = p.contrast, o[2] = p.noise_rate, o[3] = p.duration_us, o[4] = p.steps_per_saccade;
+    o[5] = p.amplitude, o[6] = (double)p.seed;
+}
+/* Events from an image; returns a malloc'ed event array (pw_free), count in *n. */
+EXPORT prime_event *pw_events_from_image(const float *img, int w, int h, const double *params, size_t *n) {
+    prime_event_params p;
+    prime_event *ev;
+    if (evp_from(params, &p) != 0 || prime_events_from_image(img, w, h, &p, &ev, n) != 0) return NULL;
+    return ev;
+}
+EXPORT int pw_event_size(void) { return (int)sizeof(prime_event); }
+/* Parses N-MNIST bytes; returns a malloc'ed event array (pw_free), count in *n. */
+EXPORT prime_event *pw_nmnist_parse(const uint8_t *b, size_t len, size_t *n) {
+    prime_event *ev;
+    if (prime_nmnist_parse(b, len, &ev, n) != 0) return NULL;
+    return ev;
+}
+/* Image -> events (default params, given seed) -> T frames of size x size. */
+EXPORT int pw_frames_from_image(const float *img, int w, int h, int T, double seed, float *frames) {
+    double v[7];
+    pw_default_event_params(v);
+    v[6] = seed;
+    size_t n;
+    prime_event *ev = pw_events_from_image(img, w, h, v, &n);
+    if (!ev) return -1;
+    int rc = prime_events_bin(ev, n, T, (int)v[0], frames);
+    free(ev);
+    return rc;
+}

@@ -1,0 +1,407 @@
+// prime.js - the JavaScript API of PRIME-sim (ES module; browser and Node).
+//
+//   import { loadPrime } from './prime.js';
+//   const P = await loadPrime();                 // or loadPrime({ wasmBytes }) / ({ wasmUrl })
+//   const m = P.loadModel(bytes);                // Uint8Array of a .prime file
+//   m.setDevice({ readNoise: 0.05 });
+//   m.setRun({ policy: 'confidence', threshold: 0.8 });
+//   const r = m.classify(frames, 10);            // Float32Array [T][C][H][W]
+//   console.log(r.label, r.stepsUsed, r.energyPj);
+//   m.free();
+//
+// Memory rule: a typed-array view of wasm memory is taken through heap() right
+// where it is used and never kept across a call that may allocate (memory
+// growth detaches old views). Results are copied out. Errors from C become
+// PrimeError exceptions carrying the C message.
+
+export class PrimeError extends Error {
+  constructor(message) { super(message); this.name = 'PrimeError'; }
+}
+
+const DEVICE_KEYS = ['chipSeed', 'gDist', 'gMean', 'gSd', 'gOff', 'gOffSd', 'gMax', 'progNoise', 'stuckOn',
+  'stuckOff', 'readNoise', 'noiseMode', 'adcBits', 'adcFs', 'dacBits', 'vRead', 'eCellPj', 'eAdcFomFj',
+  'eDacPj', 'eNeuronPj', 'eMacPj'];
+const RUN_KEYS = ['policy', 'alpha', 'threshold', 'minSteps', 'noiseSeed'];
+const POLICIES = ['none', 'confidence'];
+const OPS = { 1: 'conv', 2: 'fc', 3: 'avgpool' };
+const NEURONS = ['none', 'lif', 'output'];
+const STATES = { membrane: 0, spikes: 1, current: 2 };
+const EVENT_KEYS = ['size', 'contrast', 'noiseRate', 'durationUs', 'stepsPerSaccade', 'amplitude', 'seed'];
+const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps'];
+const ARRAY_SIZE = 512;
+
+const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
+
+/** Returns the bytes of the .wasm file: given, fetched (browser) or read (Node). */
+async function wasmSource(opts) {
+  if (opts.wasmBytes) return opts.wasmBytes;
+  const url = opts.wasmUrl || new URL(opts.scalar ? '../build/prime-scalar.wasm' : './prime.wasm', import.meta.url);
+  if (isNode && (typeof url !== 'string' || !/^https?:/.test(url)) && (url.protocol === undefined || url.protocol === 'file:')) {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(url);
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new PrimeError(`cannot fetch ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * Loads the wasm module and returns the API object.
+ * opts: { wasmBytes?: Uint8Array, wasmUrl?: string|URL, scalar?: boolean (the scalar build, tests/bench) }
+ */
+export async function loadPrime(opts = {}) {
+  const bytes = await wasmSource(opts);
+  const { instance } = await WebAssembly.instantiate(bytes, {
+    env: { emscripten_notify_memory_growth: () => {} },
+  });
+  const X = instance.exports;
+  if (X._initialize) X._initialize();
+  const mem = X.memory;
+  const heap = {
+    u8: () => new Uint8Array(mem.buffer),
+    f32: () => new Float32Array(mem.buffer),
+    f64: () => new Float64Array(mem.buffer),
+    u32: () => new Uint32Array(mem.buffer),
+    dv: () => new DataView(mem.buffer),
+  };
+
+  const cstr = (p) => {
+    const u8 = heap.u8();
+    let e = p;
+    while (u8[e]) e++;
+    return new TextDecoder().decode(u8.subarray(p, e));
+  };
+  const fail = (what) => { throw new PrimeError(cstr(X.prime_last_error()) || `${what} failed`); };
+  /** Allocates n bytes in wasm memory; throws PrimeError when memory is exhausted. */
+  const alloc = (n) => {
+    const p = X.pw_malloc(n);
+    if (!p) throw new PrimeError(`wasm memory exhausted (asked for ${n} bytes)`);
+    return p;
+  };
+  /** Runs fn with temporary buffers of the given byte sizes, freeing them after. */
+  const withBufs = (sizes, fn) => {
+    const ptrs = [];
+    try {
+      for (const s of sizes) ptrs.push(alloc(s));
+      return fn(...ptrs);
+    } finally {
+      for (const p of ptrs) X.pw_free(p);
+    }
+  };
+  const putBytes = (p, arr) => heap.u8().set(arr instanceof Uint8Array ? arr : new Uint8Array(arr), p);
+  const putF32 = (p, arr) => heap.f32().set(arr, p >> 2);
+  const getF64 = (p, n) => Float64Array.from(heap.f64().subarray(p >> 3, (p >> 3) + n));
+  const toF32 = (a, what) => {
+    if (a instanceof Float32Array) return a;
+    if (ArrayBuffer.isView(a) || Array.isArray(a)) return Float32Array.from(a);
+    throw new PrimeError(`${what} must be a Float32Array or an array of numbers`);
+  };
+  const toU8 = (a, what) => {
+    if (a instanceof Uint8Array) return a;
+    if (a instanceof ArrayBuffer) return new Uint8Array(a);
+    if (ArrayBuffer.isView(a)) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    throw new PrimeError(`${what} must be a Uint8Array or ArrayBuffer`);
+  };
+
+  const readDevice = (fnPtr) => withBufs([8 * DEVICE_KEYS.length], (p) => {
+    fnPtr(p);
+    const v = getF64(p, DEVICE_KEYS.length);
+    return Object.fromEntries(DEVICE_KEYS.map((k, i) => [k, v[i]]));
+  });
+  const readRun = (fnPtr) => withBufs([8 * RUN_KEYS.length], (p) => {
+    fnPtr(p);
+    const v = getF64(p, RUN_KEYS.length);
+    const r = Object.fromEntries(RUN_KEYS.map((k, i) => [k, v[i]]));
+    r.policy = POLICIES[r.policy];
+    return r;
+  });
+  const eventParams = (partial) => withBufs([8 * EVENT_KEYS.length], (p) => {
+    X.pw_default_event_params(p);
+    const v = getF64(p, EVENT_KEYS.length);
+    const o = Object.fromEntries(EVENT_KEYS.map((k, i) => [k, v[i]]));
+    for (const k of Object.keys(partial || {})) {
+      if (!EVENT_KEYS.includes(k)) throw new PrimeError(`unknown event parameter "${k}"`);
+      o[k] = Number(partial[k]);
+    }
+    return o;
+  });
+
+  /** Decodes a result array of 192 doubles (layout in src/wasm_api.c). */
+  const decodeResult = (v) => {
+    const n = v[3], s = v[2], L = v[4];
+    return {
+      label: v[0], T: v[1], stepsUsed: s, nClasses: n,
+      logits: Float32Array.from(v.subarray(16, 16 + n)),
+      probs: Float32Array.from(v.subarray(32, 32 + n)),
+      confidence: Float32Array.from(v.subarray(48, 48 + s)),
+      stepLabel: Int32Array.from(v.subarray(112, 112 + s)),
+      spikes: Float64Array.from(v.subarray(176, 176 + L)),
+      counters: Object.fromEntries(COUNTER_KEYS.map((k, i) => [k, v[8 + i]])),
+      energyPj: v[5], baselinePj: v[6], energyRatio: v[7],
+    };
+  };
+
+  const readEvents = (ep, n) => {
+    const stride = X.pw_event_size();
+    const dv = heap.dv();
+    const ev = { x: new Uint16Array(n), y: new Uint16Array(n), p: new Uint8Array(n), t: new Uint32Array(n), count: n };
+    for (let i = 0; i < n; i++) {
+      const o = ep + i * stride;
+      ev.x[i] = dv.getUint16(o, true); ev.y[i] = dv.getUint16(o + 2, true);
+      ev.p[i] = dv.getUint8(o + 4); ev.t[i] = dv.getUint32(o + 8, true);
+    }
+    return ev;
+  };
+
+  class Model {
+    constructor(ctx) {
+      this._c = ctx;
+      this.arch = this._arch();
+    }
+    _ctx() { if (!this._c) throw new PrimeError('model was freed'); return this._c; }
+    _arch() {
+      return withBufs([8 * (7 + 16 * 16)], (p) => {
+        const n = X.pw_arch(this._ctx(), p);
+        const v = getF64(p, n);
+        const a = { task: v[0], T: v[1], inC: v[2], inH: v[3], inW: v[4], nClasses: v[5], layers: [] };
+        for (let l = 0; l < v[6]; l++) {
+          const q = v.subarray(7 + 16 * l, 23 + 16 * l);
+          a.layers.push({ op: OPS[q[0]], inC: q[1], inH: q[2], inW: q[3], outC: q[4], outH: q[5], outW: q[6],
+            k: q[7], stride: q[8], pad: q[9], neuron: NEURONS[q[10]], th: q[11], decay: q[12], leak: q[13],
+            scale: q[14], sparsity: q[15] });
+        }
+        return a;
+      });
+    }
+    /** Device parameters (see prime.h prime_device), camelCase. */
+    getDevice() { return readDevice((p) => X.pw_get_device(this._ctx(), p)); }
+    /** Merges partial device parameters; re-forms the chip only if a forming field changed. */
+    setDevice(partial) {
+      const d = { ...this.getDevice() };
+      for (const k of Object.keys(partial || {})) {
+        if (!DEVICE_KEYS.includes(k)) throw new PrimeError(`unknown device parameter "${k}"`);
+        d[k] = Number(partial[k]);
+      }
+      withBufs([8 * DEVICE_KEYS.length], (p) => {
+        heap.f64().set(DEVICE_KEYS.map((k) => d[k]), p >> 3);
+        if (X.pw_set_device(this._ctx(), p) !== 0) fail('setDevice');
+      });
+      return this;
+    }
+    getRun() { return readRun((p) => X.pw_get_run(this._ctx(), p)); }
+    /** Merges a partial run policy {policy: 'none'|'confidence', alpha, threshold, minSteps, noiseSeed}. */
+    setRun(partial) {
+      const r = { ...this.getRun() };
+      for (const k of Object.keys(partial || {})) {
+        if (!RUN_KEYS.includes(k)) throw new PrimeError(`unknown run parameter "${k}"`);
+        r[k] = partial[k];
+      }
+      const pol = typeof r.policy === 'string' ? POLICIES.indexOf(r.policy) : Number(r.policy);
+      if (pol < 0) throw new PrimeError(`unknown policy "${r.policy}" (none, confidence)`);
+      withBufs([8 * RUN_KEYS.length], (p) => {
+        heap.f64().set([pol, Number(r.alpha), Number(r.threshold), Number(r.minSteps), Number(r.noiseSeed)], p >> 3);
+        if (X.pw_set_run(this._ctx(), p) !== 0) fail('setRun');
+      });
+      return this;
+    }
+    _frames(frames, T) {
+      const f = toF32(frames, 'frames');
+      const per = this.arch.inC * this.arch.inH * this.arch.inW;
+      if (!Number.isInteger(T) || T < 1 || T > 64) throw new PrimeError(`T = ${T} out of 1..64`);
+      if (f.length !== T * per) throw new PrimeError(`frames hold ${f.length} values, expected T*${this.arch.inC}*${this.arch.inH}*${this.arch.inW} = ${T * per}`);
+      return f;
+    }
+    /** Classifies one input [T][C][H][W]; returns the result object (copied out). */
+    classify(frames, T = this.arch.T) {
+      const f = this._frames(frames, T);
+      return withBufs([4 * f.length, 8 * 192], (pin, pres) => {
+        putF32(pin, f);
+        if (X.pw_classify(this._ctx(), pin, T, pres) !== 0) fail('classify');
+        return decodeResult(getF64(pres, 192));
+      });
+    }
+    /** Starts step mode with an input; then step() advances one timestep. */
+    begin(frames, T = this.arch.T) {
+      const f = this._frames(frames, T);
+      withBufs([4 * f.length], (pin) => {
+        putF32(pin, f);
+        if (X.prime_begin(this._ctx(), pin, T) !== 0) fail('begin');
+      });
+      return this;
+    }
+    /** Runs one timestep: true if it ran, false when finished (T reached or early stop). */
+    step() {
+      const r = X.prime_step(this._ctx());
+      if (r < 0) fail('step');
+      return r === 1;
+    }
+    /** The result after the steps run so far. */
+    result() {
+      return withBufs([8 * 192], (p) => {
+        if (X.pw_result(this._ctx(), p) !== 0) fail('result');
+        return decodeResult(getF64(p, 192));
+      });
+    }
+    /** A copy of a layer's state ('membrane' | 'spikes' | 'current'), CHW order. */
+    layerState(layer, what = 'spikes') {
+      if (!(what in STATES)) throw new PrimeError(`unknown state "${what}" (membrane, spikes, current)`);
+      const L = this.arch.layers[layer];
+      if (!L) throw new PrimeError(`layer ${layer} out of range`);
+      const p = X.prime_layer_state(this._ctx(), layer, STATES[what], 0);
+      if (!p) fail('layerState');
+      const n = L.outC * L.outH * L.outW;
+      return heap.f32().slice(p >> 2, (p >> 2) + n);
+    }
+    /** Per layer: null for pools, else {rows, cols, rowTiles, colTiles, arrays, fill, firstArray}. */
+    tiling() {
+      return this.arch.layers.map((L, l) => {
+        if (L.op === 'avgpool') return null;
+        return withBufs([8 * 7], (p) => {
+          if (X.pw_tiling(this._ctx(), l, p) !== 0) fail('tiling');
+          const v = getF64(p, 7);
+          return { rows: v[0], cols: v[1], rowTiles: v[2], colTiles: v[3], arrays: v[4], fill: v[5], firstArray: v[6] };
+        });
+      });
+    }
+    totalArrays() { return X.prime_total_arrays(this._ctx()); }
+    /** Conductances (uS) of crossbar array i: Float32Array(512*512), columns in (G+, G-) pairs. */
+    array(i) {
+      const n = ARRAY_SIZE * ARRAY_SIZE;
+      return withBufs([4 * n], (p) => {
+        if (X.prime_get_array(this._ctx(), i, p, n) !== 0) fail('array');
+        return heap.f32().slice(p >> 2, (p >> 2) + n);
+      });
+    }
+    _nWeights(layer) {
+      const L = this.arch.layers[layer];
+      if (!L || L.op === 'avgpool') throw new PrimeError(`layer ${layer} has no weights`);
+      return (L.op === 'conv' ? L.inC * L.k * L.k : L.inC * L.inH * L.inW) * L.outC;
+    }
+    /** The mask of a weight layer: Uint8Array, 1 keep / 0 pruned, [row][col]. */
+    getMask(layer) {
+      const n = this._nWeights(layer);
+      return withBufs([n], (p) => {
+        if (X.prime_get_mask(this._ctx(), layer, p, n) !== 0) fail('getMask');
+        return heap.u8().slice(p, p + n);
+      });
+    }
+    setMask(layer, mask) {
+      const n = this._nWeights(layer);
+      const m = toU8(mask, 'mask');
+      if (m.length !== n) throw new PrimeError(`mask of layer ${layer} needs ${n} values, got ${m.length}`);
+      withBufs([n], (p) => {
+        putBytes(p, m);
+        if (X.prime_set_mask(this._ctx(), layer, p, n) !== 0) fail('setMask');
+      });
+      return this;
+    }
+    /** Weights as programmed ((G+ - G-) * scale), or the formed on-state if kept. */
+    getWeights(layer, kept = false) {
+      const n = this._nWeights(layer);
+      return withBufs([4 * n], (p) => {
+        if (X.prime_get_weights(this._ctx(), layer, kept ? 1 : 0, p, n) !== 0) fail('getWeights');
+        return heap.f32().slice(p >> 2, (p >> 2) + n);
+      });
+    }
+    /** Imports masks / weights from a NumPy .npz (see docs/model-format.md); returns arrays used. */
+    importNpz(bytes) {
+      const b = toU8(bytes, 'npz');
+      return withBufs([b.length || 1], (p) => {
+        putBytes(p, b);
+        const r = X.prime_import_npz(this._ctx(), p, b.length);
+        if (r < 0) fail('importNpz');
+        return r;
+      });
+    }
+    /** The model file bytes (architecture, device, masks). */
+    save() {
+      return withBufs([4], (pn) => {
+        const p = X.pw_save(this._ctx(), pn);
+        if (!p) fail('save');
+        const n = heap.u32()[pn >> 2];
+        const out = heap.u8().slice(p, p + n);
+        X.pw_free(p);
+        return out;
+      });
+    }
+    free() { if (this._c) { X.prime_free(this._c); this._c = 0; } }
+  }
+
+  return {
+    simd: cstr(X.pw_simd()),
+    PrimeError,
+    /** Default device parameters (prime_default_device). */
+    defaultDevice: () => readDevice((p) => X.pw_default_device(p)),
+    defaultRun: () => readRun((p) => X.pw_default_run(p)),
+    defaultEventParams: () => eventParams({}),
+    /** A Model from .prime bytes; throws PrimeError for a bad file. */
+    loadModel(bytes) {
+      const b = toU8(bytes, 'model');
+      const ctx = withBufs([b.length || 1], (p) => {
+        putBytes(p, b);
+        return X.prime_load(p, b.length);
+      });
+      if (!ctx) fail('loadModel');
+      return new Model(ctx);
+    },
+    /** Decodes PNG/JPEG/BMP/GIF bytes to a w*h Float32Array in [0,1] (invert: dark strokes -> bright). */
+    decodeImage(bytes, w = 28, h = 28, invert = true) {
+      const b = toU8(bytes, 'image');
+      return withBufs([b.length || 1, 4 * w * h], (p, po) => {
+        putBytes(p, b);
+        if (X.prime_image_decode(p, b.length, w, h, invert ? 1 : 0, po) !== 0) fail('decodeImage');
+        return heap.f32().slice(po >> 2, (po >> 2) + w * h);
+      });
+    },
+    /** Synthetic N-MNIST events from an image (values 0..1). */
+    eventsFromImage(img, w, h, params = {}) {
+      const f = toF32(img, 'image');
+      if (f.length !== w * h) throw new PrimeError(`image holds ${f.length} values, expected ${w}x${h}`);
+      const o = eventParams(params);
+      return withBufs([4 * f.length, 8 * 7, 4], (pi, pp, pn) => {
+        putF32(pi, f);
+        heap.f64().set(EVENT_KEYS.map((k) => o[k]), pp >> 3);
+        const ep = X.pw_events_from_image(pi, w, h, pp, pn);
+        if (!ep) fail('eventsFromImage');
+        try { return readEvents(ep, heap.u32()[pn >> 2]); } finally { X.pw_free(ep); }
+      });
+    },
+    /** Parses real N-MNIST bytes (5 bytes per event). */
+    parseNmnist(bytes) {
+      const b = toU8(bytes, 'events');
+      return withBufs([b.length || 1, 4], (p, pn) => {
+        putBytes(p, b);
+        const ep = X.pw_nmnist_parse(p, b.length, pn);
+        if (!ep) fail('parseNmnist');
+        try { return readEvents(ep, heap.u32()[pn >> 2]); } finally { X.pw_free(ep); }
+      });
+    },
+    /** Bins events into T frames [T][2][size][size] of counts (equal events per frame). */
+    binEvents(ev, T, size = 34) {
+      const n = ev.count, stride = X.pw_event_size();
+      return withBufs([Math.max(1, n * stride), 4 * T * 2 * size * size], (pe, pf) => {
+        const dv = heap.dv();
+        for (let i = 0; i < n; i++) {
+          const o = pe + i * stride;
+          dv.setUint16(o, ev.x[i], true); dv.setUint16(o + 2, ev.y[i], true);
+          dv.setUint8(o + 4, ev.p[i]); dv.setUint32(o + 8, ev.t[i], true);
+        }
+        if (X.prime_events_bin(pe, n, T, size, pf) !== 0) fail('binEvents');
+        return heap.f32().slice(pf >> 2, (pf >> 2) + T * 2 * size * size);
+      });
+    },
+    /** Image (w*h, 0..1) -> synthetic events (default params, this seed) -> T frames of 2x34x34. */
+    framesFromImage(img, w, h, T = 10, seed = 0) {
+      const f = toF32(img, 'image');
+      if (f.length !== w * h) throw new PrimeError(`image holds ${f.length} values, expected ${w}x${h}`);
+      const size = 34, n = T * 2 * size * size;
+      return withBufs([4 * f.length, 4 * n], (pi, pf) => {
+        putF32(pi, f);
+        if (X.pw_frames_from_image(pi, w, h, T, seed, pf) !== 0) fail('framesFromImage');
+        return heap.f32().slice(pf >> 2, (pf >> 2) + n);
+      });
+    },
+    /** Bytes currently held by the wasm memory. */
+    memoryBytes: () => mem.buffer.byteLength,
+  };
+}
