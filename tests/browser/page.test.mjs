@@ -1,0 +1,342 @@
+// page.test.mjs - the web page (web/) in a real browser (Debian chromium via
+// playwright-core). Run: node --test tests/browser/
+//
+// Starts its own static server on 127.0.0.1 (random free port) serving the
+// repository root, counts the bytes it sends, and drives the page. Writes
+// docs/img/classify.png and docs/img/crossbar.png, and the load measurements
+// (bytes, time to first result) into docs/web.md between the "measured"
+// markers.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const HAVE_WASM = fs.existsSync(path.join(ROOT, 'wasm/prime.js')) && fs.existsSync(path.join(ROOT, 'wasm/prime.wasm'));
+const HAVE_BROWSER = fs.existsSync(CHROMIUM);
+const skip = !HAVE_WASM ? 'wasm/prime.wasm not built (./build.sh wasm)' : !HAVE_BROWSER ? `no browser at ${CHROMIUM}` : false;
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png' };
+
+let server, base, browser, bytesSent = 0;
+const served = [];
+
+/* ------------------------------------------------------------ fixtures */
+
+function startServer() {
+  return new Promise((resolve) => {
+    server = http.createServer((req, res) => {
+      const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      const f = path.join(ROOT, p.endsWith('/') ? p + 'index.html' : p);
+      if (!f.startsWith(ROOT)) { res.writeHead(403); res.end(); return; }
+      fs.readFile(f, (err, buf) => {
+        if (err) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
+        bytesSent += buf.length;
+        served.push({ path: p, bytes: buf.length });
+        res.writeHead(200, { 'content-type': TYPES[path.extname(f)] || 'application/octet-stream', 'content-length': buf.length });
+        res.end(req.method === 'HEAD' ? undefined : buf);
+      });
+    });
+    server.listen(0, '127.0.0.1', () => { base = `http://127.0.0.1:${server.address().port}`; resolve(); });
+  });
+}
+
+before(async () => {
+  if (skip) return;
+  await startServer();
+  const { chromium } = await import(path.join(ROOT, 'node_modules/playwright-core/index.mjs'));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.close();
+});
+
+/* Opens the page with query `q`; collects console errors of page and worker. */
+async function open(q = '', viewport = { width: 1000, height: 900 }) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
+  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+  page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') errors.push('worker: ' + m.text()); }));
+  await page.goto(`${base}/web/${q}`);
+  await waitRuns(page, 1);
+  return { page, errors };
+}
+
+/* Waits until the page has shown at least n classification results. */
+async function waitRuns(page, n, timeout = 30000) {
+  await page.waitForFunction((k) => +(document.body.dataset.runs || 0) >= k, n, { timeout });
+  return +(await page.evaluate(() => document.body.dataset.runs));
+}
+
+const runs = (page) => page.evaluate(() => +(document.body.dataset.runs || 0));
+const lab = (page) => page.evaluate(() => window.primeLab.snapshot());
+
+async function modelIds() {
+  const list = JSON.parse(fs.readFileSync(path.join(ROOT, 'web/models.json'), 'utf8'));
+  return list.filter((e) => fs.existsSync(path.join(ROOT, e.file))).map((e) => path.basename(e.file, '.prime'));
+}
+
+/* ------------------------------------------------------------ tests */
+
+test('page loads with no console errors and shows a first result; load is measured', { skip }, async () => {
+  bytesSent = 0; served.length = 0;
+  const t0 = Date.now();
+  const { page, errors } = await open();
+  const wall = Date.now() - t0;
+  const bytes = bytesSent;
+  const files = served.map((s) => `${s.path} ${s.bytes}`);
+  const s = await lab(page);
+  assert.ok(s.result, 'a result is shown');
+  assert.ok(s.result.label >= 0 && s.result.label < s.result.nClasses);
+  const sum = s.result.probs.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-3, `probabilities sum to 1 (${sum})`);
+  assert.notEqual(await page.textContent('#pred'), '-');
+  assert.match(await page.textContent('#steps'), /\d+ of \d+/);
+  assert.match(await page.textContent('#baseline'), /x more/);
+  await page.waitForTimeout(300);
+  assert.deepEqual(errors, []);
+  const firstMs = await page.evaluate(() => window.primeTiming.firstResultMs);
+  // screenshot of the classify view, animation paused on step 3
+  await page.click('#play');
+  await page.fill('#cursor', '2');
+  await page.dispatchEvent('#cursor', 'input');
+  await page.screenshot({ path: path.join(ROOT, 'docs/img/classify.png'), fullPage: true });
+  writeMeasured({ bytes, files, firstMs, wall, model: s.model, cores: (await import('node:os')).cpus().length });
+  await page.close();
+});
+
+test('a shipped sample classifies with the right label (trained model) or with probabilities (random model)', { skip }, async () => {
+  const ids = await modelIds();
+  const trained = ids.find((id) => id === 'nmnist-digits');
+  const { page } = await open(trained ? '?model=nmnist-digits' : '');
+  if (trained) {
+    let correct = 0;
+    for (let i = 0; i < 10; i++) {
+      const n = await runs(page);
+      await page.fill('#sample', String(i));
+      await page.dispatchEvent('#sample', 'change');
+      await waitRuns(page, n + 1);
+      const s = await lab(page);
+      if (s.result.label === s.truth) correct++;
+    }
+    assert.ok(correct >= 8, `trained model: ${correct} of 10 samples right`);
+  } else {
+    const s = await lab(page);
+    assert.equal(s.result.probs.length, 10);
+    assert.ok(s.truth >= 0 && s.truth < 10, 'the sample has a true label');
+    assert.match(await page.textContent('#truth'), /true label/);
+  }
+  await page.close();
+});
+
+test('moving the read-noise slider changes the result', { skip }, async () => {
+  const { page } = await open('?sample=1');
+  const a = await lab(page);
+  const n = await runs(page);
+  await page.fill('#noise', '0.5');
+  await page.dispatchEvent('#noise', 'input');
+  await waitRuns(page, n + 1);
+  await page.waitForFunction(() => !window.primeLab.snapshot().busy);
+  const b = await lab(page);
+  assert.equal(await page.textContent('#noise-o'), '0.50');
+  assert.equal(b.settings.noise, 0.5);
+  const diff = a.result.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - b.result.logits[i])), 0);
+  assert.ok(diff > 1e-4, `logits changed with read noise 0.5 (max diff ${diff})`);
+  // and a new chip changes the conductances, so the result too
+  const n2 = await runs(page);
+  await page.click('#newchip');
+  await waitRuns(page, n2 + 1);
+  const c = await lab(page);
+  assert.notEqual(c.settings.chip, b.settings.chip);
+  await page.close();
+});
+
+/* Draws strokes (lists of [x, y] in 0..1 of the canvas) with the mouse. */
+async function drawStrokes(page, strokes) {
+  const box = await page.locator('#draw').boundingBox();
+  for (const s of strokes) {
+    await page.mouse.move(box.x + s[0][0] * box.width, box.y + s[0][1] * box.height);
+    await page.mouse.down();
+    for (const [x, y] of s.slice(1)) await page.mouse.move(box.x + x * box.width, box.y + y * box.height, { steps: 6 });
+    await page.mouse.up();
+  }
+}
+
+test('a drawn digit classifies', { skip }, async () => {
+  const { page, errors } = await open();
+  const n = await runs(page);
+  await drawStrokes(page, [[[0.5, 0.15], [0.52, 0.5], [0.5, 0.85]]]);
+  await waitRuns(page, n + 1);
+  const s = await lab(page);
+  assert.equal(s.source, 'image');
+  assert.match(await page.textContent('#truth'), /your drawing/);
+  assert.ok(s.result.label >= 0 && s.result.label < 10);
+  const ids = await modelIds();
+  if (ids[0] === 'nmnist-digits') assert.equal(s.result.label, 1, 'a vertical stroke is a 1');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an uploaded PNG classifies (dark on light, inverted by the page)', { skip }, async () => {
+  const { page, errors } = await open();
+  // a PNG made by the browser's own encoder: a black "7" on white paper
+  const png = await page.evaluate(async () => {
+    const c = document.createElement('canvas'); c.width = 120; c.height = 120;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff'; g.fillRect(0, 0, 120, 120);
+    g.strokeStyle = '#000'; g.lineWidth = 12; g.lineCap = 'round';
+    g.beginPath(); g.moveTo(30, 25); g.lineTo(90, 25); g.lineTo(50, 100); g.stroke();
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  });
+  assert.deepEqual(png.slice(0, 4), [0x89, 0x50, 0x4e, 0x47]);
+  const n = await runs(page);
+  await page.setInputFiles('#file', { name: 'seven.png', mimeType: 'image/png', buffer: Buffer.from(png) });
+  await waitRuns(page, n + 1);
+  const s = await lab(page);
+  assert.equal(s.source, 'image');
+  assert.match(await page.textContent('#truth'), /seven\.png.*inverted/);
+  assert.equal(await page.isVisible('#error'), false);
+  assert.ok(s.result.label >= 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a bad file dropped on the page shows an error and the page keeps working', { skip }, async () => {
+  const { page } = await open();
+  for (const name of ['broken.png', 'broken.prime']) {
+    await page.evaluate((nm) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])], nm, { type: 'application/octet-stream' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, name);
+    await page.waitForSelector('#error:not([hidden])');
+    const msg = await page.textContent('#error');
+    assert.match(msg, new RegExp(name.replace('.', '\\.')), msg);
+    assert.ok(msg.length > name.length + 20, 'the message says why: ' + msg);
+  }
+  const n = await runs(page);
+  await page.click('#next');
+  await waitRuns(page, n + 1);
+  const s = await lab(page);
+  assert.equal(s.source, 'sample');
+  assert.equal(s.sample, 1);
+  await page.close();
+});
+
+test('inpainting tab says the model is not available (no fake results)', { skip }, async () => {
+  const { page } = await open('?task=inpaint');
+  assert.equal(await page.isVisible('#panel-inpaint'), true);
+  assert.equal(await page.isVisible('#panel-classify'), false);
+  assert.match(await page.textContent('#inpaint-na'), /not available/);
+  assert.equal(await page.locator('#panel-inpaint canvas').count(), 0);
+  // tabs work from the keyboard
+  await page.focus('#tab-inpaint');
+  await page.keyboard.press('Home');
+  assert.equal(await page.getAttribute('#tab-classify', 'aria-selected'), 'true');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.isVisible('#panel-batch'), true);
+  await page.close();
+});
+
+test('embed parameters take effect and the layout fits 700 px and a 375 px phone', { skip }, async () => {
+  const q = '?embed=1&sample=3&noise=0.1&stop=1&th=0.6&T=12&adc=8';
+  for (const width of [700, 375]) {
+    const { page, errors } = await open(q, { width, height: 800 });
+    const s = await lab(page);
+    assert.equal(await page.evaluate(() => document.body.classList.contains('embed')), true);
+    assert.equal(await page.isVisible('h1'), false);
+    assert.equal(s.sample, 3);
+    assert.equal(s.settings.noise, 0.1);
+    assert.equal(s.settings.stop, true);
+    assert.equal(s.settings.th, 0.6);
+    assert.equal(s.settings.adc, 8);
+    assert.equal(s.result.T, 12);
+    assert.equal(await page.inputValue('#sample'), '3');
+    assert.equal(await page.isChecked('#stop'), true);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(over <= 0, `no horizontal scroll at ${width} px (overflow ${over} px)`);
+    if (width === 375) await page.screenshot({ path: path.join(ROOT, 'docs/img/phone.png'), fullPage: false });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test('batch: evaluation, cancel, and the threshold sweep agrees with a real early-stop run', { skip }, async () => {
+  const { page, errors } = await open('?task=batch&stop=1&th=0.8');
+  await page.selectOption('#batchn', '50');
+  await page.click('#runbatch');
+  await page.waitForFunction(() => /^eval-/.test(document.body.dataset.batch || ''), null, { timeout: 120000 });
+  const ev = (await lab(page)).batch.eval;
+  assert.equal(ev.n, 50);
+  assert.match(await page.textContent('#b-acc'), /%/);
+  // one pass without early stop, thresholds applied afterwards: the 0.8 point must equal the real run
+  await page.click('#sweepth');
+  await page.waitForFunction(() => /^threshold-/.test(document.body.dataset.batch || ''), null, { timeout: 120000 });
+  const th = (await lab(page)).batch.th;
+  const p8 = th.points.find((p) => p.threshold === 0.8);
+  assert.equal(p8.accuracy, ev.accuracy, 'accuracy at threshold 0.8');
+  assert.ok(Math.abs(p8.meanSteps - ev.meanSteps) < 1e-9, `mean steps at 0.8: ${p8.meanSteps} vs ${ev.meanSteps}`);
+  // cancel a read-noise sweep early
+  await page.selectOption('#batchn', '300');
+  await page.click('#sweepnoise');
+  await page.waitForFunction(() => document.getElementById('progress').value > 0, null, { timeout: 60000 });
+  await page.click('#cancel');
+  await page.waitForFunction(() => /^noise-/.test(document.body.dataset.batch || ''), null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.batch), 'noise-cancelled');
+  assert.equal(await page.isDisabled('#cancel'), true);
+  assert.equal(await page.isDisabled('#runbatch'), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('crossbar view draws the arrays and the tiling', { skip }, async () => {
+  const { page, errors } = await open('?task=crossbar');
+  await page.waitForFunction(() => window.primeLab.snapshot().arrayShown != null);
+  const s = await lab(page);
+  assert.ok(s.totalArrays >= 1);
+  const rows = await page.locator('#tiling tbody tr').count();
+  assert.equal(rows, s.layers);
+  assert.match(await page.textContent('#xbarnote'), /cells in use/);
+  const nonBlack = await page.evaluate(() => {
+    const c = document.getElementById('xbar'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let k = 0; for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 120) k++;
+    return k;
+  });
+  assert.ok(nonBlack > 100, 'the heat map shows cells');
+  await page.screenshot({ path: path.join(ROOT, 'docs/img/crossbar.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/* ------------------------------------------------------------ measurements */
+
+function writeMeasured(m) {
+  const doc = path.join(ROOT, 'docs/web.md');
+  const kb = (b) => (b / 1024).toFixed(1) + ' KiB';
+  const text = [
+    '<!-- measured:start (written by tests/browser/page.test.mjs) -->',
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`node --test tests/browser/\` (headless Debian chromium, ` +
+      `local server, no cache, ${m.cores}-core machine, model \`${m.model}\`):`,
+    '',
+    `- bytes transferred until the first result: **${kb(m.bytes)}** in ${m.files.length} files`,
+    `- time to first result (navigation start to the first drawn result): **${Math.round(m.firstMs)} ms**`,
+    '',
+    '| file | bytes |', '|---|---:|',
+    ...m.files.map((f) => { const [p, b] = f.split(' '); return `| ${p} | ${b} |`; }),
+    '<!-- measured:end -->',
+  ].join('\n');
+  console.log(text);
+  if (!fs.existsSync(doc)) return;
+  const cur = fs.readFileSync(doc, 'utf8');
+  const re = /<!-- measured:start[\s\S]*?<!-- measured:end -->/;
+  if (re.test(cur)) fs.writeFileSync(doc, cur.replace(re, text));
+}

@@ -1,0 +1,670 @@
+// app.js - the PRIME lab page: controls, views and plots. All simulation runs in
+// worker.js (a module worker that owns the wasm core); this file only sends it
+// requests and draws the answers. State lives in `S` (settings) and `V` (view).
+
+import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, prepare } from './plots.js';
+import { classNames, centerDigit } from './lib.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const t0 = performance.now();
+
+/* ------------------------------------------------------------ worker RPC */
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const pending = new Map();
+let nextId = 1;
+
+/* Sends a request; resolves with the reply, rejects with an Error carrying the
+ * worker's message. onProgress(done, total) is called for progress messages. */
+function call(type, payload = {}, onProgress) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject, onProgress });
+    worker.postMessage({ ...payload, id, type });
+  });
+}
+worker.onmessage = (ev) => {
+  const m = ev.data, p = pending.get(m.id);
+  if (!p) return;
+  if (m.type === 'progress') { p.onProgress && p.onProgress(m.done, m.total); return; }
+  pending.delete(m.id);
+  if (m.type === 'error') p.reject(new Error(m.message)); else p.resolve(m);
+};
+worker.onerror = (ev) => {
+  ev.preventDefault();
+  fail('The simulator core could not start (wasm/prime.js or wasm/prime.wasm missing or broken; run ./build.sh wasm). ' + (ev.message || ''));
+  for (const p of pending.values()) p.reject(new Error('worker failed'));
+  pending.clear();
+};
+
+/* ------------------------------------------------------------ state */
+
+const S = {};              // settings (the controls)
+const V = {                // what the page shows
+  models: [], info: null, samples: null, names: [],
+  source: null, last: null, cursor: 0, playing: true, runs: 0,
+  defaults: null, tab: 'classify', busy: false, queued: false,
+  batch: { eval: null, noise: null, th: null }, array: 0,
+};
+
+function setStatus(s) { $('status').textContent = s; }
+function fail(msg) { const e = $('error'); e.textContent = msg; e.hidden = false; setStatus(''); }
+function clearError() { $('error').hidden = true; $('error').textContent = ''; }
+
+/* Settings as the worker wants them. */
+function workerSettings() {
+  return {
+    device: { readNoise: S.noise, progNoise: S.prog, gOff: S.goff, adcBits: S.adc, stuckOn: S.stuckon, stuckOff: S.stuckoff, chipSeed: S.chip },
+    run: { policy: S.stop ? 'confidence' : 'none', threshold: S.th, alpha: S.alpha, noiseSeed: S.seed },
+  };
+}
+
+/* ------------------------------------------------------------ controls */
+
+const SLIDERS = [
+  // id, key in S, format
+  ['noise', 'noise', (v) => v.toFixed(2)],
+  ['prog', 'prog', (v) => +v.toFixed(4) + ''],
+  ['goff', 'goff', (v) => v.toFixed(2)],
+  ['stuckon', 'stuckon', (v) => (v * 100).toFixed(1) + '%'],
+  ['stuckoff', 'stuckoff', (v) => (v * 100).toFixed(1) + '%'],
+  ['th', 'th', (v) => v.toFixed(2)],
+  ['alpha', 'alpha', (v) => v.toFixed(1)],
+  ['T', 'T', (v) => String(v)],
+];
+
+function showControls() {
+  for (const [id, key, fmt] of SLIDERS) {
+    const el = $(id);
+    if (+el.max < S[key]) el.max = String(S[key]);
+    el.value = String(S[key]);
+    $(id + '-o').textContent = fmt(S[key]);
+  }
+  $('adc').value = String(S.adc);
+  if ($('adc').value !== String(S.adc)) { // a resolution not in the list
+    const o = document.createElement('option'); o.textContent = String(S.adc); $('adc').append(o); $('adc').value = String(S.adc);
+  }
+  $('stop').checked = S.stop;
+  $('th').disabled = $('alpha').disabled = !S.stop;
+  $('chipno').textContent = 'chip #' + S.chip;
+  $('cursor').max = String(S.T - 1);
+}
+
+function readControls() {
+  for (const [id, key, fmt] of SLIDERS) {
+    S[key] = key === 'T' ? parseInt($(id).value, 10) : parseFloat($(id).value);
+    $(id + '-o').textContent = fmt(S[key]);
+  }
+  S.adc = parseInt($('adc').value, 10);
+  S.stop = $('stop').checked;
+  $('th').disabled = $('alpha').disabled = !S.stop;
+  $('cursor').max = String(S.T - 1);
+}
+
+function defaultsFromModel(info) {
+  const d = info.device, r = info.run;
+  return {
+    noise: d.readNoise, prog: d.progNoise, goff: d.gOff, adc: d.adcBits, stuckon: d.stuckOn, stuckoff: d.stuckOff,
+    chip: Number(d.chipSeed), stop: r.policy === 'confidence', th: r.threshold, alpha: r.alpha,
+    T: info.arch.T, seed: Number(r.noiseSeed) || 1,
+  };
+}
+
+/* URL parameters override the model's defaults once, at start. */
+function applyUrl() {
+  const num = (k, key, lo, hi) => {
+    if (!params.has(k)) return;
+    const v = Number(params.get(k));
+    if (Number.isFinite(v)) S[key] = Math.min(hi, Math.max(lo, v));
+  };
+  num('noise', 'noise', 0, 0.5); num('prog', 'prog', 0, 0.5); num('goff', 'goff', 0, 100);
+  num('adc', 'adc', 0, 16); num('stuckon', 'stuckon', 0, 0.1); num('stuckoff', 'stuckoff', 0, 0.2);
+  num('th', 'th', 0.3, 0.99); num('alpha', 'alpha', 0.5, 5); num('T', 'T', 1, 30); num('chip', 'chip', 0, 2 ** 31);
+  if (params.has('stop')) S.stop = params.get('stop') === '1' || params.get('stop') === 'true';
+  S.adc = Math.round(S.adc); S.T = Math.round(S.T);
+}
+
+function onControl() {
+  readControls();
+  schedule();
+  if (V.tab === 'crossbar') showArray();
+}
+
+for (const [id] of SLIDERS) $(id).addEventListener('input', onControl);
+$('adc').addEventListener('change', onControl);
+$('stop').addEventListener('change', onControl);
+$('newchip').addEventListener('click', () => {
+  S.chip = (S.chip * 1103515245 + 12345) % 2147483647 || 7;
+  showControls(); schedule();
+  if (V.tab === 'crossbar') showArray();
+  setStatus(`Formed a new chip (#${S.chip}): new random conductances, same masks.`);
+});
+$('reread').addEventListener('click', () => { S.seed += 1; schedule(); });
+$('reset').addEventListener('click', () => { Object.assign(S, V.defaults); showControls(); schedule(); if (V.tab === 'crossbar') showArray(); });
+$('copylink').addEventListener('click', () => {
+  const u = new URL(location.href.split('?')[0]);
+  const q = u.searchParams;
+  if (V.info) q.set('model', V.info.entry.id);
+  if (V.tab !== 'classify') q.set('task', V.tab);
+  if (V.source && V.source.kind === 'sample') q.set('sample', V.source.i);
+  const d = V.defaults;
+  for (const [k, key] of [['noise', 'noise'], ['prog', 'prog'], ['goff', 'goff'], ['adc', 'adc'], ['stuckon', 'stuckon'],
+    ['stuckoff', 'stuckoff'], ['th', 'th'], ['alpha', 'alpha'], ['T', 'T'], ['chip', 'chip']]) {
+    if (!d || S[key] !== d[key]) q.set(k, String(+(+S[key]).toFixed(5)));
+  }
+  q.set('stop', S.stop ? '1' : '0');
+  if (document.body.classList.contains('embed')) q.set('embed', '1');
+  const out = $('linkout'); out.hidden = false; out.value = u.href; out.focus(); out.select();
+  if (navigator.clipboard) navigator.clipboard.writeText(u.href).then(() => setStatus('Link copied.'), () => {});
+});
+
+/* ------------------------------------------------------------ tabs */
+
+const TABS = ['classify', 'batch', 'crossbar', 'inpaint'];
+function selectTab(name, focus) {
+  if (!TABS.includes(name)) name = 'classify';
+  V.tab = name;
+  for (const t of TABS) {
+    const b = $('tab-' + t), on = t === name;
+    b.setAttribute('aria-selected', String(on)); b.tabIndex = on ? 0 : -1;
+    $('panel-' + t).hidden = !on;
+  }
+  if (focus) $('tab-' + name).focus();
+  $('settings').hidden = name === 'inpaint';
+  if (name === 'crossbar') { if (V.info) drawTilemap(); showArray(); }
+  if (name === 'batch') drawBatchPlots();
+  if (name === 'classify' && V.last) render();
+}
+for (const t of TABS) {
+  $('tab-' + t).addEventListener('click', () => selectTab(t));
+  $('tab-' + t).addEventListener('keydown', (e) => {
+    const i = TABS.indexOf(t);
+    if (e.key === 'ArrowRight') selectTab(TABS[(i + 1) % TABS.length], true);
+    else if (e.key === 'ArrowLeft') selectTab(TABS[(i + TABS.length - 1) % TABS.length], true);
+    else if (e.key === 'Home') selectTab(TABS[0], true);
+    else if (e.key === 'End') selectTab(TABS[TABS.length - 1], true);
+    else return;
+    e.preventDefault();
+  });
+}
+
+/* ------------------------------------------------------------ input sources */
+
+function useSample(i) {
+  const sm = V.samples;
+  if (!sm) return;
+  i = ((i % sm.n) + sm.n) % sm.n;
+  $('sample').value = String(i);
+  V.source = { kind: 'sample', i };
+  drawGray($('preview'), sm.pixels.subarray(i * sm.w * sm.h, (i + 1) * sm.w * sm.h), sm.w, sm.h, 1 / 255);
+  $('truth').textContent = `true label: ${V.names[sm.labels[i]]} (test image #${sm.indices[i]})`;
+  schedule();
+}
+$('sample').addEventListener('change', () => useSample(parseInt($('sample').value, 10) || 0));
+$('prev').addEventListener('click', () => useSample((V.source && V.source.kind === 'sample' ? V.source.i : 0) - 1));
+$('next').addEventListener('click', () => useSample((V.source && V.source.kind === 'sample' ? V.source.i : -1) + 1));
+$('rand').addEventListener('click', () => V.samples && useSample(Math.floor(Math.random() * V.samples.n)));
+
+function useImage(img, name) {
+  V.source = { kind: 'image', img, w: 28, h: 28, seed: 1, name };
+  drawGray($('preview'), img, 28, 28);
+  $('truth').textContent = name;
+  schedule();
+}
+
+// drawing: white strokes on black, 280 x 280, centred and downsampled to 28 x 28
+const draw = $('draw'), dctx = draw.getContext('2d');
+function clearDrawing() { dctx.fillStyle = '#000'; dctx.fillRect(0, 0, draw.width, draw.height); }
+clearDrawing();
+let pen = null;
+function penAt(e) {
+  const r = draw.getBoundingClientRect();
+  return [(e.clientX - r.left) * draw.width / r.width, (e.clientY - r.top) * draw.height / r.height];
+}
+draw.addEventListener('pointerdown', (e) => {
+  draw.setPointerCapture(e.pointerId);
+  pen = penAt(e);
+  dctx.fillStyle = '#fff'; dctx.beginPath(); dctx.arc(pen[0], pen[1], 11, 0, 2 * Math.PI); dctx.fill();
+  e.preventDefault();
+});
+draw.addEventListener('pointermove', (e) => {
+  if (!pen) return;
+  const p = penAt(e);
+  dctx.strokeStyle = '#fff'; dctx.lineWidth = 22; dctx.lineCap = 'round'; dctx.lineJoin = 'round';
+  dctx.beginPath(); dctx.moveTo(pen[0], pen[1]); dctx.lineTo(p[0], p[1]); dctx.stroke();
+  pen = p;
+});
+function penUp() {
+  if (!pen) return;
+  pen = null;
+  const d = dctx.getImageData(0, 0, draw.width, draw.height).data;
+  const g = new Float32Array(draw.width * draw.height);
+  for (let i = 0; i < g.length; i++) g[i] = d[4 * i] / 255;
+  const img = centerDigit(g, draw.width, draw.height, 28, 20);
+  if (img.some((v) => v > 0)) useImage(img, 'your drawing');
+}
+draw.addEventListener('pointerup', penUp);
+draw.addEventListener('pointercancel', penUp);
+draw.addEventListener('keydown', (e) => { if (e.key === 'Delete' || e.key === 'Backspace') clearDrawing(); });
+$('clear').addEventListener('click', clearDrawing);
+
+async function handleFile(file) {
+  if (!file) return;
+  clearError();
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    if (/\.prime$/i.test(file.name)) {
+      const info = await call('openBytes', { name: file.name, bytes });
+      V.models = info.models;
+      fillModelSelect(info.entry.id);
+      await adoptModel(info);
+      setStatus(`Loaded your model ${file.name}.`);
+      return;
+    }
+    const r = await call('decode', { bytes });
+    useImage(r.img, `your picture ${file.name}` + (r.inverted ? ' (dark on light, inverted)' : ''));
+  } catch (err) {
+    fail(`Could not use ${file.name}: ${err.message}`);
+  }
+}
+$('file').addEventListener('change', () => { handleFile($('file').files[0]); $('file').value = ''; });
+let dragDepth = 0;
+document.addEventListener('dragenter', (e) => { e.preventDefault(); dragDepth++; $('dropveil').hidden = false; });
+document.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('dropveil').hidden = true; } });
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', (e) => {
+  e.preventDefault(); dragDepth = 0; $('dropveil').hidden = true;
+  const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
+  if (f) handleFile(f);
+});
+
+/* ------------------------------------------------------------ classify */
+
+/* Runs the current input with the current settings; at most one request in
+ * flight, the latest settings win. */
+function schedule() {
+  if (!V.info || !V.source) return;
+  if (V.busy) { V.queued = true; return; }
+  V.busy = true; V.queued = false;
+  const source = V.source;
+  call('classify', { source, settings: workerSettings(), T: S.T })
+    .then((r) => {
+      V.last = r;
+      V.runs++;
+      if (V.runs === 1) {
+        window.primeTiming = { firstResultMs: performance.now() - t0 };
+      }
+      clearErrorIfStale();
+      if (V.tab === 'classify') render();
+      document.body.dataset.runs = String(V.runs);
+      setStatus(`Ran ${r.result.stepsUsed} of ${r.result.T} timesteps in ${r.ms.toFixed(0)} ms.`);
+    })
+    .catch((err) => fail('Classification failed: ' + err.message))
+    .finally(() => { V.busy = false; if (V.queued) schedule(); });
+}
+function clearErrorIfStale() { /* errors stay until the next file action */ }
+
+function fmtEnergy(pj) {
+  if (!Number.isFinite(pj)) return '-';
+  if (pj >= 1e6) return (pj / 1e6).toFixed(2) + ' uJ';
+  if (pj >= 1e3) return (pj / 1e3).toFixed(2) + ' nJ';
+  return pj.toFixed(1) + ' pJ';
+}
+
+function render() {
+  const r = V.last;
+  if (!r) return;
+  const res = r.result, T = res.T;
+  const truth = V.source && V.source.kind === 'sample' && V.samples ? V.samples.labels[V.source.i] : null;
+  $('pred').textContent = V.names[res.label] ?? String(res.label);
+  const ok = $('predok');
+  if (truth != null && V.source.i === r.sourceI) { /* unused */ }
+  if (truth != null) {
+    ok.hidden = false; ok.textContent = res.label === truth ? 'correct' : 'wrong';
+    ok.classList.toggle('wrong', res.label !== truth);
+  } else ok.hidden = true;
+  const stopped = res.stepsUsed < T;
+  $('steps').textContent = `${res.stepsUsed} of ${T}` + (stopped ? ` (stopped early, ${(100 * (1 - res.stepsUsed / T)).toFixed(0)}% saved)` : '');
+  $('energy').textContent = fmtEnergy(res.energyPj);
+  $('baseline').textContent = `${fmtEnergy(res.baselinePj)} (${res.energyRatio.toFixed(1)}x more)`;
+  const lifs = r.layers.filter((L) => L.neuron === 'lif');
+  $('spikes').textContent = lifs.map((L) => Math.round(res.spikes[L.layer]).toLocaleString()).join(' / ') || '-';
+  drawBars($('probs'), Array.from(res.probs), V.names, res.label, truth);
+  drawConfidence();
+  drawSteps();
+}
+
+function drawConfidence() {
+  const res = V.last.result, T = res.T;
+  const pts = Array.from(res.confidence, (c, t) => [t + 1, c, V.names[res.stepLabel[t]]]);
+  const v = [];
+  if (res.stepsUsed < T) v.push({ x: res.stepsUsed, label: `stopped at ${res.stepsUsed}`, color: '#d17a00' });
+  v.push({ x: V.cursor + 1, color: '#f5c542' });
+  linePlot($('conf'), {
+    x: [0.5, T + 0.5], y: [0, 1], xInt: true, xLabel: 'timestep', yLabel: 'max probability', aspect: 0.55,
+    series: [{ points: pts, color: getComputedStyle(document.documentElement).getPropertyValue('--accent2').trim() || '#2f6fd6' }],
+    hLines: S.stop ? [{ y: S.th, label: `threshold ${S.th.toFixed(2)}` }] : [],
+    vLines: v,
+  });
+}
+
+function drawSteps() {
+  const r = V.last, res = r.result, T = res.T;
+  const size = Math.round(Math.sqrt(r.frames.length / T / 2));
+  V.cursor = Math.min(V.cursor, T - 1);
+  drawFrame($('frame'), r.frames, V.cursor, size);
+  $('cursor').value = String(V.cursor);
+  $('cursorout').textContent = String(V.cursor + 1);
+  const layers = r.layers.map((L) => ({
+    name: `${L.op} ${L.layer + 1}` + (L.neuron === 'output' ? ' out' : ''),
+    sub: L.neuron === 'output' ? 'membrane' : `${L.c}x${L.h}x${L.w}`,
+    kind: L.neuron === 'output' ? 'membrane' : 'spikes',
+    n: L.c * L.h * L.w, steps: L.steps,
+    total: L.neuron === 'lif' ? Math.round(res.spikes[L.layer]).toLocaleString() + ' spikes' : null,
+  }));
+  drawRaster($('raster'), layers, T, res.stepsUsed, V.cursor);
+}
+
+$('cursor').addEventListener('input', () => { V.cursor = parseInt($('cursor').value, 10); setPlaying(false); if (V.last) { drawSteps(); drawConfidence(); } });
+function setPlaying(on) {
+  V.playing = on;
+  $('play').textContent = on ? 'Pause' : 'Play';
+  $('play').setAttribute('aria-pressed', String(on));
+}
+$('play').addEventListener('click', () => setPlaying(!V.playing));
+setInterval(() => {
+  if (!V.playing || !V.last || V.tab !== 'classify' || document.hidden) return;
+  V.cursor = (V.cursor + 1) % V.last.result.T;
+  drawSteps(); drawConfidence();
+}, 450);
+if (window.matchMedia && matchMedia('(prefers-reduced-motion: reduce)').matches) setPlaying(false);
+
+/* ------------------------------------------------------------ batch */
+
+const NOISE_SWEEP = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
+const TH_SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
+let batchRunning = false;
+
+async function runBatch(mode) {
+  if (batchRunning || !V.samples) return;
+  batchRunning = true;
+  for (const id of ['runbatch', 'sweepnoise', 'sweepth']) $(id).disabled = true;
+  $('cancel').disabled = false;
+  const n = parseInt($('batchn').value, 10);
+  const tStart = performance.now();
+  $('progress').value = 0;
+  $('batchstatus').textContent = 'running...';
+  try {
+    const r = await call('batch', { n, settings: workerSettings(), T: S.T, mode, values: mode === 'noise' ? NOISE_SWEEP : TH_SWEEP },
+      (done, total) => { $('progress').value = done / total; $('batchstatus').textContent = `${done} of ${total} runs`; });
+    $('progress').value = r.cancelled ? $('progress').value : 1;
+    const secs = ((performance.now() - tStart) / 1000).toFixed(1);
+    if (mode === 'eval') {
+      V.batch.eval = r;
+      $('b-acc').textContent = (100 * r.accuracy).toFixed(1) + '%';
+      $('b-steps').textContent = `${r.meanSteps.toFixed(2)} of ${r.T}`;
+      $('b-saved').textContent = (100 * r.loadSaved).toFixed(1) + '%';
+      $('b-energy').textContent = fmtEnergy(r.meanEnergyPj);
+      $('b-ratio').textContent = (r.meanBaselinePj / r.meanEnergyPj).toFixed(1) + 'x less';
+      $('batchstatus').textContent = `${r.cancelled ? 'Cancelled after' : 'Done:'} ${r.n} samples in ${secs} s (${r.msPerSample.toFixed(1)} ms each).`;
+    } else {
+      V.batch[mode === 'noise' ? 'noise' : 'th'] = r;
+      $('batchstatus').textContent = `${r.cancelled ? 'Cancelled' : 'Done'}: ${r.points.length} points on ${n} samples in ${secs} s.` +
+        (mode === 'threshold' ? ' (one pass without early stop; each threshold stops where the confidence first exceeds it)' : '');
+    }
+    document.body.dataset.batch = mode + (r.cancelled ? '-cancelled' : '-done');
+    drawBatchPlots();
+  } catch (err) {
+    fail('Batch failed: ' + err.message);
+  } finally {
+    batchRunning = false;
+    for (const id of ['runbatch', 'sweepnoise', 'sweepth']) $(id).disabled = false;
+    $('cancel').disabled = true;
+  }
+}
+$('runbatch').addEventListener('click', () => runBatch('eval'));
+$('sweepnoise').addEventListener('click', () => runBatch('noise'));
+$('sweepth').addEventListener('click', () => runBatch('threshold'));
+$('cancel').addEventListener('click', () => { worker.postMessage({ type: 'cancel' }); $('batchstatus').textContent = 'cancelling...'; });
+
+function drawBatchPlots() {
+  if (V.tab !== 'batch') return;
+  const nz = V.batch.noise, th = V.batch.th;
+  const c1 = getComputedStyle(document.documentElement).getPropertyValue('--accent2').trim() || '#2f6fd6';
+  const c2 = getComputedStyle(document.documentElement).getPropertyValue('--accent').trim() || '#1f8a5b';
+  linePlot($('plotnoise'), {
+    x: [0, 0.5], y: [0, 1], xLabel: 'read noise \u03b7', yLabel: 'accuracy', aspect: 0.6,
+    series: nz ? [{ points: nz.points.map((p) => [p.noise, p.accuracy]), color: c1 }] : [],
+    empty: nz ? null : 'press "Sweep read noise"',
+  });
+  const T = th ? th.T : S.T;
+  linePlot($('plotth'), {
+    x: [0, T + 0.5], y: [0, 1], xLabel: 'mean timesteps', yLabel: 'accuracy', aspect: 0.6,
+    series: th ? [{ points: th.points.map((p) => [p.meanSteps, p.accuracy, p.threshold == null ? 'no stop' : p.threshold]), color: c2 }] : [],
+    empty: th ? null : 'press "Sweep threshold"',
+  });
+}
+
+/* ------------------------------------------------------------ crossbar */
+
+async function showArray() {
+  if (!V.info) return;
+  const sel = $('arraysel');
+  const i = Math.min(parseInt(sel.value || '0', 10) || 0, V.info.totalArrays - 1);
+  try {
+    const r = await call('array', { i, settings: workerSettings() });
+    V.arrayData = r;
+    drawArray();
+  } catch (err) {
+    fail('Crossbar view failed: ' + err.message);
+  }
+}
+
+function layerOfArray(tiling, i) {
+  for (let l = 0; l < tiling.length; l++) {
+    const t = tiling[l];
+    if (t && i >= t.firstArray && i < t.firstArray + t.arrays) return { l, t, k: i - t.firstArray };
+  }
+  return null;
+}
+
+function drawArray() {
+  const r = V.arrayData;
+  if (!r) return;
+  const N = 512, g = r.g, d = r.device;
+  let x0 = N, y0 = N, x1 = -1, y1 = -1, gmax = 0;
+  for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) {
+    const v = g[y * N + x];
+    if (v > 0) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; if (v > gmax) gmax = v; }
+  }
+  let region = { x: 0, y: 0, w: N, h: N };
+  if ($('cropused').checked && x1 >= 0) region = { x: 0, y: 0, w: x1 + 1, h: y1 + 1 }; // layers start at cell (0, 0)
+  // display: cells may be stretched (aspect kept within 1:2 .. 2:1) so thin blocks stay visible
+  const aspect = Math.min(2, Math.max(0.5, region.w / region.h));
+  const avail = Math.min(512, $('xbar').parentElement.clientWidth - 26);
+  const cv = $('xbar');
+  cv.style.width = Math.round(aspect >= 1 ? avail : avail * aspect) + 'px';
+  cv.style.height = Math.round(aspect >= 1 ? avail / aspect : avail) + 'px';
+  const offBelow = d.gOff > 0 ? d.gOff + 3 * (d.gOffSd || 0) + 1e-6 : 0;
+  const c = drawCrossbar($('xbar'), g, N, region, gmax || 1, offBelow);
+  V.xbarRegion = region;
+  drawColorbar($('xbarbar'), gmax || 1);
+  const where = layerOfArray(r.tiling, r.i);
+  const lname = where ? `layer ${where.l + 1} (${V.info.arch.layers[where.l].op}), tile ${where.k + 1} of ${where.t.arrays}` : 'unused';
+  $('xbarnote').textContent = `Array ${r.i}: ${lname}. ${c.used.toLocaleString()} cells in use, ${c.off.toLocaleString()} of them in the off state ` +
+    `(${c.used ? (100 * c.off / c.used).toFixed(1) : 0}%). Rows are inputs; columns come in pairs (G+, G-) per output. ` +
+    (region.w < N || region.h < N ? `Showing rows 0..${region.h - 1} and columns 0..${region.w - 1} (${region.w >> 1} outputs) of 512 x 512` +
+      (region.w / region.h !== aspect ? ', cells stretched to fit.' : '.') : 'Showing the whole array.');
+}
+
+$('arraysel').addEventListener('change', showArray);
+$('cropused').addEventListener('change', drawArray);
+$('xbar').addEventListener('pointermove', (e) => {
+  const r = V.arrayData, reg = V.xbarRegion;
+  if (!r || !reg) return;
+  const b = $('xbar').getBoundingClientRect();
+  const x = reg.x + Math.floor((e.clientX - b.left) / b.width * reg.w), y = reg.y + Math.floor((e.clientY - b.top) / b.height * reg.h);
+  if (x < 0 || y < 0 || x >= 512 || y >= 512) return;
+  const v = r.g[y * 512 + x];
+  $('xbarhover').textContent = `row ${y}, column ${x} (${x % 2 ? 'G-' : 'G+'} of output ${x >> 1}): ` + (v > 0 ? `${v.toFixed(2)} uS` : 'unused');
+});
+
+function fillTiling() {
+  const info = V.info, tl = info.tiling, tab = $('tiling');
+  let html = '<thead><tr><th scope="col">layer</th><th scope="col">matrix</th><th scope="col">tiles</th><th scope="col">arrays</th><th scope="col">fill</th><th scope="col">first</th></tr></thead><tbody>';
+  info.arch.layers.forEach((L, l) => {
+    const t = tl[l];
+    const name = `${l + 1} ${L.op} ${L.inC}x${L.inH}x${L.inW} &rarr; ${L.outC}x${L.outH}x${L.outW}`;
+    if (!t) html += `<tr><td>${name}</td><td colspan="5" class="muted">digital (no crossbar)</td></tr>`;
+    else html += `<tr><td>${name}</td><td>${t.rows} x ${t.cols}</td><td>${t.rowTiles} x ${t.colTiles}</td><td>${t.arrays}</td><td>${(100 * t.fill).toFixed(1)}%</td><td>${t.firstArray}</td></tr>`;
+  });
+  tab.innerHTML = html + `</tbody><tfoot><tr><td>total</td><td></td><td></td><td>${info.totalArrays}</td><td></td><td></td></tr></tfoot>`;
+  const sel = $('arraysel');
+  sel.innerHTML = '';
+  for (let i = 0; i < info.totalArrays; i++) {
+    const w = layerOfArray(tl, i);
+    const o = document.createElement('option');
+    o.value = String(i);
+    o.textContent = `array ${i}` + (w ? ` (layer ${w.l + 1} ${info.arch.layers[w.l].op}, tile ${w.k + 1}/${w.t.arrays})` : '');
+    sel.append(o);
+  }
+}
+
+const LAYER_COLORS = ['#2f6fd6', '#1f8a5b', '#d17a00', '#9b4dca', '#c2362f', '#138d90', '#7a7a00', '#b0467a'];
+function drawTilemap() {
+  const info = V.info, n = info.totalArrays;
+  const cell = 38, gap = 6;
+  const canvas = $('tilemap');
+  const { ctx, w } = prepare(canvas, 0, 10);
+  const perRow = Math.max(1, Math.floor((w + gap) / (cell + gap)));
+  const rows = Math.ceil(n / perRow);
+  const { ctx: c2 } = prepare(canvas, 0, rows * (cell + gap) + 22);
+  c2.clearRect(0, 0, w, canvas.height);
+  for (let i = 0; i < n; i++) {
+    const where = layerOfArray(info.tiling, i);
+    const x = (i % perRow) * (cell + gap), y = Math.floor(i / perRow) * (cell + gap);
+    c2.fillStyle = where ? LAYER_COLORS[where.l % LAYER_COLORS.length] : '#888';
+    c2.globalAlpha = 0.25; c2.fillRect(x, y, cell, cell); c2.globalAlpha = 1;
+    if (where) { // used fraction of this array
+      const t = where.t, rowsHere = Math.min(512, t.rows - Math.floor(where.k / t.colTiles) * 512);
+      const colsHere = Math.min(512, 2 * (t.cols) - (where.k % t.colTiles) * 512);
+      c2.fillRect(x, y, cell * Math.max(0.04, Math.min(1, colsHere / 512)), cell * Math.max(0.04, Math.min(1, rowsHere / 512)));
+    }
+    c2.strokeStyle = '#888'; c2.strokeRect(x + 0.5, y + 0.5, cell - 1, cell - 1);
+    c2.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--fg').trim() || '#222';
+    c2.textAlign = 'right'; c2.textBaseline = 'bottom'; c2.fillText(String(i), x + cell - 3, y + cell - 2);
+  }
+  c2.textAlign = 'left'; c2.textBaseline = 'bottom';
+  c2.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() || '#666';
+  c2.fillText('each square is one 512 x 512 array; the filled part is the block of rows and columns a layer uses', 0, rows * (cell + gap) + 18);
+  canvas.onclick = (e) => {
+    const b = canvas.getBoundingClientRect();
+    const i = Math.floor((e.clientY - b.top) / (cell + gap)) * perRow + Math.floor((e.clientX - b.left) / (cell + gap));
+    if (i >= 0 && i < n) { $('arraysel').value = String(i); showArray(); }
+  };
+}
+
+/* ------------------------------------------------------------ models */
+
+function fillModelSelect(current) {
+  const sel = $('model');
+  sel.innerHTML = '';
+  for (const m of V.models) {
+    const o = document.createElement('option');
+    o.value = m.id; o.textContent = m.name;
+    sel.append(o);
+  }
+  sel.value = current;
+  sel.disabled = V.models.length < 2;
+}
+$('model').addEventListener('change', async () => {
+  try {
+    clearError();
+    setStatus('Loading the model...');
+    const info = await call('open', { modelId: $('model').value });
+    await adoptModel(info);
+  } catch (err) { fail('Could not open the model: ' + err.message); }
+});
+
+const TASKS = { 0: 'classification', classify: 'classification' };
+
+/* Takes a freshly opened model: defaults, samples, tiling, first run. */
+async function adoptModel(info, fromUrl) {
+  const keepSamples = !info.samples && V.samples;
+  V.info = info;
+  V.defaults = defaultsFromModel(info);
+  Object.assign(S, V.defaults);
+  if (fromUrl) applyUrl();
+  showControls();
+  const ds = info.entry.dataset;
+  V.names = classNames(ds, info.arch.nClasses);
+  if (info.samples) V.samples = info.samples; else if (!keepSamples) V.samples = null;
+  $('modelnote').textContent = `${TASKS[info.arch.task] || 'task ' + info.arch.task}, ${info.arch.layers.length} layers, T = ${info.arch.T}, ${info.totalArrays} crossbar arrays` +
+    (info.entry.samplesError ? ` (samples missing: ${info.entry.samplesError})` : '');
+  fillTiling();
+  if (V.tab === 'crossbar') drawTilemap();
+  if (V.samples) {
+    $('sample').max = String(V.samples.n - 1);
+    const want = fromUrl && params.has('sample') ? parseInt(params.get('sample'), 10) || 0 : (V.source && V.source.kind === 'sample' ? V.source.i : 0);
+    if (V.source && V.source.kind === 'image' && !fromUrl) schedule(); else useSample(want);
+  } else if (V.source && V.source.kind === 'image') schedule();
+  else setStatus('This model has no shipped samples: draw a digit or upload a picture.');
+  if (V.tab === 'crossbar') showArray();
+}
+
+/* ------------------------------------------------------------ start */
+
+async function start() {
+  if (params.get('embed') === '1') {
+    document.body.classList.add('embed');
+    $('settings').open = false;
+    const full = new URL(location.href); full.searchParams.delete('embed');
+    $('fulllink').href = full.href; $('fulllink').hidden = false;
+  }
+  selectTab(params.get('task') || 'classify');
+  try {
+    const init = await call('init', { manifest: './models.json' });
+    V.models = init.models;
+    if (!V.models.length) { fail('No model could be loaded: build one (models/*.prime, see docs/web.md).'); return; }
+    const want = params.get('model');
+    const first = V.models.find((m) => m.id === want) || V.models[0];
+    if (want && first.id !== want) setStatus(`Model "${want}" is not available; showing ${first.name}.`);
+    fillModelSelect(first.id);
+    const info = await call('open', { modelId: first.id });
+    await adoptModel(info, true);
+    document.body.dataset.state = 'ready';
+  } catch (err) {
+    fail('Could not start: ' + err.message);
+  }
+}
+
+let resizeTimer = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    if (V.tab === 'classify') render();
+    if (V.tab === 'batch') drawBatchPlots();
+    if (V.tab === 'crossbar' && V.info) { drawTilemap(); drawArray(); }
+  }, 100);
+});
+
+/* For tests and the curious (console): a plain copy of what the page shows. */
+window.primeLab = {
+  snapshot() {
+    const r = V.last && V.last.result;
+    const plain = (o) => o && Object.fromEntries(Object.entries(o).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v]));
+    return {
+      model: V.info && V.info.entry.id,
+      result: plain(r),
+      truth: V.source && V.source.kind === 'sample' && V.samples ? V.samples.labels[V.source.i] : null,
+      source: V.source && V.source.kind, sample: V.source && V.source.kind === 'sample' ? V.source.i : null,
+      settings: { ...S }, busy: V.busy || V.queued, runs: V.runs,
+      batch: JSON.parse(JSON.stringify(V.batch)),
+      arrayShown: V.arrayData ? V.arrayData.i : null,
+      totalArrays: V.info && V.info.totalArrays, layers: V.info && V.info.arch.layers.length,
+    };
+  },
+};
+
+start();

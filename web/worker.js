@@ -1,0 +1,285 @@
+// worker.js - the module worker that owns the PRIME core for the page.
+//
+// Protocol: the page posts {id, type, ...}; the worker answers with
+// {id, type: 'reply', ...} or {id, type: 'error', message}, and, for long
+// jobs, {id, type: 'progress', done, total} messages on the way. Requests run
+// one at a time in arrival order, except {type: 'cancel'}, which stops the
+// batch job in progress at its next sample. Every typed array sent back is a
+// copy (views of wasm memory never leave this file).
+
+import { loadPrime } from '../wasm/prime.js';
+import { parsePsmp, borderMean, centerDigit } from './lib.js';
+
+let P = null;             // the loaded API
+let models = [];          // entries of models.json that loaded: {..., bytes}
+let model = null;         // the current model handle
+let entry = null;         // its models.json entry
+let samples = null;       // parsed sample file of the current model's dataset
+const sampleCache = new Map(); // url -> parsed PSMP
+const frameCache = new Map();  // `${url}|${i}|${T}` -> Float32Array frames
+let cancelled = false;
+
+const base = new URL('../', import.meta.url); // the repository root
+
+/* ------------------------------------------------------------ helpers */
+
+const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
+
+async function fetchBytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function getSamples(url) {
+  if (!sampleCache.has(url)) sampleCache.set(url, parsePsmp(await fetchBytes(new URL(url, base))));
+  return sampleCache.get(url);
+}
+
+/* Event frames of shipped sample i for T steps (cached). */
+function sampleFrames(i, T) {
+  const key = `${entry.samples}|${i}|${T}`;
+  let f = frameCache.get(key);
+  if (!f) {
+    const { w, h, pixels, indices, eventSeed } = samples;
+    const img = new Float32Array(w * h);
+    for (let k = 0; k < w * h; k++) img[k] = pixels[i * w * h + k] / 255;
+    f = P.framesFromImage(img, w, h, T, eventSeed + indices[i]);
+    if (frameCache.size > 2000) frameCache.clear();
+    frameCache.set(key, f);
+  }
+  return f;
+}
+
+/* Applies {device, run} partial settings to the current model. */
+function applySettings(s) {
+  if (!s) return;
+  if (s.device) model.setDevice(s.device);
+  if (s.run) model.setRun(s.run);
+}
+
+function modelInfo() {
+  const tiling = model.tiling();
+  return {
+    entry: strip(entry),
+    arch: model.arch,
+    device: model.getDevice(),
+    run: model.getRun(),
+    tiling,
+    totalArrays: model.totalArrays(),
+  };
+}
+
+function strip(e) { const { bytes, ...rest } = e; return rest; }
+
+function copyResult(r) {
+  return {
+    label: r.label, T: r.T, stepsUsed: r.stepsUsed, nClasses: r.nClasses,
+    logits: Float32Array.from(r.logits), probs: Float32Array.from(r.probs),
+    confidence: Float32Array.from(r.confidence), stepLabel: Int32Array.from(r.stepLabel),
+    spikes: Float64Array.from(r.spikes), counters: { ...r.counters },
+    energyPj: r.energyPj, baselinePj: r.baselinePj, energyRatio: r.energyRatio,
+  };
+}
+
+async function openModel(e) {
+  const m = P.loadModel(e.bytes);
+  if (model) model.free();
+  model = m; entry = e;
+  samples = null;
+  if (e.samples) {
+    try { samples = await getSamples(e.samples); } catch (err) { samples = null; e.samplesError = String(err.message || err); }
+  }
+  frameCache.clear();
+  const info = modelInfo();
+  if (samples) info.samples = { n: samples.n, w: samples.w, h: samples.h, labels: samples.labels, indices: samples.indices, pixels: samples.pixels, url: e.samples };
+  return info;
+}
+
+/* ------------------------------------------------------------ requests */
+
+const handlers = {
+  /* Loads the API and every model of models.json; keeps those that load. */
+  async init({ manifest }) {
+    const t0 = performance.now();
+    P = await loadPrime();
+    const list = await (await fetch(new URL(manifest, self.location))).json();
+    const found = await Promise.all(list.map(async (e) => {
+      try {
+        const bytes = await fetchBytes(new URL(e.file, base));
+        P.loadModel(bytes).free(); // loads = parses and forms a chip
+        return { ...e, id: e.file.replace(/^.*\//, '').replace(/\.prime$/, ''), bytes };
+      } catch (err) {
+        return null;
+      }
+    }));
+    models = found.filter(Boolean);
+    return {
+      models: models.map(strip),
+      defaultDevice: P.defaultDevice(),
+      defaultRun: P.defaultRun(),
+      loadMs: performance.now() - t0,
+    };
+  },
+
+  async open({ modelId }) {
+    const e = models.find((m) => m.id === modelId) || models[0];
+    if (!e) throw new Error('no model could be loaded');
+    return openModel(e);
+  },
+
+  /* A .prime file the person dropped: becomes the current model if it loads. */
+  async openBytes({ name, bytes }) {
+    const e = { file: name, id: name.replace(/\.prime$/, ''), name: name + ' (your file)', dataset: entry ? entry.dataset : 'mnist', samples: entry ? entry.samples : null, bytes };
+    P.loadModel(bytes).free(); // throws PrimeError with the C message on a bad file
+    models = models.filter((m) => m.id !== e.id).concat([e]);
+    return { ...(await openModel(e)), models: models.map(strip) };
+  },
+
+  /* Decodes an image file with the C core and centres the digit. */
+  async decode({ bytes }) {
+    const S = 112;
+    let img = P.decodeImage(bytes, S, S, false);
+    const inverted = borderMean(img, S, S) > 0.5;
+    if (inverted) img = P.decodeImage(bytes, S, S, true);
+    return { img: centerDigit(img, S, S, 28, 20), w: 28, h: 28, inverted };
+  },
+
+  /* Runs one input step by step and returns everything the page draws.
+   * source: {kind: 'sample', i} | {kind: 'image', img, w, h, seed}. */
+  async classify({ source, settings, T }) {
+    applySettings(settings);
+    const t0 = performance.now();
+    let frames;
+    if (source.kind === 'sample') {
+      if (!samples) throw new Error('no samples for this model');
+      frames = sampleFrames(source.i, T);
+    } else {
+      frames = P.framesFromImage(source.img, source.w, source.h, T, source.seed ?? 1);
+    }
+    const arch = model.arch;
+    const watch = arch.layers.map((L, l) => ({ l, L })).filter(({ L }) => L.neuron === 'lif' || L.neuron === 'output');
+    const steps = watch.map(() => []);
+    model.begin(frames, T);
+    while (model.step()) {
+      watch.forEach(({ l, L }, k) => {
+        if (L.neuron === 'lif') {
+          const s = model.layerState(l, 'spikes');
+          const u = new Uint8Array(s.length);
+          for (let i = 0; i < s.length; i++) u[i] = s[i] > 0 ? 1 : 0;
+          steps[k].push(u);
+        } else {
+          steps[k].push(Float32Array.from(model.layerState(l, 'membrane')));
+        }
+      });
+    }
+    const result = copyResult(model.result());
+    return {
+      frames: Float32Array.from(frames), result,
+      layers: watch.map(({ l, L }, k) => ({ layer: l, op: L.op, neuron: L.neuron, c: L.outC, h: L.outH, w: L.outW, steps: steps[k] })),
+      ms: performance.now() - t0,
+    };
+  },
+
+  /* Batch evaluation over the first n shipped samples.
+   * mode 'eval': one pass with the settings given;
+   * mode 'noise': one pass per read-noise value in `values`;
+   * mode 'threshold': one pass without early stop, then, for every threshold in
+   *   `values`, the step where the confidence first exceeds it (the same step a
+   *   real early-stop run halts at: the run is causal) and the label there. */
+  async batch({ id, n, settings, T, mode, values }, post) {
+    if (!samples) throw new Error('no samples for this model');
+    applySettings(settings);
+    n = Math.min(n, samples.n);
+    cancelled = false;
+    const runs = mode === 'noise' ? values.length : 1;
+    const total = n * runs;
+    let done = 0, last = performance.now();
+    const saved = { dev: model.getDevice(), run: model.getRun() };
+    const pass = async () => {
+      const rec = { n: 0, correct: 0, steps: 0, energy: 0, baseline: 0, conf: [], stepLabel: [], labels: [], ms: 0 };
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        const r = model.classify(sampleFrames(i, T), T);
+        rec.n++; rec.steps += r.stepsUsed; rec.energy += r.energyPj; rec.baseline += r.baselinePj;
+        if (r.label === samples.labels[i]) rec.correct++;
+        if (mode === 'threshold') { rec.conf.push(Float32Array.from(r.confidence)); rec.stepLabel.push(Int32Array.from(r.stepLabel)); rec.labels.push(r.label); }
+        done++;
+        if (performance.now() - last > 60) {
+          post({ id, type: 'progress', done, total });
+          await yieldToEvents();
+          last = performance.now();
+          if (cancelled) break;
+        }
+      }
+      rec.ms = performance.now() - t0;
+      return rec;
+    };
+    const summary = (rec) => ({
+      n: rec.n, accuracy: rec.correct / Math.max(1, rec.n), meanSteps: rec.steps / Math.max(1, rec.n),
+      loadSaved: 1 - rec.steps / Math.max(1, rec.n) / T, meanEnergyPj: rec.energy / Math.max(1, rec.n),
+      meanBaselinePj: rec.baseline / Math.max(1, rec.n), msPerSample: rec.ms / Math.max(1, rec.n),
+    });
+    try {
+      if (mode === 'eval') {
+        const rec = await pass();
+        return { mode, T, cancelled, ...summary(rec) };
+      }
+      if (mode === 'noise') {
+        const points = [];
+        for (const v of values) {
+          model.setDevice({ readNoise: v });
+          const rec = await pass();
+          if (cancelled) break;
+          points.push({ noise: v, ...summary(rec) });
+        }
+        return { mode, T, cancelled, points };
+      }
+      if (mode === 'threshold') {
+        model.setRun({ policy: 'none' });
+        const rec = await pass();
+        const minSteps = saved.run.minSteps || 1;
+        const points = values.map((th) => {
+          let correct = 0, steps = 0;
+          for (let k = 0; k < rec.n; k++) {
+            const c = rec.conf[k];
+            let s = c.length;
+            for (let t = minSteps - 1; t < c.length; t++) if (c[t] > th) { s = t + 1; break; }
+            steps += s;
+            if (rec.stepLabel[k][s - 1] === samples.labels[k]) correct++;
+          }
+          return { threshold: th, n: rec.n, accuracy: correct / Math.max(1, rec.n), meanSteps: steps / Math.max(1, rec.n) };
+        });
+        points.push({ threshold: null, n: rec.n, accuracy: rec.correct / Math.max(1, rec.n), meanSteps: rec.steps / Math.max(1, rec.n) });
+        return { mode, T, cancelled, points, alpha: saved.run.alpha };
+      }
+      throw new Error('unknown batch mode ' + mode);
+    } finally {
+      model.setDevice({ readNoise: saved.dev.readNoise });
+      model.setRun(saved.run);
+    }
+  },
+
+  /* Conductances of crossbar array i (Float32Array 512*512, uS). */
+  async array({ i, settings }) {
+    applySettings(settings);
+    return { i, g: Float32Array.from(model.array(i)), device: model.getDevice(), tiling: model.tiling(), totalArrays: model.totalArrays() };
+  },
+};
+
+let chain = Promise.resolve();
+self.onmessage = (ev) => {
+  const msg = ev.data;
+  if (msg.type === 'cancel') { cancelled = true; return; }
+  chain = chain.then(async () => {
+    try {
+      const h = handlers[msg.type];
+      if (!h) throw new Error('unknown request ' + msg.type);
+      if (msg.type !== 'init' && !model && msg.type !== 'open') throw new Error('the model is not loaded');
+      const out = await h(msg, (m) => self.postMessage(m));
+      self.postMessage({ ...out, id: msg.id, type: 'reply' });
+    } catch (err) {
+      self.postMessage({ id: msg.id, type: 'error', message: String((err && err.message) || err) });
+    }
+  });
+};
