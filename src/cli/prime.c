@@ -5,7 +5,8 @@
  *   prime classify MODEL INPUT [options]  INPUT: image (png/jpg/bmp/gif), N-MNIST
  *                                         .bin events, or raw float32 frames .f32
  *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
- *   prime golden                          fixed cases printed for cross-build checks
+ *   prime golden [DIR]                    fixed cases printed for cross-build checks
+ *                                         (DIR: also write golden.prime, golden.f32)
  *   prime bench MODEL [N]                 median time of one classification
  */
 #include <math.h>
@@ -202,13 +203,27 @@ static int cmd_classify(int argc, char **argv) {
 }
 
 /* Prints results for fixed cases; identical output = identical builds. */
-static int cmd_golden(void) {
+static int cmd_golden(const char *dir) {
     prime_arch a = prime_arch_nmnist();
     prime_device d = prime_default_device();
     prime_ctx *c = prime_create(&a, &d);
     if (!c) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
     random_masks(c, 99, 0.5f);
     float *x = random_frames(10, 5, 0.06f);
+    if (dir) { /* the model and input, for the wasm side of the golden test */
+        char path[1024];
+        uint8_t *b;
+        size_t n;
+        prime_save(c, &b, &n);
+        snprintf(path, sizeof path, "%s/golden.prime", dir);
+        FILE *f = fopen(path, "wb");
+        if (!f) { fprintf(stderr, "cannot write %s\n", path); return 1; }
+        fwrite(b, 1, n, f), fclose(f), prime_free_buffer(b);
+        snprintf(path, sizeof path, "%s/golden.f32", dir);
+        f = fopen(path, "wb");
+        if (!f) { fprintf(stderr, "cannot write %s\n", path); return 1; }
+        fwrite(x, sizeof(float), 10 * 2 * 34 * 34, f), fclose(f);
+    }
     struct { const char *name; float noise; int mode, adc, stop; float th; } cases[] = {
         {"ideal-adc0", 0, 0, 0, 0, 0}, {"adc14", 0, 0, 14, 0, 0}, {"adc6", 0, 0, 6, 0, 0},
         {"noise0.05-column", 0.05f, 0, 14, 0, 0}, {"noise0.1-cell", 0.1f, 1, 14, 0, 0},
@@ -229,7 +244,7 @@ static int cmd_golden(void) {
         for (int j = 0; j < res.n_classes; j++) printf(" %.9g", res.logits[j]);
         printf(" conf");
         for (int t = 0; t < res.steps_used; t++) printf(" %.9g", res.confidence[t]);
-        printf(" reads %.0f adc %.0f energy %.6g\n", res.counters.cell_reads, res.counters.adc_conversions, res.energy_pj);
+        printf(" reads %.0f adc %.0f energy %.9g\n", res.counters.cell_reads, res.counters.adc_conversions, res.energy_pj);
     }
     /* formed conductances: first values of each layer */
     printf("weights");
@@ -278,7 +293,7 @@ int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "random-model")) return cmd_random_model(argv[2], argc > 3 ? strtoull(argv[3], NULL, 10) : 7);
     if (argc >= 4 && !strcmp(argv[1], "classify")) return cmd_classify(argc - 2, argv + 2);
-    if (argc >= 2 && !strcmp(argv[1], "golden")) return cmd_golden();
+    if (argc >= 2 && !strcmp(argv[1], "golden")) return cmd_golden(argc > 2 ? argv[2] : NULL);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
