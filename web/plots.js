@@ -92,9 +92,15 @@ export function linePlot(canvas, opt) {
       ctx.stroke();
     }
     ctx.textAlign = 'center'; ctx.textBaseline = 'bottom';
+    const boxes = []; // labels that would overlap one already drawn are left out
     for (const p of pts) {
       ctx.beginPath(); ctx.arc(X(p[0]), Y(p[1]), s.r || 3.5, 0, 2 * Math.PI); ctx.fill();
-      if (p[2] != null) ctx.fillText(String(p[2]), X(p[0]), Y(p[1]) - 5);
+      if (p[2] == null) continue;
+      const t = String(p[2]), tw = ctx.measureText(t).width, x = X(p[0]), y = Y(p[1]) - 5;
+      const box = [x - tw / 2 - 2, y - 13, x + tw / 2 + 2, y];
+      if (boxes.some((b) => box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1])) continue;
+      boxes.push(box);
+      ctx.fillText(t, x, y);
     }
     ctx.lineWidth = 1;
   }
