@@ -260,11 +260,15 @@ int prime_get_array(const prime_ctx *ctx, int array, float *out, size_t n);
 
 /* ------------------------------------------------------ model import */
 
-/* Imports per-layer arrays from a NumPy .npz (stored, not compressed) or a
- * single .npy into ctx. For weight layer i the .npz may hold "mask<i>" (any
- * dtype; nonzero = keep) and "weight<i>" (float32/64, PyTorch layout
- * [out][in][k][k] or [out][in], read as differential conductance in uS * scale
- * ... i.e. weight = (G+ - G-) * scale). Returns the number of arrays used, -1. */
+/* Imports per-layer arrays from a NumPy .npz (numpy.savez: stored, not
+ * compressed) into ctx. Entry names, i = index among the weight layers (0 for
+ * the first conv, ...), arrays in PyTorch layout [out][in][k][k] or [out][in]:
+ *   mask<i>    any dtype, nonzero = keep;
+ *   weight<i>  differential conductance G+ - G- in uS (before the layer's
+ *              software scale), programmed as G+- = g_mean +- w/2;
+ *   gpos<i>, gneg<i>  a measured conductance map (uS) of the positive /
+ *              negative cells, replacing the sampled formed state.
+ * Returns the number of arrays used, or -1 (nothing recognised is an error). */
 int prime_import_npz(prime_ctx *ctx, const uint8_t *bytes, size_t n);
 
 /* Parses a .npy array: returns 0 and a malloc'ed float array (caller frees with

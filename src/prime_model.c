@@ -305,11 +305,24 @@ static int to_matrix(const prime_ctx *c, int l, const float *src, const int *sha
     return 0;
 }
 
-/* Imports "mask<i>" / "weight<i>" arrays (i = index among weight layers) from
- * a stored .npz into ctx; returns the number of arrays used, or -1. */
+/* Imports "mask<i>" / "weight<i>" / "gpos<i>" / "gneg<i>" arrays (i = index
+ * among weight layers, PyTorch layout) from a stored .npz into ctx; returns
+ * the number of arrays used, or -1. */
 int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
     if (!c || !b) return prime_error("prime_import_npz: NULL argument");
     int widx[PRIME_MAX_LAYERS], nwl = 0, used = 0;
+    /* a complete zip ends with its end-of-central-directory record (22 bytes
+     * plus a comment of up to 64 KiB): without it the file is truncated */
+    int eocd = 0;
+    for (size_t k = n >= 22 ? n - 22 : 0; n >= 22 && k + 65557 >= n; k--) {
+        if (rd32(b + k) == 0x06054b50u && k + 22 + rd16(b + k + 20) == n) { eocd = 1; break; }
+        if (k == 0) break;
+    }
+    if (!eocd) {
+        if (n >= 6 && !memcmp(b, "\x93NUMPY", 6))
+            return prime_error(".npz expected, got a single .npy: wrap it with numpy.savez(path, mask0=...)");
+        return prime_error(".npz: not a zip file, or truncated (no end-of-central-directory record)");
+    }
     for (int l = 0; l < c->arch.n_layers; l++)
         if (c->w[l].rows) widx[nwl++] = l;
     size_t off = 0;
@@ -342,12 +355,16 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
         if ((flags & 8) && csize == 0) return prime_error(".npz: entry %s uses a streamed data descriptor (not supported)", name);
         size_t doff = off + 30 + nlen + xlen;
         if (csize > n - doff) return prime_error(".npz: entry %s truncated", name);
-        int is_mask = !strncmp(name, "mask", 4), is_w = !strncmp(name, "weight", 6);
-        if (is_mask || is_w) {
+        /* kind: 1 mask, 2 weight, 3 gpos, 4 gneg (measured conductance map) */
+        int kind = !strncmp(name, "mask", 4) ? 1 : !strncmp(name, "weight", 6) ? 2 : !strncmp(name, "gpos", 4) ? 3
+                 : !strncmp(name, "gneg", 4) ? 4 : 0;
+        int is_mask = kind == 1;
+        if (kind) {
+            size_t plen = kind == 2 ? 6 : 4;
             char *end;
-            long i = strtol(name + (is_mask ? 4 : 6), &end, 10);
-            if (end == name + (is_mask ? 4 : 6) || strcmp(end, ".npy") || i < 0 || i >= nwl)
-                return prime_error(".npz: entry %s: expected mask<i>.npy or weight<i>.npy with i in 0..%d", name, nwl - 1);
+            long i = strtol(name + plen, &end, 10);
+            if (end == name + plen || strcmp(end, ".npy") || i < 0 || i >= nwl)
+                return prime_error(".npz: entry %s: expected mask<i>, weight<i>, gpos<i> or gneg<i> (.npy) with i in 0..%d", name, nwl - 1);
             int l = widx[i];
             float *arr = NULL;
             int shape[8], nd;
@@ -366,6 +383,19 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
                     for (size_t k = 0; k < nw; k++) mk[k] = m[k] != 0.0f;
                     rc = prime_set_mask(c, l, mk, nw);
                     free(mk);
+                }
+            } else if (rc == 0 && kind >= 3) {
+                /* one side of a measured map: the other side stays as formed */
+                float *g = malloc(nw * sizeof(float) * 2);
+                if (!g) rc = prime_error("out of memory");
+                else {
+                    float *gp = g, *gn = g + nw;
+                    const wlayer *w = &c->w[l];
+                    memcpy(gp, w->gp_on, nw * sizeof(float));
+                    memcpy(gn, w->gn_on, nw * sizeof(float));
+                    memcpy(kind == 3 ? gp : gn, m, nw * sizeof(float));
+                    rc = prime_set_conductances(c, l, gp, gn, nw);
+                    free(g);
                 }
             } else if (rc == 0) {
                 float *gp = malloc(nw * sizeof(float) * 2);
@@ -389,8 +419,6 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
         }
         off = doff + (size_t)csize;
     }
-    if (off == 0 && n >= 6 && !memcmp(b, "\x93NUMPY", 6))
-        return prime_error(".npz expected, got a single .npy: wrap it with numpy.savez(path, mask0=...)");
-    if (used == 0) return prime_error(".npz: no mask<i> or weight<i> arrays found");
+    if (used == 0) return prime_error(".npz: no mask<i>, weight<i>, gpos<i> or gneg<i> arrays found");
     return used;
 }

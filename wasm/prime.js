@@ -303,6 +303,17 @@ export async function loadPrime(opts = {}) {
         return heap.f32().slice(p >> 2, (p >> 2) + n);
       });
     }
+    /** Replaces a layer's formed conductances by a measured map (uS, [row][col] order). */
+    setConductances(layer, gpos, gneg) {
+      const n = this._nWeights(layer);
+      const gp = toF32(gpos, 'gpos'), gn = toF32(gneg, 'gneg');
+      if (gp.length !== n || gn.length !== n) throw new PrimeError(`layer ${layer} needs ${n} conductances per side`);
+      withBufs([4 * n, 4 * n], (pp, pn) => {
+        putF32(pp, gp); putF32(pn, gn);
+        if (X.prime_set_conductances(this._ctx(), layer, pp, pn, n) !== 0) fail('setConductances');
+      });
+      return this;
+    }
     /** Imports masks / weights from a NumPy .npz (see docs/model-format.md); returns arrays used. */
     importNpz(bytes) {
       const b = toU8(bytes, 'npz');

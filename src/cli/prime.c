@@ -5,6 +5,7 @@
  *   prime classify MODEL INPUT [options]  INPUT: image (png/jpg/bmp/gif), N-MNIST
  *                                         .bin events, or raw float32 frames .f32
  *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
+ *       --import FILE.npz (mask<i>, weight<i>, gpos<i>, gneg<i>; see prime.h)
  *   prime golden [DIR]                    fixed cases printed for cross-build checks
  *                                         (DIR: also write golden.prime, golden.f32)
  *   prime bench MODEL [N]                 median time of one classification
@@ -187,6 +188,16 @@ static int cmd_classify(int argc, char **argv) {
         else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
         else if (!strcmp(o, "--alpha")) r.alpha = (float)atof(v), i++;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
+        else if (!strcmp(o, "--import")) { /* masks / weights / measured conductances from a .npz */
+            size_t nb;
+            uint8_t *b = read_file(v, &nb);
+            int used = b ? prime_import_npz(c, b, nb) : -1;
+            free(b);
+            if (used < 0) { fprintf(stderr, "%s: %s\n", v, b ? prime_last_error() : "unreadable"); prime_free(c); return 1; }
+            d = prime_get_device(c);
+            printf("imported %d arrays from %s\n", used, v);
+            i++;
+        }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
     if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
@@ -297,6 +308,6 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
-            "       --chip SEED --stop TH --alpha A --T N] | golden | bench [MODEL [N]]\n");
+            "       --chip SEED --stop TH --alpha A --T N --import NPZ] | golden [DIR] | bench [MODEL [N]]\n");
     return 2;
 }

@@ -403,8 +403,9 @@ static size_t make_zip(uint8_t *out, const char **names, uint8_t **data, size_t 
         memcpy(out + o, names[i], nl), o += nl;
         memcpy(out + o, data[i], lens[i]), o += lens[i];
     }
+    memset(out + o, 0, 22); /* end of central directory, no comment */
     memcpy(out + o, "PK\x05\x06", 4);
-    return o + 4;
+    return o + 22;
 }
 
 static void test_npz(void) {
@@ -439,6 +440,18 @@ static void test_npz(void) {
     lens[0] = l0;
     zl = make_zip(zip, names, data, lens, 1);
     CHECK(prime_import_npz(c, zip, zl) == -1 && strstr(prime_last_error(), "shape"), "wrong shape rejected: %s", prime_last_error());
+    /* a measured map: gpos0 replaces the positive cells of layer 0 */
+    float gp[4] = {20, 21, 22, 23};
+    l0 = make_npy(npy0, gp, shape, 2);
+    const char *gname[1] = {"gpos0.npy"};
+    lens[0] = l0;
+    zl = make_zip(zip, gname, data, lens, 1);
+    prime_get_weights(c, 0, 1, w, 4);
+    float before = w[0];
+    CHECK(prime_import_npz(c, zip, zl) == 1, "gpos0 imported: %s", prime_last_error());
+    prime_get_weights(c, 0, 1, w, 4);
+    /* torch [out][in] -> matrix [in][out]: G+[in0][out1] = 22 */
+    CHECK(w[0] != before && w[1] == 22 - (10 - -0.5f / 2), "measured G+ used (%g)", w[1]);
     int ok = 1;
     for (size_t k = 0; k < zl; k++) if (prime_import_npz(c, zip, k) >= 0) ok = 0;
     CHECK(ok, "every truncated npz is rejected");

@@ -216,3 +216,22 @@ function bmp4x4() {
   for (let y = 0; y < 4; y++) for (let x = 2; x < 4; x++) b.fill(255, 54 + y * 12 + x * 3, 54 + y * 12 + x * 3 + 3);
   return b;
 }
+
+test('a real numpy.savez file imports (masks, weights, a measured map)', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const out = path.join(build, 'numpy-import.npz');
+  try {
+    execFileSync('/usr/bin/python3', ['-c', `import numpy as np
+np.savez('${out}', mask0=np.zeros((12,2,5,5), bool), weight2=np.ones((10,2304), np.float32), gneg1=np.full((64,12,5,5), 25.0))`]);
+  } catch (e) {
+    t.skip('Debian python3-numpy is not installed (./build.sh setup installs it)');
+    return;
+  }
+  const m = P.loadModel(fs.readFileSync(path.join(root, 'models/random-nmnist.prime')));
+  assert.equal(m.importNpz(fs.readFileSync(out)), 3);
+  assert.equal(m.getMask(0).reduce((a, b) => a + b, 0), 0);
+  const w = m.getWeights(4, true);
+  assert.ok(w.every((v) => Math.abs(v - 0.01) < 1e-6), 'weight2 = 1 uS * scale 0.01');
+  assert.throws(() => m.importNpz(fs.readFileSync(path.join(root, 'models/random-nmnist.prime'))), /not a zip/);
+  m.free();
+});
