@@ -293,7 +293,7 @@ function schedule() {
       V.last = r;
       V.runs++;
       if (V.runs === 1) {
-        window.primeTiming = { firstResultMs: performance.now() - t0 };
+        window.primeTiming = { firstResultMs: performance.now(), afterScriptMs: performance.now() - t0 };
       }
       clearErrorIfStale();
       if (V.tab === 'classify') render();

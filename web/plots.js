@@ -42,7 +42,7 @@ function ticks(lo, hi, n = 5) {
 export function linePlot(canvas, opt) {
   const { ctx, w, h } = prepare(canvas, opt.aspect || 0.5, 160);
   const fg = css('--fg', '#222'), grid = css('--grid', '#ddd'), muted = css('--muted', '#666');
-  const m = { l: 44, r: 12, t: 12, b: 34 };
+  const m = { l: 50, r: 12, t: 12, b: 34 };
   const pw = w - m.l - m.r, ph = h - m.t - m.b;
   const [x0, x1] = opt.x, [y0, y1] = opt.y;
   const X = (v) => m.l + ((v - x0) / (x1 - x0 || 1)) * pw;
@@ -66,7 +66,7 @@ export function linePlot(canvas, opt) {
   ctx.fillStyle = fg;
   if (opt.xLabel) { ctx.textAlign = 'center'; ctx.textBaseline = 'bottom'; ctx.fillText(opt.xLabel, m.l + pw / 2, h - 1); }
   if (opt.yLabel) {
-    ctx.save(); ctx.translate(11, m.t + ph / 2); ctx.rotate(-Math.PI / 2);
+    ctx.save(); ctx.translate(9, m.t + ph / 2); ctx.rotate(-Math.PI / 2);
     ctx.textAlign = 'center'; ctx.textBaseline = 'middle'; ctx.fillText(opt.yLabel, 0, 0); ctx.restore();
   }
   for (const l of opt.hLines || []) {

@@ -268,6 +268,11 @@ test('embed parameters take effect and the layout fits 700 px and a 375 px phone
     assert.deepEqual(errors, []);
     await page.close();
   }
+  // the full layout on a phone scrolls only vertically too
+  const { page } = await open('', { width: 375, height: 800 });
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(over <= 0, `full layout: no horizontal scroll at 375 px (overflow ${over} px)`);
+  await page.close();
 });
 
 test('batch: evaluation, cancel, and the threshold sweep agrees with a real early-stop run', { skip }, async () => {
