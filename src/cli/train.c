@@ -1,0 +1,182 @@
+/* prime-train - trains PRIME masks (or a software baseline) on synthetic N-MNIST.
+ *
+ *   prime-train --data mnist --epochs 8 --seed 1 --out models/nmnist-digits.prime
+ *
+ * Frames are synthesized once per (dataset, split, T) and cached under data/.
+ * After training the masks are saved as a .prime model, reloaded with
+ * prime_load and evaluated with the real simulator (ideal device: no read
+ * noise, no ADC quantization) next to the trainer's own forward pass.
+ */
+#define _GNU_SOURCE
+#include "train.h"
+#include "data.h"
+#include "prime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static void usage(void) {
+    fprintf(stderr,
+        "usage: prime-train --data mnist|fashion --out FILE [options]\n"
+        "  --epochs E (8)  --batch B (128)  --opt adam|sgd (adam)  --lr X (1e-3; sgd 0.1)\n"
+        "  --wd X (5e-4)  --momentum X (0.9)  --sparsity S (0.5)  --seed S (1)  --T T (10)\n"
+        "  --train-limit N  --test-limit N  --threads N (2)  --data-seed S (1)\n"
+        "  --hw-aware [--read-noise 0.05]  --baseline  --checkpoint FILE [--resume]\n");
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Loads cached frames or synthesizes and caches them; 0 or -1. */
+static int get_frames(const char *name, const char *split, int T, uint64_t dseed,
+                      prime_frames *out) {
+    char path[512];
+    mkdir("data", 0755);
+    snprintf(path, sizeof path, "data/frames-%s-%s-T%d-s%llu.bin", name, split, T,
+             (unsigned long long)dseed);
+    if (prime_frames_load(path, out) == 0) {
+        printf("frames: %s (%d samples, cached)\n", path, out->n);
+        return 0;
+    }
+    prime_images im;
+    if (prime_images_load(name, split, &im) != 0) return -1;
+    double t0 = now_s();
+    int rc = prime_frames_from_images(&im, T, 34, dseed, out);
+    prime_images_free(&im);
+    if (rc != 0) return -1;
+    printf("frames: synthesized %d %s/%s samples in %.1f s -> %s\n", out->n, name, split,
+           now_s() - t0, path);
+    if (prime_frames_save(out, path) != 0)
+        fprintf(stderr, "warning: cannot cache frames: %s\n", prime_last_error());
+    return 0;
+}
+
+/* Accuracy of the saved model run by the simulator itself (ideal device). */
+static int sim_accuracy(const char *path, const prime_frames *f, int n, double *acc) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return prime_error("cannot open %s", path);
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    uint8_t *buf = malloc(len);
+    if (!buf || fread(buf, 1, len, fp) != (size_t)len) { fclose(fp); free(buf); return prime_error("cannot read %s", path); }
+    fclose(fp);
+    prime_ctx *c = prime_load(buf, len);
+    free(buf);
+    if (!c) return -1;
+    prime_device d = prime_get_device(c);
+    d.read_noise = 0;
+    d.adc_bits = 0;
+    d.dac_bits = 0;
+    if (prime_set_device(c, &d) != 0) { prime_free(c); return -1; }
+    size_t ss = prime_frames_sample_size(f);
+    float *x = malloc(ss * sizeof(float));
+    if (!x) { prime_free(c); return prime_error("out of memory"); }
+    int cor = 0;
+    prime_result r;
+    for (int i = 0; i < n; i++) {
+        for (size_t k = 0; k < ss; k++) x[k] = f->x[ss * i + k];
+        if (prime_classify(c, x, f->T, &r) != 0) { free(x); prime_free(c); return -1; }
+        cor += r.label == f->y[i];
+    }
+    free(x);
+    prime_free(c);
+    *acc = (double)cor / n;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    prime_train_params p = prime_train_default_params();
+    p.epochs = 8;
+    const char *data = NULL, *out = NULL;
+    int train_limit = 0, test_limit = 0, lr_set = 0;
+    uint64_t dseed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define ARG(name) (strcmp(a, name) == 0 && v && (i++, 1))
+        if (ARG("--data")) data = v;
+        else if (ARG("--out")) out = v;
+        else if (ARG("--epochs")) p.epochs = atoi(v);
+        else if (ARG("--batch")) p.batch = atoi(v);
+        else if (ARG("--opt")) p.opt = strcmp(v, "sgd") == 0 ? PRIME_OPT_SGD : PRIME_OPT_ADAM;
+        else if (ARG("--lr")) { p.lr = (float)atof(v); lr_set = 1; }
+        else if (ARG("--wd")) p.wd = (float)atof(v);
+        else if (ARG("--momentum")) p.momentum = (float)atof(v);
+        else if (ARG("--sparsity")) p.sparsity = (float)atof(v);
+        else if (ARG("--seed")) p.seed = strtoull(v, NULL, 10);
+        else if (ARG("--data-seed")) dseed = strtoull(v, NULL, 10);
+        else if (ARG("--T")) p.T = atoi(v);
+        else if (ARG("--train-limit")) train_limit = atoi(v);
+        else if (ARG("--test-limit")) test_limit = atoi(v);
+        else if (ARG("--threads")) p.threads = atoi(v);
+        else if (ARG("--read-noise")) p.read_noise = (float)atof(v);
+        else if (ARG("--checkpoint")) p.checkpoint = v;
+        else if (strcmp(a, "--hw-aware") == 0) p.hw_aware = 1;
+        else if (strcmp(a, "--baseline") == 0) p.baseline = 1;
+        else if (strcmp(a, "--resume") == 0) p.resume = 1;
+        else { usage(); return 2; }
+#undef ARG
+    }
+    if (!data || (!out && !p.baseline)) { usage(); return 2; }
+    if (p.opt == PRIME_OPT_SGD && !lr_set) p.lr = 0.1f;
+
+    printf("prime-train: data %s, %s, epochs %d, batch %d, %s lr %g wd %g, sparsity %.2f, seed %llu, "
+           "T %d%s, threads %d\n", data, p.baseline ? "software baseline (float weights)" : "edge-popup masks",
+           p.epochs, p.batch, p.opt == PRIME_OPT_SGD ? "sgd" : "adam", p.lr, p.wd, p.sparsity,
+           (unsigned long long)p.seed, p.T, p.hw_aware ? ", hw-aware" : "", p.threads);
+    double t0 = now_s();
+    prime_frames trf, tef;
+    if (get_frames(data, "train", p.T, dseed, &trf) != 0 ||
+        get_frames(data, "test", p.T, dseed + 1000, &tef) != 0) {
+        fprintf(stderr, "prime-train: %s\n", prime_last_error());
+        return 1;
+    }
+    if (train_limit > 0 && train_limit < trf.n) trf.n = train_limit;
+    if (test_limit > 0 && test_limit < tef.n) tef.n = test_limit;
+    printf("train %d samples, test %d samples\n", trf.n, tef.n);
+    fflush(stdout);
+
+    prime_trainer *tr = prime_trainer_create(&p);
+    if (!tr) { fprintf(stderr, "prime-train: %s\n", prime_last_error()); return 1; }
+    double t1 = now_s();
+    if (prime_trainer_fit(tr, &trf, &tef) != 0) {
+        fprintf(stderr, "prime-train: %s\n", prime_last_error());
+        return 1;
+    }
+    double t2 = now_s();
+    double acc, loss;
+    if (prime_trainer_evaluate(tr, &tef, tef.n, &acc, &loss) != 0) {
+        fprintf(stderr, "prime-train: %s\n", prime_last_error());
+        return 1;
+    }
+    printf("final: trainer forward test accuracy %.2f%% (loss %.4f, n=%d); training took %.1f min\n",
+           100 * acc, loss, tef.n, (t2 - t1) / 60);
+    if (!p.baseline) {
+        if (prime_trainer_save_model(tr, out) != 0) {
+            fprintf(stderr, "prime-train: %s\n", prime_last_error());
+            return 1;
+        }
+        printf("saved %s\n", out);
+        fflush(stdout);
+        double sacc = 0;
+        double t3 = now_s();
+        if (sim_accuracy(out, &tef, tef.n, &sacc) != 0) {
+            fprintf(stderr, "prime-train: simulator check failed: %s\n", prime_last_error());
+            return 1;
+        }
+        printf("final: simulator (prime_load + prime_classify, read_noise 0, adc_bits 0) test accuracy "
+               "%.2f%% (n=%d, %.1f s)\n", 100 * sacc, tef.n, now_s() - t3);
+    }
+    printf("total wall time %.1f min\n", (now_s() - t0) / 60);
+    prime_trainer_free(tr);
+    prime_frames_free(&trf);
+    prime_frames_free(&tef);
+    return 0;
+}

@@ -1,0 +1,966 @@
+/* train.c - native mask trainer (edge-popup over random memristor weights).
+ *
+ * Network (reference.md §2), activations HWC (channel fastest):
+ *   x_t [34][34][2] -> conv1 5x5 p1 -> I1 [32][32][12] -> LIF -> s1
+ *   -> pool2 -> p1 [16][16][12] -> conv2 5x5 -> I2 [12][12][64] -> LIF -> s2
+ *   -> pool2 -> [6][6][64] -> CHW flatten p2 [2304] -> fc -> Io [10] -> output cell
+ * Loss: cross-entropy of logits = mean over t of the output membrane.
+ * Backward: BPTT through all T steps, surrogate dS/dU = 1 for |U - th| < 0.5.
+ *
+ * Every kernel is an axpy over the channel axis, and every sum runs in a fixed
+ * order, so results do not depend on SIMD width or thread count: a batch is cut
+ * into PTR_CHUNKS fixed chunks, each accumulating its own gradient buffer, and
+ * the chunk buffers are added in chunk order.
+ */
+#define _GNU_SOURCE
+#include "train.h"
+#include "pmath.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PTR_CHUNKS 8      /* gradient chunks per batch (fixed: determinism) */
+#define PTR_EVAL_CHUNK 32 /* samples per evaluation chunk */
+#define PTR_NW 3          /* weight layers: conv1, conv2, fc */
+
+/* ================================================================ params */
+
+prime_train_params prime_train_default_params(void) {
+    prime_train_params p;
+    memset(&p, 0, sizeof p);
+    p.T = 10;
+    p.epochs = 14;
+    p.batch = 128;
+    p.opt = PRIME_OPT_ADAM;
+    p.lr = 1e-3f;
+    p.wd = 5e-4f;
+    p.momentum = 0.9f;
+    p.sparsity = 0.5f;
+    p.seed = 1;
+    p.read_noise = 0.05f;
+    p.threads = 2;
+    p.verbose = 1;
+    return p;
+}
+
+/* ================================================================ structs */
+
+typedef struct {
+    size_t n;
+    int rows, cols;
+    float *w;      /* formed on-state weights (G+ - G-) * scale, [row][col] */
+    float *r;      /* off-state residuals (hw-aware), else NULL */
+    float *score;  /* trainable: edge-popup scores, or weights (baseline) */
+    float *weff;   /* effective weights of the current batch */
+    float *m, *v;  /* optimizer state (Adam m, v; SGD uses m) */
+    uint8_t *mask;
+} ptr_wlayer;
+
+typedef struct { /* one thread's buffers for one sample */
+    float *x;                    /* T x [H0][W0][C0] */
+    float *U1, *P1, *U2, *P2;    /* T x n1, n1p, n2, n2p (P2 in CHW order) */
+    float *Uo;                   /* T x NC */
+    float *I1, *S1, *I2, *S2, *Q2; /* per-step scratch */
+    float *g1, *ga1, *gi1, *gp1, *g2, *ga2, *gi2, *gp2, *gq2;
+} ptr_ws;
+
+struct prime_trainer {
+    prime_train_params p;
+    prime_arch a;
+    prime_ctx *ctx;
+    int li[PTR_NW];              /* arch layer index of each weight layer */
+    int H0, W0, C0;              /* input */
+    int k1, pad1, C1, H1, W1;    /* conv1 output */
+    int pk1, H1p, W1p;           /* pool1 output */
+    int k2, pad2, C2, H2, W2;    /* conv2 output */
+    int pk2, H2p, W2p;           /* pool2 output */
+    int NC;
+    float th1, dec1, leak1, th2, dec2, leak2, leako;
+    ptr_wlayer L[PTR_NW];
+    float *wt2;                  /* conv2 weff transposed [oc][ky][kx][ic] */
+    float *gchunk;               /* PTR_CHUNKS x total weights */
+    size_t ntot;
+    int nthreads;
+    ptr_ws *ws;
+    int epoch_done;
+    long step;
+    float *arena;                /* one allocation for all weight tensors */
+    float *wsarena;              /* one allocation for all workspaces */
+};
+
+/* ================================================================ kernels */
+
+/* y[0..n) += a * x[0..n); the loop the compiler vectorizes. */
+static inline void axpy(float *restrict y, const float *restrict x, float a, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* ---------------------------------------------------------------- conv2d */
+/* in [H][W][C], w [(ic*k+ky)*k+kx][OC], out [OH][OW][OC], OH = H + 2 pad - k + 1.
+ * Fast version: scatter from each non-zero input (spikes and events are
+ * sparse), so zero inputs cost nothing. */
+void ptr_conv_forward(float *out, const float *in, const float *w, int H, int W,
+                      int C, int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    memset(out, 0, sizeof(float) * (size_t)OH * OW * OC);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < C; c++) {
+                float v = in[(y * W + x) * C + c];
+                if (v == 0.0f) continue;
+                for (int ky = 0; ky < k; ky++) {
+                    int oy = y + pad - ky;
+                    if (oy < 0 || oy >= OH) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ox = x + pad - kx;
+                        if (ox < 0 || ox >= OW) continue;
+                        axpy(out + ((size_t)oy * OW + ox) * OC,
+                             w + (size_t)((c * k + ky) * k + kx) * OC, v, OC);
+                    }
+                }
+            }
+}
+
+/* Reference: the textbook gather, one output at a time. */
+void ptr_conv_forward_ref(float *out, const float *in, const float *w, int H,
+                          int W, int C, int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++)
+            for (int oc = 0; oc < OC; oc++) {
+                double s = 0;
+                for (int c = 0; c < C; c++)
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++) {
+                            int y = oy - pad + ky, x = ox - pad + kx;
+                            if (y < 0 || y >= H || x < 0 || x >= W) continue;
+                            s += (double)in[(y * W + x) * C + c] *
+                                 w[(size_t)((c * k + ky) * k + kx) * OC + oc];
+                        }
+                out[((size_t)oy * OW + ox) * OC + oc] = (float)s;
+            }
+}
+
+/* wt[oc][ky][kx][ic] = w[(ic*k+ky)*k+kx][oc], so din rows are contiguous. */
+void ptr_conv_transpose(float *wt, const float *w, int C, int OC, int k) {
+    for (int oc = 0; oc < OC; oc++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+                for (int c = 0; c < C; c++)
+                    wt[((size_t)(oc * k + ky) * k + kx) * C + c] =
+                        w[(size_t)((c * k + ky) * k + kx) * OC + oc];
+}
+
+/* gout [OH][OW][OC]: dw += sum over positions of in x gout (scatter from the
+ * non-zero inputs); din [H][W][C] = sum of gout * w (skipping zero gout). */
+void ptr_conv_backward(float *dw, float *din, const float *gout, const float *in,
+                       const float *wt, int H, int W, int C, int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < C; c++) {
+                float v = in[(y * W + x) * C + c];
+                if (v == 0.0f) continue;
+                for (int ky = 0; ky < k; ky++) {
+                    int oy = y + pad - ky;
+                    if (oy < 0 || oy >= OH) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ox = x + pad - kx;
+                        if (ox < 0 || ox >= OW) continue;
+                        axpy(dw + (size_t)((c * k + ky) * k + kx) * OC,
+                             gout + ((size_t)oy * OW + ox) * OC, v, OC);
+                    }
+                }
+            }
+    if (!din) return;
+    memset(din, 0, sizeof(float) * (size_t)H * W * C);
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++) {
+            const float *g = gout + ((size_t)oy * OW + ox) * OC;
+            int kx0 = pad - ox > 0 ? pad - ox : 0;
+            int kx1 = W + pad - ox < k ? W + pad - ox : k;
+            if (kx1 <= kx0) continue;
+            for (int oc = 0; oc < OC; oc++) {
+                float gv = g[oc];
+                if (gv == 0.0f) continue;
+                for (int ky = 0; ky < k; ky++) {
+                    int y = oy - pad + ky;
+                    if (y < 0 || y >= H) continue;
+                    axpy(din + ((size_t)y * W + (ox - pad + kx0)) * C,
+                         wt + ((size_t)(oc * k + ky) * k + kx0) * C, gv,
+                         (kx1 - kx0) * C);
+                }
+            }
+        }
+}
+
+/* Reference backward: plain loops over every (position, weight). */
+void ptr_conv_backward_ref(float *dw, float *din, const float *gout,
+                           const float *in, const float *w, int H, int W, int C,
+                           int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    if (din) memset(din, 0, sizeof(float) * (size_t)H * W * C);
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++)
+            for (int c = 0; c < C; c++)
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        int y = oy - pad + ky, x = ox - pad + kx;
+                        if (y < 0 || y >= H || x < 0 || x >= W) continue;
+                        size_t r = (size_t)((c * k + ky) * k + kx) * OC;
+                        for (int oc = 0; oc < OC; oc++) {
+                            float g = gout[((size_t)oy * OW + ox) * OC + oc];
+                            dw[r + oc] += in[(y * W + x) * C + c] * g;
+                            if (din) din[(y * W + x) * C + c] += w[r + oc] * g;
+                        }
+                    }
+}
+
+/* ---------------------------------------------------------------- avgpool */
+/* in [H][W][C] -> out [H/k][W/k][C], mean of each k x k window. */
+void ptr_pool_forward(float *out, const float *in, int H, int W, int C, int k) {
+    int OH = H / k, OW = W / k;
+    float inv = 1.0f / (float)(k * k);
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++) {
+            float *o = out + ((size_t)oy * OW + ox) * C;
+            for (int c = 0; c < C; c++) o[c] = 0;
+            for (int dy = 0; dy < k; dy++)
+                for (int dx = 0; dx < k; dx++)
+                    axpy(o, in + ((size_t)(oy * k + dy) * W + ox * k + dx) * C, 1.0f, C);
+            for (int c = 0; c < C; c++) o[c] *= inv;
+        }
+}
+
+/* din [H][W][C] = gout [H/k][W/k][C] / k^2 spread over each window. */
+void ptr_pool_backward(float *din, const float *gout, int H, int W, int C, int k) {
+    int OH = H / k, OW = W / k;
+    float inv = 1.0f / (float)(k * k);
+    memset(din, 0, sizeof(float) * (size_t)H * W * C);
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++)
+            for (int dy = 0; dy < k; dy++)
+                for (int dx = 0; dx < k; dx++)
+                    axpy(din + ((size_t)(oy * k + dy) * W + ox * k + dx) * C,
+                         gout + ((size_t)oy * OW + ox) * C, inv, C);
+}
+
+/* ---------------------------------------------------------------- fc */
+/* in [N], w [N][M], out [M] = in . w (rows with zero input skipped). */
+void ptr_fc_forward(float *out, const float *in, const float *w, int N, int M) {
+    for (int m = 0; m < M; m++) out[m] = 0;
+    for (int i = 0; i < N; i++)
+        if (in[i] != 0.0f) axpy(out, w + (size_t)i * M, in[i], M);
+}
+
+/* dw [N][M] += in x gout; din [N] = w . gout (overwritten, may be NULL). */
+void ptr_fc_backward(float *dw, float *din, const float *gout, const float *in,
+                     const float *w, int N, int M) {
+    for (int i = 0; i < N; i++) {
+        if (in[i] != 0.0f) axpy(dw + (size_t)i * M, gout, in[i], M);
+        if (din) {
+            float s = 0;
+            for (int m = 0; m < M; m++) s += w[(size_t)i * M + m] * gout[m];
+            din[i] = s;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- LIF */
+/* One step, n cells: a = U(1-s); b = a(1-decay); c = b + I; U = lrelu(c);
+ * s = U > th (smooth: clamp(U - th + 0.5, 0, 1)). */
+void ptr_lif_forward(float *U, float *s, const float *I, int n, float th,
+                     float decay, float leak, int smooth) {
+    float keep = 1.0f - decay;
+    for (int i = 0; i < n; i++) {
+        float a = U[i] * (1.0f - s[i]);
+        float c = a * keep + I[i];
+        float u = c > 0.0f ? c : leak * c;
+        U[i] = u;
+        if (smooth) {
+            float z = u - th + 0.5f;
+            s[i] = z < 0.0f ? 0.0f : (z > 1.0f ? 1.0f : z);
+        } else {
+            s[i] = u > th ? 1.0f : 0.0f;
+        }
+    }
+}
+
+/* BPTT step: from dL/ds_t (gs), dL/da_{t+1} (ga in) and U_t, gives dL/dI_t
+ * (gI) and dL/da_t (ga out). s_t feeds both the next layer and the reset
+ * a_{t+1} = U_t (1 - s_t), so dL/ds_t = gs - ga U_t, and
+ * dL/dU_t = dL/ds_t * surrogate + ga (1 - s_t). */
+void ptr_lif_backward(float *gI, float *ga, const float *gs, const float *U,
+                      int n, float th, float decay, float leak, int smooth) {
+    float keep = 1.0f - decay;
+    for (int i = 0; i < n; i++) {
+        float u = U[i], s;
+        if (smooth) {
+            float z = u - th + 0.5f;
+            s = z < 0.0f ? 0.0f : (z > 1.0f ? 1.0f : z);
+        } else {
+            s = u > th ? 1.0f : 0.0f;
+        }
+        float d = u - th;
+        float sg = (d > -0.5f && d < 0.5f) ? 1.0f : 0.0f;
+        float gan = ga[i];
+        float gst = gs[i] - gan * u;
+        float gU = gst * sg + gan * (1.0f - s);
+        float gc = gU * (u > 0.0f ? 1.0f : leak);
+        gI[i] = gc;
+        ga[i] = gc * keep;
+    }
+}
+
+/* ================================================================ network */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int lif_smooth(const prime_trainer *tr) { return tr->p.smooth_spikes; }
+
+/* HWC [H][W][C] -> CHW [C][H][W]. */
+static void hwc_to_chw(float *out, const float *in, int H, int W, int C) {
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < C; c++)
+                out[((size_t)c * H + y) * W + x] = in[((size_t)y * W + x) * C + c];
+}
+
+static void chw_to_hwc(float *out, const float *in, int H, int W, int C) {
+    for (int c = 0; c < C; c++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                out[((size_t)y * W + x) * C + c] = in[((size_t)c * H + y) * W + x];
+}
+
+/* Cross-entropy of logits against label; fills dlog = softmax - onehot. */
+static double xent(const float *logits, int nc, int label, float *dlog) {
+    double mx = logits[0];
+    for (int i = 1; i < nc; i++) if (logits[i] > mx) mx = logits[i];
+    double e[PRIME_MAX_CLASSES], z = 0;
+    for (int i = 0; i < nc; i++) { e[i] = prime_exp(logits[i] - mx); z += e[i]; }
+    if (dlog)
+        for (int i = 0; i < nc; i++) dlog[i] = (float)(e[i] / z) - (i == label ? 1.0f : 0.0f);
+    return prime_log(z) + mx - logits[label];
+}
+
+/* Forward one sample whose input is already in ws->x (HWC per step); stores
+ * the membranes for BPTT; writes logits; returns loss (label < 0: 0). */
+static double sample_forward(prime_trainer *tr, ptr_ws *ws, int label,
+                             float *logits, float *dlog) {
+    int T = tr->p.T, sm = lif_smooth(tr);
+    int n0 = tr->H0 * tr->W0 * tr->C0, n1 = tr->H1 * tr->W1 * tr->C1;
+    int n1p = tr->H1p * tr->W1p * tr->C1, n2 = tr->H2 * tr->W2 * tr->C2;
+    int n2p = tr->H2p * tr->W2p * tr->C2, NC = tr->NC;
+    float *u1 = ws->U1, *u2 = ws->U2;
+    float uo[PRIME_MAX_CLASSES], io[PRIME_MAX_CLASSES];
+    memset(ws->S1, 0, sizeof(float) * n1);
+    memset(ws->S2, 0, sizeof(float) * n2);
+    float *cu1 = ws->gi1, *cu2 = ws->gi2; /* running membranes (scratch) */
+    memset(cu1, 0, sizeof(float) * n1);
+    memset(cu2, 0, sizeof(float) * n2);
+    for (int c = 0; c < NC; c++) { uo[c] = 0; logits[c] = 0; }
+    for (int t = 0; t < T; t++) {
+        ptr_conv_forward(ws->I1, ws->x + (size_t)t * n0, tr->L[0].weff, tr->H0,
+                         tr->W0, tr->C0, tr->C1, tr->k1, tr->pad1);
+        ptr_lif_forward(cu1, ws->S1, ws->I1, n1, tr->th1, tr->dec1, tr->leak1, sm);
+        memcpy(u1 + (size_t)t * n1, cu1, sizeof(float) * n1);
+        float *p1 = ws->P1 + (size_t)t * n1p;
+        ptr_pool_forward(p1, ws->S1, tr->H1, tr->W1, tr->C1, tr->pk1);
+        ptr_conv_forward(ws->I2, p1, tr->L[1].weff, tr->H1p, tr->W1p, tr->C1,
+                         tr->C2, tr->k2, tr->pad2);
+        ptr_lif_forward(cu2, ws->S2, ws->I2, n2, tr->th2, tr->dec2, tr->leak2, sm);
+        memcpy(u2 + (size_t)t * n2, cu2, sizeof(float) * n2);
+        ptr_pool_forward(ws->Q2, ws->S2, tr->H2, tr->W2, tr->C2, tr->pk2);
+        float *p2 = ws->P2 + (size_t)t * n2p;
+        hwc_to_chw(p2, ws->Q2, tr->H2p, tr->W2p, tr->C2);
+        ptr_fc_forward(io, p2, tr->L[2].weff, n2p, NC);
+        for (int c = 0; c < NC; c++) {
+            float v = uo[c] + io[c];
+            uo[c] = v > 0.0f ? v : tr->leako * v;
+            ws->Uo[t * NC + c] = uo[c];
+            logits[c] += uo[c];
+        }
+    }
+    for (int c = 0; c < NC; c++) logits[c] /= (float)T;
+    if (label < 0) return 0;
+    return xent(logits, NC, label, dlog);
+}
+
+/* BPTT of one sample after sample_forward; adds dL/dweff to g[0..2]. */
+static void sample_backward(prime_trainer *tr, ptr_ws *ws, const float *dlog,
+                            float *const *g) {
+    int T = tr->p.T, sm = lif_smooth(tr), NC = tr->NC;
+    int n0 = tr->H0 * tr->W0 * tr->C0, n1 = tr->H1 * tr->W1 * tr->C1;
+    int n1p = tr->H1p * tr->W1p * tr->C1, n2 = tr->H2 * tr->W2 * tr->C2;
+    int n2p = tr->H2p * tr->W2p * tr->C2;
+    float gco[PRIME_MAX_CLASSES], gio[PRIME_MAX_CLASSES];
+    for (int c = 0; c < NC; c++) gco[c] = 0;
+    memset(ws->ga1, 0, sizeof(float) * n1);
+    memset(ws->ga2, 0, sizeof(float) * n2);
+    for (int t = T - 1; t >= 0; t--) {
+        /* output cell: U_t = lrelu(U_{t-1} + I_t); logits = mean U_t */
+        for (int c = 0; c < NC; c++) {
+            float gu = dlog[c] / (float)T + gco[c];
+            float u = ws->Uo[t * NC + c];
+            gco[c] = gu * (u > 0.0f ? 1.0f : tr->leako);
+            gio[c] = gco[c];
+        }
+        const float *p2 = ws->P2 + (size_t)t * n2p;
+        ptr_fc_backward(g[2], ws->gp2, gio, p2, tr->L[2].weff, n2p, NC);
+        chw_to_hwc(ws->gq2, ws->gp2, tr->H2p, tr->W2p, tr->C2);
+        ptr_pool_backward(ws->g2, ws->gq2, tr->H2, tr->W2, tr->C2, tr->pk2);
+        ptr_lif_backward(ws->gi2, ws->ga2, ws->g2, ws->U2 + (size_t)t * n2, n2,
+                         tr->th2, tr->dec2, tr->leak2, sm);
+        const float *p1 = ws->P1 + (size_t)t * n1p;
+        ptr_conv_backward(g[1], ws->gp1, ws->gi2, p1, tr->wt2, tr->H1p, tr->W1p,
+                          tr->C1, tr->C2, tr->k2, tr->pad2);
+        ptr_pool_backward(ws->g1, ws->gp1, tr->H1, tr->W1, tr->C1, tr->pk1);
+        ptr_lif_backward(ws->gi1, ws->ga1, ws->g1, ws->U1 + (size_t)t * n1, n1,
+                         tr->th1, tr->dec1, tr->leak1, sm);
+        ptr_conv_backward(g[0], NULL, ws->gi1, ws->x + (size_t)t * n0, NULL,
+                          tr->H0, tr->W0, tr->C0, tr->C1, tr->k1, tr->pad1);
+    }
+}
+
+/* Frames uint8 [T][C][H][W] -> ws->x float HWC per step. */
+static void load_input_u8(prime_trainer *tr, ptr_ws *ws, const uint8_t *x) {
+    int H = tr->H0, W = tr->W0, C = tr->C0;
+    for (int t = 0; t < tr->p.T; t++) {
+        const uint8_t *src = x + (size_t)t * C * H * W;
+        float *dst = ws->x + (size_t)t * C * H * W;
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < H * W; i++) dst[(size_t)i * C + c] = src[(size_t)c * H * W + i];
+    }
+}
+
+static void load_input_f(prime_trainer *tr, ptr_ws *ws, const float *x) {
+    size_t n0 = (size_t)tr->H0 * tr->W0 * tr->C0;
+    for (int t = 0; t < tr->p.T; t++)
+        chw_to_hwc(ws->x + t * n0, x + t * n0, tr->H0, tr->W0, tr->C0);
+}
+
+/* ================================================================ masks */
+
+typedef struct { float a; int i; } ptr_key;
+
+static int key_cmp(const void *x, const void *y) {
+    const ptr_key *p = x, *q = y;
+    if (p->a < q->a) return -1;
+    if (p->a > q->a) return 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+/* mask = 1 for all but the floor(sparsity * n) smallest |score| (ties by index). */
+static int compute_mask(ptr_wlayer *L, float sparsity) {
+    ptr_key *k = malloc(sizeof(ptr_key) * L->n);
+    if (!k) return prime_error("train: out of memory");
+    for (size_t i = 0; i < L->n; i++) { k[i].a = fabsf(L->score[i]); k[i].i = (int)i; }
+    qsort(k, L->n, sizeof *k, key_cmp);
+    size_t npr = (size_t)floor((double)sparsity * (double)L->n);
+    for (size_t j = 0; j < L->n; j++) L->mask[k[j].i] = j < npr ? 0 : 1;
+    free(k);
+    return 0;
+}
+
+/* Effective weights for one batch (noise = 1: hw-aware read noise keyed by
+ * `draw`), then the transposed conv2 copy. */
+static int make_weff(prime_trainer *tr, int noise, uint64_t draw) {
+    for (int l = 0; l < PTR_NW; l++) {
+        ptr_wlayer *L = &tr->L[l];
+        if (tr->p.baseline) {
+            memcpy(L->weff, L->score, sizeof(float) * L->n);
+            continue;
+        }
+        if (compute_mask(L, tr->p.sparsity) != 0) return -1;
+        for (size_t i = 0; i < L->n; i++) {
+            float w = L->w[i];
+            if (L->mask[i]) {
+                if (noise && tr->p.hw_aware && tr->p.read_noise > 0)
+                    w *= 1.0f + tr->p.read_noise *
+                        (float)prime_rand_normal(tr->p.seed ^ 0x6e6f697365ull,
+                                                 draw * 8 + l, i);
+                L->weff[i] = w;
+            } else {
+                L->weff[i] = L->r ? L->r[i] : 0.0f;
+            }
+        }
+    }
+    ptr_conv_transpose(tr->wt2, tr->L[1].weff, tr->C1, tr->C2, tr->k2);
+    return 0;
+}
+
+/* ================================================================ create */
+
+static int setup_dims(prime_trainer *tr) {
+    prime_arch *a = &tr->a;
+    if (prime_arch_finalize(a) != 0) return -1;
+    static const int ops[6] = {PRIME_OP_CONV, PRIME_OP_AVGPOOL, PRIME_OP_CONV,
+                               PRIME_OP_AVGPOOL, PRIME_OP_FC, 0};
+    if (a->n_layers != 5) return prime_error("train: expected the 5-layer N-MNIST network, got %d layers", a->n_layers);
+    for (int i = 0; i < 5; i++)
+        if (a->layers[i].op != ops[i])
+            return prime_error("train: layer %d has op %d, expected %d", i, a->layers[i].op, ops[i]);
+    const prime_layer *c1 = &a->layers[0], *q1 = &a->layers[1], *c2 = &a->layers[2],
+                      *q2 = &a->layers[3], *f = &a->layers[4];
+    if (c1->stride != 1 || c2->stride != 1 || q1->stride != q1->k || q2->stride != q2->k)
+        return prime_error("train: only stride-1 convs and non-overlapping pools are supported");
+    tr->li[0] = 0; tr->li[1] = 2; tr->li[2] = 4;
+    tr->C0 = a->in_c; tr->H0 = a->in_h; tr->W0 = a->in_w;
+    tr->k1 = c1->k; tr->pad1 = c1->pad; tr->C1 = c1->out_c; tr->H1 = c1->out_h; tr->W1 = c1->out_w;
+    tr->pk1 = q1->k; tr->H1p = q1->out_h; tr->W1p = q1->out_w;
+    tr->k2 = c2->k; tr->pad2 = c2->pad; tr->C2 = c2->out_c; tr->H2 = c2->out_h; tr->W2 = c2->out_w;
+    tr->pk2 = q2->k; tr->H2p = q2->out_h; tr->W2p = q2->out_w;
+    tr->NC = f->out_c;
+    if (tr->NC != a->n_classes || tr->NC > PRIME_MAX_CLASSES)
+        return prime_error("train: %d outputs for %d classes", tr->NC, a->n_classes);
+    if (f->in_c * f->in_h * f->in_w != tr->C2 * tr->H2p * tr->W2p)
+        return prime_error("train: fc input does not match pool2 output");
+    tr->th1 = c1->th; tr->dec1 = c1->decay; tr->leak1 = c1->leak;
+    tr->th2 = c2->th; tr->dec2 = c2->decay; tr->leak2 = c2->leak;
+    tr->leako = f->leak;
+    return 0;
+}
+
+prime_trainer *prime_trainer_create(const prime_train_params *p) {
+    if (!p) { prime_error("train: NULL params"); return NULL; }
+    if (p->T < 1 || p->T > PRIME_MAX_T) { prime_error("train: T must be 1..%d", PRIME_MAX_T); return NULL; }
+    if (p->batch < 1) { prime_error("train: batch must be >= 1"); return NULL; }
+    if (!(p->sparsity >= 0 && p->sparsity < 1)) { prime_error("train: sparsity must be in [0, 1)"); return NULL; }
+    prime_trainer *tr = calloc(1, sizeof *tr);
+    if (!tr) { prime_error("train: out of memory"); return NULL; }
+    tr->p = *p;
+    tr->a = prime_arch_nmnist();
+    tr->a.T = p->T;
+    if (setup_dims(tr) != 0) goto fail;
+    for (int l = 0; l < 5; l++) tr->a.layers[l].sparsity = p->sparsity;
+
+    /* one arena: per layer w, r, score, weff, m, v; then wt2, chunk grads */
+    size_t ntot = 0;
+    for (int l = 0; l < PTR_NW; l++) {
+        const prime_layer *pl = &tr->a.layers[tr->li[l]];
+        tr->L[l].rows = prime_layer_rows(pl);
+        tr->L[l].cols = prime_layer_cols(pl);
+        tr->L[l].n = prime_layer_weights(pl);
+        ntot += tr->L[l].n;
+    }
+    tr->ntot = ntot;
+    size_t nwt2 = tr->L[1].n;
+    tr->arena = calloc(6 * ntot + nwt2 + (size_t)PTR_CHUNKS * ntot, sizeof(float));
+    uint8_t *masks = calloc(ntot, 1);
+    if (!tr->arena || !masks) { free(masks); prime_error("train: out of memory"); goto fail; }
+    float *q = tr->arena;
+    uint8_t *mq = masks;
+    for (int l = 0; l < PTR_NW; l++) {
+        ptr_wlayer *L = &tr->L[l];
+        L->w = q; q += L->n;
+        L->r = q; q += L->n;
+        L->score = q; q += L->n;
+        L->weff = q; q += L->n;
+        L->m = q; q += L->n;
+        L->v = q; q += L->n;
+        L->mask = mq; mq += L->n;
+        if (!p->hw_aware) L->r = NULL;
+    }
+    tr->wt2 = q; q += nwt2;
+    tr->gchunk = q;
+
+    if (!p->baseline) {
+        prime_device d = prime_default_device();
+        d.chip_seed = p->seed;
+        tr->ctx = prime_create(&tr->a, &d);
+        if (!tr->ctx) goto fail;
+        for (int l = 0; l < PTR_NW; l++) {
+            ptr_wlayer *L = &tr->L[l];
+            if (prime_get_weights(tr->ctx, tr->li[l], 1, L->w, L->n) != 0) goto fail;
+            if (L->r) { /* off-state residuals: prune everything, read, restore */
+                memset(L->mask, 0, L->n);
+                if (prime_set_mask(tr->ctx, tr->li[l], L->mask, L->n) != 0) goto fail;
+                if (prime_get_weights(tr->ctx, tr->li[l], 0, L->r, L->n) != 0) goto fail;
+                memset(L->mask, 1, L->n);
+                if (prime_set_mask(tr->ctx, tr->li[l], L->mask, L->n) != 0) goto fail;
+            }
+        }
+    }
+    /* scores (or baseline weights): Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+    for (int l = 0; l < PTR_NW; l++) {
+        ptr_wlayer *L = &tr->L[l];
+        double b = 1.0 / sqrt((double)L->rows);
+        for (size_t i = 0; i < L->n; i++)
+            L->score[i] = (float)((2 * prime_rand_uniform(p->seed, 0x73636f7265ull + l, i) - 1) * b);
+    }
+
+    /* workspaces */
+    int T = p->T;
+    size_t n0 = (size_t)tr->H0 * tr->W0 * tr->C0, n1 = (size_t)tr->H1 * tr->W1 * tr->C1;
+    size_t n1p = (size_t)tr->H1p * tr->W1p * tr->C1, n2 = (size_t)tr->H2 * tr->W2 * tr->C2;
+    size_t n2p = (size_t)tr->H2p * tr->W2p * tr->C2;
+    size_t per = T * (n0 + n1 + n1p + n2 + n2p + tr->NC) + 5 * n1 + 5 * n2 + 3 * n2p + n1p
+                 + 2 * n2p;
+    tr->nthreads = p->threads < 1 ? 1 : (p->threads > 64 ? 64 : p->threads);
+    tr->ws = calloc(tr->nthreads, sizeof(ptr_ws));
+    tr->wsarena = calloc(per * tr->nthreads, sizeof(float));
+    if (!tr->ws || !tr->wsarena) { prime_error("train: out of memory"); goto fail; }
+    for (int i = 0; i < tr->nthreads; i++) {
+        ptr_ws *w = &tr->ws[i];
+        float *z = tr->wsarena + per * i;
+        w->x = z; z += T * n0;
+        w->U1 = z; z += T * n1;
+        w->P1 = z; z += T * n1p;
+        w->U2 = z; z += T * n2;
+        w->P2 = z; z += T * n2p;
+        w->Uo = z; z += T * tr->NC;
+        w->I1 = z; z += n1; w->S1 = z; z += n1; w->g1 = z; z += n1;
+        w->ga1 = z; z += n1; w->gi1 = z; z += n1;
+        w->I2 = z; z += n2; w->S2 = z; z += n2; w->g2 = z; z += n2;
+        w->ga2 = z; z += n2; w->gi2 = z; z += n2;
+        w->Q2 = z; z += n2p; w->gp2 = z; z += n2p; w->gq2 = z; z += n2p;
+        w->gp1 = z; z += n1p;
+    }
+    if (make_weff(tr, 0, 0) != 0) goto fail;
+    return tr;
+fail:
+    prime_trainer_free(tr);
+    return NULL;
+}
+
+void prime_trainer_free(prime_trainer *tr) {
+    if (!tr) return;
+    if (tr->ctx) prime_free(tr->ctx);
+    free(tr->L[0].mask);
+    free(tr->arena);
+    free(tr->wsarena);
+    free(tr->ws);
+    free(tr);
+}
+
+prime_ctx *prime_trainer_ctx(prime_trainer *tr) { return tr ? tr->ctx : NULL; }
+int prime_trainer_n_weight_layers(const prime_trainer *tr) { (void)tr; return PTR_NW; }
+size_t prime_trainer_layer_size(const prime_trainer *tr, int wl) {
+    return (tr && wl >= 0 && wl < PTR_NW) ? tr->L[wl].n : 0;
+}
+float *prime_trainer_weff(prime_trainer *tr, int wl) {
+    return (tr && wl >= 0 && wl < PTR_NW) ? tr->L[wl].weff : NULL;
+}
+void prime_trainer_refresh(prime_trainer *tr) {
+    if (tr) make_weff(tr, 0, 0);
+}
+
+/* Recomputes only the transposed copy (after tests edit weff directly). */
+static void sync_wt2(prime_trainer *tr) {
+    ptr_conv_transpose(tr->wt2, tr->L[1].weff, tr->C1, tr->C2, tr->k2);
+}
+
+double prime_trainer_sample_grad(prime_trainer *tr, const uint8_t *x, int label,
+                                 float *const *grads, float *logits) {
+    if (!tr || !x || label < 0 || label >= tr->NC) { prime_error("train: bad sample"); return NAN; }
+    float lg[PRIME_MAX_CLASSES], dl[PRIME_MAX_CLASSES];
+    sync_wt2(tr);
+    load_input_u8(tr, &tr->ws[0], x);
+    double loss = sample_forward(tr, &tr->ws[0], label, lg, dl);
+    if (grads) sample_backward(tr, &tr->ws[0], dl, grads);
+    if (logits) memcpy(logits, lg, sizeof(float) * tr->NC);
+    return loss;
+}
+
+double prime_trainer_sample_grad_f(prime_trainer *tr, const float *x, int label,
+                                   float *const *grads, float *logits) {
+    if (!tr || !x || label < 0 || label >= tr->NC) { prime_error("train: bad sample"); return NAN; }
+    float lg[PRIME_MAX_CLASSES], dl[PRIME_MAX_CLASSES];
+    sync_wt2(tr);
+    load_input_f(tr, &tr->ws[0], x);
+    double loss = sample_forward(tr, &tr->ws[0], label, lg, dl);
+    if (grads) sample_backward(tr, &tr->ws[0], dl, grads);
+    if (logits) memcpy(logits, lg, sizeof(float) * tr->NC);
+    return loss;
+}
+
+/* ================================================================ threads */
+
+typedef struct {
+    prime_trainer *tr;
+    const prime_frames *f;
+    const int *idx;       /* sample indices of this job */
+    int n, nchunks, backward;
+    atomic_int next;
+    double loss[1024]; /* per chunk (<= 1024 chunks a job) */
+    int correct[1024];
+} ptr_job;
+
+typedef struct { ptr_job *job; int tid; } ptr_targ;
+
+/* Worker: takes chunks in turn; chunk c covers samples [c n / nc, (c+1) n / nc). */
+static void *worker(void *arg) {
+    ptr_targ *ta = arg;
+    ptr_job *j = ta->job;
+    prime_trainer *tr = j->tr;
+    ptr_ws *ws = &tr->ws[ta->tid];
+    size_t ss = prime_frames_sample_size(j->f);
+    float lg[PRIME_MAX_CLASSES], dl[PRIME_MAX_CLASSES];
+    for (;;) {
+        int c = atomic_fetch_add(&j->next, 1);
+        if (c >= j->nchunks) break;
+        int a = (int)((long)c * j->n / j->nchunks), b = (int)((long)(c + 1) * j->n / j->nchunks);
+        float *g[PTR_NW];
+        if (j->backward) {
+            float *base = tr->gchunk + (size_t)c * tr->ntot;
+            memset(base, 0, sizeof(float) * tr->ntot);
+            for (int l = 0; l < PTR_NW; l++) { g[l] = base; base += tr->L[l].n; }
+        }
+        double ls = 0;
+        int cor = 0;
+        for (int s = a; s < b; s++) {
+            int i = j->idx ? j->idx[s] : s;
+            int y = j->f->y[i];
+            load_input_u8(tr, ws, j->f->x + ss * i);
+            ls += sample_forward(tr, ws, y, lg, dl);
+            int am = 0;
+            for (int k = 1; k < tr->NC; k++) if (lg[k] > lg[am]) am = k;
+            cor += am == y;
+            if (j->backward) sample_backward(tr, ws, dl, g);
+        }
+        j->loss[c] = ls;
+        j->correct[c] = cor;
+    }
+    return NULL;
+}
+
+/* Runs a job on the trainer's threads; 0 or -1. */
+static int run_job(prime_trainer *tr, ptr_job *j) {
+    pthread_t th[64];
+    ptr_targ ta[64];
+    atomic_store(&j->next, 0);
+    int nt = tr->nthreads < j->nchunks ? tr->nthreads : j->nchunks, started = 0;
+    for (int i = 1; i < nt; i++) {
+        ta[i].job = j; ta[i].tid = i;
+        if (pthread_create(&th[i], NULL, worker, &ta[i]) != 0) break;
+        started = i;
+    }
+    ta[0].job = j; ta[0].tid = 0;
+    worker(&ta[0]);
+    for (int i = 1; i <= started; i++) pthread_join(th[i], NULL);
+    return 0;
+}
+
+int prime_trainer_evaluate(prime_trainer *tr, const prime_frames *f, int n,
+                           double *acc, double *loss) {
+    if (!tr || !f) return prime_error("train: NULL argument");
+    if (f->T != tr->p.T || f->c != tr->C0 || f->h != tr->H0 || f->w != tr->W0)
+        return prime_error("train: frames are [%d][%d][%d][%d], network wants [%d][%d][%d][%d]",
+                           f->T, f->c, f->h, f->w, tr->p.T, tr->C0, tr->H0, tr->W0);
+    if (n <= 0 || n > f->n) n = f->n;
+    if (make_weff(tr, 0, 0) != 0) return -1;
+    double ls = 0;
+    long cor = 0;
+    static const int CH = 1024 * PTR_EVAL_CHUNK;
+    ptr_job *j = calloc(1, sizeof *j);
+    if (!j) return prime_error("train: out of memory");
+    for (int s0 = 0; s0 < n; s0 += CH) {
+        int m = n - s0 < CH ? n - s0 : CH;
+        int *idx = malloc(sizeof(int) * m);
+        if (!idx) { free(j); return prime_error("train: out of memory"); }
+        for (int i = 0; i < m; i++) idx[i] = s0 + i;
+        j->tr = tr; j->f = f; j->idx = idx; j->n = m; j->backward = 0;
+        j->nchunks = (m + PTR_EVAL_CHUNK - 1) / PTR_EVAL_CHUNK;
+        run_job(tr, j);
+        for (int c = 0; c < j->nchunks; c++) { ls += j->loss[c]; cor += j->correct[c]; }
+        free(idx);
+    }
+    free(j);
+    if (acc) *acc = (double)cor / n;
+    if (loss) *loss = ls / n;
+    return 0;
+}
+
+/* ================================================================ optimizer */
+
+/* One optimizer step on every layer with the batch gradient gsum / B. */
+static void opt_step(prime_trainer *tr, float lr, int B) {
+    const prime_train_params *p = &tr->p;
+    const float *gs = tr->gchunk; /* chunk 0 holds the ordered sum */
+    double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    double bc1 = 1 - pow(b1, (double)tr->step), bc2 = 1 - pow(b2, (double)tr->step);
+    for (int l = 0; l < PTR_NW; l++) {
+        ptr_wlayer *L = &tr->L[l];
+        for (size_t i = 0; i < L->n; i++) {
+            float g = gs[i] / (float)B;
+            if (!p->baseline) { /* straight-through: dL/dscore = dL/dweff * w * sign */
+                float s = L->score[i];
+                g = g * L->w[i] * (s > 0 ? 1.0f : (s < 0 ? -1.0f : 0.0f));
+            }
+            g += p->wd * L->score[i];
+            if (p->opt == PRIME_OPT_ADAM) {
+                L->m[i] = (float)(b1 * L->m[i] + (1 - b1) * g);
+                L->v[i] = (float)(b2 * L->v[i] + (1 - b2) * (double)g * g);
+                double mh = L->m[i] / bc1, vh = L->v[i] / bc2;
+                L->score[i] -= (float)(lr * mh / (sqrt(vh) + eps));
+            } else {
+                L->m[i] = p->momentum * L->m[i] + g;
+                L->score[i] -= lr * L->m[i];
+            }
+        }
+        gs += L->n;
+    }
+}
+
+/* ================================================================ checkpoint */
+
+#define CKPT_MAGIC 0x54505250u /* "PRPT" */
+
+static int ckpt_save(prime_trainer *tr, const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return prime_error("train: cannot write checkpoint %s", tmp);
+    uint32_t hdr[6] = {CKPT_MAGIC, 1, (uint32_t)tr->epoch_done, (uint32_t)tr->p.baseline,
+                       (uint32_t)tr->ntot, (uint32_t)tr->p.opt};
+    uint64_t st[2] = {(uint64_t)tr->step, tr->p.seed};
+    int ok = fwrite(hdr, sizeof hdr, 1, f) == 1 && fwrite(st, sizeof st, 1, f) == 1;
+    for (int l = 0; l < PTR_NW && ok; l++) {
+        ptr_wlayer *L = &tr->L[l];
+        ok = fwrite(L->score, sizeof(float), L->n, f) == L->n &&
+             fwrite(L->m, sizeof(float), L->n, f) == L->n &&
+             fwrite(L->v, sizeof(float), L->n, f) == L->n;
+    }
+    if (fclose(f) != 0) ok = 0;
+    if (!ok || rename(tmp, path) != 0) return prime_error("train: writing checkpoint %s failed", path);
+    return 0;
+}
+
+/* 1 if loaded, 0 if the file does not exist, -1 on a bad file. */
+static int ckpt_load(prime_trainer *tr, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    uint32_t hdr[6];
+    uint64_t st[2];
+    int ok = fread(hdr, sizeof hdr, 1, f) == 1 && fread(st, sizeof st, 1, f) == 1;
+    if (!ok || hdr[0] != CKPT_MAGIC || hdr[1] != 1 || hdr[3] != (uint32_t)tr->p.baseline ||
+        hdr[4] != tr->ntot || hdr[5] != (uint32_t)tr->p.opt || st[1] != tr->p.seed) {
+        fclose(f);
+        return prime_error("train: checkpoint %s does not match this run (mode, seed, optimizer)", path);
+    }
+    for (int l = 0; l < PTR_NW && ok; l++) {
+        ptr_wlayer *L = &tr->L[l];
+        ok = fread(L->score, sizeof(float), L->n, f) == L->n &&
+             fread(L->m, sizeof(float), L->n, f) == L->n &&
+             fread(L->v, sizeof(float), L->n, f) == L->n;
+    }
+    fclose(f);
+    if (!ok) return prime_error("train: checkpoint %s is truncated", path);
+    tr->epoch_done = (int)hdr[2];
+    tr->step = (long)st[0];
+    return 1;
+}
+
+/* ================================================================ fit */
+
+static void fmt_time(char *b, size_t n, double s) {
+    if (s < 0) s = 0;
+    int m = (int)(s / 60);
+    snprintf(b, n, "%dm%02ds", m, (int)(s - 60 * m));
+}
+
+int prime_trainer_fit(prime_trainer *tr, const prime_frames *train,
+                      const prime_frames *test) {
+    if (!tr || !train) return prime_error("train: NULL argument");
+    const prime_train_params *p = &tr->p;
+    if (train->T != p->T || train->c != tr->C0 || train->h != tr->H0 || train->w != tr->W0)
+        return prime_error("train: frames are [%d][%d][%d][%d], network wants [%d][%d][%d][%d]",
+                           train->T, train->c, train->h, train->w, p->T, tr->C0, tr->H0, tr->W0);
+    if (p->checkpoint && p->resume) {
+        int r = ckpt_load(tr, p->checkpoint);
+        if (r < 0) return -1;
+        if (r == 1 && p->verbose)
+            printf("resumed from %s after epoch %d (step %ld)\n", p->checkpoint, tr->epoch_done, tr->step);
+    }
+    int N = train->n, B = p->batch;
+    int nb = (N + B - 1) / B;
+    long total = (long)nb * p->epochs;
+    int *order = malloc(sizeof(int) * N);
+    ptr_job *j = calloc(1, sizeof *j);
+    if (!order || !j) { free(order); free(j); return prime_error("train: out of memory"); }
+    double t0 = now_s();
+    long done_here = 0;
+    for (int ep = tr->epoch_done; ep < p->epochs; ep++) {
+        /* shuffle: Fisher-Yates from the counter RNG (seed, epoch) */
+        for (int i = 0; i < N; i++) order[i] = i;
+        for (int i = N - 1; i > 0; i--) {
+            int k = (int)(prime_rand_u64(p->seed, 0x7368756666ull + ep, i) % (uint64_t)(i + 1));
+            int t = order[i]; order[i] = order[k]; order[k] = t;
+        }
+        double el = 0, tep = now_s();
+        long ec = 0, en = 0;
+        for (int b = 0; b < nb; b++) {
+            int m = N - b * B < B ? N - b * B : B;
+            tr->step++;
+            if (make_weff(tr, 1, (uint64_t)tr->step) != 0) { free(order); free(j); return -1; }
+            j->tr = tr; j->f = train; j->idx = order + (size_t)b * B; j->n = m; j->backward = 1;
+            j->nchunks = m < PTR_CHUNKS ? m : PTR_CHUNKS;
+            run_job(tr, j);
+            for (int c = 1; c < j->nchunks; c++) { /* ordered sum into chunk 0 */
+                float *d = tr->gchunk, *s = tr->gchunk + (size_t)c * tr->ntot;
+                for (size_t i = 0; i < tr->ntot; i++) d[i] += s[i];
+            }
+            double bl = 0;
+            for (int c = 0; c < j->nchunks; c++) { bl += j->loss[c]; ec += j->correct[c]; }
+            el += bl; en += m;
+            double lr = 0.5 * p->lr * (1 + cos(M_PI * (double)(tr->step - 1) / (double)total));
+            opt_step(tr, (float)lr, m);
+            done_here++;
+            if (p->verbose && (b % 10 == 9 || b == nb - 1)) {
+                double dt = now_s() - t0;
+                double sps = (double)done_here * B / dt;
+                char eta[32];
+                fmt_time(eta, sizeof eta, (double)(total - tr->step) * B / sps);
+                printf("epoch %d/%d batch %d/%d loss %.4f acc %.2f%% lr %.2e %.1f samples/s left %s\n",
+                       ep + 1, p->epochs, b + 1, nb, el / en, 100.0 * ec / en, lr, sps, eta);
+                fflush(stdout);
+            }
+        }
+        tr->epoch_done = ep + 1;
+        if (p->verbose) {
+            printf("epoch %d done: train loss %.4f acc %.2f%% (%.0f s)", ep + 1, el / en,
+                   100.0 * ec / en, now_s() - tep);
+            if (test) {
+                double ta, tl;
+                if (prime_trainer_evaluate(tr, test, test->n, &ta, &tl) == 0)
+                    printf(", test loss %.4f acc %.2f%% (n=%d)", tl, 100.0 * ta, test->n);
+            }
+            printf("\n");
+            fflush(stdout);
+        }
+        if (p->checkpoint && ckpt_save(tr, p->checkpoint) != 0) { free(order); free(j); return -1; }
+    }
+    free(order);
+    free(j);
+    return make_weff(tr, 0, 0);
+}
+
+/* ================================================================ export */
+
+int prime_trainer_save_model(prime_trainer *tr, const char *path) {
+    if (!tr || !path) return prime_error("train: NULL argument");
+    if (tr->p.baseline || !tr->ctx) return prime_error("train: a baseline run has no masks to save");
+    if (make_weff(tr, 0, 0) != 0) return -1;
+    for (int l = 0; l < PTR_NW; l++)
+        if (prime_set_mask(tr->ctx, tr->li[l], tr->L[l].mask, tr->L[l].n) != 0) return -1;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (prime_save(tr->ctx, &buf, &len) != 0) return -1;
+    FILE *f = fopen(path, "wb");
+    if (!f) { prime_free_buffer(buf); return prime_error("train: cannot write %s", path); }
+    int ok = fwrite(buf, 1, len, f) == len;
+    if (fclose(f) != 0) ok = 0;
+    prime_free_buffer(buf);
+    if (!ok) return prime_error("train: writing %s failed", path);
+    return 0;
+}
