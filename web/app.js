@@ -2,7 +2,7 @@
 // worker.js (a module worker that owns the wasm core); this file only sends it
 // requests and draws the answers. State lives in `S` (settings) and `V` (view).
 
-import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, prepare } from './plots.js';
+import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, drawHistogram, prepare } from './plots.js';
 import { classNames, centerDigit } from './lib.js';
 
 const $ = (id) => document.getElementById(id);
@@ -290,6 +290,9 @@ function schedule() {
   const source = V.source;
   call('classify', { source, settings: workerSettings(), T: S.T })
     .then((r) => {
+      r.sourceRef = source;
+      // same input as before: remember the previous outcome, so a change of settings shows what it did
+      V.before = V.last && V.last.sourceRef === source ? V.last.result : null;
       V.last = r;
       V.runs++;
       if (V.runs === 1) {
@@ -329,8 +332,13 @@ function render() {
   $('energy').textContent = fmtEnergy(res.energyPj);
   $('baseline').textContent = `${fmtEnergy(res.baselinePj)} (${res.energyRatio.toFixed(1)}x more)`;
   const lifs = r.layers.filter((L) => L.neuron === 'lif');
+  $('spikes').previousElementSibling.textContent = lifs.length > 1 ? 'spikes per layer' : 'spikes';
   $('spikes').textContent = lifs.map((L) => Math.round(res.spikes[L.layer]).toLocaleString()).join(' / ') || '-';
   drawBars($('probs'), Array.from(res.probs), V.names, res.label, truth);
+  const b = V.before, bp = $('before');
+  bp.hidden = !b;
+  if (b) bp.textContent = `before the last change: ${V.names[b.label] ?? b.label} (${(100 * b.probs[b.label]).toFixed(1)}%), ` +
+    `${b.stepsUsed} of ${b.T} steps, ${fmtEnergy(b.energyPj)}`;
   drawConfidence();
   drawSteps();
 }
@@ -486,10 +494,11 @@ function drawArray() {
   const cv = $('xbar');
   cv.style.width = Math.round(aspect >= 1 ? avail : avail * aspect) + 'px';
   cv.style.height = Math.round(aspect >= 1 ? avail / aspect : avail) + 'px';
-  const offBelow = d.gOff > 0 ? d.gOff + 3 * (d.gOffSd || 0) + 1e-6 : 0;
+  const offBelow = d.gOff > 0 ? d.gOff + 4 * (d.gOffSd || 0) + 1e-6 : 0;
   const c = drawCrossbar($('xbar'), g, N, region, gmax || 1, offBelow);
   V.xbarRegion = region;
   drawColorbar($('xbarbar'), gmax || 1);
+  drawHistogram($('xbarhist'), g, gmax || 1, offBelow);
   const where = layerOfArray(r.tiling, r.i);
   const lname = where ? `layer ${where.l + 1} (${V.info.arch.layers[where.l].op}), tile ${where.k + 1} of ${where.t.arrays}` : 'unused';
   $('xbarnote').textContent = `Array ${r.i}: ${lname}. ${c.used.toLocaleString()} cells in use, ${c.off.toLocaleString()} of them in the off state ` +
@@ -624,7 +633,7 @@ async function start() {
   }
   selectTab(params.get('task') || 'classify');
   try {
-    const init = await call('init', { manifest: './models.json' });
+    const init = await call('init', { manifest: './models.json', want: params.get('model') });
     V.models = init.models;
     if (!V.models.length) { fail('No model could be loaded: build one (models/*.prime, see docs/web.md).'); return; }
     const want = params.get('model');

@@ -275,3 +275,41 @@ export function drawColorbar(canvas, gMax) {
   ctx.textAlign = 'left'; ctx.fillText('0 uS', 10, 17);
   ctx.textAlign = 'right'; ctx.fillText(gMax.toFixed(1) + ' uS', 10 + bw, 17);
 }
+
+/* Histogram of the used cells' conductances (log count axis); cells at or
+ * below offBelow are drawn red (off state). */
+export function drawHistogram(canvas, g, gMax, offBelow, bins = 64) {
+  const { ctx, w, h } = prepare(canvas, 0.28, 110);
+  const fg = css('--fg', '#222'), muted = css('--muted', '#666');
+  const counts = new Float64Array(bins), offs = new Float64Array(bins);
+  for (let i = 0; i < g.length; i++) {
+    const v = g[i];
+    if (!(v > 0)) continue;
+    const b = Math.min(bins - 1, Math.floor((v / gMax) * bins));
+    counts[b]++;
+    if (v <= offBelow) offs[b]++;
+  }
+  const top = Math.log10(1 + Math.max(1, ...counts));
+  const m = { l: 50, r: 12, t: 8, b: 30 };
+  const pw = w - m.l - m.r, ph = h - m.t - m.b, bw = pw / bins;
+  ctx.clearRect(0, 0, w, h);
+  for (let b = 0; b < bins; b++) {
+    if (!counts[b]) continue;
+    // off-state cells of the bin in red, the rest in the colour of the bin
+    const c = viridis((b + 0.5) / bins);
+    const bh = (Math.log10(1 + counts[b]) / top) * ph;
+    const oh = bh * (offs[b] / counts[b]);
+    ctx.fillStyle = `rgb(${c[0] | 0},${c[1] | 0},${c[2] | 0})`;
+    ctx.fillRect(m.l + b * bw, m.t + ph - bh, Math.max(1, bw - 1), bh - oh);
+    ctx.fillStyle = 'rgb(230,60,60)';
+    ctx.fillRect(m.l + b * bw, m.t + ph - oh, Math.max(1, bw - 1), oh);
+  }
+  ctx.strokeStyle = fg;
+  ctx.beginPath(); ctx.moveTo(m.l, m.t); ctx.lineTo(m.l, m.t + ph); ctx.lineTo(m.l + pw, m.t + ph); ctx.stroke();
+  ctx.fillStyle = muted; ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
+  for (let e = 0; e <= top; e++) if (Math.pow(10, e) <= Math.max(...counts) * 1.01) ctx.fillText(String(Math.pow(10, e)), m.l - 4, m.t + ph - (Math.log10(1 + Math.pow(10, e)) / top) * ph);
+  ctx.textAlign = 'center'; ctx.textBaseline = 'top';
+  for (const v of ticks(0, gMax, Math.max(3, Math.floor(pw / 70)))) ctx.fillText(String(v), m.l + (v / gMax) * pw, m.t + ph + 3);
+  ctx.fillStyle = fg; ctx.textBaseline = 'bottom';
+  ctx.fillText('conductance (uS); cells per bin, log scale', m.l + pw / 2, h - 1);
+}

@@ -31,8 +31,13 @@ async function fetchBytes(url) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-async function getSamples(url) {
-  if (!sampleCache.has(url)) sampleCache.set(url, parsePsmp(await fetchBytes(new URL(url, base))));
+/* The parsed sample file at `url` (relative to the repository root); fetched once. */
+function getSamples(url) {
+  if (!sampleCache.has(url)) {
+    const p = fetchBytes(new URL(url, base)).then(parsePsmp);
+    p.catch(() => sampleCache.delete(url));
+    sampleCache.set(url, p);
+  }
   return sampleCache.get(url);
 }
 
@@ -99,11 +104,18 @@ async function openModel(e) {
 /* ------------------------------------------------------------ requests */
 
 const handlers = {
-  /* Loads the API and every model of models.json; keeps those that load. */
-  async init({ manifest }) {
+  /* Loads the API and every model of models.json; keeps those that load.
+   * Fetches run side by side: the wasm, the list, the models and the sample
+   * file of the model the page wants (`want`, else the first in the list). */
+  async init({ manifest, want }) {
     const t0 = performance.now();
-    P = await loadPrime();
-    const list = await (await fetch(new URL(manifest, self.location))).json();
+    const listP = fetch(new URL(manifest, self.location)).then((r) => r.json());
+    listP.then((list) => {
+      const e = list.find((x) => x.file.endsWith('/' + want + '.prime')) || list[0];
+      if (e && e.samples) getSamples(e.samples).catch(() => {});
+    }, () => {});
+    const [api, list] = await Promise.all([loadPrime(), listP]);
+    P = api;
     const found = await Promise.all(list.map(async (e) => {
       try {
         const bytes = await fetchBytes(new URL(e.file, base));

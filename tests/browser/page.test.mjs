@@ -150,6 +150,13 @@ test('moving the read-noise slider changes the result', { skip }, async () => {
   assert.equal(b.settings.noise, 0.5);
   const diff = a.result.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - b.result.logits[i])), 0);
   assert.ok(diff > 1e-4, `logits changed with read noise 0.5 (max diff ${diff})`);
+  // sliders work from the keyboard
+  const n1 = await runs(page);
+  await page.focus('#noise');
+  await page.keyboard.press('ArrowLeft');
+  await waitRuns(page, n1 + 1);
+  assert.equal(await page.textContent('#noise-o'), '0.49');
+  assert.match(await page.textContent('#before'), /before the last change/);
   // and a new chip changes the conductances, so the result too
   const n2 = await runs(page);
   await page.click('#newchip');
