@@ -11,7 +11,9 @@ const t0 = performance.now();
 
 /* ------------------------------------------------------------ worker RPC */
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// index.html starts the worker in its <head> so that the core loads while this
+// module is still being fetched; the fallback covers pages that do not.
+const worker = window.primeWorker || new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const pending = new Map();
 let nextId = 1;
 
@@ -362,6 +364,13 @@ function drawSteps() {
   const size = Math.round(Math.sqrt(r.frames.length / T / 2));
   V.cursor = Math.min(V.cursor, T - 1);
   drawFrame($('frame'), r.frames, V.cursor, size);
+  const skipped = V.cursor >= res.stepsUsed;
+  $('frame').style.opacity = skipped ? 0.35 : 1;
+  const f0 = r.frames.subarray(V.cursor * 2 * size * size, (V.cursor + 1) * 2 * size * size);
+  let ev = 0;
+  for (let i = 0; i < f0.length; i++) ev += f0[i];
+  $('framenote').textContent = `frame ${V.cursor + 1} of ${T}: ${Math.round(ev)} events` +
+    (skipped ? ` - not run (stopped after step ${res.stepsUsed})` : '');
   $('cursor').value = String(V.cursor);
   $('cursorout').textContent = String(V.cursor + 1);
   const layers = r.layers.map((L) => ({

@@ -114,11 +114,14 @@ const handlers = {
       const e = list.find((x) => x.file.endsWith('/' + want + '.prime')) || list[0];
       if (e && e.samples) getSamples(e.samples).catch(() => {});
     }, () => {});
-    const [api, list] = await Promise.all([loadPrime(), listP]);
+    // model bytes download while the wasm compiles
+    const bytesP = listP.then((list) => list.map((e) => fetchBytes(new URL(e.file, base)).catch(() => null)));
+    const [api, list, downloads] = await Promise.all([loadPrime(), listP, bytesP]);
     P = api;
-    const found = await Promise.all(list.map(async (e) => {
+    const found = await Promise.all(list.map(async (e, i) => {
       try {
-        const bytes = await fetchBytes(new URL(e.file, base));
+        const bytes = await downloads[i];
+        if (!bytes) return null;
         P.loadModel(bytes).free(); // loads = parses and forms a chip
         return { ...e, id: e.file.replace(/^.*\//, '').replace(/\.prime$/, ''), bytes };
       } catch (err) {

@@ -109,7 +109,8 @@ test('page loads with no console errors and shows a first result; load is measur
   await page.fill('#cursor', '2');
   await page.dispatchEvent('#cursor', 'input');
   await page.screenshot({ path: path.join(ROOT, 'docs/img/classify.png'), fullPage: true });
-  writeMeasured({ bytes, files, firstMs, wall, model: s.model, cores: (await import('node:os')).cpus().length });
+  const os = await import('node:os');
+  writeMeasured({ bytes, files, firstMs, wall, model: s.model, cores: os.cpus().length, load: os.loadavg()[0] });
   await page.close();
 });
 
@@ -337,7 +338,7 @@ function writeMeasured(m) {
   const text = [
     '<!-- measured:start (written by tests/browser/page.test.mjs) -->',
     `Measured ${new Date().toISOString().slice(0, 10)} by \`node --test tests/browser/\` (headless Debian chromium, ` +
-      `local server, no cache, ${m.cores}-core machine, model \`${m.model}\`):`,
+      `local server, no cache, ${m.cores}-core machine with load average ${m.load.toFixed(1)}, model \`${m.model}\`):`,
     '',
     `- bytes transferred until the first result: **${kb(m.bytes)}** in ${m.files.length} files`,
     `- time to first result (navigation start to the first drawn result): **${Math.round(m.firstMs)} ms**`,
