@@ -374,11 +374,11 @@ function drawSteps() {
   $('cursor').value = String(V.cursor);
   $('cursorout').textContent = String(V.cursor + 1);
   const layers = r.layers.map((L) => ({
-    name: `${L.op} ${L.layer + 1}` + (L.neuron === 'output' ? ' out' : ''),
+    name: `${L.layer + 1} ${L.op === 'avgpool' ? 'pool' : L.op}` + (L.neuron === 'output' ? ' out' : ''),
     sub: L.neuron === 'output' ? 'membrane' : `${L.c}x${L.h}x${L.w}`,
-    kind: L.neuron === 'output' ? 'membrane' : 'spikes',
+    kind: L.neuron === 'output' ? 'membrane' : 'rate',
     n: L.c * L.h * L.w, steps: L.steps,
-    total: L.neuron === 'lif' ? Math.round(res.spikes[L.layer]).toLocaleString() + ' spikes' : null,
+    total: L.neuron === 'lif' ? Math.round(res.spikes[L.layer]).toLocaleString() + ' spikes' : L.op === 'avgpool' ? 'spike rate' : null,
   }));
   drawRaster($('raster'), layers, T, res.stepsUsed, V.cursor);
 }

@@ -143,11 +143,13 @@ export function drawGray(canvas, px, w, h, scale = 1) {
 }
 
 /* Spike raster: one band per layer, x = timestep, y = neurons in groups; cell
- * brightness = fraction of the group's neurons that spiked at that step.
- * layers: [{name, n, steps: [Uint8Array n] (spikes) or [Float32Array] (membrane, signed)}];
+ * brightness = fraction of the group's neurons that spiked at that step (for a
+ * pool: the mean of its pooled spike rates).
+ * layers: [{name, sub, total, n, kind: 'rate' | 'membrane',
+ *           steps: [Uint8Array n, 0..255 with 255 = spike] or [Float32Array n, signed membrane]}];
  * stop: steps used; T: steps allowed; cursor: highlighted step (0-based). */
 export function drawRaster(canvas, layers, T, stop, cursor) {
-  const { ctx, w, h } = prepare(canvas, 0, 60 + layers.length * 80);
+  const { ctx, w, h } = prepare(canvas, 0, 40 + layers.length * 70);
   const fg = css('--fg', '#222'), muted = css('--muted', '#666');
   const m = { l: 108, r: 10, t: 6, b: 24 };
   const pw = w - m.l - m.r;
@@ -157,32 +159,43 @@ export function drawRaster(canvas, layers, T, stop, cursor) {
   ctx.clearRect(0, 0, w, h);
   let y = m.t;
   for (const L of layers) {
-    const groups = Math.max(1, Math.min(L.n, Math.floor(bandH / 2)));
+    const groups = Math.max(1, Math.min(L.n, Math.floor(bandH)));
     const per = L.n / groups;
     const gh = bandH / groups;
     ctx.fillStyle = '#0d1117'; ctx.fillRect(m.l, y, pw, bandH);
-    L.steps.forEach((s, t) => {
-      if (L.kind === 'membrane') {
-        let amax = 1e-6;
-        for (let i = 0; i < L.n; i++) amax = Math.max(amax, Math.abs(s[i]));
+    if (L.kind === 'membrane') {
+      let amax = 1e-6;
+      for (const s of L.steps) for (let i = 0; i < L.n; i++) amax = Math.max(amax, Math.abs(s[i]));
+      L.steps.forEach((s, t) => {
         for (let i = 0; i < L.n; i++) {
           const v = s[i] / amax;
           ctx.fillStyle = v >= 0 ? `rgba(255,190,60,${v})` : `rgba(90,150,255,${-v})`;
-          ctx.fillRect(m.l + t * colW + 1, y + i * gh, colW - 2, Math.max(1, gh - 1));
+          ctx.fillRect(m.l + t * colW + 1, y + i * (bandH / L.n), colW - 2, Math.max(1, bandH / L.n - 1));
         }
-        return;
-      }
-      for (let g = 0; g < groups; g++) {
-        const a = Math.floor(g * per), b = Math.max(a + 1, Math.floor((g + 1) * per));
-        let c = 0;
-        for (let i = a; i < b; i++) c += s[i];
-        const f = c / (b - a);
-        if (f > 0) {
-          ctx.fillStyle = `rgba(120,230,160,${Math.min(1, 0.15 + f * 1.6)})`;
+      });
+    } else {
+      // fraction per group and step, shown relative to the layer's busiest group
+      const fr = L.steps.map((s) => {
+        const out = new Float32Array(groups);
+        for (let g = 0; g < groups; g++) {
+          const a = Math.floor(g * per), b = Math.max(a + 1, Math.floor((g + 1) * per));
+          let c = 0;
+          for (let i = a; i < b; i++) c += s[i];
+          out[g] = c / (255 * (b - a)); // values are 0..255 (spike = 255)
+        }
+        return out;
+      });
+      let fmax = 1e-9;
+      for (const f of fr) for (const v of f) fmax = Math.max(fmax, v);
+      fr.forEach((f, t) => {
+        for (let g = 0; g < groups; g++) {
+          if (f[g] <= 0) continue;
+          ctx.fillStyle = `rgba(120,235,165,${Math.pow(f[g] / fmax, 0.8)})`;
           ctx.fillRect(m.l + t * colW + 1, y + g * gh, colW - 2, Math.max(1, gh));
         }
-      }
-    });
+      });
+      L.peak = fmax;
+    }
     ctx.fillStyle = fg; ctx.textAlign = 'right'; ctx.textBaseline = 'top';
     ctx.fillText(L.name, m.l - 6, y + 2);
     ctx.fillStyle = muted;

@@ -173,19 +173,18 @@ const handlers = {
       frames = P.framesFromImage(source.img, source.w, source.h, T, source.seed ?? 1);
     }
     const arch = model.arch;
-    const watch = arch.layers.map((L, l) => ({ l, L })).filter(({ L }) => L.neuron === 'lif' || L.neuron === 'output');
+    // every layer, every step: spikes of LIF layers (0/1), pooled spike rates
+    // of pools (0..1 stored as 0..255), membrane of the output layer
+    const watch = arch.layers.map((L, l) => ({ l, L }));
     const steps = watch.map(() => []);
     model.begin(frames, T);
     while (model.step()) {
       watch.forEach(({ l, L }, k) => {
-        if (L.neuron === 'lif') {
-          const s = model.layerState(l, 'spikes');
-          const u = new Uint8Array(s.length);
-          for (let i = 0; i < s.length; i++) u[i] = s[i] > 0 ? 1 : 0;
-          steps[k].push(u);
-        } else {
-          steps[k].push(Float32Array.from(model.layerState(l, 'membrane')));
-        }
+        if (L.neuron === 'output') { steps[k].push(model.layerState(l, 'membrane')); return; }
+        const s = model.layerState(l, 'spikes');
+        const u = new Uint8Array(s.length);
+        for (let i = 0; i < s.length; i++) u[i] = Math.round(Math.min(1, Math.max(0, s[i])) * 255);
+        steps[k].push(u);
       });
     }
     const result = copyResult(model.result());
