@@ -101,6 +101,10 @@ test('page loads with no console errors and shows a first result; load is measur
   assert.notEqual(await page.textContent('#pred'), '-');
   assert.match(await page.textContent('#steps'), /\d+ of \d+/);
   assert.match(await page.textContent('#baseline'), /x more/);
+  // every control has a label (a <label> or an aria-label)
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.id || el.outerHTML));
+  assert.deepEqual(unlabelled, []);
   await page.waitForTimeout(300);
   assert.deepEqual(errors, []);
   const firstMs = await page.evaluate(() => window.primeTiming.firstResultMs);
@@ -280,7 +284,23 @@ test('embed parameters take effect and the layout fits 700 px and a 375 px phone
   const { page } = await open('', { width: 375, height: 800 });
   const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(over <= 0, `full layout: no horizontal scroll at 375 px (overflow ${over} px)`);
+  // "Copy link" writes a URL that brings the same view back
+  const n = await runs(page);
+  await page.fill('#noise', '0.2');
+  await page.dispatchEvent('#noise', 'input');
+  await page.fill('#sample', '7');
+  await page.dispatchEvent('#sample', 'change');
+  await waitRuns(page, n + 1);
+  await page.click('#copylink');
+  const link = await page.inputValue('#linkout');
+  assert.match(link, /noise=0\.2/);
+  assert.match(link, /sample=7/);
   await page.close();
+  const again = await open(link.slice(link.indexOf('?')));
+  const s2 = await lab(again.page);
+  assert.equal(s2.settings.noise, 0.2);
+  assert.equal(s2.sample, 7);
+  await again.page.close();
 });
 
 test('batch: evaluation, cancel, and the threshold sweep agrees with a real early-stop run', { skip }, async () => {
