@@ -176,7 +176,7 @@ function selectTab(name, focus) {
   $('settings').hidden = name === 'inpaint';
   if (name === 'crossbar') { if (V.info) drawTilemap(); showArray(); }
   if (name === 'batch') drawBatchPlots();
-  if (name === 'classify' && V.last) render();
+  if (name === 'classify') { drawGallery(); if (V.last) render(); }
 }
 for (const t of TABS) {
   $('tab-' + t).addEventListener('click', () => selectTab(t));
@@ -201,8 +201,39 @@ function useSample(i) {
   V.source = { kind: 'sample', i };
   drawGray($('preview'), sm.pixels.subarray(i * sm.w * sm.h, (i + 1) * sm.w * sm.h), sm.w, sm.h, 1 / 255);
   $('truth').textContent = `true label: ${V.names[sm.labels[i]]} (test image #${sm.indices[i]})`;
+  if (V.tab === 'classify') drawGallery();
   schedule();
 }
+/* Thumbnails of the first shipped samples (two rows); click one to use it. */
+function drawGallery() {
+  const sm = V.samples, c = $('gallery');
+  if (!sm) { c.hidden = true; return; }
+  c.hidden = false;
+  const perRow = 15, rows = 2, n = Math.min(sm.n, perRow * rows);
+  const dpr = window.devicePixelRatio || 1;
+  const w = c.clientWidth || c.parentElement.clientWidth || 300;
+  const cell = w / perRow;
+  c.style.height = Math.round(cell * rows) + 'px';
+  c.width = Math.round(w * dpr); c.height = Math.round(cell * rows * dpr);
+  const g = c.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.imageSmoothingEnabled = false;
+  const tile = document.createElement('canvas');
+  for (let i = 0; i < n; i++) {
+    drawGray(tile, sm.pixels.subarray(i * sm.w * sm.h, (i + 1) * sm.w * sm.h), sm.w, sm.h, 1 / 255);
+    const x = (i % perRow) * cell, y = Math.floor(i / perRow) * cell;
+    g.drawImage(tile, x + 1, y + 1, cell - 2, cell - 2);
+    if (V.source && V.source.kind === 'sample' && V.source.i === i) {
+      g.strokeStyle = '#f5c542'; g.lineWidth = 2; g.strokeRect(x + 1, y + 1, cell - 2, cell - 2);
+    }
+  }
+  c.onclick = (e) => {
+    const b = c.getBoundingClientRect();
+    const i = Math.floor((e.clientY - b.top) / cell) * perRow + Math.floor((e.clientX - b.left) / cell);
+    if (i >= 0 && i < n) useSample(i);
+  };
+}
+
 $('sample').addEventListener('change', () => useSample(parseInt($('sample').value, 10) || 0));
 $('prev').addEventListener('click', () => useSample((V.source && V.source.kind === 'sample' ? V.source.i : 0) - 1));
 $('next').addEventListener('click', () => useSample((V.source && V.source.kind === 'sample' ? V.source.i : -1) + 1));
@@ -212,6 +243,7 @@ function useImage(img, name) {
   V.source = { kind: 'image', img, w: 28, h: 28, seed: 1, name };
   drawGray($('preview'), img, 28, 28);
   $('truth').textContent = name;
+  if (V.tab === 'classify') drawGallery();
   schedule();
 }
 
@@ -661,7 +693,7 @@ let resizeTimer = 0;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
-    if (V.tab === 'classify') render();
+    if (V.tab === 'classify') { render(); drawGallery(); }
     if (V.tab === 'batch') drawBatchPlots();
     if (V.tab === 'crossbar' && V.info) { drawTilemap(); drawArray(); }
   }, 100);
