@@ -76,7 +76,7 @@ static void k_output(float *restrict u, float *restrict sum, const float *restri
 enum { ST_ON = 0, ST_OFF = 2, ST_PROG = 4, ST_FAULT = 6, ST_READ = 8 };
 
 /* Returns the formed on-state conductance of cell `cell` of pair i (uS). */
-static float form_on(const prime_device *d, int layer, int cell, size_t i) {
+float prime_dev_form_on(const prime_device *d, int layer, int cell, size_t i) {
     double z = prime_rand_normal(d->chip_seed, (uint64_t)layer * 16 + ST_ON + cell, i);
     double g;
     if (d->g_dist == PRIME_DIST_LOGNORMAL) {
@@ -94,7 +94,7 @@ static float form_on(const prime_device *d, int layer, int cell, size_t i) {
 
 /* Returns the conductance a reset (pruned) cell ends at: the off state plus
  * programming noise (Gaussian, clipped at 2 sigma), never below 0 (uS). */
-static float form_off(const prime_device *d, int layer, int cell, size_t i) {
+float prime_dev_form_off(const prime_device *d, int layer, int cell, size_t i) {
     double g = d->g_off + d->g_off_sd * prime_rand_normal(d->chip_seed, (uint64_t)layer * 16 + ST_OFF + cell, i);
     double z = prime_rand_normal(d->chip_seed, (uint64_t)layer * 16 + ST_PROG + cell, i);
     if (z > 2) z = 2;
@@ -104,7 +104,7 @@ static float form_off(const prime_device *d, int layer, int cell, size_t i) {
 }
 
 /* Returns the fault of a cell: 0 none, 1 stuck at on, 2 stuck at off. */
-static int cell_fault(const prime_device *d, int layer, int cell, size_t i) {
+int prime_dev_fault(const prime_device *d, int layer, int cell, size_t i) {
     if (d->stuck_on <= 0 && d->stuck_off <= 0) return 0;
     double u = prime_rand_uniform(d->chip_seed, (uint64_t)layer * 16 + ST_FAULT + cell, i);
     if (u < d->stuck_on) return 1;
@@ -119,11 +119,11 @@ static void form_layer(prime_ctx *c, int l) {
     size_t n = (size_t)w->rows * w->cols;
     for (size_t i = 0; i < n; i++) {
         if (!w->measured) {
-            w->gp_on[i] = form_on(&c->dev, l, 0, i);
-            w->gn_on[i] = form_on(&c->dev, l, 1, i);
+            w->gp_on[i] = prime_dev_form_on(&c->dev, l, 0, i);
+            w->gn_on[i] = prime_dev_form_on(&c->dev, l, 1, i);
         }
-        w->gp_off[i] = form_off(&c->dev, l, 0, i);
-        w->gn_off[i] = form_off(&c->dev, l, 1, i);
+        w->gp_off[i] = prime_dev_form_off(&c->dev, l, 0, i);
+        w->gn_off[i] = prime_dev_form_off(&c->dev, l, 1, i);
     }
 }
 
@@ -139,9 +139,9 @@ void prime_program_layer(prime_ctx *c, int l) {
     for (size_t i = 0; i < n; i++) {
         float gp = w->mask[i] ? w->gp_on[i] : w->gp_off[i];
         float gn = w->mask[i] ? w->gn_on[i] : w->gn_off[i];
-        int f = cell_fault(d, l, 0, i);
+        int f = prime_dev_fault(d, l, 0, i);
         if (f) gp = f == 1 ? d->g_max : d->g_off;
-        f = cell_fault(d, l, 1, i);
+        f = prime_dev_fault(d, l, 1, i);
         if (f) gn = f == 1 ? d->g_max : d->g_off;
         w->gp[i] = gp, w->gn[i] = gn;
         w->wt[i] = (gp - gn) * sc;
@@ -403,7 +403,7 @@ int prime_get_array(const prime_ctx *c, int a, float *out, size_t n) {
 /* ============================================================ macro read */
 
 /* Quantizes a value to a signed ADC of `bits` over [-fs, fs). */
-static float adc(float v, float fs, int bits) {
+float prime_dev_adc(float v, float fs, int bits) {
     float half = (float)(1 << (bits - 1));
     float lsb = fs / half;
     float q = floorf(v / lsb + 0.5f);
@@ -413,7 +413,7 @@ static float adc(float v, float fs, int bits) {
 }
 
 /* Quantizes an input to the DAC: 2^bits steps over [-xmax, xmax]. */
-static float dac(float x, float xmax, int bits) {
+float prime_dev_dac(float x, float xmax, int bits) {
     float steps = (float)(1u << bits);
     float q = floorf(x / xmax * steps + 0.5f);
     if (q > steps) q = steps;
@@ -529,7 +529,7 @@ static void crossbar(prime_ctx *c, int l, const float *x, float xmax, float *cur
                     double z = prime_rand_normal(nkey, nstream ^ 0x5bd1e995u, ((uint64_t)tile * out + o));
                     v = v + (float)(eta * sqrt((double)vr[o]) * z);
                 }
-                if (d->adc_bits) v = adc(v, fs, d->adc_bits);
+                if (d->adc_bits) v = prime_dev_adc(v, fs, d->adc_bits);
                 cur[o] = cur[o] + v;
             }
         }
@@ -586,7 +586,7 @@ static void run_step(prime_ctx *c) {
     for (int ch = 0; ch < C; ch++)
         for (int i = 0; i < H * W; i++) {
             float v = src[(size_t)ch * H * W + i];
-            if (c->dev.dac_bits && v != 0.0f) v = dac(v, c->in_max, c->dev.dac_bits);
+            if (c->dev.dac_bits && v != 0.0f) v = prime_dev_dac(v, c->in_max, c->dev.dac_bits);
             x[(size_t)i * C + ch] = v;
         }
     float xmax = c->in_max;

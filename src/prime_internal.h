@@ -54,6 +54,14 @@ struct prime_ctx {
 };
 
 prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
+
+/* The device model, for other networks built on the same macro (e.g. the
+ * inpainting VAE). `layer` keys the random streams; i is the pair index. */
+float prime_dev_form_on(const prime_device *d, int layer, int cell, size_t i);  /* formed G, uS */
+float prime_dev_form_off(const prime_device *d, int layer, int cell, size_t i); /* reset G + prog. noise */
+int prime_dev_fault(const prime_device *d, int layer, int cell, size_t i);      /* 0, 1 stuck on, 2 off */
+float prime_dev_adc(float v, float fs, int bits);   /* signed ADC over [-fs, fs) */
+float prime_dev_dac(float x, float xmax, int bits); /* 2^bits steps over [-xmax, xmax] */
 void prime_program_layer(prime_ctx *c, int l);
 
 #endif
