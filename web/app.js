@@ -199,6 +199,7 @@ function useSample(i) {
   i = ((i % sm.n) + sm.n) % sm.n;
   $('sample').value = String(i);
   V.source = { kind: 'sample', i };
+  clearError();
   drawGray($('preview'), sm.pixels.subarray(i * sm.w * sm.h, (i + 1) * sm.w * sm.h), sm.w, sm.h, 1 / 255);
   $('truth').textContent = `true label: ${V.names[sm.labels[i]]} (test image #${sm.indices[i]})`;
   if (V.tab === 'classify') drawGallery();
@@ -241,6 +242,7 @@ $('rand').addEventListener('click', () => V.samples && useSample(Math.floor(Math
 
 function useImage(img, name) {
   V.source = { kind: 'image', img, w: 28, h: 28, seed: 1, name };
+  clearError();
   drawGray($('preview'), img, 28, 28);
   $('truth').textContent = name;
   if (V.tab === 'classify') drawGallery();
@@ -332,7 +334,6 @@ function schedule() {
       if (V.runs === 1) {
         window.primeTiming = { firstResultMs: performance.now(), afterScriptMs: performance.now() - t0 };
       }
-      clearErrorIfStale();
       if (V.tab === 'classify') render();
       document.body.dataset.runs = String(V.runs);
       setStatus(`Ran ${r.result.stepsUsed} of ${r.result.T} timesteps in ${r.ms.toFixed(0)} ms.`);
@@ -340,7 +341,6 @@ function schedule() {
     .catch((err) => fail('Classification failed: ' + err.message))
     .finally(() => { V.busy = false; if (V.queued) schedule(); });
 }
-function clearErrorIfStale() { /* errors stay until the next file action */ }
 
 function fmtEnergy(pj) {
   if (!Number.isFinite(pj)) return '-';
@@ -356,7 +356,6 @@ function render() {
   const truth = V.source && V.source.kind === 'sample' && V.samples ? V.samples.labels[V.source.i] : null;
   $('pred').textContent = V.names[res.label] ?? String(res.label);
   const ok = $('predok');
-  if (truth != null && V.source.i === r.sourceI) { /* unused */ }
   if (truth != null) {
     ok.hidden = false; ok.textContent = res.label === truth ? 'correct' : 'wrong';
     ok.classList.toggle('wrong', res.label !== truth);
@@ -679,10 +678,10 @@ async function start() {
     if (!V.models.length) { fail('No model could be loaded: build one (models/*.prime, see docs/web.md).'); return; }
     const want = params.get('model');
     const first = V.models.find((m) => m.id === want) || V.models[0];
-    if (want && first.id !== want) setStatus(`Model "${want}" is not available; showing ${first.name}.`);
     fillModelSelect(first.id);
     const info = await call('open', { modelId: first.id });
     await adoptModel(info, true);
+    if (want && first.id !== want) $('modelnote').textContent = `model "${want}" is not available here; showing this one. ` + $('modelnote').textContent;
     document.body.dataset.state = 'ready';
   } catch (err) {
     fail('Could not start: ' + err.message);
