@@ -235,3 +235,21 @@ np.savez('${out}', mask0=np.zeros((12,2,5,5), bool), weight2=np.ones((10,2304), 
   assert.throws(() => m.importNpz(fs.readFileSync(path.join(root, 'models/random-nmnist.prime'))), /not a zip/);
   m.free();
 });
+
+test('wasm synthesizes the same N-MNIST events as native (golden fingerprint of tests/c/test_events.c)', () => {
+  const img = new Float32Array(28 * 28);
+  for (let y = 0; y < 28; y++) {
+    for (let x = 0; x < 28; x++) {
+      const dx = Math.fround(x - 13.5), dy = Math.fround(y - 13.5), r2 = Math.fround(Math.fround(dx * dx) + Math.fround(dy * dy));
+      img[y * 28 + x] = r2 >= 36 && r2 <= 100 ? 1 : r2 >= 25 && r2 <= 121 ? 0.5 : 0;
+    }
+  }
+  const ev = P.eventsFromImage(img, 28, 28, { seed: 7 });
+  let h = 1469598103934665603n;
+  const mix = (b) => { h = ((h ^ BigInt(b)) * 1099511628211n) & 0xffffffffffffffffn; };
+  for (let i = 0; i < ev.count; i++) {
+    const t = ev.t[i];
+    mix(ev.x[i]); mix(ev.y[i]); mix((ev.p[i] << 7) | (t >> 16)); mix((t >> 8) & 255); mix(t & 255);
+  }
+  assert.equal(h.toString(16), 'a7dffde9c1cc5a81');
+});
