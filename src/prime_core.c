@@ -12,6 +12,7 @@
  * event-driven: only inputs that are non-zero (spikes, events) drive rows.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@
 /* ============================================================ kernels */
 
 /* y[0..n) += a * x[0..n): the crossbar's accumulate, vectorized over columns. */
-static void k_axpy(float *restrict y, const float *restrict x, float a, int n) {
+static inline __attribute__((always_inline)) void k_axpy(float *restrict y, const float *restrict x, float a, int n) {
     int j = 0;
 #ifndef PRIME_SCALAR
     pv va = pv_set1(a);
@@ -70,6 +71,202 @@ static void k_output(float *restrict u, float *restrict sum, const float *restri
         sum[j] = sum[j] + U;
     }
 }
+
+/* Number of ones in a 0/1 spike vector (exact in any order: integers < 2^24). */
+static double k_count(const float *restrict s, int n) {
+    int j = 0;
+    float tot = 0.0f;
+#ifndef PRIME_SCALAR
+    pv a = pv_set1(0.0f);
+    for (; j + PV_W <= n; j += PV_W) a = pv_add(a, pv_load(s + j));
+    float lanes[PV_W];
+    pv_store(lanes, a);
+    for (int k = 0; k < PV_W; k++) tot += lanes[k];
+#endif
+    for (; j < n; j++) tot += s[j];
+    return tot;
+}
+
+/* The read of one output position over its active rows, in registers:
+ * out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... (k in order) for
+ * j < n. The same sums, in the same order, as k_axpy scattering row by row
+ * into a zeroed accumulator, so both give identical bits. */
+static void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+                     const float *restrict val, int cnt, int n) {
+    int j = 0;
+#ifndef PRIME_SCALAR
+    for (; j + 8 * PV_W <= n; j += 8 * PV_W) { /* 32 columns: 8 accumulators */
+        pv a0 = pv_set1(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int k = 0; k < cnt; k++) {
+            const float *w = W + off[k] + j;
+            pv v = pv_set1(val[k]);
+            a0 = pv_add(a0, pv_mul(v, pv_load(w)));
+            a1 = pv_add(a1, pv_mul(v, pv_load(w + PV_W)));
+            a2 = pv_add(a2, pv_mul(v, pv_load(w + 2 * PV_W)));
+            a3 = pv_add(a3, pv_mul(v, pv_load(w + 3 * PV_W)));
+            a4 = pv_add(a4, pv_mul(v, pv_load(w + 4 * PV_W)));
+            a5 = pv_add(a5, pv_mul(v, pv_load(w + 5 * PV_W)));
+            a6 = pv_add(a6, pv_mul(v, pv_load(w + 6 * PV_W)));
+            a7 = pv_add(a7, pv_mul(v, pv_load(w + 7 * PV_W)));
+        }
+        pv_store(out + j, a0), pv_store(out + j + PV_W, a1);
+        pv_store(out + j + 2 * PV_W, a2), pv_store(out + j + 3 * PV_W, a3);
+        pv_store(out + j + 4 * PV_W, a4), pv_store(out + j + 5 * PV_W, a5);
+        pv_store(out + j + 6 * PV_W, a6), pv_store(out + j + 7 * PV_W, a7);
+    }
+    for (; j + 2 * PV_W <= n; j += 2 * PV_W) {
+        pv a0 = pv_set1(0.0f), a1 = a0;
+        for (int k = 0; k < cnt; k++) {
+            const float *w = W + off[k] + j;
+            pv v = pv_set1(val[k]);
+            a0 = pv_add(a0, pv_mul(v, pv_load(w)));
+            a1 = pv_add(a1, pv_mul(v, pv_load(w + PV_W)));
+        }
+        pv_store(out + j, a0), pv_store(out + j + PV_W, a1);
+    }
+    for (; j + PV_W <= n; j += PV_W) {
+        pv a0 = pv_set1(0.0f);
+        for (int k = 0; k < cnt; k++) a0 = pv_add(a0, pv_mul(pv_set1(val[k]), pv_load(W + off[k] + j)));
+        pv_store(out + j, a0);
+    }
+#endif
+    for (; j < n; j++) {
+        float a = 0.0f;
+        for (int k = 0; k < cnt; k++) a = a + val[k] * W[off[k] + j];
+        out[j] = a;
+    }
+}
+
+/* One tile's column reads at one position, n columns: v = a (+ eta*sqrt(var)*z
+ * when z is given) (-> ADC of `bits` over [-fs, fs) when bits > 0), cur += v.
+ * Element for element the operations of prime_dev_adc: identical bits. */
+static void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+                      const float *restrict z, int n, float eta, float fs, int bits) {
+    int j = 0;
+#ifndef PRIME_SCALAR
+    const float half = bits ? (float)(1 << (bits - 1)) : 1.0f;
+    const pv veta = pv_set1(eta), vlsb = pv_set1(fs / half), vp5 = pv_set1(0.5f);
+    const pv hi = pv_set1(half), lo = pv_set1(-half - 1.0f), hi1 = pv_set1(half - 1.0f), lo1 = pv_set1(-half);
+    for (; j + PV_W <= n; j += PV_W) {
+        pv v = pv_load(a + j);
+        if (z) v = pv_add(v, pv_mul(pv_mul(veta, pv_sqrt(pv_load(var + j))), pv_load(z + j)));
+        if (bits) { /* clamp into [-half-1, half] first (floor stays exact), then to the codes */
+            pv q = pv_add(pv_div(v, vlsb), vp5);
+            q = pv_select(pv_gt(q, hi), hi, q);
+            q = pv_select(pv_gt(lo, q), lo, q);
+            q = pv_floor(q);
+            q = pv_select(pv_gt(q, hi1), hi1, q);
+            q = pv_select(pv_gt(lo1, q), lo1, q);
+            v = pv_mul(q, vlsb);
+        }
+        pv_store(cur + j, pv_add(pv_load(cur + j), v));
+    }
+#endif
+    for (; j < n; j++) {
+        float v = a[j];
+        if (z) v = v + (eta * sqrtf(var[j])) * z[j];
+        if (bits) v = prime_dev_adc(v, fs, bits);
+        cur[j] = cur[j] + v;
+    }
+}
+
+/* Average pool k x k over HWC: y = (0 + x00 + x01 + ...) * 1/k^2, vectorized
+ * over channels. */
+static void k_avgpool(const prime_layer *L, const float *restrict x, float *restrict y) {
+    const int C = L->in_c, IW = L->in_w, K = L->k, OH = L->out_h, OW = L->out_w;
+    const float inv = 1.0f / (float)(K * K);
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++) {
+            float *o = y + ((size_t)oy * OW + ox) * C;
+            const float *x0 = x + ((size_t)oy * K * IW + (size_t)ox * K) * C;
+            int ch = 0;
+#ifndef PRIME_SCALAR
+            for (; ch + PV_W <= C; ch += PV_W) {
+                pv a = pv_set1(0.0f);
+                for (int ky = 0; ky < K; ky++)
+                    for (int kx = 0; kx < K; kx++) a = pv_add(a, pv_load(x0 + ((size_t)ky * IW + kx) * C + ch));
+                pv_store(o + ch, pv_mul(a, pv_set1(inv)));
+            }
+#endif
+            for (; ch < C; ch++) {
+                float a = 0.0f;
+                for (int ky = 0; ky < K; ky++)
+                    for (int kx = 0; kx < K; kx++) a = a + x0[((size_t)ky * IW + kx) * C + ch];
+                o[ch] = a * inv;
+            }
+        }
+}
+
+/* ------------------------------------------------ read noise: a fast normal
+ *
+ * Column read noise needs one standard normal per column read (~20,000 per
+ * timestep of the PRIME network), so it gets its own generator: the ziggurat
+ * of Marsaglia & Tsang (2000) in Doornik's form (2005, independent bits for
+ * the strip and the value), 128 strips, over a counter-based stream (64 bits
+ * = SplitMix64 at position ctr of a stream keyed by `base`). 98.8 % of draws
+ * cost one hash, a table look-up and a multiply; the rest use the wedge test
+ * or the exact tail (prime_exp/prime_log: same bits in every build). */
+#define ZIG_C 128
+#define ZIG_R 3.442619855899
+#define ZIG_V 9.91256303526217e-3
+static double zig_x[ZIG_C + 1], zig_r[ZIG_C];
+static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
+
+static void zig_init(void) {
+    double f = prime_exp(-0.5 * ZIG_R * ZIG_R);
+    zig_x[0] = ZIG_V / f;
+    zig_x[1] = ZIG_R;
+    zig_x[ZIG_C] = 0;
+    for (int i = 2; i < ZIG_C; i++) {
+        zig_x[i] = sqrt(-2 * prime_log(ZIG_V / zig_x[i - 1] + f));
+        f = prime_exp(-0.5 * zig_x[i] * zig_x[i]);
+    }
+    for (int i = 0; i < ZIG_C; i++) zig_r[i] = zig_x[i + 1] / zig_x[i];
+}
+
+/* 64 random bits: SplitMix64 of stream `base` at position ctr. */
+static inline uint64_t sm64(uint64_t base, uint64_t ctr) { return prime_mix64(base + ctr * 0x9e3779b97f4a7c15ull); }
+
+/* Returns a standard normal, a pure function of (base, ctr < 2^40). */
+float prime_dev_normal(uint64_t base, uint64_t ctr) {
+    pthread_once(&zig_once, zig_init);
+    const uint64_t base2 = base ^ 0x2545f4914f6cdd1dull; /* extra uniforms */
+    for (uint64_t k = 0; k < 64; k++) {
+        uint64_t c2 = (ctr << 6) | k, h = sm64(base, c2);
+        int i = (int)(h & (ZIG_C - 1));
+        double u = ((double)(int64_t)(h >> 11) + 0.5) * (1.0 / 4503599627370496.0) - 1.0; /* (-1, 1), 53 bits */
+        if (fabs(u) < zig_r[i]) return (float)(u * zig_x[i]);
+        if (i == 0) { /* the base strip's tail beyond R (Marsaglia 1964) */
+            for (uint64_t j = 0; j < 64; j++) {
+                uint64_t g = sm64(base2, (c2 << 6) | j);
+                double u1 = ((double)(g >> 32) + 0.5) * (1.0 / 4294967296.0);
+                double u2 = ((double)(g & 0xffffffffu) + 0.5) * (1.0 / 4294967296.0);
+                double xt = prime_log(u1) / ZIG_R, yt = prime_log(u2);
+                if (-2 * yt >= xt * xt) return (float)(u < 0 ? xt - ZIG_R : ZIG_R - xt);
+            }
+            return (float)(u < 0 ? -ZIG_R : ZIG_R);
+        }
+        double xv = u * zig_x[i];
+        double f0 = prime_exp(-0.5 * (zig_x[i] * zig_x[i] - xv * xv));
+        double f1 = prime_exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - xv * xv));
+        double u3 = ((double)(sm64(base2, c2 << 6) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+        if (f1 + u3 * (f0 - f1) < 1.0) return (float)xv;
+    }
+    return 0.0f; /* probability ~0.012^64: never */
+}
+
+/* The normal's fast path (98.8 % of draws), inlined; the rest start over in
+ * prime_dev_normal, which repeats this first step and goes on: same value. */
+static inline float zig_normal(uint64_t base, uint64_t ctr) {
+    uint64_t h = sm64(base, ctr << 6);
+    int i = (int)(h & (ZIG_C - 1));
+    double u = ((double)(int64_t)(h >> 11) + 0.5) * (1.0 / 4503599627370496.0) - 1.0;
+    if (fabs(u) < zig_r[i]) return (float)(u * zig_x[i]);
+    return prime_dev_normal(base, ctr);
+}
+
+/* Forces the plain reference kernels (tests compare them with the fast ones). */
+int prime_kernel_reference = 0;
 
 /* ============================================================ device model */
 
@@ -167,7 +364,7 @@ void prime_program_layer(prime_ctx *c, int l) {
 /* Allocates the context's buffers for c->arch; 0 or -1. */
 static int ctx_alloc(prime_ctx *c) {
     const prime_arch *a = &c->arch;
-    size_t nw = 0, ns = 0, acc = 0, in = (size_t)a->in_c * a->in_h * a->in_w;
+    size_t nw = 0, ns = 0, acc = 0, in = (size_t)a->in_c * a->in_h * a->in_w, rowcap = 0, colcap = 0;
     int arrays = 0;
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];
@@ -184,6 +381,9 @@ static int ctx_alloc(prime_ctx *c) {
             nw += (size_t)w->rows * w->cols;
             size_t t = (size_t)w->row_tiles * out;
             if (t > acc) acc = t;
+            t = (size_t)w->row_tiles * PRIME_ARRAY_SIZE;
+            if (t > rowcap) rowcap = t;
+            if ((size_t)w->cols > colcap) colcap = (size_t)w->cols;
         }
     }
     if (in > c->max_act) c->max_act = in;
@@ -192,7 +392,7 @@ static int ctx_alloc(prime_ctx *c) {
     /* one block for the weights: 8 floats + 1 mask byte per pair */
     c->wblock = malloc(nw * (8 * sizeof(float) + 1) + 16);
     /* one block for the state: u, s, cur, out per layer + sums + buffers */
-    size_t nstate = 4 * ns + 2 * acc + 2 * c->max_act + PRIME_MAX_CLASSES;
+    size_t nstate = 4 * ns + 2 * acc + 2 * c->max_act + PRIME_MAX_CLASSES + 3 * rowcap + colcap + 4 * c->max_act;
     c->sblock = calloc(nstate, sizeof(float));
     c->active = calloc(acc ? acc : 1, 1);
     c->input = NULL;
@@ -229,7 +429,15 @@ static int ctx_alloc(prime_ctx *c) {
     c->var = s, s += acc;
     c->frame = s, s += c->max_act;
     c->view = s, s += c->max_act;
-    c->sum = s;
+    c->sum = s, s += PRIME_MAX_CLASSES;
+    c->rowoff = (int32_t *)s, s += rowcap; /* int32 and float are both 4 bytes */
+    c->rowval = s, s += rowcap;
+    c->rowval2 = s, s += rowcap;
+    c->zbuf = s, s += colcap;
+    c->pixcnt = (int32_t *)s, s += c->max_act;
+    c->pixoff = (int32_t *)s, s += c->max_act;
+    c->pixval = s, s += c->max_act;
+    c->pixval2 = s;
     return 0;
 }
 
@@ -421,6 +629,153 @@ float prime_dev_dac(float x, float xmax, int bits) {
     return q / steps * xmax;
 }
 
+/* Reference accumulation (also the path for cell noise, multi-tile convs and
+ * very sparse inputs): every non-zero input adds its rows of weights to the
+ * outputs it reaches (scatter). acc/var/act must be zero on entry. Returns
+ * the rows driven. */
+static double scatter(prime_ctx *c, int l, const float *x, uint64_t nstream) {
+    const prime_layer *L = &c->arch.layers[l];
+    const wlayer *w = &c->w[l];
+    const prime_device *d = &c->dev;
+    const int OC = w->cols, OH = L->out_h, OW = L->out_w;
+    const int IC = L->in_c, IH = L->in_h, IW = L->in_w;
+    const size_t npos = (size_t)OH * OW, out = npos * OC;
+    const int noise_col = d->read_noise > 0 && d->noise_mode == PRIME_NOISE_COLUMN;
+    const int noise_cell = d->read_noise > 0 && d->noise_mode == PRIME_NOISE_CELL;
+    const float eta = d->read_noise;
+    const uint64_t nkey = c->run.noise_seed;
+    float *acc = c->acc, *var = c->var;
+    uint8_t *act = c->active;
+    double drives = 0;
+    const int fc = L->op == PRIME_OP_FC;
+    const int K = fc ? 1 : L->k, S = fc ? 1 : L->stride, P = fc ? 0 : L->pad;
+    for (int iy = 0; iy < IH; iy++)
+        for (int ix = 0; ix < IW; ix++)
+            for (int ic = 0; ic < IC; ic++) {
+                float v = x[((size_t)iy * IW + ix) * IC + ic];
+                if (v == 0.0f) continue;
+                /* kernel offsets that land on an output: oy = (iy + P - ky) / S in [0, OH) */
+                int ky0 = iy + P - S * (OH - 1), ky1 = iy + P, kx0 = ix + P - S * (OW - 1), kx1 = ix + P;
+                if (fc) ky0 = ky1 = kx0 = kx1 = 0;
+                if (ky0 < 0) ky0 = 0;
+                if (ky1 > K - 1) ky1 = K - 1;
+                if (kx0 < 0) kx0 = 0;
+                if (kx1 > K - 1) kx1 = K - 1;
+                for (int ky = ky0; ky <= ky1; ky++) {
+                    if ((iy + P - ky) % S) continue;
+                    int oy = fc ? 0 : (iy + P - ky) / S;
+                    for (int kx = kx0; kx <= kx1; kx++) {
+                        if ((ix + P - kx) % S) continue;
+                        int ox = fc ? 0 : (ix + P - kx) / S;
+                        /* matrix row: CHW flatten index (FC) or (ic, ky, kx) (conv) */
+                        size_t r = fc ? ((size_t)ic * IH + iy) * IW + ix : ((size_t)ic * K + ky) * K + kx;
+                        int tile = (int)(r / PRIME_ARRAY_SIZE);
+                        size_t pos = (size_t)oy * OW + ox;
+                        float *a = acc + (size_t)tile * out + pos * OC;
+                        if (noise_cell) {
+                            for (int j = 0; j < OC; j++) {
+                                uint64_t ctr = ((pos * w->rows + r) * OC + j) * 2;
+                                float np = (float)prime_rand_normal(nkey, nstream, ctr);
+                                float nn = (float)prime_rand_normal(nkey, nstream, ctr + 1);
+                                size_t i = r * OC + j;
+                                float g = w->gp[i] * (1.0f + eta * np) - w->gn[i] * (1.0f + eta * nn);
+                                a[j] = a[j] + v * (g * L->scale);
+                            }
+                        } else {
+                            k_axpy(a, w->wt + r * OC, v, OC);
+                            if (noise_col) k_axpy(var + (size_t)tile * out + pos * OC, w->g2 + r * OC, v * v, OC);
+                        }
+                        act[(size_t)tile * npos + pos] = 1;
+                        drives += 1;
+                    }
+                }
+            }
+    return drives;
+}
+
+/* Fast conv accumulation for a layer on one row tile. First each input
+ * pixel lists its non-zero channels; then each output position collects the
+ * lists of the pixels under its kernel in the order the scatter meets them
+ * ((ky, kx, ic)) and k_gather reads them in registers. Returns rows driven. */
+static double conv_gather(prime_ctx *c, int l, const float *x, int noise_col) {
+    const prime_layer *L = &c->arch.layers[l];
+    const wlayer *w = &c->w[l];
+    const int OC = w->cols, OH = L->out_h, OW = L->out_w;
+    const int IC = L->in_c, IH = L->in_h, IW = L->in_w, K = L->k, S = L->stride, P = L->pad;
+    int32_t *off = c->rowoff, *pcnt = c->pixcnt, *poff = c->pixoff;
+    float *val = c->rowval, *val2 = c->rowval2, *pval = c->pixval, *pval2 = c->pixval2;
+    for (int p = 0; p < IH * IW; p++) { /* branch-free compaction per pixel */
+        const float *xp = x + (size_t)p * IC;
+        int32_t *po = poff + (size_t)p * IC;
+        float *pv1 = pval + (size_t)p * IC, *pv2 = pval2 + (size_t)p * IC;
+        int n = 0;
+        for (int ic = 0; ic < IC; ic++) {
+            float v = xp[ic];
+            po[n] = ic * K * K * OC, pv1[n] = v, pv2[n] = v * v;
+            n += v != 0.0f;
+        }
+        pcnt[p] = n;
+    }
+    double drives = 0;
+    for (int oy = 0; oy < OH; oy++) {
+        const int ky0 = P - oy * S > 0 ? P - oy * S : 0, ky1 = IH + P - oy * S < K ? IH + P - oy * S : K;
+        for (int ox = 0; ox < OW; ox++) {
+            const int kx0 = P - ox * S > 0 ? P - ox * S : 0, kx1 = IW + P - ox * S < K ? IW + P - ox * S : K;
+            const size_t pos = (size_t)oy * OW + ox;
+            int n = 0;
+            for (int ky = ky0; ky < ky1; ky++) {
+                const int prow = (oy * S - P + ky) * IW + (ox * S - P);
+                for (int kx = kx0; kx < kx1; kx++) {
+                    const int p = prow + kx, m = pcnt[p], base = (ky * K + kx) * OC;
+                    const int32_t *po = poff + (size_t)p * IC;
+                    const float *pv1 = pval + (size_t)p * IC, *pv2 = pval2 + (size_t)p * IC;
+                    for (int q = 0; q < m; q++) off[n + q] = base + po[q], val[n + q] = pv1[q], val2[n + q] = pv2[q];
+                    n += m;
+                }
+            }
+            if (!n) continue;
+            c->active[pos] = 1;
+            drives += n;
+            k_gather(c->acc + pos * OC, w->wt, off, val, n, OC);
+            if (noise_col) k_gather(c->var + pos * OC, w->g2, off, val2, n, OC);
+        }
+    }
+    return drives;
+}
+
+/* Fast FC accumulation: per row tile, the active rows in the scatter's order
+ * (HWC walk of the input), gathered in registers. Returns the rows driven. */
+static double fc_gather(prime_ctx *c, int l, const float *x, int noise_col) {
+    const prime_layer *L = &c->arch.layers[l];
+    const wlayer *w = &c->w[l];
+    const int OC = w->cols, IC = L->in_c, IH = L->in_h, IW = L->in_w, RT = w->row_tiles;
+    int cnt[64] = {0};
+    int32_t *off = c->rowoff;
+    float *val = c->rowval, *val2 = c->rowval2;
+    for (int h = 0; h < IH; h++)
+        for (int ww = 0; ww < IW; ww++)
+            for (int ic = 0; ic < IC; ic++) {
+                float v = x[((size_t)h * IW + ww) * IC + ic];
+                if (v == 0.0f) continue;
+                int r = (ic * IH + h) * IW + ww, tile = r / PRIME_ARRAY_SIZE;
+                int k = tile * PRIME_ARRAY_SIZE + cnt[tile]++;
+                off[k] = r * OC, val[k] = v;
+            }
+    double drives = 0;
+    for (int tile = 0; tile < RT; tile++) {
+        int n = cnt[tile], b = tile * PRIME_ARRAY_SIZE;
+        if (!n) continue;
+        c->active[tile] = 1;
+        drives += n;
+        k_gather(c->acc + (size_t)tile * OC, w->wt, off + b, val + b, n, OC);
+        if (noise_col) {
+            for (int k = b; k < b + n; k++) val2[k] = val[k] * val[k];
+            k_gather(c->var + (size_t)tile * OC, w->g2, off + b, val2 + b, n, OC);
+        }
+    }
+    return drives;
+}
+
 /* One crossbar layer for one timestep: x (HWC, in_c*in_h*in_w, already DAC
  * levels) -> cur (HWC, out). Row tiles accumulate separately, each gets its
  * read noise and ADC conversion, then the tiles are summed digitally. */
@@ -429,108 +784,63 @@ static void crossbar(prime_ctx *c, int l, const float *x, float xmax, float *cur
     const wlayer *w = &c->w[l];
     const prime_device *d = &c->dev;
     const int OC = w->cols, OH = L->out_h, OW = L->out_w;
-    const int IC = L->in_c, IH = L->in_h, IW = L->in_w;
     const size_t npos = (size_t)OH * OW, out = npos * OC;
     const int RT = w->row_tiles;
     const int noise_col = d->read_noise > 0 && d->noise_mode == PRIME_NOISE_COLUMN;
     const int noise_cell = d->read_noise > 0 && d->noise_mode == PRIME_NOISE_CELL;
     const float eta = d->read_noise;
-    const uint64_t nkey = c->run.noise_seed;
     const uint64_t nstream = prime_mix64(((uint64_t)c->inference_now << 24) ^ ((uint64_t)t << 8) ^ (uint64_t)l) ;
+    const uint64_t nbase = prime_mix64(c->run.noise_seed ^ prime_mix64(nstream ^ 0x5bd1e995u));
     float *acc = c->acc, *var = c->var;
     uint8_t *act = c->active;
-    memset(acc, 0, sizeof(float) * out * RT);
-    if (noise_col) memset(var, 0, sizeof(float) * out * RT);
     memset(act, 0, npos * RT);
-    double drives = 0;
-
-    if (L->op == PRIME_OP_FC) {
-        /* rows are the CHW flatten index; x is HWC */
-        for (int h = 0; h < IH; h++)
-            for (int ww = 0; ww < IW; ww++)
-                for (int ic = 0; ic < IC; ic++) {
-                    float v = x[((size_t)h * IW + ww) * IC + ic];
-                    if (v == 0.0f) continue;
-                    size_t r = ((size_t)ic * IH + h) * IW + ww;
-                    int tile = (int)(r / PRIME_ARRAY_SIZE);
-                    const float *wr = w->wt + r * OC;
-                    float *a = acc + (size_t)tile * out;
-                    if (noise_cell) {
-                        for (int j = 0; j < OC; j++) {
-                            uint64_t ctr = (r * OC + j) * 2;
-                            float np = (float)prime_rand_normal(nkey, nstream, ctr);
-                            float nn = (float)prime_rand_normal(nkey, nstream, ctr + 1);
-                            size_t i = r * OC + j;
-                            float g = w->gp[i] * (1.0f + eta * np) - w->gn[i] * (1.0f + eta * nn);
-                            a[j] = a[j] + v * (g * L->scale);
-                        }
-                    } else {
-                        k_axpy(a, wr, v, OC);
-                        if (noise_col) k_axpy(var + (size_t)tile * out, w->g2 + r * OC, v * v, OC);
-                    }
-                    act[tile] = 1;
-                    drives += 1;
-                }
-    } else {
-        const int K = L->k, S = L->stride, P = L->pad;
-        for (int iy = 0; iy < IH; iy++)
-            for (int ix = 0; ix < IW; ix++)
-                for (int ic = 0; ic < IC; ic++) {
-                    float v = x[((size_t)iy * IW + ix) * IC + ic];
-                    if (v == 0.0f) continue;
-                    for (int ky = 0; ky < K; ky++) {
-                        int ty = iy + P - ky;
-                        if (ty < 0 || ty % S) continue;
-                        int oy = ty / S;
-                        if (oy >= OH) continue;
-                        for (int kx = 0; kx < K; kx++) {
-                            int tx = ix + P - kx;
-                            if (tx < 0 || tx % S) continue;
-                            int ox = tx / S;
-                            if (ox >= OW) continue;
-                            size_t r = ((size_t)ic * K + ky) * K + kx;
-                            int tile = (int)(r / PRIME_ARRAY_SIZE);
-                            size_t pos = (size_t)oy * OW + ox;
-                            float *a = acc + (size_t)tile * out + pos * OC;
-                            if (noise_cell) {
-                                for (int j = 0; j < OC; j++) {
-                                    uint64_t ctr = ((pos * w->rows + r) * OC + j) * 2;
-                                    float np = (float)prime_rand_normal(nkey, nstream, ctr);
-                                    float nn = (float)prime_rand_normal(nkey, nstream, ctr + 1);
-                                    size_t i = r * OC + j;
-                                    float g = w->gp[i] * (1.0f + eta * np) - w->gn[i] * (1.0f + eta * nn);
-                                    a[j] = a[j] + v * (g * L->scale);
-                                }
-                            } else {
-                                k_axpy(a, w->wt + r * OC, v, OC);
-                                if (noise_col) k_axpy(var + (size_t)tile * out + pos * OC, w->g2 + r * OC, v * v, OC);
-                            }
-                            act[(size_t)tile * npos + pos] = 1;
-                            drives += 1;
-                        }
-                    }
-                }
+    double drives;
+    int path = 0; /* 0 scatter, 1 conv gather, 2 fc gather */
+    if (!prime_kernel_reference && !noise_cell) {
+        if (L->op == PRIME_OP_FC && RT <= 64) path = 2;
+        else if (L->op == PRIME_OP_CONV && RT == 1) {
+            /* Scatter pays a load and a store more per active (row, column),
+             * gather a visit per (position, kernel pixel): measured cost
+             * model, both give identical bits. */
+            const size_t nin = (size_t)L->in_c * L->in_h * L->in_w;
+            size_t nz = 0;
+            for (size_t i = 0; i < nin; i++) nz += x[i] != 0.0f;
+            if (nz * (size_t)(OC / 2 + 2) >= 4 * npos) path = 1;
+        }
+    }
+    if (path == 2) drives = fc_gather(c, l, x, noise_col);
+    else if (path == 1) drives = conv_gather(c, l, x, noise_col);
+    else {
+        memset(acc, 0, sizeof(float) * out * RT);
+        if (noise_col) memset(var, 0, sizeof(float) * out * RT);
+        drives = scatter(c, l, x, nstream);
     }
 
     /* noise, ADC per tile, digital sum over tiles */
     memset(cur, 0, sizeof(float) * out);
     double conversions = 0, reads = 0;
     const float fs = d->adc_fs * w->colmax * xmax;
+    const int bits = d->adc_bits;
+    if (noise_col) pthread_once(&zig_once, zig_init);
     for (int tile = 0; tile < RT; tile++) {
         const float *a = acc + (size_t)tile * out, *vr = var + (size_t)tile * out;
         for (size_t pos = 0; pos < npos; pos++) {
             if (!act[(size_t)tile * npos + pos]) continue;
             reads += 1;
             conversions += OC;
-            for (int j = 0; j < OC; j++) {
-                size_t o = pos * OC + j;
-                float v = a[o];
-                if (noise_col) {
-                    double z = prime_rand_normal(nkey, nstream ^ 0x5bd1e995u, ((uint64_t)tile * out + o));
-                    v = v + (float)(eta * sqrt((double)vr[o]) * z);
-                }
-                if (d->adc_bits) v = prime_dev_adc(v, fs, d->adc_bits);
-                cur[o] = cur[o] + v;
+            const size_t o0 = pos * OC;
+            const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
+            if (!prime_kernel_reference) {
+                if (noise_col)
+                    for (int j = 0; j < OC; j++) c->zbuf[j] = zig_normal(nbase, ctr0 + j);
+                k_readout(cur + o0, a + o0, vr + o0, noise_col ? c->zbuf : NULL, OC, eta, fs, bits);
+                continue;
+            }
+            for (int j = 0; j < OC; j++) { /* the reference: one column at a time */
+                float v = a[o0 + j];
+                if (noise_col) v = v + (eta * sqrtf(vr[o0 + j])) * prime_dev_normal(nbase, ctr0 + j);
+                if (bits) v = prime_dev_adc(v, fs, bits);
+                cur[o0 + j] = cur[o0 + j] + v;
             }
         }
     }
@@ -540,21 +850,6 @@ static void crossbar(prime_ctx *c, int l, const float *x, float xmax, float *cur
     c->cnt.vmm_reads += reads;
     c->cnt.macs_dense += (double)npos * w->rows * OC;
     c->energy_adc_bits = d->adc_bits ? d->adc_bits : 16;
-}
-
-/* Average pool k x k over HWC. */
-static void avgpool(const prime_layer *L, const float *x, float *y) {
-    const int C = L->in_c, IW = L->in_w, K = L->k, OH = L->out_h, OW = L->out_w;
-    const float inv = 1.0f / (float)(K * K);
-    for (int oy = 0; oy < OH; oy++)
-        for (int ox = 0; ox < OW; ox++) {
-            float *o = y + ((size_t)oy * OW + ox) * C;
-            memset(o, 0, sizeof(float) * C);
-            for (int ky = 0; ky < K; ky++)
-                for (int kx = 0; kx < K; kx++)
-                    k_axpy(o, x + ((size_t)(oy * K + ky) * IW + (ox * K + kx)) * C, 1.0f, C);
-            for (int ch = 0; ch < C; ch++) o[ch] = o[ch] * inv;
-        }
 }
 
 /* ============================================================ network */
@@ -595,15 +890,13 @@ static void run_step(prime_ctx *c) {
         lstate *st = &c->st[l];
         const int n = (int)st->n;
         if (L->op == PRIME_OP_AVGPOOL) {
-            avgpool(L, x, st->out);
+            k_avgpool(L, x, st->out);
             c->cnt.neuron_updates += n;
         } else {
             crossbar(c, l, x, xmax, st->cur, c->t);
             if (L->neuron == PRIME_NEURON_LIF) {
                 k_lif(st->u, st->s, st->cur, n, 1.0f - L->decay, L->leak, L->th);
-                double sp = 0;
-                for (int i = 0; i < n; i++) sp += st->s[i];
-                c->spikes[l] += sp;
+                c->spikes[l] += k_count(st->s, n);
                 memcpy(st->out, st->s, n * sizeof(float));
             } else if (L->neuron == PRIME_NEURON_OUTPUT) {
                 k_output(st->u, c->sum, st->cur, n, L->leak);

@@ -38,6 +38,10 @@ struct prime_ctx {
     uint8_t *active;       /* [tile][pos]: did any row drive this read */
     float *acc, *var;      /* [tile][pos][oc] partial sums / noise variances */
     float *frame, *view, *sum;
+    int32_t *rowoff;       /* crossbar scratch: active rows (offset r * cols) */
+    float *rowval, *rowval2, *zbuf; /* their inputs, inputs^2, column noise */
+    int32_t *pixcnt, *pixoff; /* per input pixel: non-zero channels, their row offsets */
+    float *pixval, *pixval2;  /* and their values, values^2 */
     size_t n_in, max_act;
     int n_arrays;
     /* the inference in progress */
@@ -63,5 +67,12 @@ int prime_dev_fault(const prime_device *d, int layer, int cell, size_t i);      
 float prime_dev_adc(float v, float fs, int bits);   /* signed ADC over [-fs, fs) */
 float prime_dev_dac(float x, float xmax, int bits); /* 2^bits steps over [-xmax, xmax] */
 void prime_program_layer(prime_ctx *c, int l);
+
+/* Kernels (prime_core.c): a standard normal for the column read noise, a pure
+ * function of (base, ctr) (ziggurat over a SplitMix64 counter stream), and a
+ * switch that forces the plain reference kernels (scatter over inputs, one
+ * ADC at a time) so tests can check the fast ones give identical bits. */
+float prime_dev_normal(uint64_t base, uint64_t ctr);
+extern int prime_kernel_reference;
 
 #endif

@@ -9,6 +9,9 @@
  *   prime golden [DIR]                    fixed cases printed for cross-build checks
  *                                         (DIR: also write golden.prime, golden.f32)
  *   prime bench MODEL [N]                 median time of one classification
+ *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B
+ *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
+ *                                         N x [T][2][34][34] floats), prints JSON
  */
 #include <math.h>
 #include <stdio.h>
@@ -300,14 +303,75 @@ static int cmd_bench(const char *path, int n) {
     return 0;
 }
 
+/* Times N real inputs (one file of N x [T][C][H][W] floats) R times and prints
+ * one JSON object: medians over the repeats, labels and steps of the last one
+ * (scripts/bench.mjs compares them with the other engines). */
+static int cmd_bench_frames(int argc, char **argv) {
+    prime_ctx *c = load_model(argv[0]);
+    if (!c) return 1;
+    const prime_arch *a = prime_get_arch(c);
+    prime_device d = prime_get_device(c);
+    prime_run r = prime_get_run(c);
+    int T = a->T, N = atoi(argv[2]), R = 5;
+    for (int i = 3; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(o, "--noise")) d.read_noise = (float)atof(v), i++;
+        else if (!strcmp(o, "--cell-noise")) d.noise_mode = PRIME_NOISE_CELL;
+        else if (!strcmp(o, "--adc")) d.adc_bits = atoi(v), i++;
+        else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
+        else if (!strcmp(o, "--T")) T = atoi(v), i++;
+        else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
+        else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
+    }
+    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    if (N < 1 || R < 1 || T < 1 || T > PRIME_MAX_T) { fprintf(stderr, "bad N, T or repeat\n"); prime_free(c); return 2; }
+    size_t per = (size_t)T * a->in_c * a->in_h * a->in_w, n;
+    uint8_t *b = read_file(argv[1], &n);
+    if (!b) { prime_free(c); return 1; }
+    if (n < (size_t)N * per * sizeof(float)) {
+        fprintf(stderr, "%s: %zu bytes, need N*T*C*H*W floats = %zu\n", argv[1], n, (size_t)N * per * 4);
+        free(b), prime_free(c);
+        return 1;
+    }
+    const float *x = (const float *)b;
+    double *ts = malloc(R * sizeof(double)), steps = 0;
+    int *labels = malloc(N * sizeof(int)), *used = malloc(N * sizeof(int));
+    prime_result res;
+    for (int k = 0; k < R; k++) {
+        prime_set_run(c, &r); /* same noise stream every repeat */
+        steps = 0;
+        double t0 = now_s();
+        for (int i = 0; i < N; i++) {
+            if (prime_classify(c, x + (size_t)i * per, T, &res) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+            labels[i] = res.label, used[i] = res.steps_used, steps += res.steps_used;
+        }
+        ts[k] = now_s() - t0;
+    }
+    for (int i = 1; i < R; i++)
+        for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) { double t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t; }
+    double med = R % 2 ? ts[R / 2] : 0.5 * (ts[R / 2 - 1] + ts[R / 2]);
+    printf("{\"engine\":\"native %s\",\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
+           "\"median_s\":%.6f,\"min_s\":%.6f,\"ms_per_sample\":%.6f,\"samples_per_s\":%.3f,\"mean_steps\":%.4f,"
+           "\"labels\":[", PRIME_SIMD_NAME, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, N / med, steps / N);
+    for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", labels[i]);
+    printf("],\"steps\":[");
+    for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
+    printf("]}\n");
+    free(ts), free(labels), free(used), free(b);
+    prime_free(c);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "random-model")) return cmd_random_model(argv[2], argc > 3 ? strtoull(argv[3], NULL, 10) : 7);
     if (argc >= 4 && !strcmp(argv[1], "classify")) return cmd_classify(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "golden")) return cmd_golden(argc > 2 ? argv[2] : NULL);
+    if (argc >= 5 && !strcmp(argv[1], "bench-frames")) return cmd_bench_frames(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
-            "       --chip SEED --stop TH --alpha A --T N --import NPZ] | golden [DIR] | bench [MODEL [N]]\n");
+            "       --chip SEED --stop TH --alpha A --T N --import NPZ] | golden [DIR] | bench [MODEL [N]]\n"
+            "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --stop TH --repeat R]\n");
     return 2;
 }
