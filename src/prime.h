@@ -325,3 +325,24 @@ int prime_events_bin(const prime_event *ev, size_t count, int T, int size,
 }
 #endif
 #endif /* PRIME_H */
+
+/* ---- ONNX export (issue 6) ---- */
+#ifndef PRIME_ONNX_H
+#define PRIME_ONNX_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writes ctx's classification network as an ONNX model (opset 13, written by
+ * src/prime_onnx.c without dependencies), unrolled over T steps, at zero read
+ * noise, ideal ADC and DAC: weights = the programmed (G+ - G-) * scale, LIF
+ * cells as element-wise ops. Input "frames" [T][C][H][W]; outputs "logits"
+ * [1][K] (mean output membrane after T steps) and "step_logits" [T][K] (after
+ * each step: apply an early stop outside). *out is malloc'ed, caller frees it
+ * with prime_free_buffer(). 0 or -1. */
+int prime_onnx_export(const prime_ctx *ctx, int T, uint8_t **out, size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PRIME_ONNX_H */

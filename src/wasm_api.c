@@ -173,3 +173,15 @@ EXPORT int pw_frames_from_image(const float *img, int w, int h, int T, double se
     free(ev);
     return rc;
 }
+
+/* ============================================================ ONNX export */
+
+/* The network as ONNX bytes (prime_onnx_export); *n gets the size. The caller
+ * frees the returned pointer with pw_free. 0 on error. */
+EXPORT uint8_t *pw_onnx_export(prime_ctx *c, int T, uint32_t *n) {
+    uint8_t *b;
+    size_t len;
+    if (prime_onnx_export(c, T, &b, &len) != 0) return 0;
+    *n = (uint32_t)len;
+    return b;
+}

@@ -12,6 +12,7 @@
  *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B
  *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
  *                                         N x [T][2][34][34] floats), prints JSON
+ *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC)
  */
 #include <math.h>
 #include <stdio.h>
@@ -362,16 +363,36 @@ static int cmd_bench_frames(int argc, char **argv) {
     return 0;
 }
 
+/* Writes MODEL as ONNX (src/prime_onnx.c) to OUT. */
+static int cmd_onnx(const char *path, const char *outp, int T) {
+    prime_ctx *c = load_model(path);
+    if (!c) return 1;
+    if (T <= 0) T = prime_get_arch(c)->T;
+    uint8_t *b;
+    size_t n;
+    if (prime_onnx_export(c, T, &b, &n) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    FILE *f = fopen(outp, "wb");
+    int ok = f && fwrite(b, 1, n, f) == n;
+    if (f) fclose(f);
+    if (!ok) fprintf(stderr, "cannot write %s\n", outp);
+    else printf("wrote %s (%zu bytes): ONNX opset 13, T = %d unrolled, zero noise, ideal ADC/DAC\n", outp, n, T);
+    prime_free_buffer(b);
+    prime_free(c);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "random-model")) return cmd_random_model(argv[2], argc > 3 ? strtoull(argv[3], NULL, 10) : 7);
     if (argc >= 4 && !strcmp(argv[1], "classify")) return cmd_classify(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "golden")) return cmd_golden(argc > 2 ? argv[2] : NULL);
+    if (argc >= 4 && !strcmp(argv[1], "onnx")) return cmd_onnx(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 0);
     if (argc >= 5 && !strcmp(argv[1], "bench-frames")) return cmd_bench_frames(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
             "       --chip SEED --stop TH --alpha A --T N --import NPZ] | golden [DIR] | bench [MODEL [N]]\n"
-            "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --stop TH --repeat R]\n");
+            "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --stop TH --repeat R]\n"
+            "       | onnx MODEL OUT.onnx [T]\n");
     return 2;
 }
