@@ -23,7 +23,7 @@
 #define MNIST_TOTAL 10000
 
 #define FRAMES_MAGIC "PFRM"
-#define FRAMES_VERSION 1u
+#define FRAMES_VERSION 2u /* 2: header carries the synthesizer fingerprint */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -461,7 +461,34 @@ int prime_frames_from_images(const prime_images *im, int T, int size, uint64_t s
 /* ---------------------------------------------------------------- cache file */
 
 /* Cache layout (little-endian): "PFRM", u32 version, u32 n, T, c, h, w,
- * then n label bytes, then n*T*c*h*w count bytes. */
+ * u64 fingerprint of the event synthesizer, then n label bytes, then
+ * n*T*c*h*w count bytes. The fingerprint (events of a fixed test image with
+ * the default parameters) changes whenever events.c or its defaults change,
+ * so a cache made by another synthesizer is refused instead of silently
+ * training on stale events. */
+#define FRAMES_HDR 36
+
+/* Returns an FNV-1a hash of the events synthesized from a fixed 28x28 image
+ * with the default parameters (seed 1); 0 if synthesis fails. */
+static uint64_t synth_fingerprint(void) {
+    static uint64_t cached;
+    if (cached) return cached;
+    float img[28 * 28];
+    for (int y = 0; y < 28; y++)
+        for (int x = 0; x < 28; x++) img[y * 28 + x] = (float)((x * 7 + y * 3) % 29) / 28.0f * (x > 6 && x < 22);
+    prime_event_params p = prime_default_event_params();
+    prime_event *ev;
+    size_t n;
+    if (prime_events_from_image(img, 28, 28, &p, &ev, &n) != 0) return 0;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v[4] = {ev[i].x, ev[i].y, ev[i].p, ev[i].t};
+        for (int k = 0; k < 4; k++)
+            for (int b = 0; b < 4; b++) h = (h ^ ((v[k] >> (8 * b)) & 255u)) * 1099511628211ull;
+    }
+    prime_free_buffer(ev);
+    return cached = h;
+}
 
 static void put32(uint8_t *b, uint32_t v) {
     b[0] = (uint8_t)v; b[1] = (uint8_t)(v >> 8); b[2] = (uint8_t)(v >> 16); b[3] = (uint8_t)(v >> 24);
@@ -474,7 +501,7 @@ int prime_frames_save(const prime_frames *f, const char *path) {
     if (!f || !path) return prime_error("frames_save: NULL argument");
     if (f->n < 0 || f->T < 1 || f->c < 1 || f->h < 1 || f->w < 1 || (f->n && (!f->x || !f->y)))
         return prime_error("frames_save: bad frames");
-    uint8_t hdr[28];
+    uint8_t hdr[FRAMES_HDR];
     memcpy(hdr, FRAMES_MAGIC, 4);
     put32(hdr + 4, FRAMES_VERSION);
     put32(hdr + 8, (uint32_t)f->n);
@@ -482,6 +509,9 @@ int prime_frames_save(const prime_frames *f, const char *path) {
     put32(hdr + 16, (uint32_t)f->c);
     put32(hdr + 20, (uint32_t)f->h);
     put32(hdr + 24, (uint32_t)f->w);
+    uint64_t fp64 = synth_fingerprint();
+    put32(hdr + 28, (uint32_t)fp64);
+    put32(hdr + 32, (uint32_t)(fp64 >> 32));
     char tmp[4200];
     int k = snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (k < 0 || (size_t)k >= sizeof tmp) return prime_error("frames_save: path too long");
@@ -505,7 +535,7 @@ int prime_frames_load(const char *path, prime_frames *out) {
     if (!path) return prime_error("frames_load: NULL path");
     FILE *fp = fopen(path, "rb");
     if (!fp) return prime_error("frames_load: cannot open %s: %s", path, strerror(errno));
-    uint8_t hdr[28];
+    uint8_t hdr[FRAMES_HDR];
     int rc = -1;
     if (fread(hdr, 1, sizeof hdr, fp) != sizeof hdr || memcmp(hdr, FRAMES_MAGIC, 4) != 0) {
         prime_error("frames_load: %s is not a frame cache (magic PFRM)", path);
@@ -514,6 +544,10 @@ int prime_frames_load(const char *path, prime_frames *out) {
     if (get32(hdr + 4) != FRAMES_VERSION) {
         prime_error("frames_load: %s has version %u, expected %u", path, get32(hdr + 4),
                     FRAMES_VERSION);
+        goto done;
+    }
+    if ((get32(hdr + 28) | (uint64_t)get32(hdr + 32) << 32) != synth_fingerprint()) {
+        prime_error("frames_load: %s was made by another version of the event synthesizer (stale cache; delete it)", path);
         goto done;
     }
     uint32_t n = get32(hdr + 8), T = get32(hdr + 12), c = get32(hdr + 16);
