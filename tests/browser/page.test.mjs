@@ -101,6 +101,7 @@ test('page loads with no console errors and shows a first result; load is measur
   assert.notEqual(await page.textContent('#pred'), '-');
   assert.match(await page.textContent('#steps'), /\d+ of \d+/);
   assert.match(await page.textContent('#baseline'), /x more/);
+  assert.equal(s.settings.stop, true, 'early stop is on by default');
   // every control has a label (a <label> or an aria-label)
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
     .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.id || el.outerHTML));
@@ -334,6 +335,8 @@ test('batch: evaluation, cancel, and the threshold sweep agrees with a real earl
 test('crossbar view draws the arrays and the tiling', { skip }, async () => {
   const { page, errors } = await open('?task=crossbar');
   await page.waitForFunction(() => window.primeLab.snapshot().arrayShown != null);
+  await page.selectOption('#arraysel', '1'); // the second conv layer: the fullest array
+  await page.waitForFunction(() => window.primeLab.snapshot().arrayShown === 1);
   const s = await lab(page);
   assert.ok(s.totalArrays >= 1);
   const rows = await page.locator('#tiling tbody tr').count();
