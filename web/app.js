@@ -488,11 +488,26 @@ function drawBatchPlots() {
     empty: nz ? null : 'press "Sweep read noise"',
   });
   const T = th ? th.T : S.T;
+  const lo = th ? Math.max(0, Math.floor((Math.min(...th.points.map((p) => p.accuracy)) - 0.02) * 10) / 10) : 0;
   linePlot($('plotth'), {
-    x: [0, T + 0.5], y: [0, 1], xLabel: 'mean timesteps', yLabel: 'accuracy', aspect: 0.6,
+    x: [0, T + 0.5], y: [lo, 1], xLabel: 'mean timesteps', yLabel: 'accuracy', aspect: 0.6,
     series: th ? [{ points: th.points.map((p) => [p.meanSteps, p.accuracy, p.threshold == null ? 'no stop' : p.threshold]), color: c2 }] : [],
     empty: th ? null : 'press "Sweep threshold"',
   });
+  fillData('datanoise', nz && nz.points, ['read noise', 'accuracy', 'mean steps', 'energy'],
+    (p) => [p.noise, pct(p.accuracy), p.meanSteps.toFixed(2), fmtEnergy(p.meanEnergyPj)]);
+  fillData('datath', th && th.points, ['threshold', 'accuracy', 'mean steps', 'load saved'],
+    (p) => [p.threshold == null ? 'no stop' : p.threshold, pct(p.accuracy), p.meanSteps.toFixed(2), pct(1 - p.meanSteps / th.T)]);
+}
+const pct = (v) => (100 * v).toFixed(1) + '%';
+
+/* The numbers behind a plot, in a folded table. */
+function fillData(id, points, head, row) {
+  const d = $(id);
+  d.hidden = !points;
+  if (!points) return;
+  d.querySelector('table').innerHTML = '<thead><tr>' + head.map((h) => `<th scope="col">${h}</th>`).join('') + '</tr></thead><tbody>' +
+    points.map((p) => '<tr>' + row(p).map((v) => `<td>${v}</td>`).join('') + '</tr>').join('') + '</tbody>';
 }
 
 /* ------------------------------------------------------------ crossbar */

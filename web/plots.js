@@ -52,7 +52,7 @@ export function linePlot(canvas, opt) {
   ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
   for (const v of ticks(y0, y1, 4)) {
     ctx.beginPath(); ctx.moveTo(m.l, Y(v)); ctx.lineTo(m.l + pw, Y(v)); ctx.stroke();
-    ctx.fillText(String(+v.toFixed(2)), m.l - 4, Y(v));
+    ctx.fillText(String(+v.toFixed(3)), m.l - 4, Y(v));
   }
   ctx.textAlign = 'center'; ctx.textBaseline = 'top';
   let xt = ticks(x0, x1, Math.max(3, Math.floor(pw / 60)));
