@@ -93,13 +93,16 @@ function showControls() {
   $('cursor').max = String(S.T - 1);
 }
 
-function readControls() {
-  for (const [id, key, fmt] of SLIDERS) {
-    S[key] = key === 'T' ? parseInt($(id).value, 10) : parseFloat($(id).value);
+/* Reads the one control that changed (the others keep their exact values:
+ * a slider would round the model's float32 defaults to its step). */
+function readControl(el) {
+  const sl = SLIDERS.find(([id]) => id === el.id);
+  if (sl) {
+    const [id, key, fmt] = sl;
+    S[key] = key === 'T' ? parseInt(el.value, 10) : parseFloat(el.value);
     $(id + '-o').textContent = fmt(S[key]);
-  }
-  S.adc = parseInt($('adc').value, 10);
-  S.stop = $('stop').checked;
+  } else if (el.id === 'adc') S.adc = parseInt(el.value, 10);
+  else if (el.id === 'stop') S.stop = el.checked;
   $('th').disabled = $('alpha').disabled = !S.stop;
   $('cursor').max = String(S.T - 1);
 }
@@ -128,8 +131,8 @@ function applyUrl() {
   S.adc = Math.round(S.adc); S.T = Math.round(S.T);
 }
 
-function onControl() {
-  readControls();
+function onControl(e) {
+  readControl(e.target);
   schedule();
   if (V.tab === 'crossbar') showArray();
 }

@@ -154,6 +154,8 @@ test('moving the read-noise slider changes the result', { skip }, async () => {
   const b = await lab(page);
   assert.equal(await page.textContent('#noise-o'), '0.50');
   assert.equal(b.settings.noise, 0.5);
+  assert.equal(b.settings.prog, a.settings.prog, 'other settings keep their exact values');
+  assert.equal(b.settings.th, a.settings.th);
   const diff = a.result.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - b.result.logits[i])), 0);
   assert.ok(diff > 1e-4, `logits changed with read noise 0.5 (max diff ${diff})`);
   // sliders work from the keyboard
