@@ -141,10 +141,11 @@ for (const [id] of SLIDERS) $(id).addEventListener('input', onControl);
 $('adc').addEventListener('change', onControl);
 $('stop').addEventListener('change', onControl);
 $('newchip').addEventListener('click', () => {
-  S.chip = (S.chip * 1103515245 + 12345) % 2147483647 || 7;
+  S.chip = (S.chip + 1) % 2 ** 31; // the next chip: easy to cite as ?chip=N
   showControls(); schedule();
   if (V.tab === 'crossbar') showArray();
-  setStatus(`Formed a new chip (#${S.chip}): new random conductances, same masks.`);
+  setStatus(`Formed chip #${S.chip}: new random conductances, the same masks` +
+    (V.defaults && S.chip !== V.defaults.chip ? ` (they were chosen for chip #${V.defaults.chip}).` : '.'));
 });
 $('reread').addEventListener('click', () => { S.seed += 1; schedule(); });
 $('reset').addEventListener('click', () => { Object.assign(S, V.defaults); showControls(); schedule(); if (V.tab === 'crossbar') showArray(); });
