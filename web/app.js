@@ -144,8 +144,9 @@ $('newchip').addEventListener('click', () => {
   S.chip = (S.chip + 1) % 2 ** 31; // the next chip: easy to cite as ?chip=N
   showControls(); schedule();
   if (V.tab === 'crossbar') showArray();
-  setStatus(`Formed chip #${S.chip}: new random conductances, the same masks` +
-    (V.defaults && S.chip !== V.defaults.chip ? ` (they were chosen for chip #${V.defaults.chip}).` : '.'));
+  V.note = `Formed chip #${S.chip}: new random conductances, the same masks` +
+    (V.defaults && S.chip !== V.defaults.chip ? ` (they were chosen for chip #${V.defaults.chip}).` : '.');
+  setStatus(V.note);
 });
 $('reread').addEventListener('click', () => { S.seed += 1; schedule(); });
 $('reset').addEventListener('click', () => { Object.assign(S, V.defaults); showControls(); schedule(); if (V.tab === 'crossbar') showArray(); });
@@ -300,7 +301,7 @@ async function handleFile(file) {
       V.models = info.models;
       fillModelSelect(info.entry.id);
       await adoptModel(info);
-      setStatus(`Loaded your model ${file.name}.`);
+      V.note = `Loaded your model ${file.name}.`; setStatus(V.note);
       return;
     }
     const r = await call('decode', { bytes });
@@ -341,7 +342,8 @@ function schedule() {
       }
       if (V.tab === 'classify') render();
       document.body.dataset.runs = String(V.runs);
-      setStatus(`Ran ${r.result.stepsUsed} of ${r.result.T} timesteps in ${r.ms.toFixed(0)} ms.`);
+      setStatus((V.note ? V.note + ' ' : '') + `Ran ${r.result.stepsUsed} of ${r.result.T} timesteps in ${r.ms.toFixed(0)} ms.`);
+      V.note = '';
     })
     .catch((err) => fail('Classification failed: ' + err.message))
     .finally(() => { V.busy = false; if (V.queued) schedule(); });
