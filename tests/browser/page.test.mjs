@@ -246,6 +246,19 @@ test('a bad file dropped on the page shows an error and the page keeps working',
   const s = await lab(page);
   assert.equal(s.source, 'sample');
   assert.equal(s.sample, 1);
+  assert.equal(await page.isVisible('#error'), false, 'the error goes away with the next input');
+  // a good .prime file dropped on the page becomes the current model
+  const bytes = Array.from(fs.readFileSync(path.join(ROOT, 'models/random-nmnist.prime')));
+  const n2 = await runs(page);
+  await page.evaluate((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], 'mine.prime'));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await waitRuns(page, n2 + 1);
+  assert.equal((await lab(page)).model, 'mine');
+  assert.equal(await page.inputValue('#model'), 'mine');
+  assert.match(await page.textContent('#status'), /Loaded your model mine\.prime/);
   await page.close();
 });
 
