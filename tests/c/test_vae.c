@@ -1,0 +1,475 @@
+/* test_vae.c - the inpainting network: layers against finite differences and
+ * naive references, trainer vs simulator, file round trip, early stop rule. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmath.h"
+#include "prime.h"
+#include "train_vae.h"
+
+static int fails = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); fails++; } } while (0)
+
+static float rnd(uint64_t s, uint64_t i) { return (float)(2 * prime_rand_uniform(s, 99, i) - 1); }
+
+/* max |a - b| / max(1e-2, |a| + |b|) over n */
+static double relerr(const double *a, const double *b, int n) {
+    double m = 0;
+    for (int i = 0; i < n; i++) {
+        double e = fabs(a[i] - b[i]) / fmax(1e-2, fabs(a[i]) + fabs(b[i]));
+        if (e > m) m = e;
+    }
+    return m;
+}
+
+/* ------------------------------------------------------------ geometry */
+static void test_geometry(void) {
+    prime_vae_arch a = prime_vae_default_arch();
+    int oh[PRIME_VAE_LAYERS] = {16, 8, 4, 1, 1, 1, 4, 8, 16, 32, 32};
+    int rows[PRIME_VAE_LAYERS] = {9, 288, 288, 512, 128, 128, 128, 288, 288, 288, 288};
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        CHECK(prime_vae_layer_info(&a, i, &g) == 0, "layer_info %d", i);
+        CHECK(g.out_h == oh[i] && g.rows == rows[i], "layer %d: out_h %d rows %d", i, g.out_h, g.rows);
+    }
+    CHECK(prime_vae_layer_info(&a, 11, &(prime_vae_layer){0}) == -1, "layer 11 must fail");
+    printf("geometry: paper shapes 32->16->8->4, fc 512->128, decoder 4->8->16->32 ok\n");
+}
+
+/* ------------------------------------------------------------ conv / tconv / fc */
+/* Naive reference: out[o][oc] by the definition of conv / transposed conv. */
+static void naive_lin(const prime_vae_layer *g, const float *W, const float *x, float *y) {
+    const int K = g->k, S = g->stride, P = g->pad, IC = g->in_c, OC = g->cols;
+    if (g->op == PRIME_VAE_FC) {
+        for (int j = 0; j < OC; j++) {
+            double s = 0;
+            for (int r = 0; r < g->rows; r++) s += (double)x[r] * W[(size_t)r * OC + j];
+            y[j] = (float)s;
+        }
+        return;
+    }
+    for (int oy = 0; oy < g->out_h; oy++)
+        for (int ox = 0; ox < g->out_w; ox++)
+            for (int oc = 0; oc < OC; oc++) {
+                double s = 0;
+                for (int ic = 0; ic < IC; ic++)
+                    for (int ky = 0; ky < K; ky++)
+                        for (int kx = 0; kx < K; kx++) {
+                            int iy, ix;
+                            if (g->op == PRIME_VAE_CONV) { iy = oy * S - P + ky, ix = ox * S - P + kx; }
+                            else { /* oy = iy*S - P + ky */
+                                int ty = oy + P - ky, tx = ox + P - kx;
+                                if (ty < 0 || tx < 0 || ty % S || tx % S) continue;
+                                iy = ty / S, ix = tx / S;
+                            }
+                            if (iy < 0 || ix < 0 || iy >= g->in_h || ix >= g->in_w) continue;
+                            s += (double)x[((size_t)iy * g->in_w + ix) * IC + ic] * W[(size_t)((ic * K + ky) * K + kx) * OC + oc];
+                        }
+                y[((size_t)oy * g->out_w + ox) * OC + oc] = (float)s;
+            }
+}
+
+static void test_lin(void) {
+    prime_vae_arch a = prime_vae_default_arch();
+    a.ch = 3, a.latent = 5, a.k = 2, a.size = 16;
+    int layers[] = {PRIME_VAE_ENC1, PRIME_VAE_ENC2, PRIME_VAE_ENCFC, PRIME_VAE_DECFC, PRIME_VAE_DEC1, PRIME_VAE_DEC3, PRIME_VAE_OUT};
+    for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++) {
+        int i = layers[li];
+        prime_vae_layer g;
+        prime_vae_layer_info(&a, i, &g);
+        size_t nc = 0, nin = (size_t)g.in_c * g.in_h * g.in_w, nout = (size_t)g.out_c * g.out_h * g.out_w;
+        int *conn = g.op == PRIME_VAE_FC ? NULL : prime_vae_connections(&a, i, &nc);
+        size_t nw = (size_t)g.rows * g.cols;
+        float *W = malloc(nw * 4), *x = malloc(nin * 4), *y = malloc(nout * 4), *yr = malloc(nout * 4);
+        float *c = malloc(nout * 4), *dW = calloc(nw, 4), *dx = malloc(nin * 4);
+        for (size_t j = 0; j < nw; j++) W[j] = rnd(1 + i, j);
+        for (size_t j = 0; j < nin; j++) x[j] = (j % 3 == 0) ? 0.0f : rnd(2 + i, j); /* zeros: skipped rows */
+        for (size_t j = 0; j < nout; j++) c[j] = rnd(3 + i, j);
+        pvt_lin_forward(&g, conn, nc, W, x, y, 1);
+        naive_lin(&g, W, x, yr);
+        double md = 0;
+        for (size_t j = 0; j < nout; j++) md = fmax(md, fabs(y[j] - yr[j]));
+        CHECK(md < 1e-4, "layer %d forward vs naive: max diff %g", i, md);
+        /* L = sum c*y: dL/dW, dL/dx vs central differences (the op is linear: exact) */
+        pvt_lin_backward(&g, conn, nc, W, x, c, dW, dx, 1);
+        double an[40], fd[40];
+        int m = 0;
+        for (int t = 0; t < 20; t++) {
+            size_t j = (size_t)prime_rand_u64(7, i, t) % nw;
+            double e = 1e-2, lp = 0, lm = 0;
+            float w0 = W[j];
+            W[j] = w0 + (float)e; naive_lin(&g, W, x, yr); for (size_t o = 0; o < nout; o++) lp += c[o] * yr[o];
+            W[j] = w0 - (float)e; naive_lin(&g, W, x, yr); for (size_t o = 0; o < nout; o++) lm += c[o] * yr[o];
+            W[j] = w0;
+            an[m] = dW[j], fd[m++] = (lp - lm) / (2 * e);
+            j = (size_t)prime_rand_u64(8, i, t) % nin;
+            float x0 = x[j];
+            lp = lm = 0;
+            x[j] = x0 + (float)e; naive_lin(&g, W, x, yr); for (size_t o = 0; o < nout; o++) lp += c[o] * yr[o];
+            x[j] = x0 - (float)e; naive_lin(&g, W, x, yr); for (size_t o = 0; o < nout; o++) lm += c[o] * yr[o];
+            x[j] = x0;
+            /* dW of a zero input is skipped (its row is not driven) but dx is not */
+            an[m] = dx[j], fd[m++] = (lp - lm) / (2 * e);
+        }
+        /* dx at every sampled input (odd entries); dW is checked below with all
+         * inputs non-zero, since a zero input drives no row and gets no dW */
+        double ex = 0;
+        for (int t = 1; t < m; t += 2) ex = fmax(ex, fabs(an[t] - fd[t]) / fmax(1e-2, fabs(an[t]) + fabs(fd[t])));
+        CHECK(ex < 1e-3, "layer %d dx vs finite differences: rel err %g", i, ex);
+        free(W), free(x), free(y), free(yr), free(c), free(dW), free(dx), free(conn);
+    }
+    /* dW with every input non-zero (so every row is driven) */
+    prime_vae_layer g;
+    prime_vae_layer_info(&a, PRIME_VAE_DEC2, &g);
+    size_t nc, nin = (size_t)g.in_c * g.in_h * g.in_w, nout = (size_t)g.out_c * g.out_h * g.out_w, nw = (size_t)g.rows * g.cols;
+    int *conn = prime_vae_connections(&a, PRIME_VAE_DEC2, &nc);
+    float *W = malloc(nw * 4), *x = malloc(nin * 4), *yr = malloc(nout * 4), *c = malloc(nout * 4), *dW = calloc(nw, 4);
+    for (size_t j = 0; j < nw; j++) W[j] = rnd(11, j);
+    for (size_t j = 0; j < nin; j++) x[j] = rnd(12, j);
+    for (size_t j = 0; j < nout; j++) c[j] = rnd(13, j);
+    pvt_lin_backward(&g, conn, nc, W, x, c, dW, NULL, 1);
+    double an[20], fd[20];
+    for (int t = 0; t < 20; t++) {
+        size_t j = (size_t)prime_rand_u64(9, 0, t) % nw;
+        double e = 1e-2, lp = 0, lm = 0;
+        float w0 = W[j];
+        W[j] = w0 + (float)e; naive_lin(&g, W, x, yr); for (size_t o = 0; o < nout; o++) lp += c[o] * yr[o];
+        W[j] = w0 - (float)e; naive_lin(&g, W, x, yr); for (size_t o = 0; o < nout; o++) lm += c[o] * yr[o];
+        W[j] = w0;
+        an[t] = dW[j], fd[t] = (lp - lm) / (2 * e);
+    }
+    double e = relerr(an, fd, 20);
+    CHECK(e < 1e-3, "tconv dW vs finite differences: rel err %g", e);
+    printf("conv / tconv / fc: forward = naive reference, dW and dx = finite differences (rel err %.1e)\n", e);
+    free(W), free(x), free(yr), free(c), free(dW), free(conn);
+}
+
+/* ------------------------------------------------------------ batch norm */
+static double bn_loss(const float *y0, size_t N, int n, int C, const float *gm, const float *bt, const float *c) {
+    size_t tot = N * n;
+    float *y = malloc(tot * 4), *o = malloc(tot * 4), mean[8], inv[8];
+    memcpy(y, y0, tot * 4);
+    pvt_bn_forward(y, o, N, n, C, gm, bt, mean, inv);
+    double L = 0;
+    for (size_t i = 0; i < tot; i++) L += c[i] * o[i] * o[i]; /* non-linear in o: checks the full Jacobian */
+    free(y), free(o);
+    return L;
+}
+
+static void test_bn(void) {
+    const size_t N = 6;
+    const int n = 8, C = 4;
+    size_t tot = N * n;
+    float y[48], xh[48], o[48], c[48], gm[4] = {1.2f, 0.7f, -0.5f, 2}, bt[4] = {0.1f, -0.2f, 0.3f, 0}, mean[4], inv[4];
+    for (size_t i = 0; i < tot; i++) y[i] = rnd(21, i) * 3 + (float)(i % C), c[i] = rnd(22, i);
+    memcpy(xh, y, sizeof y);
+    pvt_bn_forward(xh, o, N, n, C, gm, bt, mean, inv);
+    double m0 = 0, v0 = 0;
+    for (size_t i = 0; i < tot; i += C) m0 += xh[i], v0 += xh[i] * xh[i];
+    CHECK(fabs(m0 / (tot / C)) < 1e-5 && fabs(v0 / (tot / C) - 1) < 1e-3, "bn: xhat mean %g var %g", m0, v0);
+    float dout[48], dy[48], dg[4] = {0}, db[4] = {0};
+    for (size_t i = 0; i < tot; i++) dout[i] = 2 * c[i] * o[i];
+    pvt_bn_backward(dout, xh, N, n, C, gm, inv, dy, dg, db);
+    double an[60], fd[60];
+    int m = 0;
+    const double e = 1e-3;
+    for (size_t i = 0; i < tot; i += 3) {
+        float yp[48];
+        memcpy(yp, y, sizeof y);
+        yp[i] = y[i] + (float)e; double lp = bn_loss(yp, N, n, C, gm, bt, c);
+        yp[i] = y[i] - (float)e; double lm = bn_loss(yp, N, n, C, gm, bt, c);
+        an[m] = dy[i], fd[m++] = (lp - lm) / (2 * e);
+    }
+    for (int k = 0; k < C; k++) {
+        float g2[4];
+        memcpy(g2, gm, sizeof g2);
+        g2[k] = gm[k] + (float)e; double lp = bn_loss(y, N, n, C, g2, bt, c);
+        g2[k] = gm[k] - (float)e; double lm = bn_loss(y, N, n, C, g2, bt, c);
+        an[m] = dg[k], fd[m++] = (lp - lm) / (2 * e);
+        float b2[4];
+        memcpy(b2, bt, sizeof b2);
+        b2[k] = bt[k] + (float)e; lp = bn_loss(y, N, n, C, gm, b2, c);
+        b2[k] = bt[k] - (float)e; lm = bn_loss(y, N, n, C, gm, b2, c);
+        an[m] = db[k], fd[m++] = (lp - lm) / (2 * e);
+    }
+    double err = relerr(an, fd, m);
+    CHECK(err < 2e-2, "bn backward vs finite differences: rel err %g", err);
+    printf("batch norm: dy, dgamma, dbeta = finite differences (rel err %.1e)\n", err);
+}
+
+/* ------------------------------------------------------------ LIF */
+/* L = sum c * o_soft(u_t) with the hard spike (reset) held fixed: exactly what
+ * the BPTT with detached reset and rectangular surrogate differentiates. */
+static double lif_soft_loss(const float *x, const float *reset, const float *c, int T, int n, float keep, float th, float a) {
+    double L = 0;
+    for (int j = 0; j < n; j++) {
+        float u = 0;
+        for (int t = 0; t < T; t++) {
+            u = t ? keep * u * (1.0f - reset[(t - 1) * n + j]) + x[t * n + j] : x[t * n + j];
+            double s = (u - th + a) / (2 * a);
+            s = s < 0 ? 0 : s > 1 ? 1 : s;
+            L += c[t * n + j] * s;
+        }
+    }
+    return L;
+}
+
+static void test_lif(void) {
+    const int T = 16, n = 6;
+    const float keep = 0.25f, th = 0.2f, a = 0.5f;
+    float x[96], u[96], s[96], c[96], dx[96];
+    for (int i = 0; i < T * n; i++) x[i] = 0.3f * rnd(31, i) + 0.1f, c[i] = rnd(32, i);
+    memcpy(u, x, sizeof x);
+    pvt_lif_forward(u, s, 1, T, n, keep, th);
+    /* forward against the formula, step by step */
+    int ok = 1;
+    for (int j = 0; j < n; j++) {
+        float uu = 0, oo = 0;
+        for (int t = 0; t < T; t++) {
+            uu = keep * uu * (1 - oo) + x[t * n + j];
+            oo = uu > th ? 1.0f : 0.0f;
+            if (uu != u[t * n + j] || oo != s[t * n + j]) ok = 0;
+        }
+    }
+    CHECK(ok, "lif forward differs from u = 0.25 u (1 - o) + x, o = u > 0.2");
+    double spikes = 0;
+    for (int i = 0; i < T * n; i++) spikes += s[i];
+    CHECK(spikes > 5 && spikes < T * n - 5, "lif test needs some spikes (%g)", spikes);
+    pvt_lif_backward(u, s, c, dx, 1, T, n, keep, th, a);
+    double an[96], fd[96];
+    int m = 0;
+    const double e = 1e-3;
+    for (int i = 0; i < T * n; i++) {
+        float xp[96];
+        memcpy(xp, x, sizeof x);
+        xp[i] = x[i] + (float)e; double lp = lif_soft_loss(xp, s, c, T, n, keep, th, a);
+        xp[i] = x[i] - (float)e; double lm = lif_soft_loss(xp, s, c, T, n, keep, th, a);
+        an[m] = dx[i], fd[m++] = (lp - lm) / (2 * e);
+    }
+    double err = relerr(an, fd, m);
+    CHECK(err < 1e-2, "lif BPTT vs finite differences of the surrogate: rel err %g", err);
+    printf("LIF: forward = formula, BPTT = finite differences of the surrogate (rel err %.1e, %g spikes)\n", err, spikes);
+}
+
+/* ------------------------------------------------------------ readout, KL */
+static void test_readout_kl(void) {
+    const int T = 16, n = 5;
+    float y[80], r[5], c[5], dy[80];
+    for (int i = 0; i < T * n; i++) y[i] = 0.2f * rnd(41, i);
+    for (int j = 0; j < n; j++) c[j] = rnd(42, j);
+    pvt_readout_forward(y, r, 1, T, n, 0.8f);
+    double acc = 0;
+    for (int t = 0; t < T; t++) acc += pow(0.8, T - 1 - t) * y[t * n];
+    CHECK(fabs(tanh(acc) - r[0]) < 1e-6, "readout: %g vs %g", tanh(acc), r[0]);
+    pvt_readout_backward(r, c, dy, 1, T, n, 0.8f);
+    double an[80], fd[80];
+    for (int i = 0; i < T * n; i++) {
+        float yp[80], rp[5];
+        double lp = 0, lm = 0, e = 1e-3;
+        memcpy(yp, y, sizeof y);
+        yp[i] = y[i] + (float)e; pvt_readout_forward(yp, rp, 1, T, n, 0.8f); for (int j = 0; j < n; j++) lp += c[j] * rp[j];
+        yp[i] = y[i] - (float)e; pvt_readout_forward(yp, rp, 1, T, n, 0.8f); for (int j = 0; j < n; j++) lm += c[j] * rp[j];
+        an[i] = dy[i], fd[i] = (lp - lm) / (2 * e);
+    }
+    double err = relerr(an, fd, T * n);
+    CHECK(err < 1e-2, "readout backward: rel err %g", err);
+    float q[6] = {0.1f, 0.5f, 0.9f, 0.3f, 0.7f, 0.45f}, p[6] = {0.5f, 0.2f, 0.6f, 0.3f, 0.95f, 0.05f}, dq[6], dp[6];
+    pvt_kl(q, p, 6, dq, dp);
+    double an2[12], fd2[12];
+    for (int i = 0; i < 6; i++) {
+        float qq[6], pp[6];
+        double e = 1e-3;
+        memcpy(qq, q, sizeof q), memcpy(pp, p, sizeof p);
+        qq[i] = q[i] + (float)e; double lp = pvt_kl(qq, p, 6, NULL, NULL);
+        qq[i] = q[i] - (float)e; double lm = pvt_kl(qq, p, 6, NULL, NULL);
+        an2[i] = dq[i], fd2[i] = (lp - lm) / (2 * e);
+        pp[i] = p[i] + (float)e; lp = pvt_kl(q, pp, 6, NULL, NULL);
+        pp[i] = p[i] - (float)e; lm = pvt_kl(q, pp, 6, NULL, NULL);
+        an2[6 + i] = dp[i], fd2[6 + i] = (lp - lm) / (2 * e);
+    }
+    double e2 = relerr(an2, fd2, 12);
+    CHECK(e2 < 1e-2, "Bernoulli KL gradient: rel err %g", e2);
+    CHECK(pvt_kl(q, q, 6, NULL, NULL) < 1e-12, "KL(q||q) must be 0");
+    printf("readout tanh(sum 0.8^(T-1-t) x_t) and Bernoulli KL: finite differences (rel err %.1e, %.1e)\n", err, e2);
+}
+
+/* ------------------------------------------------------------ network */
+static float *test_images(int n) {
+    float *x = malloc(sizeof(float) * 1024 * n);
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < 1024; p++) {
+            int y = p / 32, xx = p % 32;
+            double d = hypot(y - 16 + 2 * i, xx - 15.5 + i) - 8;
+            x[i * 1024 + p] = (float)(fabs(d) < 2.0 ? 1 : -1);
+        }
+    return x;
+}
+
+static prime_device ideal(void) {
+    prime_device d = prime_vae_default_device();
+    d.read_noise = 0, d.adc_bits = 0, d.dac_bits = 0;
+    return d;
+}
+
+static void test_network(void) {
+    prime_vae_arch a = prime_vae_default_arch();
+    a.ch = 6, a.latent = 16, a.k = 4;
+    prime_device d = ideal();
+    pvt_params p = pvt_default_params();
+    pvt *tr = pvt_new(&a, &d, &p);
+    CHECK(tr != NULL, "pvt_new: %s", prime_last_error());
+    if (!tr) return;
+    /* deterministic latent: post weights 0, biases +-5 -> q in {0, 1}, z = q */
+    size_t n;
+    float *w = pvt_param(tr, PRIME_VAE_POST, 0, &n);
+    memset(w, 0, n * 4);
+    float *b = pvt_param(tr, PRIME_VAE_POST, 1, &n);
+    for (size_t j = 0; j < n; j++) b[j] = ((j / a.k) % 3) ? 5.0f : -5.0f;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        for (int which = 2; which <= 5; which++) {
+            float *q = pvt_param(tr, i, which, &n);
+            if (!q || !n || i == PRIME_VAE_POST || i == PRIME_VAE_PRIOR) continue;
+            for (size_t j = 0; j < n; j++)
+                q[j] = which == 2 ? 40 + 10 * rnd(50 + i, j) : which == 3 ? 0.3f * rnd(60 + i, j)
+                     : which == 4 ? 0.01f * rnd(70 + i, j) : 0.5f;
+        }
+    }
+    const int B = 3;
+    float *x = test_images(B), rec[3 * 1024];
+    pvt_reconstruct(tr, x, B, rec);
+    prime_vae *v = pvt_export(tr);
+    CHECK(v != NULL, "export: %s", prime_last_error());
+    if (!v) return;
+    prime_vae_run run = prime_vae_default_run();
+    run.policy = 0;
+    prime_vae_set_run(v, &run);
+    double md = 0, spread = 0;
+    prime_vae_result r;
+    for (int i = 0; i < B; i++) {
+        CHECK(prime_vae_inpaint(v, x + i * 1024, NULL, &r) == 0, "inpaint: %s", prime_last_error());
+        const float *o = prime_vae_recon(v, a.T - 1);
+        for (int p2 = 0; p2 < 1024; p2++) md = fmax(md, fabs(o[p2] - rec[i * 1024 + p2])), spread += fabs(o[p2]);
+    }
+    CHECK(md < 1e-4, "simulator (ideal device) vs trainer forward: max diff %g", md);
+    CHECK(spread / (B * 1024) > 1e-3, "reconstruction is identically 0 (dead network)");
+    CHECK(r.spikes > 0 && r.counters.cell_reads > 0 && r.energy_pj > 0 && r.steps_used == a.T, "counters");
+    printf("network: simulator (ideal device) = trainer eval forward, max diff %.1e (mean |recon| %.3f)\n", md, spread / (B * 1024));
+
+    /* file round trip */
+    uint8_t *bytes;
+    size_t nb;
+    CHECK(prime_vae_save(v, &bytes, &nb) == 0, "save");
+    prime_vae *v2 = prime_vae_load(bytes, nb);
+    CHECK(v2 != NULL, "load: %s", prime_last_error());
+    CHECK(prime_vae_load(bytes, nb - 1) == NULL && strstr(prime_last_error(), "truncated"), "truncated file must fail");
+    bytes[0] = 'X';
+    CHECK(prime_vae_load(bytes, nb) == NULL, "bad magic must fail");
+    prime_free_buffer(bytes);
+    if (v2) {
+        prime_vae_set_run(v2, &run);
+        prime_vae_inpaint(v2, x + 2 * 1024, NULL, &r);
+        CHECK(memcmp(prime_vae_recon(v2, a.T - 1), prime_vae_recon(v, a.T - 1), 4096) == 0, "reload changes the output");
+    }
+
+    /* read noise: deterministic per seed, changes the output; ADC counted */
+    prime_device dn = prime_vae_default_device();
+    dn.read_noise = 0.1f;
+    prime_vae_set_device(v, &dn);
+    float o1[1024];
+    prime_vae_set_run(v, &run);
+    prime_vae_inpaint(v, x, NULL, &r);
+    memcpy(o1, prime_vae_recon(v, a.T - 1), 4096);
+    prime_vae_set_run(v, &run);
+    prime_vae_inpaint(v, x, NULL, &r);
+    CHECK(memcmp(o1, prime_vae_recon(v, a.T - 1), 4096) == 0, "same noise seed must give the same output");
+    prime_vae_inpaint(v, x, NULL, &r);
+    double dd = 0;
+    for (int p2 = 0; p2 < 1024; p2++) dd += fabs(o1[p2] - prime_vae_recon(v, a.T - 1)[p2]);
+    CHECK(dd > 0, "read noise 0.1 must change the next inference");
+    CHECK(r.counters.adc_conversions > 0 && r.energy_ratio > 0, "adc counters");
+
+    /* convergence early stop: the rule applied to the m_t of a full run */
+    prime_vae_set_device(v, &d);
+    for (int img = 0; img < B; img++) {
+        run.policy = 0;
+        prime_vae_set_run(v, &run);
+        prime_vae_inpaint(v, x + img * 1024, NULL, &r);
+        float m[PRIME_MAX_T], full[PRIME_MAX_T][64];
+        for (int t = 0; t < a.T; t++) m[t] = r.m[t], memcpy(full[t], prime_vae_recon(v, t) + 400, 256);
+        float th = 1e9f;
+        int expect = a.T;
+        for (int t = 4; t < a.T; t++)
+            if (m[t] < m[t - 1] && m[t - 1] < m[t - 2] && m[t - 2] < m[t - 3] && m[t] < th) { expect = t + 1; break; }
+        run.policy = 1, run.m_th = th;
+        prime_vae_set_run(v, &run);
+        prime_vae_inpaint(v, x + img * 1024, NULL, &r);
+        CHECK(r.steps_used == expect, "early stop after %d steps, rule says %d", r.steps_used, expect);
+        CHECK(memcmp(prime_vae_recon(v, r.steps_used - 1) + 400, full[r.steps_used - 1], 256) == 0, "per-step recon differs");
+        CHECK(prime_vae_recon(v, r.steps_used) == NULL, "recon beyond the stop must be NULL");
+    }
+    run.m_th = 0; /* never */
+    prime_vae_set_run(v, &run);
+    prime_vae_inpaint(v, x, NULL, &r);
+    CHECK(r.steps_used == a.T, "m_th 0 must never stop");
+
+    /* free-form hole and the metrics */
+    uint8_t hole[1024] = {0};
+    for (int p2 = 0; p2 < 1024; p2++) hole[p2] = (p2 / 32 + p2 % 32) % 7 == 0;
+    CHECK(prime_vae_inpaint(v, x, hole, &r) == 0, "free-form hole");
+    double mse, psnr, ssim;
+    prime_vae_metrics(x, x, hole, 32, 32, &mse, &psnr, &ssim);
+    CHECK(mse == 0 && fabs(ssim - 1) < 1e-9, "metrics of identical images: mse %g ssim %g", mse, ssim);
+    float y2[1024];
+    for (int p2 = 0; p2 < 1024; p2++) y2[p2] = x[p2] + (hole[p2] ? 0.2f : 0);
+    prime_vae_metrics(y2, x, hole, 32, 32, &mse, &psnr, &ssim);
+    CHECK(fabs(mse - 0.04) < 1e-6 && fabs(psnr - 10 * log10(4 / 0.04)) < 1e-4 && ssim < 1, "metrics: mse %g psnr %g", mse, psnr);
+    float bad[1024];
+    memcpy(bad, x, sizeof bad);
+    bad[5] = 3;
+    CHECK(prime_vae_inpaint(v, bad, NULL, &r) == -1, "pixel outside [-1, 1] must fail");
+    prime_vae_free(v2);
+    prime_vae_free(v);
+    free(x);
+    pvt_free(tr);
+    printf("file round trip, read noise, convergence stop rule, free-form holes, metrics ok\n");
+}
+
+/* ------------------------------------------------------------ training */
+static void test_training(void) {
+    prime_vae_arch a = prime_vae_default_arch();
+    a.ch = 4, a.latent = 8, a.k = 4;
+    prime_device d = ideal();
+    pvt_params p = pvt_default_params();
+    p.lr = 1e-2f;
+    for (int sw = 0; sw < 2; sw++) {
+        a.software = sw;
+        pvt *tr = pvt_new(&a, &d, &p);
+        float *x = test_images(4);
+        double first = 0, last = 0;
+        for (int s = 0; s < 40; s++) {
+            double parts[3];
+            pvt_train_batch(tr, x, 4, s, parts);
+            if (s < 5) first += parts[0];
+            if (s >= 35) last += parts[0];
+        }
+        CHECK(last < 0.9 * first, "%s: reconstruction loss %g -> %g did not fall", sw ? "software" : "masks", first / 5, last / 5);
+        printf("training (%s, 4 images, 40 steps): mse %.3f -> %.3f\n", sw ? "software" : "masks", first / 5, last / 5);
+        free(x);
+        pvt_free(tr);
+    }
+}
+
+int main(void) {
+    test_geometry();
+    test_lin();
+    test_bn();
+    test_lif();
+    test_readout_kl();
+    test_network();
+    test_training();
+    if (fails) { printf("test_vae: %d FAILED\n", fails); return 1; }
+    printf("test_vae: all passed\n");
+    return 0;
+}
