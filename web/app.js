@@ -21,6 +21,7 @@ let nextId = 1;
  * worker's message. onProgress(done, total) is called for progress messages. */
 function call(type, payload = {}, onProgress) {
   const id = nextId++;
+  if (workerDead) return Promise.reject(new Error(workerDead));
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject, onProgress });
     worker.postMessage({ ...payload, id, type });
@@ -33,12 +34,16 @@ worker.onmessage = (ev) => {
   pending.delete(m.id);
   if (m.type === 'error') p.reject(new Error(m.message)); else p.resolve(m);
 };
-worker.onerror = (ev) => {
-  ev.preventDefault();
-  fail('The simulator core could not start (wasm/prime.js or wasm/prime.wasm missing or broken; run ./build.sh wasm). ' + (ev.message || ''));
-  for (const p of pending.values()) p.reject(new Error('worker failed'));
+let workerDead = null; // the message, once the worker has failed to start
+function workerFailed(detail) {
+  workerDead = 'the simulator core could not start (wasm/prime.js or wasm/prime.wasm missing or broken; run ./build.sh wasm)' +
+    (detail ? ': ' + detail : '');
+  if (!pending.size) fail(workerDead[0].toUpperCase() + workerDead.slice(1));
+  for (const p of pending.values()) p.reject(new Error(workerDead));
   pending.clear();
-};
+}
+worker.onerror = (ev) => { ev.preventDefault(); workerFailed(ev.message); };
+if (window.primeWorkerError) workerFailed(window.primeWorkerError);
 
 /* ------------------------------------------------------------ state */
 

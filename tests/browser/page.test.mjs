@@ -25,6 +25,7 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/ja
 
 let server, base, browser, bytesSent = 0;
 const served = [];
+const hidden = new Set(); // paths the server pretends not to have
 
 /* ------------------------------------------------------------ fixtures */
 
@@ -34,6 +35,7 @@ function startServer() {
       const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       const f = path.join(ROOT, p.endsWith('/') ? p + 'index.html' : p);
       if (!f.startsWith(ROOT)) { res.writeHead(403); res.end(); return; }
+      if (hidden.has(p)) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
       fs.readFile(f, (err, buf) => {
         if (err) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
         bytesSent += buf.length;
@@ -368,6 +370,22 @@ test('crossbar view draws the arrays and the tiling', { skip }, async () => {
   await page.screenshot({ path: path.join(ROOT, 'docs/img/crossbar.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('without the wasm core the page says what is missing', { skip }, async () => {
+  for (const missing of ['/wasm/prime.wasm', '/wasm/prime.js']) {
+    hidden.add(missing);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${base}/web/`);
+      await page.waitForSelector('#error:not([hidden])', { timeout: 20000 });
+      const msg = await page.textContent('#error');
+      assert.match(msg, /prime\.(wasm|js)|build\.sh wasm/, msg);
+    } finally {
+      hidden.delete(missing);
+      await page.close();
+    }
+  }
 });
 
 /* ------------------------------------------------------------ measurements */
