@@ -697,6 +697,11 @@ async function start() {
     $('settings').open = false;
     const full = new URL(location.href); full.searchParams.delete('embed');
     $('fulllink').href = full.href; $('fulllink').hidden = false;
+    // tell the embedding page our height (see the <iframe> snippet in docs/web.md)
+    if (window.parent !== window && window.ResizeObserver) {
+      new ResizeObserver(() => window.parent.postMessage({ primeLabHeight: document.documentElement.scrollHeight }, '*'))
+        .observe(document.body);
+    }
   }
   selectTab(params.get('task') || 'classify');
   try {

@@ -36,6 +36,7 @@ function startServer() {
       const f = path.join(ROOT, p.endsWith('/') ? p + 'index.html' : p);
       if (!f.startsWith(ROOT)) { res.writeHead(403); res.end(); return; }
       if (hidden.has(p)) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
+      if (p === '/__host.html') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(hostPage()); return; }
       fs.readFile(f, (err, buf) => {
         if (err) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
         bytesSent += buf.length;
@@ -386,6 +387,33 @@ test('without the wasm core the page says what is missing', { skip }, async () =
       await page.close();
     }
   }
+});
+
+/* A host page made of the <iframe> snippet of docs/web.md, pointed at this server. */
+function hostPage() {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs/web.md'), 'utf8');
+  const m = doc.match(/```html\n([\s\S]*?)```/);
+  const snippet = m ? m[1].replace('https://YOUR-HOST/prime-sim', base) : '<p>no snippet in docs/web.md</p>';
+  return `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>host</title><body style="width:700px">\n${snippet}</body>`;
+}
+
+test('the <iframe> snippet of docs/web.md embeds the page and fits its height', { skip }, async () => {
+  const page = await browser.newPage({ viewport: { width: 760, height: 900 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${base}/__host.html`);
+  const frame = await (await page.waitForSelector('#prime-lab')).contentFrame();
+  await frame.waitForFunction(() => +(document.body.dataset.runs || 0) >= 1, null, { timeout: 30000 });
+  const s = await frame.evaluate(() => window.primeLab.snapshot());
+  assert.equal(s.sample, 3);
+  assert.equal(s.settings.noise, 0.1);
+  await page.waitForFunction(() => {
+    const f = document.getElementById('prime-lab');
+    return f.style.height && Math.abs(parseInt(f.style.height, 10) - f.contentDocument.documentElement.scrollHeight) < 4;
+  }, null, { timeout: 10000 });
+  assert.equal(await frame.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+  assert.deepEqual(errors, []);
+  await page.close();
 });
 
 /* ------------------------------------------------------------ measurements */
