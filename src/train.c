@@ -12,7 +12,9 @@
  * into PTR_CHUNKS fixed chunks, each accumulating its own gradient buffer, and
  * the chunk buffers are added in chunk order.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "train.h"
 #include "pmath.h"
 

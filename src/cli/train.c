@@ -7,7 +7,9 @@
  * prime_load and evaluated with the real simulator (ideal device: no read
  * noise, no ADC quantization) next to the trainer's own forward pass.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "train.h"
 #include "data.h"
 #include "prime.h"
@@ -33,19 +35,26 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Loads cached frames or synthesizes and caches them; 0 or -1. */
+/* Loads cached frames or synthesizes and caches them; limit > 0 keeps only
+ * the first `limit` samples (image i always gets event seed dseed + i, so a
+ * limited set equals the head of the full one). 0 or -1. */
 static int get_frames(const char *name, const char *split, int T, uint64_t dseed,
-                      prime_frames *out) {
-    char path[512];
+                      int limit, prime_frames *out) {
+    char path[512], full[512];
     mkdir("data", 0755);
-    snprintf(path, sizeof path, "data/frames-%s-%s-T%d-s%llu.bin", name, split, T,
+    snprintf(full, sizeof full, "data/frames-%s-%s-T%d-s%llu.bin", name, split, T,
              (unsigned long long)dseed);
-    if (prime_frames_load(path, out) == 0) {
-        printf("frames: %s (%d samples, cached)\n", path, out->n);
+    snprintf(path, sizeof path, "data/frames-%s-%s-T%d-s%llu-n%d.bin", name, split, T,
+             (unsigned long long)dseed, limit);
+    if (prime_frames_load(full, out) == 0 || (limit > 0 && prime_frames_load(path, out) == 0)) {
+        printf("frames: %s/%s %d samples, cached\n", name, split, out->n);
+        if (limit > 0 && limit < out->n) out->n = limit;
         return 0;
     }
     prime_images im;
     if (prime_images_load(name, split, &im) != 0) return -1;
+    if (limit > 0 && limit < im.n) im.n = limit;
+    else snprintf(path, sizeof path, "%s", full);
     double t0 = now_s();
     int rc = prime_frames_from_images(&im, T, 34, dseed, out);
     prime_images_free(&im);
@@ -133,13 +142,11 @@ int main(int argc, char **argv) {
            (unsigned long long)p.seed, p.T, p.hw_aware ? ", hw-aware" : "", p.threads);
     double t0 = now_s();
     prime_frames trf, tef;
-    if (get_frames(data, "train", p.T, dseed, &trf) != 0 ||
-        get_frames(data, "test", p.T, dseed + 1000, &tef) != 0) {
+    if (get_frames(data, "train", p.T, dseed, train_limit, &trf) != 0 ||
+        get_frames(data, "test", p.T, dseed + 1000, test_limit, &tef) != 0) {
         fprintf(stderr, "prime-train: %s\n", prime_last_error());
         return 1;
     }
-    if (train_limit > 0 && train_limit < trf.n) trf.n = train_limit;
-    if (test_limit > 0 && test_limit < tef.n) tef.n = test_limit;
     printf("train %d samples, test %d samples\n", trf.n, tef.n);
     fflush(stdout);
 

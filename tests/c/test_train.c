@@ -9,7 +9,9 @@
  * Tolerance: |fd - an| <= 2e-2 * max(|fd|, |an|) + abs_tol, per coordinate;
  * whole-network checks use directional derivatives (see test_network).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "train.h"
 #include "data.h"
 #include "pmath.h"
