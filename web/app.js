@@ -140,6 +140,7 @@ function onControl(e) {
   readControl(e.target);
   schedule();
   if (V.tab === 'crossbar') showArray();
+  if (V.tab === 'inpaint') runInpaint();
 }
 
 for (const [id] of SLIDERS) $(id).addEventListener('input', onControl);
@@ -153,8 +154,12 @@ $('newchip').addEventListener('click', () => {
     (V.defaults && S.chip !== V.defaults.chip ? ` (they were chosen for chip #${V.defaults.chip}).` : '.');
   setStatus(V.note);
 });
-$('reread').addEventListener('click', () => { S.seed += 1; schedule(); });
-$('reset').addEventListener('click', () => { Object.assign(S, V.defaults); showControls(); schedule(); if (V.tab === 'crossbar') showArray(); });
+$('reread').addEventListener('click', () => { S.seed += 1; schedule(); if (V.tab === 'inpaint') runInpaint(); });
+$('reset').addEventListener('click', () => {
+  Object.assign(S, V.defaults); showControls(); schedule();
+  if (V.tab === 'crossbar') showArray();
+  if (V.tab === 'inpaint') runInpaint();
+});
 $('copylink').addEventListener('click', () => {
   const u = new URL(location.href.split('?')[0]);
   const q = u.searchParams;
@@ -184,7 +189,7 @@ function selectTab(name, focus) {
     $('panel-' + t).hidden = !on;
   }
   if (focus) $('tab-' + name).focus();
-  $('settings').hidden = name === 'inpaint';
+  if (name === 'inpaint') openInpaint();
   if (name === 'crossbar') { if (V.info) drawTilemap(); showArray(); }
   if (name === 'batch') drawBatchPlots();
   if (name === 'classify') { drawGallery(); if (V.last) render(); }
@@ -641,6 +646,135 @@ function drawTilemap() {
   };
 }
 
+/* ------------------------------------------------------------ inpainting */
+
+let initDone;
+const initP = new Promise((r) => { initDone = r; }); // settles when the worker's init has answered
+const IP = { state: 'idle', info: null, i: 0, hole: [12, 12], last: null, busy: false, queued: false, cursor: 0, runs: 0 };
+
+/* Loads the inpainting model the first time its tab opens; shows the
+ * not-available state if the core or the model file cannot do it. */
+async function openInpaint() {
+  if (IP.state === 'ready') { if (!IP.last) runInpaint(); else renderInpaint(); return; }
+  if (IP.state !== 'idle') return;
+  IP.state = 'loading';
+  await initP; // the worker loads the core first
+  let r;
+  try {
+    r = await call('inpaintOpen', { manifest: './models.json' });
+  } catch (err) {
+    r = { available: false, reason: err.message };
+  }
+  $('inpaint-loading').hidden = true;
+  if (!r.available) {
+    IP.state = 'na';
+    $('inpaint-na').hidden = false;
+    $('inpaint-reason').textContent = 'Why: ' + r.reason;
+    return;
+  }
+  IP.state = 'ready'; IP.info = r;
+  $('inpaint-view').hidden = false;
+  $('ip-cursor').max = String(r.T - 1);
+  if (r.samples) $('ip-sample').max = String(r.samples.n - 1);
+  $('ip-note').textContent = `Model: ${r.entry.name} (${r.entry.file}), ${r.size} x ${r.size}, T = ${r.T}; how it was trained: docs/inpainting.md.`;
+  runInpaint();
+}
+
+function holeMask() {
+  const n = IP.info.size, h = new Uint8Array(n * n);
+  for (let y = IP.hole[1]; y < IP.hole[1] + 8; y++) for (let x = IP.hole[0]; x < IP.hole[0] + 8; x++) h[y * n + x] = 1;
+  return h;
+}
+
+/* Runs the current sample and hole with the current read settings; latest wins. */
+function runInpaint() {
+  if (IP.state !== 'ready') return;
+  if (IP.busy) { IP.queued = true; return; }
+  IP.busy = true; IP.queued = false;
+  call('inpaint', { i: IP.i, hole: holeMask(), opts: { readNoise: S.noise, adcBits: S.adc, earlyStop: S.stop, noiseSeed: S.seed } })
+    .then((r) => {
+      IP.last = r; IP.cursor = r.stepsUsed - 1; IP.runs++;
+      document.body.dataset.ipruns = String(IP.runs);
+      if (V.tab === 'inpaint') renderInpaint();
+      setStatus(`Inpainted in ${r.stepsUsed} of ${r.T} timesteps (${r.ms.toFixed(0)} ms).`);
+    })
+    .catch((err) => fail('Inpainting failed: ' + err.message))
+    .finally(() => { IP.busy = false; if (IP.queued) runInpaint(); });
+}
+
+/* Draws a [-1, 1] image; hole pixels (if given) in dark red. */
+function drawSigned(canvas, img, n, hole) {
+  const ctx = canvas.getContext('2d');
+  canvas.width = n; canvas.height = n;
+  const im = ctx.createImageData(n, n);
+  for (let i = 0; i < n * n; i++) {
+    const v = Math.max(0, Math.min(255, (img[i] + 1) * 127.5));
+    const o = 4 * i;
+    if (hole && hole[i]) { im.data[o] = 130; im.data[o + 1] = 36; im.data[o + 2] = 36; }
+    else { im.data[o] = im.data[o + 1] = im.data[o + 2] = v; }
+    im.data[o + 3] = 255;
+  }
+  ctx.putImageData(im, 0, 0);
+}
+
+function renderInpaint() {
+  const r = IP.last;
+  if (!r) return;
+  const n = r.size, hole = holeMask();
+  drawSigned($('ip-input'), r.clean, n, hole);
+  drawSigned($('ip-clean'), r.clean, n);
+  const t = Math.min(IP.cursor, r.stepsUsed - 1);
+  const rec = r.steps[t];
+  drawSigned($('ip-recon'), rec, n);
+  $('ip-reconcap').textContent = `reconstruction after step ${t + 1}`;
+  $('ip-cursor').value = String(t); $('ip-cursorout').textContent = String(t + 1);
+  $('ip-sample').value = String(r.i);
+  const stopped = r.stepsUsed < r.T;
+  $('ip-steps').textContent = `${r.stepsUsed} of ${r.T}` + (stopped ? ` (stopped early, ${(100 * (1 - r.stepsUsed / r.T)).toFixed(0)}% saved)` : '');
+  $('ip-energy').textContent = `${fmtEnergy(r.energyPj)}, digital baseline ${fmtEnergy(r.baselinePj)} (${r.energyRatio.toFixed(1)}x more)`;
+  let se = 0, k = 0;
+  for (let i = 0; i < n * n; i++) if (hole[i]) { se += (rec[i] - r.clean[i]) ** 2; k++; }
+  const mse = se / Math.max(1, k);
+  $('ip-mse').textContent = `MSE ${mse.toFixed(3)}, PSNR ${(10 * Math.log10(4 / Math.max(mse, 1e-12))).toFixed(1)} dB (step ${t + 1}, values in [-1, 1])`;
+  const pts = Array.from(r.m).map((v, i) => [i + 1, v]).slice(1);
+  const top = Math.max(0.3, ...pts.map((p) => p[1])) * 1.1;
+  linePlot($('ip-m'), {
+    x: [0.5, r.T + 0.5], y: [0, top], xInt: true, xLabel: 'timestep', yLabel: 'm_t', aspect: 0.32,
+    series: [{ points: pts, color: getComputedStyle(document.documentElement).getPropertyValue('--accent2').trim() || '#2f6fd6' }],
+    hLines: S.stop ? [{ y: 0.2, label: 'stop below 0.2' }] : [],
+    vLines: [...(stopped ? [{ x: r.stepsUsed, label: `stopped at ${r.stepsUsed}`, color: '#d17a00' }] : []), { x: t + 1, color: '#f5c542' }],
+  });
+}
+
+function moveHole(x, y) {
+  const n = IP.info.size;
+  IP.hole = [Math.max(0, Math.min(n - 8, x)), Math.max(0, Math.min(n - 8, y))];
+  if (IP.last) drawSigned($('ip-input'), IP.last.clean, n, holeMask());
+  runInpaint();
+}
+$('ip-input').addEventListener('click', (e) => {
+  if (!IP.info) return;
+  const b = $('ip-input').getBoundingClientRect(), n = IP.info.size;
+  moveHole(Math.floor((e.clientX - b.left) / b.width * n) - 4, Math.floor((e.clientY - b.top) / b.height * n) - 4);
+});
+$('ip-input').addEventListener('keydown', (e) => {
+  if (!IP.info) return;
+  const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+  if (!d) return;
+  e.preventDefault();
+  moveHole(IP.hole[0] + d[0], IP.hole[1] + d[1]);
+});
+function useInpaintSample(i) {
+  const n = IP.info && IP.info.samples ? IP.info.samples.n : 1;
+  IP.i = ((i % n) + n) % n;
+  $('ip-sample').value = String(IP.i);
+  runInpaint();
+}
+$('ip-sample').addEventListener('change', () => useInpaintSample(parseInt($('ip-sample').value, 10) || 0));
+$('ip-prev').addEventListener('click', () => useInpaintSample(IP.i - 1));
+$('ip-next').addEventListener('click', () => useInpaintSample(IP.i + 1));
+$('ip-cursor').addEventListener('input', () => { IP.cursor = parseInt($('ip-cursor').value, 10); renderInpaint(); });
+
 /* ------------------------------------------------------------ models */
 
 function fillModelSelect(current) {
@@ -705,7 +839,7 @@ async function start() {
   }
   selectTab(params.get('task') || 'classify');
   try {
-    const init = await call('init', { manifest: './models.json', want: params.get('model') });
+    const init = await call('init', { manifest: './models.json', want: params.get('model') }).finally(() => initDone());
     V.models = init.models;
     if (!V.models.length) { fail('No model could be loaded: build one (models/*.prime, see docs/web.md).'); return; }
     const want = params.get('model');
@@ -727,6 +861,7 @@ window.addEventListener('resize', () => {
     if (V.tab === 'classify') { render(); drawGallery(); }
     if (V.tab === 'batch') drawBatchPlots();
     if (V.tab === 'crossbar' && V.info) { drawTilemap(); drawArray(); }
+    if (V.tab === 'inpaint') renderInpaint();
   }, 100);
 });
 
@@ -744,6 +879,8 @@ window.primeLab = {
       batch: JSON.parse(JSON.stringify(V.batch)),
       arrayShown: V.arrayData ? V.arrayData.i : null,
       totalArrays: V.info && V.info.totalArrays, layers: V.info && V.info.arch.layers.length,
+      inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(),
+        stepsUsed: IP.last && IP.last.stepsUsed, T: IP.last && IP.last.T, m: IP.last && Array.from(IP.last.m) },
     };
   },
 };

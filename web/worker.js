@@ -8,7 +8,7 @@
 // copy (views of wasm memory never leave this file).
 
 import { loadPrime } from '../wasm/prime.js';
-import { parsePsmp, borderMean, centerDigit } from './lib.js';
+import { parsePsmp, borderMean, centerDigit, resizeUp } from './lib.js';
 
 let P = null;             // the loaded API
 let models = [];          // entries of models.json that loaded: {..., bytes}
@@ -18,6 +18,8 @@ let samples = null;       // parsed sample file of the current model's dataset
 const sampleCache = new Map(); // url -> parsed PSMP
 const frameCache = new Map();  // `${url}|${i}|${T}` -> Float32Array frames
 let cancelled = false;
+let inpainter = null;     // the inpainting model, loaded when its tab opens
+let inpaintEntry = null;
 
 const base = new URL('../', import.meta.url); // the repository root
 
@@ -75,7 +77,11 @@ function modelInfo() {
   };
 }
 
-function strip(e) { const { bytes, ...rest } = e; return rest; }
+function strip(e) { const { bytes, sm, ...rest } = e; return rest; }
+function inpaintSamplesInfo() {
+  const sm = inpaintEntry && inpaintEntry.sm;
+  return sm ? { n: sm.n, w: sm.w, h: sm.h, labels: sm.labels } : null;
+}
 
 function copyResult(r) {
   return {
@@ -115,10 +121,11 @@ const handlers = {
       if (e && e.samples) getSamples(e.samples).catch(() => {});
     }, () => {});
     // model bytes download while the wasm compiles
-    const bytesP = listP.then((list) => list.map((e) => fetchBytes(new URL(e.file, base)).catch(() => null)));
+    const bytesP = listP.then((list) => list.map((e) => e.task === 'inpaint' ? null : fetchBytes(new URL(e.file, base)).catch(() => null)));
     const [api, list, downloads] = await Promise.all([loadPrime(), listP, bytesP]);
     P = api;
     const found = await Promise.all(list.map(async (e, i) => {
+      if (e.task === 'inpaint') return null; // loaded when the inpainting tab opens
       try {
         const bytes = await downloads[i];
         if (!bytes) return null;
@@ -274,6 +281,45 @@ const handlers = {
     }
   },
 
+  /* Loads the first inpainting model of models.json that works; {available,
+   * reason} either way (a wasm core without the inpainting API, or no model
+   * file, is "not available", never an error). */
+  async inpaintOpen({ manifest }) {
+    if (inpainter) return { available: true, size: inpainter.size, T: inpainter.T, entry: strip(inpaintEntry), samples: inpaintSamplesInfo() };
+    const list = await (await fetch(new URL(manifest, self.location))).json();
+    const reasons = [];
+    for (const e of list.filter((x) => x.task === 'inpaint')) {
+      try {
+        if (typeof P.loadInpainter !== 'function') throw new Error('this build of the core has no inpainting API');
+        const bytes = await fetchBytes(new URL(e.file, base));
+        const ip = P.loadInpainter(bytes);
+        inpainter = ip; inpaintEntry = e;
+        inpaintEntry.sm = e.samples ? await getSamples(e.samples) : null;
+        return { available: true, size: ip.size, T: ip.T, entry: strip(e), samples: inpaintSamplesInfo() };
+      } catch (err) {
+        reasons.push(`${e.file}: ${err instanceof TypeError ? 'this build of the core has no inpainting API' : err.message}`);
+      }
+    }
+    return { available: false, reason: reasons.join('; ') || 'no inpainting model listed in web/models.json' };
+  },
+
+  /* Inpaints shipped sample i: 28x28 -> 32x32 (as the trainer), [-1, 1], the
+   * hole (size*size, 1 = unknown) set to -1 by the core. */
+  async inpaint({ i, hole, opts }) {
+    if (!inpainter) throw new Error('the inpainting model is not loaded');
+    const sm = inpaintEntry.sm, n = inpainter.size;
+    const img = new Float32Array(sm.w * sm.h);
+    for (let k = 0; k < img.length; k++) img[k] = sm.pixels[i * sm.w * sm.h + k] / 255;
+    const clean = resizeUp(img, sm.w, sm.h, n, n).map((v) => v * 2 - 1);
+    const t0 = performance.now();
+    const r = inpainter.inpaint(clean, { ...opts, hole });
+    return {
+      i, label: sm.labels[i], clean, size: n, ms: performance.now() - t0,
+      stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj, baselinePj: r.baselinePj, energyRatio: r.energyRatio,
+      m: Float64Array.from(r.m), steps: r.steps.map((a) => Float32Array.from(a)),
+    };
+  },
+
   /* Conductances of crossbar array i (Float32Array 512*512, uS). */
   async array({ i, settings }) {
     applySettings(settings);
@@ -289,7 +335,7 @@ self.onmessage = (ev) => {
     try {
       const h = handlers[msg.type];
       if (!h) throw new Error('unknown request ' + msg.type);
-      if (msg.type !== 'init' && !model && msg.type !== 'open') throw new Error('the model is not loaded');
+      if (!['init', 'open', 'inpaintOpen', 'inpaint'].includes(msg.type) && !model) throw new Error('the model is not loaded');
       const out = await h(msg, (m) => self.postMessage(m));
       self.postMessage({ ...out, id: msg.id, type: 'reply' });
     } catch (err) {
