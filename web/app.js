@@ -809,6 +809,7 @@ async function adoptModel(info, fromUrl) {
   showControls();
   const ds = info.entry.dataset;
   V.names = classNames(ds, info.arch.nClasses);
+  $('drawlabel').textContent = ds === 'fashion' ? 'Draw a piece of clothing' : 'Draw a digit';
   if (info.samples) V.samples = info.samples; else if (!keepSamples) V.samples = null;
   $('modelnote').textContent = `${TASKS[info.arch.task] || 'task ' + info.arch.task}, ${info.arch.layers.length} layers, T = ${info.arch.T}, ${info.totalArrays} crossbar arrays` +
     (info.entry.samplesError ? ` (samples missing: ${info.entry.samplesError})` : '');
