@@ -152,11 +152,9 @@ static void k_readout(float *restrict cur, const float *restrict a, const float 
         if (z) v = pv_add(v, pv_mul(pv_mul(veta, pv_sqrt(pv_load(var + j))), pv_load(z + j)));
         if (bits) { /* clamp into [-half-1, half] first (floor stays exact), then to the codes */
             pv q = pv_add(pv_div(v, vlsb), vp5);
-            q = pv_select(pv_gt(q, hi), hi, q);
-            q = pv_select(pv_gt(lo, q), lo, q);
+            q = pv_max(pv_min(q, hi), lo);
             q = pv_floor(q);
-            q = pv_select(pv_gt(q, hi1), hi1, q);
-            q = pv_select(pv_gt(lo1, q), lo1, q);
+            q = pv_max(pv_min(q, hi1), lo1);
             v = pv_mul(q, vlsb);
         }
         pv_store(cur + j, pv_add(pv_load(cur + j), v));
@@ -693,6 +691,45 @@ static double scatter(prime_ctx *c, int l, const float *x, uint64_t nstream) {
     return drives;
 }
 
+/* Fast conv scatter for sparse inputs on one row tile: the reference's loop
+ * (same order, identical bits) without its per-offset tests. acc/var/act
+ * zero on entry. Returns the rows driven. */
+static double conv_scatter(prime_ctx *c, int l, const float *x, int noise_col) {
+    const prime_layer *L = &c->arch.layers[l];
+    const wlayer *w = &c->w[l];
+    const int OC = w->cols, OH = L->out_h, OW = L->out_w;
+    const int IC = L->in_c, IH = L->in_h, IW = L->in_w, K = L->k, S = L->stride, P = L->pad;
+    long drives = 0;
+    for (int iy = 0; iy < IH; iy++)
+        for (int ix = 0; ix < IW; ix++) {
+            const float *xp = x + ((size_t)iy * IW + ix) * IC;
+            /* offsets with oy = (iy + P - ky) / S in [0, OH), exact division */
+            int ky0 = iy + P - S * (OH - 1), ky1 = iy + P, kx0 = ix + P - S * (OW - 1), kx1 = ix + P;
+            if (ky0 < 0) ky0 = 0;
+            if (ky1 > K - 1) ky1 = K - 1;
+            if (kx0 < 0) kx0 = 0;
+            if (kx1 > K - 1) kx1 = K - 1;
+            for (int ic = 0; ic < IC; ic++) {
+                const float v = xp[ic], v2 = v * v;
+                if (v == 0.0f) continue;
+                for (int ky = ky0; ky <= ky1; ky++) {
+                    if ((iy + P - ky) % S) continue;
+                    const int oy = (iy + P - ky) / S;
+                    const float *wr = w->wt + ((size_t)(ic * K + ky) * K) * OC, *gr = w->g2 + ((size_t)(ic * K + ky) * K) * OC;
+                    for (int kx = kx0; kx <= kx1; kx++) {
+                        if ((ix + P - kx) % S) continue;
+                        const size_t pos = (size_t)oy * OW + (ix + P - kx) / S;
+                        k_axpy(c->acc + pos * OC, wr + (size_t)kx * OC, v, OC);
+                        if (noise_col) k_axpy(c->var + pos * OC, gr + (size_t)kx * OC, v2, OC);
+                        c->active[pos] = 1;
+                        drives++;
+                    }
+                }
+            }
+        }
+    return (double)drives;
+}
+
 /* Fast conv accumulation for a layer on one row tile. First each input
  * pixel lists its non-zero channels; then each output position collects the
  * lists of the pixels under its kernel in the order the scatter meets them
@@ -729,7 +766,9 @@ static double conv_gather(prime_ctx *c, int l, const float *x, int noise_col) {
                     const int p = prow + kx, m = pcnt[p], base = (ky * K + kx) * OC;
                     const int32_t *po = poff + (size_t)p * IC;
                     const float *pv1 = pval + (size_t)p * IC, *pv2 = pval2 + (size_t)p * IC;
-                    for (int q = 0; q < m; q++) off[n + q] = base + po[q], val[n + q] = pv1[q], val2[n + q] = pv2[q];
+                    for (int q = 0; q < m; q++) off[n + q] = base + po[q], val[n + q] = pv1[q];
+                    if (noise_col)
+                        for (int q = 0; q < m; q++) val2[n + q] = pv2[q];
                     n += m;
                 }
             }
@@ -813,7 +852,8 @@ static void crossbar(prime_ctx *c, int l, const float *x, float xmax, float *cur
     else {
         memset(acc, 0, sizeof(float) * out * RT);
         if (noise_col) memset(var, 0, sizeof(float) * out * RT);
-        drives = scatter(c, l, x, nstream);
+        if (!prime_kernel_reference && !noise_cell && L->op == PRIME_OP_CONV && RT == 1) drives = conv_scatter(c, l, x, noise_col);
+        else drives = scatter(c, l, x, nstream);
     }
 
     /* noise, ADC per tile, digital sum over tiles */

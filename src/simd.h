@@ -2,7 +2,7 @@
  *
  * Kernels are written once against these macros: PV_W floats per vector,
  * pv_load/pv_store (unaligned), pv_add, pv_sub, pv_mul, pv_div, pv_sqrt,
- * pv_floor, pv_set1, pv_gt (lane mask), pv_select, pv_and. All are IEEE
+ * pv_floor, pv_min, pv_max, pv_set1, pv_gt (lane mask), pv_select, pv_and. All are IEEE
  * correctly rounded (or exact), like their scalar counterparts. Only element-wise operations exist
  * here, never horizontal sums, so the SIMD and scalar builds compute every
  * float with the same operations in the same order: identical results.
@@ -28,6 +28,8 @@ typedef v128_t pv;
 #define pv_div(a, b) wasm_f32x4_div((a), (b))
 #define pv_sqrt(a) wasm_f32x4_sqrt(a)
 #define pv_floor(a) wasm_f32x4_floor(a)
+#define pv_min(a, b) wasm_f32x4_pmin((b), (a)) /* a < b ? a : b */
+#define pv_max(a, b) wasm_f32x4_pmax((b), (a)) /* a > b ? a : b */
 #elif !defined(PRIME_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64))
 #include <emmintrin.h>
 #define PRIME_SIMD_NAME "sse2"
@@ -44,6 +46,8 @@ typedef __m128 pv;
 #define pv_sub(a, b) _mm_sub_ps((a), (b))
 #define pv_div(a, b) _mm_div_ps((a), (b))
 #define pv_sqrt(a) _mm_sqrt_ps(a)
+#define pv_min(a, b) _mm_min_ps((a), (b)) /* a < b ? a : b (no NaN here) */
+#define pv_max(a, b) _mm_max_ps((a), (b)) /* a > b ? a : b */
 /* floor without SSE4.1: truncate, then step down where that rounded up.
  * Exact for |a| < 2^31 (callers clamp first). */
 static inline __m128 pv_floor(__m128 a) {

@@ -9,7 +9,7 @@
  *   prime golden [DIR]                    fixed cases printed for cross-build checks
  *                                         (DIR: also write golden.prime, golden.f32)
  *   prime bench MODEL [N]                 median time of one classification
- *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B
+ *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B --dac B
  *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
  *                                         N x [T][2][34][34] floats), prints JSON
  *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC)
@@ -304,6 +304,25 @@ static int cmd_bench(const char *path, int n) {
     return 0;
 }
 
+/* Returns the core clock in GHz, measured: a chain of dependent integer adds
+ * (1 cycle each), best of 5 runs of 20 M cycles. */
+static double clock_ghz(void) {
+    double best = 0;
+    for (int k = 0; k < 5; k++) {
+        uint64_t x = (uint64_t)k;
+        double t0 = now_s();
+        for (uint64_t i = 0; i < 5000000; i++) {
+            x += i; __asm__ volatile("" : "+r"(x));
+            x += i; __asm__ volatile("" : "+r"(x));
+            x += i; __asm__ volatile("" : "+r"(x));
+            x += i; __asm__ volatile("" : "+r"(x));
+        }
+        double ghz = 20e6 / (now_s() - t0) / 1e9;
+        if (ghz > best && x != 1) best = ghz;
+    }
+    return best;
+}
+
 /* Times N real inputs (one file of N x [T][C][H][W] floats) R times and prints
  * one JSON object: medians over the repeats, labels and steps of the last one
  * (scripts/bench.mjs compares them with the other engines). */
@@ -322,6 +341,7 @@ static int cmd_bench_frames(int argc, char **argv) {
         else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
         else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
+        else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
     if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
@@ -351,9 +371,10 @@ static int cmd_bench_frames(int argc, char **argv) {
     for (int i = 1; i < R; i++)
         for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) { double t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t; }
     double med = R % 2 ? ts[R / 2] : 0.5 * (ts[R / 2 - 1] + ts[R / 2]);
-    printf("{\"engine\":\"native %s\",\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
+    double ghz = clock_ghz();
+    printf("{\"engine\":\"native %s\",\"clock_ghz\":%.3f,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
            "\"median_s\":%.6f,\"min_s\":%.6f,\"ms_per_sample\":%.6f,\"samples_per_s\":%.3f,\"mean_steps\":%.4f,"
-           "\"labels\":[", PRIME_SIMD_NAME, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, N / med, steps / N);
+           "\"labels\":[", PRIME_SIMD_NAME, ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, N / med, steps / N);
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", labels[i]);
     printf("],\"steps\":[");
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
@@ -392,7 +413,7 @@ int main(int argc, char **argv) {
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
             "       --chip SEED --stop TH --alpha A --T N --import NPZ] | golden [DIR] | bench [MODEL [N]]\n"
-            "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --stop TH --repeat R]\n"
+            "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n");
     return 2;
 }
