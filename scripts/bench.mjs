@@ -1,0 +1,328 @@
+// bench.mjs - speed of the PRIME classification network on every engine, in
+// one run: wasm SIMD and wasm scalar (Node), native SIMD and native scalar
+// (`prime bench-frames`), onnxruntime-node on the repo's own ONNX export, and
+// PyTorch on the CPU (scripts/bench-torch.py) when Debian's python3-torch is
+// installed. Same model, same real inputs (sample images -> synthetic N-MNIST
+// frames, docs/data.md), medians over repeats, absolute and as ratios.
+// Never part of the tests; the machine is shared, so read ratios within one
+// run. Results also go to build/bench.json.
+//
+//   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick]
+//
+// --n: samples per timing run (from web/samples/mnist-test.psmp, T = 10);
+// --repeat: timing runs per engine and setting (median reported);
+// --full: samples of the full test-set evaluation (wasm SIMD, noise on).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadPrime } from '../wasm/prime.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
+const quick = process.argv.includes('--quick');
+const N = +arg('--n', quick ? 30 : 100), R = +arg('--repeat', quick ? 3 : 5), FULL = +arg('--full', 2000);
+const T = 10, NOISE = 0.05, STOP = 0.8;
+const median = (a) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const fmt = (v, d = 3) => (v === undefined || v === null || Number.isNaN(v) ? '-' : v.toFixed(d));
+
+const modelPath = ['models/nmnist-digits.prime', 'models/random-nmnist.prime'].map((p) => path.join(root, p)).find((p) => fs.existsSync(p));
+const modelBytes = fs.readFileSync(modelPath);
+const P = await loadPrime();
+const S = await loadPrime({ wasmBytes: fs.readFileSync(path.join(root, 'build/prime-scalar.wasm')) });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prime-bench-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// ------------------------------------------------------------------ inputs
+/** Images of a .psmp sample file -> frames (docs/data.md: seed = event_seed + index). */
+function psmpFrames(file, n) {
+  const b = fs.readFileSync(file);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const count = dv.getUint32(8, true), w = dv.getUint32(12, true), h = dv.getUint32(16, true);
+  const seed = Number(dv.getBigUint64(20, true));
+  const frames = [], labels = [];
+  for (let j = 0; j < n; j++) {
+    const k = j % count, idx = dv.getUint32(28 + 4 * k, true);
+    const px = b.subarray(28 + 5 * count + k * w * h, 28 + 5 * count + (k + 1) * w * h);
+    frames.push(P.framesFromImage(Float32Array.from(px, (v) => v / 255), w, h, T, seed + idx));
+    labels.push(b[28 + 4 * count + k]);
+  }
+  return { frames, labels, count };
+}
+/** The trainer's frame cache (PFRM, docs/data.md): the full test split, or null. */
+function cacheFrames(file, n) {
+  if (!fs.existsSync(file)) return null;
+  const b = fs.readFileSync(file);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.toString('latin1', 0, 4) !== 'PFRM') return null;
+  const cnt = dv.getUint32(8, true), t = dv.getUint32(12, true), c = dv.getUint32(16, true), h = dv.getUint32(20, true), w = dv.getUint32(24, true);
+  if (t !== T || c * h * w !== 2 * 34 * 34) return null;
+  const hdr = dv.getUint32(4, true) >= 2 ? 36 : 28; // v2 adds a u64 synthesizer fingerprint
+  const per = t * c * h * w, off = hdr + cnt, m = Math.min(n, cnt);
+  const frames = [], labels = [];
+  for (let i = 0; i < m; i++) {
+    frames.push(Float32Array.from(b.subarray(off + i * per, off + (i + 1) * per)));
+    labels.push(b[hdr + i]);
+  }
+  return { frames, labels };
+}
+
+// private copies of the native builds (other jobs may rebuild build/ meanwhile)
+for (const b of ['prime', 'prime-scalar']) fs.copyFileSync(path.join(root, 'build', b), path.join(tmp, b));
+fs.chmodSync(path.join(tmp, 'prime'), 0o755), fs.chmodSync(path.join(tmp, 'prime-scalar'), 0o755);
+
+const { frames, labels: trueLabels } = psmpFrames(path.join(root, 'web/samples/mnist-test.psmp'), N);
+const framesFile = path.join(tmp, 'frames.f32');
+{
+  const all = new Float32Array(N * frames[0].length);
+  frames.forEach((f, i) => all.set(f, i * f.length));
+  fs.writeFileSync(framesFile, Buffer.from(all.buffer));
+}
+
+// ------------------------------------------------------------------ engines
+const SETTINGS = [
+  { name: 'noise off, stop off', noise: 0, stop: false },
+  { name: 'noise off, stop 0.8', noise: 0, stop: true },
+  { name: `noise ${NOISE}, stop off`, noise: NOISE, stop: false },
+  { name: `noise ${NOISE}, stop 0.8`, noise: NOISE, stop: true },
+];
+
+/** Times api's classify over all frames R times; returns ms/sample and the last results. */
+function timeWasm(api, s) {
+  const m = api.loadModel(modelBytes);
+  m.setDevice({ readNoise: s.noise });
+  const run = { policy: s.stop ? 'confidence' : 'none', threshold: STOP };
+  const ts = [];
+  let res = [];
+  m.setRun(run);
+  m.classify(frames[0], T); // warm-up (JIT tiers)
+  for (let k = 0; k < R; k++) {
+    m.setRun(run); // same noise stream every repeat
+    const t0 = performance.now();
+    res = frames.map((x) => m.classify(x, T));
+    ts.push(performance.now() - t0);
+  }
+  m.free();
+  return { ms: median(ts) / N, labels: res.map((r) => r.label), steps: res.reduce((a, r) => a + r.stepsUsed, 0) / N, res };
+}
+
+/** Runs `prime bench-frames` of a native build. */
+function timeNative(bin, s) {
+  const args = ['bench-frames', modelPath, framesFile, String(N), '--T', String(T), '--repeat', String(R), '--noise', String(s.noise)];
+  if (s.stop) args.push('--stop', String(STOP));
+  const j = JSON.parse(execFileSync(path.join(tmp, bin), args, { maxBuffer: 1 << 26 }).toString());
+  return { ms: j.ms_per_sample, labels: j.labels, steps: j.mean_steps, clock: j.clock_ghz };
+}
+
+const results = {}; // results[setting][engine] = {ms, labels, steps}
+const engines = ['wasm SIMD', 'wasm scalar', 'native SIMD', 'native scalar'];
+let clockGhz = 0;
+for (const s of SETTINGS) {
+  const r = (results[s.name] = {});
+  r['wasm SIMD'] = timeWasm(P, s);
+  r['wasm scalar'] = timeWasm(S, s);
+  r['native SIMD'] = timeNative('prime', s);
+  r['native scalar'] = timeNative('prime-scalar', s);
+  clockGhz = Math.max(clockGhz, r['native SIMD'].clock || 0);
+  process.stderr.write(`.. ${s.name}: wasm SIMD ${fmt(r['wasm SIMD'].ms)} ms/sample\n`);
+}
+
+// ---- onnxruntime-node on the exported graph (zero noise, ideal ADC/DAC, no early stop)
+const ideal = { readNoise: 0, adcBits: 0, dacBits: 0 };
+const peers = {};
+let idealRes = null;
+{
+  const m = P.loadModel(modelBytes);
+  m.setDevice(ideal);
+  m.setRun({ policy: 'none' });
+  const ts = [];
+  m.classify(frames[0], T);
+  for (let k = 0; k < R; k++) {
+    const t0 = performance.now();
+    idealRes = frames.map((x) => m.classify(x, T));
+    ts.push(performance.now() - t0);
+  }
+  peers['wasm SIMD (ideal)'] = { ms: median(ts) / N, labels: idealRes.map((r) => r.label) };
+  // the same on native, for the peer ratios
+  const onnx = path.join(tmp, 'model.onnx');
+  execFileSync(path.join(tmp, 'prime'), ['onnx', modelPath, onnx, String(T)]);
+  let ort = null;
+  try { ort = (await import('onnxruntime-node')).default; } catch { /* reported below */ }
+  if (ort) {
+    for (const threads of [1]) {
+      const sess = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 });
+      const run = (x) => sess.run({ frames: new ort.Tensor('float32', x, [T, 2, 34, 34]) });
+      await run(frames[0]);
+      const ts2 = [];
+      let outs = [];
+      for (let k = 0; k < R; k++) {
+        const t0 = performance.now();
+        outs = [];
+        for (const x of frames) outs.push((await run(x)).logits.data);
+        ts2.push(performance.now() - t0);
+      }
+      let maxDiff = 0;
+      outs.forEach((lg, i) => lg.forEach((v, k) => { maxDiff = Math.max(maxDiff, Math.abs(v - idealRes[i].logits[k])); }));
+      peers[`onnxruntime-node ${ort.env.versions.common} (${threads} thread)`] = {
+        ms: median(ts2) / N,
+        labels: outs.map((lg) => lg.indexOf(Math.max(...lg))),
+        maxDiff,
+      };
+    }
+  } else {
+    peers['onnxruntime-node'] = { missing: 'not installed (./build.sh setup)' };
+  }
+  // PyTorch: weights as raw float32 per layer + a JSON description
+  const meta = { T, layers: [] };
+  m.arch.layers.forEach((L, l) => {
+    const e = { op: L.op, k: L.k, stride: L.stride, pad: L.pad, neuron: L.neuron, th: L.th, decay: L.decay, leak: L.leak, in_c: L.inC };
+    if (L.op !== 'avgpool') {
+      const w = m.getWeights(l);
+      e.rows = L.op === 'conv' ? L.inC * L.k * L.k : L.inC * L.inH * L.inW;
+      e.cols = L.outC;
+      e.file = `w${l}.f32`;
+      fs.writeFileSync(path.join(tmp, e.file), Buffer.from(w.buffer));
+    }
+    meta.layers.push(e);
+  });
+  fs.writeFileSync(path.join(tmp, 'weights.json'), JSON.stringify(meta));
+  m.free();
+  const py = spawnSync('/usr/bin/python3', [path.join(root, 'scripts/bench-torch.py'), path.join(tmp, 'weights.json'), framesFile, String(N), '--repeat', String(R)], { maxBuffer: 1 << 26 });
+  if (py.status === 0) {
+    const j = JSON.parse(py.stdout.toString());
+    let maxDiff = 0;
+    j.logits.forEach((lg, i) => lg.forEach((v, k) => { maxDiff = Math.max(maxDiff, Math.abs(v - idealRes[i].logits[k])); }));
+    peers[`${j.engine}, batch 1`] = { ms: j.ms_per_sample, labels: j.labels, maxDiff };
+    peers[`${j.engine}, batch ${N}`] = { ms: j.batch_ms_per_sample, labels: j.labels, maxDiff };
+  } else {
+    peers.pytorch = { missing: `not run (${(py.stderr || '').toString().trim().split('\n').pop() || 'python3-torch not installed'})` };
+  }
+}
+{ // native SIMD at the same ideal settings
+  const args = ['bench-frames', modelPath, framesFile, String(N), '--T', String(T), '--repeat', String(R), '--noise', '0', '--adc', '0', '--dac', '0'];
+  const j = JSON.parse(execFileSync(path.join(tmp, 'prime'), args, { maxBuffer: 1 << 26 }).toString());
+  peers['native SIMD (ideal)'] = { ms: j.ms_per_sample, labels: j.labels };
+}
+
+// ---- work per sample: multiply-adds dense and performed, from the counters
+const ref = results[SETTINGS[0].name]['wasm SIMD'].res;
+const macsDense = median(ref.map((r) => r.counters.macsDense / r.stepsUsed * T));
+const macsDone = median(ref.map((r) => r.counters.cellReads / 2));
+const refStop = results[SETTINGS[1].name]['wasm SIMD'].res;
+const macsDoneStop = median(refStop.map((r) => r.counters.cellReads / 2));
+
+// ---- full test-set evaluation in Node (wasm SIMD, noise on)
+const full = {};
+{
+  const cache = cacheFrames(path.join(root, 'data/frames-mnist-test-T10-s1001.bin'), FULL);
+  const set = cache || (() => { const p = psmpFrames(path.join(root, 'web/samples/mnist-test.psmp'), FULL); return { frames: p.frames, labels: p.labels, cycled: p.count }; })();
+  full.source = cache ? `data/frames-mnist-test-T10-s1001.bin (first ${set.frames.length} of the test split)` : `web/samples/mnist-test.psmp cycled to ${set.frames.length} (no frame cache: run prime-train once)`;
+  full.n = set.frames.length;
+  const m = P.loadModel(modelBytes);
+  m.setDevice({ readNoise: NOISE });
+  for (const stop of [false, true]) {
+    m.setRun({ policy: stop ? 'confidence' : 'none', threshold: STOP });
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    let correct = 0, steps = 0;
+    set.frames.forEach((x, i) => { const r = m.classify(x, T); correct += r.label === set.labels[i]; steps += r.stepsUsed; });
+    const cpu = process.cpuUsage(c0);
+    full[stop ? 'stop' : 'nostop'] = { s: (performance.now() - t0) / 1000, cpu: (cpu.user + cpu.system) / 1e6, acc: correct / set.frames.length, steps: steps / set.frames.length };
+  }
+  m.free();
+}
+
+// ---- inpainting network (docs/inpainting.md), when this build has it
+const inpaint = {};
+{
+  const vaePath = path.join(root, 'models/inpaint-mnist.pvae');
+  if (typeof P.loadInpainter !== 'function') inpaint.missing = 'the JS API has no loadInpainter in this build';
+  else if (!fs.existsSync(vaePath)) inpaint.missing = 'models/inpaint-mnist.pvae is missing';
+  else {
+    const b = fs.readFileSync(path.join(root, 'web/samples/mnist-test.psmp'));
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const count = dv.getUint32(8, true), w = dv.getUint32(12, true), h = dv.getUint32(16, true);
+    const n = Math.min(quick ? 5 : 20, count), imgs = [], RI = Math.min(R, 3);
+    for (let j = 0; j < n; j++) { // bilinear w x h -> 32 x 32, then [0, 1] -> [-1, 1]
+      const px = b.subarray(28 + 5 * count + j * w * h, 28 + 5 * count + (j + 1) * w * h), o = new Float32Array(1024);
+      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
+        const sy = Math.min(h - 1, Math.max(0, (y + 0.5) * h / 32 - 0.5)), sx = Math.min(w - 1, Math.max(0, (x + 0.5) * w / 32 - 0.5));
+        const y0 = Math.floor(sy), x0 = Math.floor(sx), y1 = Math.min(h - 1, y0 + 1), x1 = Math.min(w - 1, x0 + 1), fy = sy - y0, fx = sx - x0;
+        const v = (px[y0 * w + x0] * (1 - fx) + px[y0 * w + x1] * fx) * (1 - fy) + (px[y1 * w + x0] * (1 - fx) + px[y1 * w + x1] * fx) * fy;
+        o[y * 32 + x] = v / 255 * 2 - 1;
+      }
+      imgs.push(o);
+    }
+    const bytes = fs.readFileSync(vaePath);
+    const time = (api, opts) => {
+      const ip = api.loadInpainter(bytes);
+      ip.inpaint(imgs[0], opts);
+      const ts = [];
+      let steps = 0;
+      for (let k = 0; k < RI; k++) {
+        const t0 = performance.now();
+        steps = 0;
+        for (const im of imgs) steps += ip.inpaint(im, opts).stepsUsed;
+        ts.push(performance.now() - t0);
+      }
+      inpaint.T = ip.T;
+      ip.free();
+      return { ms: median(ts) / n, steps: steps / n };
+    };
+    inpaint.model = path.relative(root, vaePath), inpaint.n = n, inpaint.rows = [];
+    for (const [name, opts] of [['noise off, stop off', { readNoise: 0, earlyStop: false }], ['noise off, early stop', { readNoise: 0, earlyStop: true }],
+      [`noise ${NOISE}, stop off`, { readNoise: NOISE, earlyStop: false }], [`noise ${NOISE}, early stop`, { readNoise: NOISE, earlyStop: true }]]) {
+      const a = time(P, opts), c = time(S, opts);
+      inpaint.rows.push({ name, simd: a.ms, scalar: c.ms, steps: a.steps });
+    }
+  }
+}
+
+// ------------------------------------------------------------------ report
+const out = [];
+const say = (l = '') => out.push(l);
+say(`PRIME-sim speed (${new Date().toISOString().slice(0, 16)}Z) - ${os.cpus()[0].model}, ${os.cpus().length} cores (shared), Node ${process.version}`);
+say(`model ${path.relative(root, modelPath)}${modelPath.includes('random') ? ' (random 50 % masks: no trained model here yet)' : ''}, T = ${T}, ${N} real inputs (web/samples/mnist-test.psmp -> framesFromImage), median of ${R} runs`);
+say(`default device (14-bit ADC, 16-bit DAC); read noise column mode; early stop: confidence > ${STOP}`);
+say();
+for (const s of SETTINGS) {
+  const r = results[s.name], base = r['wasm SIMD'].ms;
+  say(`${s.name}  (mean steps ${fmt(r['wasm SIMD'].steps, 2)})`);
+  say(`  ${'engine'.padEnd(16)}${'ms/sample'.padStart(11)}${'samples/s'.padStart(11)}${'x wasm SIMD'.padStart(13)}  same labels`);
+  for (const e of engines) {
+    const same = r[e].labels.every((v, i) => v === r['wasm SIMD'].labels[i]);
+    say(`  ${e.padEnd(16)}${fmt(r[e].ms).padStart(11)}${fmt(1000 / r[e].ms, 1).padStart(11)}${fmt(r[e].ms / base, 2).padStart(13)}  ${same ? 'yes' : 'NO'}`);
+  }
+}
+say();
+say('peers, zero noise, ideal ADC/DAC, no early stop (the exported graph runs all T steps):');
+const pb = peers['wasm SIMD (ideal)'].ms;
+for (const [k, v] of Object.entries(peers)) {
+  if (v.missing) { say(`  ${k}: ${v.missing}`); continue; }
+  const same = v.labels.filter((x, i) => x === peers['wasm SIMD (ideal)'].labels[i]).length;
+  say(`  ${k.padEnd(44)}${fmt(v.ms).padStart(9)} ms${fmt(1000 / v.ms, 1).padStart(9)}/s  x${fmt(v.ms / pb, 2)} of wasm SIMD  labels ${same}/${N}${v.maxDiff !== undefined ? `  max |logit diff| ${v.maxDiff.toExponential(1)}` : ''}`);
+}
+say();
+const sm = results[SETTINGS[0].name];
+const peak = clockGhz * 8; // GMAC/s: SSE2 4 lanes x (2 mul + 2 add pipes) as separate mul + add
+say(`work per sample (noise off): dense ${(macsDense / 1e6).toFixed(2)} M multiply-adds, performed (event-driven) ${(macsDone / 1e6).toFixed(2)} M (${fmt(100 * macsDone / macsDense, 1)} %), with early stop ${(macsDoneStop / 1e6).toFixed(2)} M`);
+say(`core clock measured ${fmt(clockGhz, 2)} GHz (dependent add chain); peak of one core ${fmt(peak, 1)} G multiply-adds/s (4-wide SSE2/wasm SIMD, 2 mul + 2 add per cycle, no FMA: -ffp-contract=off)`);
+for (const e of ['native SIMD', 'wasm SIMD', 'native scalar']) {
+  const rate = macsDone / (sm[e].ms / 1000) / 1e9;
+  say(`  ${e.padEnd(14)} ${fmt(rate, 2)} G performed multiply-adds/s = ${fmt(100 * rate / peak, 1)} % of peak; dense-equivalent ${fmt(macsDense / (sm[e].ms / 1000) / 1e9, 2)} G/s`);
+}
+say();
+say(`full test-set evaluation in Node, wasm SIMD, noise ${NOISE}: ${full.n} samples from ${full.source}`);
+say(`  early stop off: ${fmt(full.nostop.s, 2)} s wall, ${fmt(full.nostop.cpu, 2)} s CPU (${fmt(full.nostop.s / full.n * 1000, 2)} ms/sample), accuracy ${fmt(100 * full.nostop.acc, 1)} %`);
+say(`  early stop on:  ${fmt(full.stop.s, 2)} s wall, ${fmt(full.stop.cpu, 2)} s CPU (${fmt(full.stop.s / full.n * 1000, 2)} ms/sample), accuracy ${fmt(100 * full.stop.acc, 1)} %, mean steps ${fmt(full.stop.steps, 2)}`);
+say(`  (CPU time: this process only, so other jobs on the shared cores count less; load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
+say();
+if (inpaint.missing) say(`inpainting network (issue 4): not benchmarked - ${inpaint.missing}.`);
+else {
+  say(`inpainting network (issue 4): ${inpaint.model}, 32x32 MNIST (psmp images, bilinear 28->32, [-1, 1]), centre 8x8 hole, T = ${inpaint.T}, ${inpaint.n} images, median of ${Math.min(R, 3)} runs (native not timed here)`);
+  say(`  ${'setting'.padEnd(24)}${'wasm SIMD'.padStart(12)}${'wasm scalar'.padStart(13)}${'SIMD/scalar'.padStart(13)}  mean steps`);
+  for (const r of inpaint.rows) say(`  ${r.name.padEnd(24)}${(fmt(r.simd) + ' ms').padStart(12)}${(fmt(r.scalar) + ' ms').padStart(13)}${fmt(r.scalar / r.simd, 2).padStart(12)}x  ${fmt(r.steps, 2)}`);
+}
+const text = out.join('\n');
+console.log(text);
+fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint, text }, (k, v) => (k === 'res' ? undefined : v), 1));
