@@ -566,21 +566,28 @@ prime_vae *pvt_export(pvt *tr) {
     return v;
 }
 
-/* Checkpoint: per layer score, bias, gamma, beta, rmean, rvar (raw floats). */
+/* Checkpoint: the Adam step count, then per layer score, bias, gamma, beta,
+ * running mean / var and every Adam moment (raw floats): resuming from it
+ * continues the run exactly. */
 static int ckpt_io(pvt *tr, const char *path, int save) {
     FILE *f = fopen(path, save ? "wb" : "rb");
     if (!f) return prime_error("cannot open %s", path);
-    int ok = 1;
+    int ok = (save ? fwrite(&tr->adam_t, 8, 1, f) : fread(&tr->adam_t, 8, 1, f)) == 1;
     for (int i = 0; i < PRIME_VAE_LAYERS && ok; i++) {
         tlayer *L = &tr->L[i];
-        float *arr[] = {L->score, L->bias, L->gamma, L->beta, L->rmean, L->rvar};
-        size_t n[] = {L->nw, L->bias ? L->nout : 0, (size_t)L->g.out_c, (size_t)L->g.out_c, (size_t)L->g.out_c, (size_t)L->g.out_c};
-        for (int j = 0; j < 6 && ok; j++)
+        size_t C = (size_t)L->g.out_c, nb = L->bias ? L->nout : 0;
+        float *arr[] = {L->score, L->ms, L->vs, L->bias, L->mb, L->vb, L->gamma, L->beta, L->rmean, L->rvar,
+                        L->mg, L->vg, L->mbt, L->vbt};
+        size_t n[] = {L->nw, L->nw, L->nw, nb, nb, nb, C, C, C, C, C, C, C, C};
+        for (int j = 0; j < 14 && ok; j++)
             if (n[j]) ok = (save ? fwrite(arr[j], 4, n[j], f) : fread(arr[j], 4, n[j], f)) == n[j];
     }
+    if (ok && !save) ok = fgetc(f) == EOF;
     fclose(f);
-    return ok ? 0 : prime_error("checkpoint %s: short %s", path, save ? "write" : "read");
+    return ok ? 0 : prime_error("checkpoint %s: short %s or wrong shape", path, save ? "write" : "read");
 }
+/* Adam steps taken (= batches trained). */
+uint64_t pvt_steps(const pvt *tr) { return tr->adam_t; }
 int pvt_save(const pvt *tr, const char *path) { return ckpt_io((pvt *)tr, path, 1); }
 int pvt_load(pvt *tr, const char *path) { return ckpt_io(tr, path, 0); }
 

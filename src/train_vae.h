@@ -49,9 +49,11 @@ int pvt_reconstruct(pvt *tr, const float *clean, int B, float *recon);
 /* Parameter array of layer i (for tests): which 0 scores / weights, 1 bias,
  * 2 gamma, 3 beta, 4 running mean, 5 running var; NULL if it has none. */
 float *pvt_param(pvt *tr, int i, int which, size_t *n);
-/* Scores / weights, BN and latent parameters as a flat checkpoint. */
+/* Checkpoint: scores / weights, BN, latent parameters and the Adam state, so
+ * that a resumed run continues exactly (0 or -1). */
 int pvt_save(const pvt *tr, const char *path);
 int pvt_load(pvt *tr, const char *path);
+uint64_t pvt_steps(const pvt *tr); /* batches trained so far */
 
 /* ---- layer kernels (F frames; activations [F][n], HWC) ---- */
 

@@ -34,7 +34,7 @@ static void usage(void) {
             "       prime-train_vae --eval FILE [--test-limit N]\n"
             "  --ch C (16)  --batch B (32)  --epochs E (100)  --max-steps N  --minutes M (18, a safety cap)\n  --seed S (1)"
             "  --lr X (1e-3)  --beta X (0.01)  --hole-weight X (1)  --train-limit N  --test-limit N (500)\n"
-            "  --chip-seed S (2024)\n");
+            "  --chip-seed S (2024)  --checkpoint FILE (save at the end)  --resume FILE (continue exactly)\n");
 }
 
 /* Loads a split as 32x32 images in [-1, 1]; returns the count, -1 on error. */
@@ -105,8 +105,38 @@ static int evaluate(const char *path, int test_limit) {
     return 0;
 }
 
+/* Golden lines for tests/node/inpaint.test.mjs: a ring image, two devices. */
+static int golden(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "cannot open %s\n", path); return 1; }
+    static uint8_t b[1 << 24];
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    prime_vae *v = prime_vae_load(b, n);
+    if (!v) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    float img[1024];
+    for (int p = 0; p < 1024; p++) img[p] = fabs(hypot(p / 32 - 16.0, p % 32 - 15.5) - 8) < 2 ? 1.0f : -1.0f;
+    float noise[2] = {0, 0.05f};
+    for (int k = 0; k < 2; k++) {
+        prime_device d = prime_vae_get_device(v);
+        d.read_noise = noise[k], d.adc_bits = 14;
+        prime_vae_set_device(v, &d);
+        prime_vae_run run = prime_vae_default_run();
+        prime_vae_set_run(v, &run);
+        prime_vae_result r;
+        if (prime_vae_inpaint(v, img, NULL, &r) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+        const float *o = prime_vae_recon(v, r.steps_used - 1);
+        double sum = 0;
+        for (int p = 0; p < 1024; p++) sum += o[p];
+        printf("case noise%g steps %d sum %.9g p400 %.9g p500 %.9g energy %.17g\n", (double)noise[k], r.steps_used, sum,
+               (double)o[400], (double)o[500], r.energy_pj);
+    }
+    prime_vae_free(v);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    const char *out = NULL, *eval = NULL;
+    const char *out = NULL, *eval = NULL, *ckpt = NULL, *resume = NULL;
     prime_vae_arch a = prime_vae_default_arch();
     a.ch = 16;
     pvt_params p = pvt_default_params();
@@ -118,6 +148,9 @@ int main(int argc, char **argv) {
 #define ARG(name) (strcmp(k, name) == 0 && v && (i++, 1))
         if (ARG("--out")) out = v;
         else if (ARG("--eval")) eval = v;
+        else if (ARG("--checkpoint")) ckpt = v;
+        else if (ARG("--resume")) resume = v;
+        else if (ARG("--golden")) return golden(v);
         else if (ARG("--ch")) a.ch = atoi(v);
         else if (ARG("--batch")) batch = atoi(v);
         else if (ARG("--epochs")) epochs = atoi(v);
@@ -145,6 +178,13 @@ int main(int argc, char **argv) {
     printf("inpainting %s: ch %d, T %d, batch %d, lr %g, beta %g, seed %llu, chip %llu, %d train / %d test\n",
            a.software ? "software baseline" : "masks", a.ch, a.T, batch, p.lr, p.beta,
            (unsigned long long)p.seed, (unsigned long long)dev.chip_seed, ntr, nte);
+    fflush(stdout);
+    uint64_t start = 0;
+    if (resume) {
+        if (pvt_load(tr, resume) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+        start = pvt_steps(tr);
+        printf("resumed from %s after %llu steps\n", resume, (unsigned long long)start);
+    }
     int *perm = malloc(sizeof(int) * ntr);
     float *bx = malloc(sizeof(float) * 1024 * batch), *rec = malloc(sizeof(float) * 1024 * 100);
     double t0 = now_s();
@@ -159,6 +199,7 @@ int main(int argc, char **argv) {
         double sl = 0, sk = 0, sh = 0;
         int nb = 0;
         for (int s = 0; s + batch <= ntr; s += batch) {
+            if (step < start) { step++; continue; } /* resuming: same data order */
             for (int b = 0; b < batch; b++) memcpy(bx + b * 1024, xtr + (size_t)perm[s + b] * 1024, 4096);
             double parts[3];
             pvt_train_batch(tr, bx, batch, step++, parts);
@@ -174,6 +215,7 @@ int main(int argc, char **argv) {
                 break;
             }
         }
+        if (nb == 0) continue;
         /* eval-mode hole MSE on the first 100 test images */
         double hm = 0;
         int ne = nte < 100 ? nte : 100;
@@ -187,6 +229,8 @@ int main(int argc, char **argv) {
                sl / (nb ? nb : 1), sk / (nb ? nb : 1), sh / (nb ? nb : 1), hm / ne, now_s() - t0);
         fflush(stdout);
     }
+    if (ckpt && pvt_save(tr, ckpt) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    if (ckpt) printf("checkpoint %s (resume with --resume %s)\n", ckpt, ckpt);
     prime_vae *v = pvt_export(tr);
     uint8_t *bytes;
     size_t nbytes;

@@ -461,6 +461,27 @@ static void test_training(void) {
     }
 }
 
+/* A resumed run continues exactly: 3 steps, checkpoint, 2 more == 5 in a row. */
+static void test_checkpoint(void) {
+    prime_vae_arch a = prime_vae_default_arch();
+    a.ch = 4, a.latent = 8, a.k = 4;
+    prime_device d = ideal();
+    pvt_params p = pvt_default_params();
+    float *x = test_images(2);
+    pvt *t1 = pvt_new(&a, &d, &p), *t2 = pvt_new(&a, &d, &p);
+    double l1 = 0, l2 = 0;
+    for (int s = 0; s < 3; s++) pvt_train_batch(t1, x, 2, s, NULL);
+    const char *path = "build/test_vae.ckpt";
+    CHECK(pvt_save(t1, path) == 0, "save checkpoint: %s", prime_last_error());
+    for (int s = 3; s < 5; s++) l1 = pvt_train_batch(t1, x, 2, s, NULL);
+    CHECK(pvt_load(t2, path) == 0 && pvt_steps(t2) == 3, "load checkpoint: %s", prime_last_error());
+    for (int s = 3; s < 5; s++) l2 = pvt_train_batch(t2, x, 2, s, NULL);
+    CHECK(l1 == l2, "resumed loss %.9g vs uninterrupted %.9g", l2, l1);
+    remove(path);
+    pvt_free(t1), pvt_free(t2), free(x);
+    printf("checkpoint: resumed run = uninterrupted run (loss %.6f)\n", l1);
+}
+
 int main(void) {
     test_geometry();
     test_lin();
@@ -469,6 +490,7 @@ int main(void) {
     test_readout_kl();
     test_network();
     test_training();
+    test_checkpoint();
     if (fails) { printf("test_vae: %d FAILED\n", fails); return 1; }
     printf("test_vae: all passed\n");
     return 0;

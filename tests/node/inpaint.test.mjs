@@ -1,0 +1,59 @@
+// inpaint.test.mjs - the inpainting model through wasm/prime.js: the same
+// reconstruction as the native build (SIMD and scalar wasm), per-step
+// reconstructions, free-form holes, bad input.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadPrime, PrimeError } from '../../wasm/prime.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const model = path.join(root, 'models/inpaint-mnist.pvae');
+const P = await loadPrime();
+const S = await loadPrime({ wasmBytes: fs.readFileSync(path.join(root, 'build/prime-scalar.wasm')) });
+
+// the ring of `prime-train_vae --golden`
+const ring = Float32Array.from({ length: 1024 }, (_, p) =>
+  Math.abs(Math.hypot(Math.floor(p / 32) - 16, (p % 32) - 15.5) - 8) < 2 ? 1 : -1);
+
+test('wasm (SIMD and scalar) reconstructs exactly like the native build', () => {
+  const out = execFileSync(path.join(root, 'build/prime-train_vae'), ['--golden', model]).toString();
+  const lines = out.trim().split('\n').filter((l) => l.startsWith('case '));
+  assert.equal(lines.length, 2);
+  for (const [k, noise] of [[0, 0], [1, 0.05]]) {
+    const w = lines[k].split(' ');
+    const at = (key) => +w[w.indexOf(key) + 1];
+    for (const M of [P, S]) {
+      const ip = M.loadInpainter(fs.readFileSync(model));
+      const r = ip.inpaint(ring, { readNoise: noise, adcBits: 14 });
+      ip.free();
+      assert.equal(r.stepsUsed, at('steps'));
+      const sum = r.recon.reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(sum - at('sum')) < 1e-3, `sum ${sum} vs native ${at('sum')}`);
+      assert.ok(Math.abs(r.recon[400] - at('p400')) < 1e-6 && Math.abs(r.recon[500] - at('p500')) < 1e-6);
+      assert.ok(Math.abs(r.energyPj - at('energy')) / at('energy') < 1e-9);
+    }
+  }
+});
+
+test('per-step reconstructions, early stop off, free-form hole, errors', () => {
+  const ip = P.loadInpainter(fs.readFileSync(model));
+  assert.equal(ip.size, 32);
+  assert.equal(ip.T, 16);
+  const full = ip.inpaint(ring, { earlyStop: false });
+  assert.equal(full.stepsUsed, 16);
+  assert.equal(full.steps.length, 16);
+  assert.equal(full.m.length, 16);
+  assert.ok(full.steps.every((s) => s.length === 1024 && s.every((x) => x >= -1 && x <= 1)));
+  const early = ip.inpaint(ring, { earlyStop: true, mTh: 1e9 });
+  assert.ok(early.stepsUsed <= 16 && early.stepsUsed >= 5, `steps ${early.stepsUsed}`);
+  const hole = new Uint8Array(1024).map((_, p) => ((p >> 5) + (p & 31)) % 5 === 0 ? 1 : 0);
+  const r = ip.inpaint(ring, { hole, earlyStop: false });
+  assert.equal(r.recon.length, 1024);
+  assert.throws(() => ip.inpaint(new Float32Array(10)), PrimeError);
+  assert.throws(() => ip.inpaint(ring.map((x) => x * 3)), (e) => e instanceof PrimeError && /\[-1, 1\]/.test(e.message));
+  ip.free();
+  assert.throws(() => P.loadInpainter(new Uint8Array([1, 2, 3])), (e) => e instanceof PrimeError && /PRIMEVAE/.test(e.message));
+});
