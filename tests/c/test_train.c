@@ -311,7 +311,7 @@ static void test_training(void) {
         printf("SKIP: CI training run (mnist data not available: %s)\n", prime_last_error());
         return;
     }
-    int ntr = 1280, nte = 300;
+    int ntr = 960, nte = 300;
     if (im.n > ntr + nte) im.n = ntr + nte;
     prime_frames all;
     if (prime_frames_from_images(&im, 10, 34, 1, &all) != 0) {
