@@ -322,39 +322,48 @@ static void form_layer(prime_ctx *c, int l) {
     }
 }
 
-/* Programs layer l from its mask: kept pairs at their formed state, pruned
- * pairs reset to off, stuck cells at their fault; derives the weights, the
- * squared conductances for column noise and the ADC full scale. */
-void prime_program_layer(prime_ctx *c, int l) {
-    wlayer *w = &c->w[l];
-    const prime_layer *L = &c->arch.layers[l];
-    const prime_device *d = &c->dev;
-    size_t n = (size_t)w->rows * w->cols;
-    float sc = L->scale;
+/* Programs n pairs of layer `layer` from their mask: kept pairs at their
+ * formed state, pruned pairs reset to off, stuck cells at their fault. Writes
+ * the programmed conductances gp/gn, the weights wt = (gp - gn) * scale and
+ * g2 = (gp^2 + gn^2) * scale^2 (column noise). Shared by every network. */
+void prime_dev_program(const prime_device *d, int layer, size_t n, const uint8_t *mask, const float *gp_on,
+                       const float *gn_on, const float *gp_off, const float *gn_off, float sc, float *gp_out,
+                       float *gn_out, float *wt, float *g2) {
     for (size_t i = 0; i < n; i++) {
-        float gp = w->mask[i] ? w->gp_on[i] : w->gp_off[i];
-        float gn = w->mask[i] ? w->gn_on[i] : w->gn_off[i];
-        int f = prime_dev_fault(d, l, 0, i);
+        float gp = mask[i] ? gp_on[i] : gp_off[i];
+        float gn = mask[i] ? gn_on[i] : gn_off[i];
+        int f = prime_dev_fault(d, layer, 0, i);
         if (f) gp = f == 1 ? d->g_max : d->g_off;
-        f = prime_dev_fault(d, l, 1, i);
+        f = prime_dev_fault(d, layer, 1, i);
         if (f) gn = f == 1 ? d->g_max : d->g_off;
-        w->gp[i] = gp, w->gn[i] = gn;
-        w->wt[i] = (gp - gn) * sc;
-        w->g2[i] = (gp * gp + gn * gn) * (sc * sc);
+        gp_out[i] = gp, gn_out[i] = gn;
+        wt[i] = (gp - gn) * sc;
+        g2[i] = (gp * gp + gn * gn) * (sc * sc);
     }
-    /* ADC full scale: the largest |column current| any row tile can carry at
-     * input 1 (then times the layer's input full scale at run time). */
+}
+
+/* Returns the ADC full scale of a [rows][cols] matrix at input 1: the largest
+ * |column current| any 512-row tile can carry (never 0). */
+float prime_dev_colmax(const float *wt, int rows, int cols) {
     double mx = 0;
-    for (int rt = 0; rt < w->row_tiles; rt++) {
-        int r0 = rt * PRIME_ARRAY_SIZE, r1 = r0 + PRIME_ARRAY_SIZE;
-        if (r1 > w->rows) r1 = w->rows;
-        for (int j = 0; j < w->cols; j++) {
+    for (int r0 = 0; r0 < rows; r0 += PRIME_ARRAY_SIZE) {
+        int r1 = r0 + PRIME_ARRAY_SIZE < rows ? r0 + PRIME_ARRAY_SIZE : rows;
+        for (int j = 0; j < cols; j++) {
             double s = 0;
-            for (int r = r0; r < r1; r++) s += fabsf(w->wt[(size_t)r * w->cols + j]);
+            for (int r = r0; r < r1; r++) s += fabsf(wt[(size_t)r * cols + j]);
             if (s > mx) mx = s;
         }
     }
-    w->colmax = (float)(mx > 0 ? mx : 1e-12);
+    return (float)(mx > 0 ? mx : 1e-12);
+}
+
+/* Programs weight layer l of a classification context from its mask. */
+void prime_program_layer(prime_ctx *c, int l) {
+    wlayer *w = &c->w[l];
+    size_t n = (size_t)w->rows * w->cols;
+    prime_dev_program(&c->dev, l, n, w->mask, w->gp_on, w->gn_on, w->gp_off, w->gn_off, c->arch.layers[l].scale,
+                      w->gp, w->gn, w->wt, w->g2);
+    w->colmax = prime_dev_colmax(w->wt, w->rows, w->cols);
 }
 
 /* ============================================================ context */

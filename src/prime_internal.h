@@ -65,6 +65,11 @@ float prime_dev_form_on(const prime_device *d, int layer, int cell, size_t i);  
 float prime_dev_form_off(const prime_device *d, int layer, int cell, size_t i); /* reset G + prog. noise */
 int prime_dev_fault(const prime_device *d, int layer, int cell, size_t i);      /* 0, 1 stuck on, 2 off */
 float prime_dev_adc(float v, float fs, int bits);   /* signed ADC over [-fs, fs) */
+/* Programs n pairs from their mask (faults applied): gp/gn, wt, g2 out. */
+void prime_dev_program(const prime_device *d, int layer, size_t n, const uint8_t *mask, const float *gp_on,
+                       const float *gn_on, const float *gp_off, const float *gn_off, float scale, float *gp,
+                       float *gn, float *wt, float *g2);
+float prime_dev_colmax(const float *wt, int rows, int cols); /* ADC full scale at input 1 */
 float prime_dev_dac(float x, float xmax, int bits); /* 2^bits steps over [-xmax, xmax] */
 void prime_program_layer(prime_ctx *c, int l);
 

@@ -163,35 +163,14 @@ static void vae_form(prime_vae *v, int i) {
     }
 }
 
-/* Programs crossbar layer i from its mask (as prime_program_layer does). */
+/* Programs crossbar layer i from its mask (the device model's prime_dev_program). */
 static void vae_program(prime_vae *v, int i) {
     vlayer *L = &v->L[i];
-    const prime_device *d = &v->dev;
     size_t n = (size_t)L->g.rows * L->g.cols;
-    float sc = v->a.scale;
     if (!v->a.software)
-        for (size_t p = 0; p < n; p++) {
-            float gp = L->mask[p] ? L->gp_on[p] : L->gp_off[p];
-            float gn = L->mask[p] ? L->gn_on[p] : L->gn_off[p];
-            int f = prime_dev_fault(d, i, 0, p);
-            if (f) gp = f == 1 ? d->g_max : d->g_off;
-            f = prime_dev_fault(d, i, 1, p);
-            if (f) gn = f == 1 ? d->g_max : d->g_off;
-            L->gp[p] = gp, L->gn[p] = gn;
-            L->wt[p] = (gp - gn) * sc;
-            L->g2[p] = (gp * gp + gn * gn) * (sc * sc);
-        }
-    double mx = 0;
-    for (int rt = 0; rt < L->row_tiles; rt++) {
-        int r0 = rt * PRIME_ARRAY_SIZE, r1 = r0 + PRIME_ARRAY_SIZE;
-        if (r1 > L->g.rows) r1 = L->g.rows;
-        for (int j = 0; j < L->g.cols; j++) {
-            double s = 0;
-            for (int r = r0; r < r1; r++) s += fabsf(L->wt[(size_t)r * L->g.cols + j]);
-            if (s > mx) mx = s;
-        }
-    }
-    L->colmax = (float)(mx > 0 ? mx : 1e-12);
+        prime_dev_program(&v->dev, i, n, L->mask, L->gp_on, L->gn_on, L->gp_off, L->gn_off, v->a.scale, L->gp, L->gn,
+                          L->wt, L->g2);
+    L->colmax = prime_dev_colmax(L->wt, L->g.rows, L->g.cols);
 }
 
 /* Returns a network with masks at keep, BN identity, latent weights 0; NULL on error. */
