@@ -204,6 +204,7 @@ int main(int argc, char **argv) {
         int nb = 0;
         for (int s = 0; s + batch <= ntr; s += batch) {
             if (step < start) { step++; continue; } /* resuming: same data order */
+            if (max_steps && step >= (uint64_t)max_steps) { stop = 1; break; }
             for (int b = 0; b < batch; b++) memcpy(bx + b * 1024, xtr + (size_t)perm[s + b] * 1024, 4096);
             double parts[3];
             pvt_train_batch(tr, bx, batch, step++, parts);
@@ -212,7 +213,6 @@ int main(int argc, char **argv) {
                 printf("  epoch %d batch %d: mse %.4f kl %.4f hole-mse %.4f (%.0f s)\n", ep, nb, sl / nb, sk / nb, sh / nb, now_s() - t0);
                 fflush(stdout);
             }
-            if (max_steps && step >= (uint64_t)max_steps) { stop = 1; break; }
             if (now_s() - t0 > minutes * 60) {
                 printf("time limit (%.1f min) reached after %llu steps: not reproducible by step count\n", minutes, (unsigned long long)step);
                 stop = 1;
