@@ -8,12 +8,10 @@
 #   VAE_MNIST, VAE_MNIST_SW, VAE_FASHION, VAE_FASHION_SW
 #     default models/inpaint-{mnist,fashion}{,-software}.pvae
 #   CLF_MNIST, CLF_FASHION  IS classifiers, default models/is-{mnist,fashion}.pclf
-# PARTS="classify inpaint" (default) picks the sections to write.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}
 NI=${2:-100}
-PARTS=${PARTS:-classify inpaint}
 [ -x build/prime-results ] || ./build.sh native
 out=docs/results.md
 t0=$(date +%s)
@@ -25,34 +23,31 @@ t0=$(date +%s)
   echo "test samples; software baselines of the classification networks from the trainer logs named in"
   echo "each section (docs/training.md), those of the inpainting networks evaluated here."
   echo
-  if [[ " $PARTS " == *" classify "* ]]; then
-    echo "## Classification"
-    echo
-    for spec in "models/nmnist-digits.prime mnist docs/logs/nmnist-digits-baseline.log" \
-                "models/nmnist-fashion.prime fashion docs/logs/nmnist-fashion-baseline.log"; do
-      set -- $spec
-      if [ ! -f "$1" ]; then echo "### $1: not trained yet"; echo; continue; fi
-      if [ -f "$3" ]; then build/prime-results "$1" "$2" --n "$N" --baseline-log "$3"
-      else build/prime-results "$1" "$2" --n "$N"; fi
-    done
-  fi
-  if [[ " $PARTS " == *" inpaint "* ]]; then
-    echo "## Inpainting"
-    echo
-    echo "The inpainting network of docs/inpainting.md (issue 4). IS: the Inception Score with the repo's"
-    echo "own classifier (models/is-*.pclf, trained by scripts/train-models.sh is), which stands in for the"
-    echo "Inception network; how it was trained and its accuracy: docs/inpainting.md."
-    echo
-    for d in mnist fashion; do
-      D=${d^^}
-      m=$(eval echo "\${VAE_$D:-models/inpaint-$d.pvae}")
-      s=$(eval echo "\${VAE_${D}_SW:-models/inpaint-$d-software.pvae}")
-      c=$(eval echo "\${CLF_$D:-models/is-$d.pclf}")
-      if [ ! -f "$m" ]; then echo "### Inpainting on $d: $m not found, skipped"; echo; continue; fi
-      [ -f "$s" ] || echo "Software baseline $s not found: its rows are skipped." >&2
-      build/prime-results inpaint "$d" --masks "$m" --software "$s" --clf "$c" --n "$NI"
-    done
-  fi
+  echo "## Classification"
+  echo
+  for spec in "models/nmnist-digits.prime mnist docs/logs/nmnist-digits-baseline.log" \
+              "models/nmnist-fashion.prime fashion docs/logs/nmnist-fashion-baseline.log"; do
+    set -- $spec
+    if [ ! -f "$1" ]; then echo "### $1: not trained yet"; echo; continue; fi
+    if [ -f "$3" ]; then build/prime-results "$1" "$2" --n "$N" --baseline-log "$3"
+    else build/prime-results "$1" "$2" --n "$N"; fi
+  done
+  echo "## Inpainting"
+  echo
+  echo "The inpainting network of docs/inpainting.md (issue 4). IS: the Inception Score with the repo's"
+  echo "own classifier (models/is-*.pclf, trained by scripts/train-models.sh is), which stands in for the"
+  echo "Inception network; how it was trained and its accuracy: docs/inpainting.md."
+  echo
+  for d in mnist fashion; do
+    D=${d^^}
+    m=$(eval echo "\${VAE_$D:-models/inpaint-$d.pvae}")
+    s=$(eval echo "\${VAE_${D}_SW:-models/inpaint-$d-software.pvae}")
+    c=$(eval echo "\${CLF_$D:-models/is-$d.pclf}")
+    if [ ! -f "$m" ]; then echo "### Inpainting on $d: $m not found, skipped"; echo; continue; fi
+    [ -f "$s" ] || echo "Software baseline $s not found: its rows are skipped." >&2
+    build/prime-results inpaint "$d" --masks "$m" --software "$s" --clf "$c" --n "$NI" ||
+      { echo "(prime-results inpaint $d failed: see the script's stderr)"; echo; }
+  done
   echo "Whole script: $(( $(date +%s) - t0 )) s wall."
 } > "$out.tmp"
 mv "$out.tmp" "$out"
