@@ -45,6 +45,7 @@ t0=$(date +%s)
     c=$(eval echo "\${CLF_$D:-models/is-$d.pclf}")
     if [ ! -f "$m" ]; then echo "### Inpainting on $d: $m not found, skipped"; echo; continue; fi
     [ -f "$s" ] || echo "Software baseline $s not found: its rows are skipped." >&2
+    case "$m" in *"$d"*) ;; *) echo "**Stand-in:** \`$m\` was trained on another dataset than $d (set VAE_$D)."; echo ;; esac
     build/prime-results inpaint "$d" --masks "$m" --software "$s" --clf "$c" --n "$NI" ||
       { echo "(prime-results inpaint $d failed: see the script's stderr)"; echo; }
   done
