@@ -116,6 +116,10 @@ test_all() {
             -o $B/test_events_asan tests/c/test_events.c "${lib[@]}" $LIBS
         $B/test_events_asan || fail=1
     fi
+    # the IS classifier's file parser and the inpainting metrics helpers
+    gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+        -o $B/test_clf_asan tests/c/test_clf.c "${lib[@]}" $LIBS
+    ASAN_OPTIONS=detect_leaks=1 $B/test_clf_asan || fail=1
     log "golden: native, native scalar and wasm agree"
     $B/prime golden $B > $B/golden-native.txt
     $B/prime-scalar golden > $B/golden-scalar.txt
