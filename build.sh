@@ -21,7 +21,7 @@ CFLAGS="$CFLAGS_COMMON -O2"
 LIBS="-lm -lz -pthread"
 # The core (native and wasm) and the native-only parts (datasets, trainer).
 CORE_SRC="src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c src/prime_vae.c src/prime_onnx.c"
-NATIVE_SRC="$CORE_SRC $(ls src/data.c src/train.c src/train_vae.c 2>/dev/null | tr '\n' ' ')"
+NATIVE_SRC="$CORE_SRC $(ls src/data.c src/train.c src/train_vae.c src/classifier.c src/inpaint_eval.c 2>/dev/null | tr '\n' ' ')"
 
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
@@ -116,6 +116,10 @@ test_all() {
             -o $B/test_events_asan tests/c/test_events.c "${lib[@]}" $LIBS
         $B/test_events_asan || fail=1
     fi
+    # the IS classifier's file parser and the inpainting metrics helpers
+    gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+        -o $B/test_clf_asan tests/c/test_clf.c "${lib[@]}" $LIBS
+    ASAN_OPTIONS=detect_leaks=1 $B/test_clf_asan || fail=1
     log "golden: native, native scalar and wasm agree"
     $B/prime golden $B > $B/golden-native.txt
     $B/prime-scalar golden > $B/golden-scalar.txt

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # train-models.sh - the exact commands that produced the shipped models and
-# their software baselines (logs in docs/logs/, numbers in docs/training.md).
+# their software baselines (logs in docs/logs/, numbers in docs/training.md),
+# and the IS classifiers of the inpainting results (`train-models.sh is`).
 # Run from the repository root after ./build.sh native. The first run of each
 # dataset synthesizes its event frames and caches them under data/.
 set -euo pipefail
@@ -20,5 +21,12 @@ fashion|all)
   # 2 epochs; the first 5,000 of the 10,000 test images
   $T --data fashion --epochs 2 --batch 32 --opt adam --lr 1e-3 --wd 5e-4 --sparsity 0.5 --seed 1 --T 10 --train-limit 20000 --test-limit 5000 --out models/nmnist-fashion.prime --checkpoint data/ckpt-fashion.bin | tee docs/logs/nmnist-fashion.log
   $T --data fashion --epochs 2 --batch 32 --opt adam --lr 1e-3 --wd 5e-4 --seed 1 --T 10 --train-limit 20000 --test-limit 5000 --baseline | tee docs/logs/nmnist-fashion-baseline.log
+  ;;&
+is|all)
+  # the classifiers of the inpainting Inception Score (docs/inpainting.md):
+  # MLP 32x32 -> 256 -> 10 on the full training split, one thread, deterministic
+  C=${PRIME_TRAIN_CLF:-build/prime-train_clf}
+  $C --data mnist --out models/is-mnist.pclf --hidden 256 --epochs 30 --batch 64 --lr 2e-3 --shift 2 --seed 1 | tee docs/logs/is-mnist.log
+  $C --data fashion --out models/is-fashion.pclf --hidden 256 --epochs 10 --batch 64 --lr 2e-3 --shift 0 --seed 1 | tee docs/logs/is-fashion.log
   ;;
 esac

@@ -353,6 +353,46 @@ int prime_images_load(const char *name, const char *split, prime_images *out) {
     return prime_error("images_load: unknown dataset \"%s\" (\"fashion\" or \"mnist\")", name);
 }
 
+/* Loads a split as n images of 32x32 in [-1, 1] (resized from 28x28, the
+ * inpainting and IS-classifier convention); *x and *y (may be NULL) are
+ * malloc'ed, the caller frees them. Returns the count (the first `limit`
+ * images when limit > 0), -1 on error. */
+int prime_images_load32(const char *name, const char *split, int limit, float **x, uint8_t **y) {
+    prime_images im;
+    if (!x) return prime_error("images_load32: NULL output");
+    if (prime_images_load(name, split, &im) != 0) return -1;
+    int n = limit > 0 && limit < im.n ? limit : im.n;
+    float *o = malloc(sizeof(float) * 1024 * (size_t)n);
+    uint8_t *l = y ? malloc((size_t)n) : NULL;
+    if (!o || (y && !l)) { free(o), free(l), prime_images_free(&im); return prime_error("images_load32: out of memory"); }
+    for (int i = 0; i < n; i++) {
+        float *d = o + (size_t)i * 1024;
+        prime_image_resize(im.x + (size_t)i * im.w * im.h, im.w, im.h, d, 32, 32);
+        for (int p = 0; p < 1024; p++) d[p] = d[p] * 2.0f - 1.0f;
+        if (l) l[i] = im.y[i];
+    }
+    prime_images_free(&im);
+    *x = o;
+    if (y) *y = l;
+    return n;
+}
+
+/* Reads a whole file into a malloc'ed buffer (caller frees); 0 or -1. */
+int prime_read_file(const char *path, uint8_t **out, size_t *n) {
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f) return prime_error("cannot open %s", path ? path : "(null)");
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    uint8_t *b = len >= 0 ? malloc(len > 0 ? (size_t)len : 1) : NULL;
+    if (b && fseek(f, 0, SEEK_SET) == 0 && fread(b, 1, (size_t)len, f) == (size_t)len) {
+        fclose(f);
+        *out = b, *n = (size_t)len;
+        return 0;
+    }
+    fclose(f);
+    free(b);
+    return prime_error("cannot read %s", path);
+}
+
 /* ---------------------------------------------------------------- frames */
 
 size_t prime_frames_sample_size(const prime_frames *f) {

@@ -37,6 +37,12 @@ typedef struct {
  * 0 or -1 (prime_last_error says why, e.g. the package to install). */
 int prime_images_load(const char *name, const char *split, prime_images *out);
 void prime_images_free(prime_images *im);
+/* A split as 32x32 images in [-1, 1] (resized; the inpainting convention):
+ * *x = n*1024 floats, *y = n labels (y may be NULL), malloc'ed, caller frees.
+ * limit > 0 keeps the first `limit`. Returns n, or -1 on error. */
+int prime_images_load32(const char *name, const char *split, int limit, float **x, uint8_t **y);
+/* Reads a whole file into *out (malloc'ed, caller frees); 0 or -1. */
+int prime_read_file(const char *path, uint8_t **out, size_t *n);
 
 /* Event frames: n samples of [T][2][size][size] per-pixel counts (uint8, clipped). */
 typedef struct {

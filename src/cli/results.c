@@ -2,6 +2,8 @@
  * and prints the tables of docs/results.md (markdown).
  *
  *   prime-results MODEL DATASET [--n N] [--baseline-log LOG] [--threads K]
+ *   prime-results inpaint DATASET --masks M [--software S] [--clf C] [--n N]   (inpainting, below)
+ *   prime-results shapes DATASET --masks M [--software S] [--rect ...] [--mask-png ...]
  *
  * DATASET is mnist or fashion (test split, events synthesized with seed 1001
  * + index: the trainer's convention, docs/data.md). For every sample the
@@ -17,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../classifier.h"
 #include "../data.h"
+#include "../inpaint_eval.h"
 #include "../prime.h"
 
 #define MAXT 16
@@ -111,19 +115,6 @@ static void summarize(const sample_trace *s, const uint8_t *y, int n, int T, flo
     *acc = 100 * a / n, *steps = st / n, *energy = e / n, *base = b / n;
 }
 
-static uint8_t *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) free(b), b = NULL;
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 /* The last "test accuracy" percentage in a trainer log, or -1. */
 static double baseline_from_log(const char *path) {
     FILE *f = path ? fopen(path, "r") : NULL;
@@ -140,9 +131,284 @@ static double baseline_from_log(const char *path) {
     return v;
 }
 
+/* ================================================================ inpainting
+ *
+ *   prime-results inpaint DATASET --masks M [--software S] [--clf C] [--n N] [--threads K]
+ *   prime-results shapes  DATASET --masks M [--software S] [--n N] [--threads K]
+ *                         [--rect X,Y,W,H]... [--mask-png FILE]...
+ *
+ * inpaint: the metrics table of issue 4 (centre 8x8 hole) and one line per
+ * target; shapes: MSE / PSNR / SSIM per hole shape (rectangles, free-form
+ * masks given as images: white = unknown, decoded to 32x32 by stb_image;
+ * without --rect / --mask-png, a default set of 13 shapes). Rectangles are
+ * X,Y,W,H in pixels of the 32x32 image. Images: the first N of the test split, 32x32 in
+ * [-1, 1]. Every number through src/inpaint_eval.c. */
+
+typedef struct {
+    const char *data, *masks, *software, *clf;
+    int n, threads;
+    uint8_t *mb, *sb;   /* model bytes (software may be NULL) */
+    size_t mn, sn;
+    float *x;           /* n images */
+    uint8_t *y;         /* labels */
+} ip_ctx;
+
+/* Reads a .pvae file; NULL (and a line on stderr) if it is missing or bad. */
+static uint8_t *read_vae(const char *path, size_t *n, int *ch) {
+    uint8_t *b = NULL;
+    prime_vae *v = path && prime_read_file(path, &b, n) == 0 ? prime_vae_load(b, *n) : NULL;
+    if (!v) {
+        if (path) fprintf(stderr, "%s: %s\n", path, prime_last_error());
+        free(b);
+        return NULL;
+    }
+    if (ch) *ch = prime_vae_get_arch(v)->ch;
+    prime_vae_free(v);
+    return b;
+}
+
+/* IS and classifier accuracy of n composites; is = -1 without a classifier. */
+static void is_of(prime_clf *clf, const float *comp, const uint8_t *y, int n, double *is, double *acc) {
+    *is = -1, *acc = -1;
+    if (!clf) return;
+    int K = prime_clf_get_arch(clf)->classes;
+    float *pr = malloc(sizeof(float) * (size_t)n * K);
+    if (pr && prime_clf_predict(clf, comp, n, pr) == 0)
+        *is = prime_inception_score(pr, n, K), *acc = prime_clf_accuracy(pr, y, n, K);
+    free(pr);
+}
+
+typedef struct {
+    prime_inpaint_stats st;
+    double is, acc;
+    int ok;
+} ip_row;
+
+static void print_row(const char *model, const char *noise, const char *stop, const ip_row *r, int energy) {
+    char is[32] = "–", acc[32] = "–", steps[32] = "–", saved[32] = "–", en[32] = "–", ratio[32] = "–";
+    if (r->is >= 0) snprintf(is, sizeof is, "%.3f", r->is), snprintf(acc, sizeof acc, "%.1f %%", r->acc);
+    if (r->st.T) snprintf(steps, sizeof steps, "%.2f", r->st.steps), snprintf(saved, sizeof saved, "%.1f %%", 100 * (1 - r->st.steps / r->st.T));
+    if (energy) snprintf(en, sizeof en, "%.0f", r->st.energy_pj / 1e3), snprintf(ratio, sizeof ratio, "%.1fx", r->st.baseline_pj / r->st.energy_pj);
+    printf("| %s | %s | %s | %.4f | %.2f | %.4f | %s | %s | %s | %s | %s | %s |\n", model, noise, stop, r->st.mse,
+           r->st.psnr, r->st.ssim, is, acc, steps, saved, en, ratio);
+}
+
+/* One evaluated configuration (model bytes, noise, policy) with its IS. */
+static int ip_run(const ip_ctx *c, const uint8_t *mb, size_t mn, float noise, int policy, prime_clf *clf, float *comp, ip_row *r) {
+    if (prime_inpaint_eval(mb, mn, c->x, c->n, NULL, noise, policy, c->threads, &r->st, comp) != 0) {
+        fprintf(stderr, "%s\n", prime_last_error());
+        return -1;
+    }
+    is_of(clf, comp, c->y, c->n, &r->is, &r->acc);
+    r->ok = 1;
+    return 0;
+}
+
+static const char *met(int ok) { return ok ? "**met**" : "**not met**"; }
+
+static int inpaint_table(ip_ctx *c) {
+    time_t w0 = time(NULL);
+    int ch = 0, sch = 0;
+    c->mb = read_vae(c->masks, &c->mn, &ch);
+    if (!c->mb) { printf("### Inpainting on %s: model %s missing or unreadable, skipped\n\n", c->data, c->masks); return 1; }
+    c->sb = read_vae(c->software, &c->sn, &sch);
+    uint8_t *cb = NULL;
+    size_t cn;
+    prime_clf *clf = c->clf && prime_read_file(c->clf, &cb, &cn) == 0 ? prime_clf_load(cb, cn) : NULL;
+    if (c->clf && !clf) fprintf(stderr, "%s: %s\n", c->clf, prime_last_error());
+    free(cb);
+    float *comp = malloc(sizeof(float) * 1024 * (size_t)c->n);
+    printf("### Inpainting on %s (%d held-out test images, centre 8x8 hole)\n\n", c->data, c->n);
+    printf("Command: `build/prime-results inpaint %s --masks %s%s%s%s%s --n %d`\n\n", c->data, c->masks,
+           c->sb ? " --software " : "", c->sb ? c->software : "", clf ? " --clf " : "", clf ? c->clf : "", c->n);
+    printf("Memristor masks: `%s` (%d channels). Software baseline (float weights, same shape): ", c->masks, ch);
+    if (c->sb) printf("`%s` (%d channels).\n", c->software, sch);
+    else printf("%s.\n", c->software ? "**missing** (skipped; its rows and the targets that need it are absent)" : "not given");
+    if (clf)
+        printf("IS = Inception Score of the %d composites (known pixels from the image, the hole from the network), one split,\n"
+               "with the repo's classifier `%s` (MLP, %.2f %% test accuracy; it stands in for the Inception network,\n"
+               "docs/inpainting.md); \"clf acc\" = that classifier's accuracy on the composites.\n\n",
+               c->n, c->clf, prime_clf_get_arch(clf)->test_acc);
+    else printf("IS: no classifier (%s), the IS columns are empty.\n\n", c->clf ? c->clf : "--clf not given");
+    printf("| model | read noise | early stop | MSE (hole) | PSNR dB (hole) | SSIM | IS | clf acc | steps | load saved | energy nJ / image | vs digital |\n"
+           "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    const float noises[3] = {0, 0.05f, 0.1f};
+    ip_row m[3][2], sw[2], ref[3];
+    memset(m, 0, sizeof m), memset(sw, 0, sizeof sw), memset(ref, 0, sizeof ref);
+    for (int k = 0; k < 3; k++)
+        for (int pol = 0; pol < 2; pol++) {
+            if (ip_run(c, c->mb, c->mn, noises[k], pol, clf, comp, &m[k][pol]) != 0) return 1;
+            char nz[16];
+            snprintf(nz, sizeof nz, "%.2f", noises[k]);
+            print_row("memristor masks", nz, pol ? "convergence" : "none", &m[k][pol], 1);
+            fflush(stdout);
+        }
+    for (int pol = 0; pol < 2 && c->sb; pol++) {
+        if (ip_run(c, c->sb, c->sn, 0, pol, clf, comp, &sw[pol]) != 0) return 1;
+        print_row("software baseline", "–", pol ? "convergence" : "none", &sw[pol], 0);
+    }
+    /* references: the clean images (no hole: IS only), constant fills */
+    uint8_t hole[1024] = {0};
+    prime_inpaint_rect(hole, 32, 12, 12, 8, 8);
+    is_of(clf, c->x, c->y, c->n, &ref[0].is, &ref[0].acc);
+    char is[32] = "–", acc[32] = "–";
+    if (ref[0].is >= 0) snprintf(is, sizeof is, "%.3f", ref[0].is), snprintf(acc, sizeof acc, "%.1f %%", ref[0].acc);
+    printf("| clean test images (no hole) | – | – | – | – | – | %s | %s | – | – | – | – |\n", is, acc);
+    const float fills[2] = {-1, 0};
+    for (int k = 0; k < 2; k++) {
+        prime_inpaint_fill(c->x, c->n, 32, hole, fills[k], &ref[1 + k].st, comp);
+        is_of(clf, comp, c->y, c->n, &ref[1 + k].is, &ref[1 + k].acc);
+        print_row(k ? "fill the hole with 0 (no model)" : "fill the hole with −1 (no model)", "–", "–", &ref[1 + k], 0);
+    }
+    printf("\nMSE and PSNR over the 64 hole pixels (PSNR: peak-to-peak 2, mean over images), SSIM over the whole\n"
+           "composite (7x7 window); load saved = 1 − mean steps / T; energy on the macro (docs/device.md), \"vs digital\" =\n"
+           "the dense digital baseline (%.0f nJ per image at noise 0) / this. The software baseline runs no macro.\n\n",
+           m[0][0].st.baseline_pj / 1e3);
+    /* targets */
+    printf("Targets (issue 4):\n\n");
+    if (c->sb) {
+        printf("- Masked-region PSNR within 1 dB of the software baseline (%.2f dB, no early stop):", sw[0].st.psnr);
+        for (int k = 0; k < 3; k++) {
+            double d = m[k][0].st.psnr - sw[0].st.psnr;
+            printf("%s read noise %.2f: %.2f dB (%+.2f) %s", k ? ";" : "", noises[k], m[k][0].st.psnr, d, met(d >= -1));
+        }
+        printf(".\n");
+        if (clf) {
+            printf("- IS within 10 %% of the software baseline (%.3f):", sw[0].is);
+            for (int k = 0; k < 3; k++) {
+                double d = 100 * (m[k][0].is / sw[0].is - 1);
+                printf("%s read noise %.2f: %.3f (%+.1f %%) %s", k ? ";" : "", noises[k], m[k][0].is, d, met(fabs(d) <= 10));
+            }
+            printf(".\n");
+        }
+    } else printf("- PSNR and IS against the software baseline: not evaluated (no software baseline model).\n");
+    printf("- Early stop saves >= 12.5 %% of the timesteps at <= 0.3 dB PSNR loss (convergence stop vs all %d steps):", m[0][0].st.T);
+    for (int k = 0; k < 3; k++) {
+        double saved = 100 * (1 - m[k][1].st.steps / m[k][1].st.T), loss = m[k][0].st.psnr - m[k][1].st.psnr;
+        printf("%s read noise %.2f: %.1f %% saved, %.2f dB lost %s", k ? ";" : "", noises[k], saved, loss, met(saved >= 12.5 && loss <= 0.3));
+    }
+    if (c->sb) {
+        double saved = 100 * (1 - sw[1].st.steps / sw[1].st.T), loss = sw[0].st.psnr - sw[1].st.psnr;
+        printf("; software baseline: %.1f %% saved, %.2f dB lost", saved, loss);
+    }
+    printf(".\n\nEvaluated in %.0f s wall with %d threads.\n\n", difftime(time(NULL), w0), c->threads);
+    free(comp), free(c->mb), free(c->sb);
+    prime_clf_free(clf);
+    return 0;
+}
+
+/* shapes: one row per hole; cells "MSE | PSNR | SSIM" of the model (or fill). */
+typedef struct {
+    char name[96];
+    uint8_t hole[1024];
+} shape;
+
+static double psnr_of(double mse) { return mse > 0 ? 10 * log10(4 / mse) : 99; }
+
+static int shapes_table(ip_ctx *c, shape *sh, int ns) {
+    time_t w0 = time(NULL);
+    int ch = 0;
+    c->mb = read_vae(c->masks, &c->mn, &ch);
+    if (!c->mb) { printf("mask-shape study on %s: model %s missing or unreadable, skipped\n", c->data, c->masks); return 1; }
+    c->sb = read_vae(c->software, &c->sn, NULL);
+    printf("Mask shapes on %s: %d test images, read noise 0, 14-bit ADC, all 16 steps; masks `%s`%s%s%s.\n"
+           "MSE (mean over images) and PSNR = 10 log10(4 / MSE) inside the hole (dB; the PSNR of the mean MSE, so a\n"
+           "few images with an empty, exactly filled hole do not dominate), SSIM over the composite; ink = share of\n"
+           "hole pixels that are stroke (> 0) in the clean image.\n\n", c->data, c->n, c->masks, c->sb ? ", software baseline `" : "", c->sb ? c->software : "", c->sb ? "`" : "");
+    printf("| hole | pixels | ink | masks MSE | PSNR | SSIM |%s fill −1 MSE | PSNR | SSIM |\n|---|---|---|---|---|---|%s---|---|---|\n",
+           c->sb ? " software MSE | PSNR | SSIM |" : "", c->sb ? "---|---|---|" : "");
+    for (int s = 0; s < ns; s++) {
+        int px = 0;
+        double ink = 0;
+        for (int p = 0; p < 1024; p++) px += sh[s].hole[p] != 0;
+        for (int i = 0; i < c->n; i++)
+            for (int p = 0; p < 1024; p++) ink += sh[s].hole[p] && c->x[(size_t)i * 1024 + p] > 0;
+        if (px == 0) { printf("| %s | 0 | empty hole, skipped |\n", sh[s].name); continue; }
+        prime_inpaint_stats a, b, f;
+        if (prime_inpaint_eval(c->mb, c->mn, c->x, c->n, sh[s].hole, 0, 0, c->threads, &a, NULL) != 0 ||
+            (c->sb && prime_inpaint_eval(c->sb, c->sn, c->x, c->n, sh[s].hole, 0, 0, c->threads, &b, NULL) != 0) ||
+            prime_inpaint_fill(c->x, c->n, 32, sh[s].hole, -1, &f, NULL) != 0) {
+            fprintf(stderr, "%s\n", prime_last_error());
+            return 1;
+        }
+        printf("| %s | %d | %.0f %% | %.4f | %.2f | %.4f |", sh[s].name, px, 100 * ink / ((double)px * c->n), a.mse, psnr_of(a.mse), a.ssim);
+        if (c->sb) printf(" %.4f | %.2f | %.4f |", b.mse, psnr_of(b.mse), b.ssim);
+        printf(" %.4f | %.2f | %.4f |\n", f.mse, psnr_of(f.mse), f.ssim);
+        fflush(stdout);
+    }
+    printf("\nEvaluated in %.0f s wall with %d threads.\n", difftime(time(NULL), w0), c->threads);
+    free(c->mb), free(c->sb);
+    return 0;
+}
+
+/* A free-form hole from an image file: decoded to 32x32 gray (area
+ * average), hole where the gray level is >= 0.5 (white = unknown). 0 or -1. */
+static int hole_from_image(const char *path, uint8_t *hole) {
+    uint8_t *b;
+    size_t n;
+    float g[1024];
+    if (prime_read_file(path, &b, &n) != 0) return -1;
+    int rc = prime_image_decode(b, n, 32, 32, 0, g);
+    free(b);
+    for (int p = 0; p < 1024 && rc == 0; p++) hole[p] = g[p] >= 0.5f;
+    return rc;
+}
+
+static int inpaint_main(int argc, char **argv) {
+    ip_ctx c = {.data = argv[2], .n = 200, .threads = 2};
+    static shape sh[32];
+    int ns = 0, shapes = !strcmp(argv[1], "shapes");
+    char clf_default[64];
+    snprintf(clf_default, sizeof clf_default, "models/is-%s.pclf", c.data);
+    c.clf = clf_default;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        int x, y, w, h;
+        if (!strcmp(k, "--masks")) c.masks = v;
+        else if (!strcmp(k, "--software")) c.software = v;
+        else if (!strcmp(k, "--clf")) c.clf = v;
+        else if (!strcmp(k, "--n")) c.n = atoi(v);
+        else if (!strcmp(k, "--threads")) c.threads = atoi(v);
+        else if (!strcmp(k, "--rect") && ns < 32 && sscanf(v, "%d,%d,%d,%d", &x, &y, &w, &h) == 4) {
+            memset(sh[ns].hole, 0, 1024);
+            prime_inpaint_rect(sh[ns].hole, 32, x, y, w, h);
+            snprintf(sh[ns++].name, sizeof sh[0].name, "rectangle %dx%d at (%d, %d)", w, h, x, y);
+        } else if (!strcmp(k, "--mask-png") && ns < 32) {
+            if (hole_from_image(v, sh[ns].hole) != 0) { fprintf(stderr, "%s: %s\n", v, prime_last_error()); return 1; }
+            snprintf(sh[ns++].name, sizeof sh[0].name, "free-form `%s`", v);
+        } else { fprintf(stderr, "unknown option %s\n", k); return 2; }
+    }
+    if (!c.masks || c.n < 1 || c.threads < 1 || c.threads > 16) { fprintf(stderr, "--masks FILE required; --n >= 1; --threads 1..16\n"); return 2; }
+    int n = prime_images_load32(c.data, "test", c.n, &c.x, &c.y);
+    if (n < 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    c.n = n;
+    int rc;
+    if (shapes) {
+        if (ns == 0) { /* the default study: sizes and positions of rectangles, two free-form masks */
+            static const int R[][4] = {{12, 12, 8, 8}, {14, 14, 4, 4}, {10, 10, 12, 12}, {8, 8, 16, 16}, {12, 4, 8, 8},
+                                       {4, 12, 8, 8}, {18, 18, 8, 8}, {0, 0, 8, 8}, {0, 13, 32, 6}, {13, 0, 6, 32}, {0, 16, 32, 16}};
+            for (int k = 0; k < (int)(sizeof R / sizeof R[0]); k++) {
+                memset(sh[ns].hole, 0, 1024);
+                prime_inpaint_rect(sh[ns].hole, 32, R[k][0], R[k][1], R[k][2], R[k][3]);
+                snprintf(sh[ns++].name, sizeof sh[0].name, "rectangle %dx%d at (%d, %d)", R[k][2], R[k][3], R[k][0], R[k][1]);
+            }
+            const char *png[] = {"tests/assets/mask-stroke.png", "tests/assets/mask-blobs.png"};
+            for (int k = 0; k < 2; k++)
+                if (hole_from_image(png[k], sh[ns].hole) == 0) snprintf(sh[ns++].name, sizeof sh[0].name, "free-form `%s`", png[k]);
+                else fprintf(stderr, "%s: %s (skipped)\n", png[k], prime_last_error());
+        }
+        rc = shapes_table(&c, sh, ns);
+    } else rc = inpaint_table(&c);
+    free(c.x), free(c.y);
+    return rc;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 3 && (!strcmp(argv[1], "inpaint") || !strcmp(argv[1], "shapes"))) return inpaint_main(argc, argv);
     if (argc < 3) {
-        fprintf(stderr, "usage: prime-results MODEL mnist|fashion [--n N] [--baseline-log LOG] [--threads K]\n");
+        fprintf(stderr, "usage: prime-results MODEL mnist|fashion [--n N] [--baseline-log LOG] [--threads K]\n"
+                        "       prime-results inpaint mnist|fashion --masks M.pvae [--software S.pvae] [--clf C.pclf] [--n N] [--threads K]\n"
+                        "       prime-results shapes mnist|fashion --masks M.pvae [--software S.pvae] [--n N] [--rect X,Y,W,H]... [--mask-png F]...\n");
         return 2;
     }
     const char *mpath = argv[1], *dname = argv[2], *blog = NULL;
@@ -155,9 +421,9 @@ int main(int argc, char **argv) {
     }
     if (nthreads < 1 || nthreads > 16) nthreads = 2;
     size_t mn;
-    uint8_t *model = read_all(mpath, &mn);
-    prime_ctx *c = model ? prime_load(model, mn) : NULL;
-    if (!c) { fprintf(stderr, "%s: %s\n", mpath, model ? prime_last_error() : "cannot read"); return 1; }
+    uint8_t *model = NULL;
+    prime_ctx *c = prime_read_file(mpath, &model, &mn) == 0 ? prime_load(model, mn) : NULL;
+    if (!c) { fprintf(stderr, "%s: %s\n", mpath, prime_last_error()); return 1; }
     int T = prime_get_arch(c)->T;
     prime_device d0 = prime_get_device(c);
     prime_free(c);

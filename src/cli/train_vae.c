@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #endif
 #include "data.h"
+#include "inpaint_eval.h"
 #include "prime.h"
 #include "train_vae.h"
 #include "pmath.h"
@@ -38,74 +39,50 @@ static void usage(void) {
             "  --chip-seed S (2024)  --checkpoint FILE (save at the end)  --resume FILE (continue exactly)\n");
 }
 
-/* Loads a split as 32x32 images in [-1, 1]; returns the count, -1 on error. */
 static const char *dataset = "mnist";
 
+/* Loads a split as 32x32 images in [-1, 1]; returns the count, -1 on error. */
 static int load32(const char *split, int limit, float **out) {
-    prime_images im;
-    if (prime_images_load(dataset, split, &im) != 0) return -1;
-    int n = limit > 0 && limit < im.n ? limit : im.n;
-    float *x = malloc(sizeof(float) * 1024 * n);
-    if (!x) return -1;
-    for (int i = 0; i < n; i++) {
-        prime_image_resize(im.x + (size_t)i * im.w * im.h, im.w, im.h, x + (size_t)i * 1024, 32, 32);
-        for (int p = 0; p < 1024; p++) x[(size_t)i * 1024 + p] = x[(size_t)i * 1024 + p] * 2.0f - 1.0f;
-    }
-    prime_images_free(&im);
-    *out = x;
-    return n;
+    return prime_images_load32(dataset, split, limit, out, NULL);
 }
 
 static uint8_t centre_hole[1024];
 
-/* Mean metrics of v over n test images at the given read noise and policy. */
-static void eval_row(prime_vae *v, const float *x, int n, float noise, int policy, const char *name) {
-    prime_device d = prime_vae_get_device(v);
-    d.read_noise = noise;
-    prime_vae_set_device(v, &d);
-    prime_vae_run run = prime_vae_default_run();
-    run.policy = policy;
-    prime_vae_set_run(v, &run);
-    double mse = 0, psnr = 0, ssim = 0, steps = 0, e = 0, eb = 0;
-    for (int i = 0; i < n; i++) {
-        prime_vae_result r;
-        if (prime_vae_inpaint(v, x + (size_t)i * 1024, NULL, &r) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return; }
-        double a, b, c;
-        prime_vae_metrics(prime_vae_recon(v, r.steps_used - 1), x + (size_t)i * 1024, centre_hole, 32, 32, &a, &b, &c);
-        mse += a, psnr += b, ssim += c, steps += r.steps_used, e += r.energy_pj, eb += r.baseline_pj;
+/* Mean metrics over n test images at the given read noise and policy
+ * (src/inpaint_eval.c), one table row. */
+static int eval_row(const uint8_t *model, size_t nmodel, int T, const float *x, int n, float noise, int policy, const char *name) {
+    prime_inpaint_stats st;
+    if (prime_inpaint_eval(model, nmodel, x, n, centre_hole, noise, policy, 1, &st, NULL) != 0) {
+        fprintf(stderr, "%s\n", prime_last_error());
+        return -1;
     }
-    const int T = prime_vae_get_arch(v)->T;
     printf("| %-10s | %4.2f | %-11s | %.4f | %5.2f | %.4f | %5.2f | %5.1f %% | %7.1f | %5.1fx |\n", name, noise,
-           policy ? "convergence" : "none", mse / n, psnr / n, ssim / n, steps / n, 100.0 * (1 - steps / n / T),
-           e / n / 1000, eb / e);
+           policy ? "convergence" : "none", st.mse, st.psnr, st.ssim, st.steps, 100.0 * (1 - st.steps / T),
+           st.energy_pj / 1000, st.baseline_pj / st.energy_pj);
     fflush(stdout);
+    return 0;
 }
 
 static int evaluate(const char *path, int test_limit) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "cannot open %s\n", path); return 1; }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n);
-    if (!b || fread(b, 1, n, f) != (size_t)n) { fclose(f); return 1; }
-    fclose(f);
-    prime_vae *v = prime_vae_load(b, n);
-    free(b);
-    if (!v) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    uint8_t *b;
+    size_t n;
+    prime_vae *v = prime_read_file(path, &b, &n) == 0 ? prime_vae_load(b, n) : NULL;
+    if (!v) { fprintf(stderr, "%s: %s\n", path, prime_last_error()); return 1; }
+    const int software = prime_vae_get_arch(v)->software, T = prime_vae_get_arch(v)->T;
+    prime_vae_free(v);
     float *x;
     int nt = load32("test", test_limit, &x);
     if (nt < 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-    const char *name = prime_vae_get_arch(v)->software ? "software" : "memristor";
+    const char *name = software ? "software" : "memristor";
     printf("%s: %d %s test images, hole = centre 8x8; MSE/PSNR in the hole, SSIM over the composite\n", path, nt, dataset);
     printf("| model      | noise | early stop  | MSE    | PSNR  | SSIM   | steps | saved   | nJ/img  | vs dig |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     float noises[3] = {0, 0.05f, 0.1f};
-    for (int k = 0; k < (prime_vae_get_arch(v)->software ? 1 : 3); k++)
-        for (int pol = 0; pol < 2; pol++) eval_row(v, x, nt, noises[k], pol, name);
-    free(x);
-    prime_vae_free(v);
-    return 0;
+    int rc = 0;
+    for (int k = 0; k < (software ? 1 : 3) && !rc; k++)
+        for (int pol = 0; pol < 2 && !rc; pol++) rc = eval_row(b, n, T, x, nt, noises[k], pol, name);
+    free(x), free(b);
+    return rc ? 1 : 0;
 }
 
 /* Golden lines for tests/node/inpaint.test.mjs: a ring image, two devices. */
@@ -170,8 +147,7 @@ int main(int argc, char **argv) {
         else if (strcmp(k, "--baseline") == 0) a.software = 1;
         else { usage(); return 2; }
     }
-    for (int y = 12; y < 20; y++)
-        for (int x = 12; x < 20; x++) centre_hole[y * 32 + x] = 1;
+    prime_inpaint_rect(centre_hole, 32, 12, 12, 8, 8);
     if (eval) return evaluate(eval, test_limit);
     if (!out) { usage(); return 2; }
     float *xtr, *xte;
