@@ -7,11 +7,12 @@
 // Never part of the tests; the machine is shared, so read ratios within one
 // run. Results also go to build/bench.json.
 //
-//   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick]
+//   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick] [--baseline OLD.wasm]
 //
 // --n: samples per timing run (from web/samples/mnist-test.psmp, T = 10);
 // --repeat: timing runs per engine and setting (median reported);
-// --full: samples of the full test-set evaluation (wasm SIMD, noise on).
+// --full: samples of the full test-set evaluation (wasm SIMD, noise on);
+// --baseline: an older wasm/prime.wasm to time against this one (before/after).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,6 +79,8 @@ const framesFile = path.join(tmp, 'frames.f32');
   const all = new Float32Array(N * frames[0].length);
   frames.forEach((f, i) => all.set(f, i * f.length));
   fs.writeFileSync(framesFile, Buffer.from(all.buffer));
+  // kept for profiling the native build (docs/performance.md, per-phase breakdown)
+  fs.writeFileSync(path.join(root, 'build/bench-frames.f32'), Buffer.from(all.buffer));
 }
 
 // ------------------------------------------------------------------ engines
@@ -126,6 +129,27 @@ for (const s of SETTINGS) {
   r['native scalar'] = timeNative('prime-scalar', s);
   clockGhz = Math.max(clockGhz, r['native SIMD'].clock || 0);
   process.stderr.write(`.. ${s.name}: wasm SIMD ${fmt(r['wasm SIMD'].ms)} ms/sample\n`);
+}
+
+// ---- --baseline OLD.wasm: this wasm SIMD against an older build, alternating
+// run by run in this process (CPU time, so the drift of the shared cores hits
+// both alike): before/after figures for a kernel change.
+const baseFile = arg('--baseline', null), baseline = {};
+if (baseFile) {
+  const B = await loadPrime({ wasmBytes: fs.readFileSync(baseFile) });
+  for (const s of SETTINGS) {
+    const ms = [P, B].map((api) => { const m = api.loadModel(modelBytes); m.setDevice({ readNoise: s.noise }); m.classify(frames[0], T); return m; });
+    const run = { policy: s.stop ? 'confidence' : 'none', threshold: STOP }, ts = [[], []], labels = [[], []];
+    for (let k = 0; k < 2 * R + 1; k++) ms.forEach((m, e) => {
+      m.setRun(run);
+      const c0 = process.cpuUsage();
+      labels[e] = frames.map((x) => m.classify(x, T).label);
+      const c = process.cpuUsage(c0);
+      ts[e].push((c.user + c.system) / 1e3 / N);
+    });
+    ms.forEach((m) => m.free());
+    baseline[s.name] = { now: median(ts[0]), before: median(ts[1]), same: labels[0].every((v, i) => v === labels[1][i]) };
+  }
 }
 
 // ---- onnxruntime-node on the exported graph (zero noise, ideal ADC/DAC, no early stop)
@@ -294,6 +318,11 @@ for (const s of SETTINGS) {
     say(`  ${e.padEnd(16)}${fmt(r[e].ms).padStart(11)}${fmt(1000 / r[e].ms, 1).padStart(11)}${fmt(r[e].ms / base, 2).padStart(13)}  ${same ? 'yes' : 'NO'}`);
   }
 }
+if (baseFile) {
+  say();
+  say(`wasm SIMD now vs ${path.basename(baseFile)} (--baseline), alternating, median of ${2 * R + 1}, CPU ms/sample:`);
+  for (const [k, v] of Object.entries(baseline)) say(`  ${k.padEnd(24)} before ${fmt(v.before)}  now ${fmt(v.now)}  ${fmt(v.before / v.now, 2)}x faster  same labels: ${v.same ? 'yes' : 'NO'}`);
+}
 say();
 say('peers, zero noise, ideal ADC/DAC, no early stop (the exported graph runs all T steps):');
 const pb = peers['wasm SIMD (ideal)'].ms;
@@ -325,4 +354,4 @@ else {
 }
 const text = out.join('\n');
 console.log(text);
-fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint, text }, (k, v) => (k === 'res' ? undefined : v), 1));
+fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint, text }, (k, v) => (k === 'res' ? undefined : v), 1));
