@@ -7,11 +7,12 @@
 // Never part of the tests; the machine is shared, so read ratios within one
 // run. Results also go to build/bench.json.
 //
-//   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick]
+//   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick] [--baseline OLD.wasm]
 //
 // --n: samples per timing run (from web/samples/mnist-test.psmp, T = 10);
 // --repeat: timing runs per engine and setting (median reported);
-// --full: samples of the full test-set evaluation (wasm SIMD, noise on).
+// --full: samples of the full test-set evaluation (wasm SIMD, noise on);
+// --baseline: an older wasm/prime.wasm to time against this one (before/after).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,6 +79,8 @@ const framesFile = path.join(tmp, 'frames.f32');
   const all = new Float32Array(N * frames[0].length);
   frames.forEach((f, i) => all.set(f, i * f.length));
   fs.writeFileSync(framesFile, Buffer.from(all.buffer));
+  // kept for profiling the native build (docs/performance.md, per-phase breakdown)
+  fs.writeFileSync(path.join(root, 'build/bench-frames.f32'), Buffer.from(all.buffer));
 }
 
 // ------------------------------------------------------------------ engines
@@ -88,7 +91,11 @@ const SETTINGS = [
   { name: `noise ${NOISE}, stop 0.8`, noise: NOISE, stop: true },
 ];
 
-/** Times api's classify over all frames R times; returns ms/sample and the last results. */
+/** CPU milliseconds of this process since c0 (process.cpuUsage): on the shared
+ * cores steadier than wall time, and the same measure as the native CPU time. */
+const cpuMs = (c0) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e3; };
+
+/** Times api's classify over all frames R times; returns CPU ms/sample and the last results. */
 function timeWasm(api, s) {
   const m = api.loadModel(modelBytes);
   m.setDevice({ readNoise: s.noise });
@@ -99,9 +106,9 @@ function timeWasm(api, s) {
   m.classify(frames[0], T); // warm-up (JIT tiers)
   for (let k = 0; k < R; k++) {
     m.setRun(run); // same noise stream every repeat
-    const t0 = performance.now();
+    const c0 = process.cpuUsage();
     res = frames.map((x) => m.classify(x, T));
-    ts.push(performance.now() - t0);
+    ts.push(cpuMs(c0));
   }
   m.free();
   return { ms: median(ts) / N, labels: res.map((r) => r.label), steps: res.reduce((a, r) => a + r.stepsUsed, 0) / N, res };
@@ -112,7 +119,7 @@ function timeNative(bin, s) {
   const args = ['bench-frames', modelPath, framesFile, String(N), '--T', String(T), '--repeat', String(R), '--noise', String(s.noise)];
   if (s.stop) args.push('--stop', String(STOP));
   const j = JSON.parse(execFileSync(path.join(tmp, bin), args, { maxBuffer: 1 << 26 }).toString());
-  return { ms: j.ms_per_sample, labels: j.labels, steps: j.mean_steps, clock: j.clock_ghz };
+  return { ms: j.cpu_ms_per_sample, labels: j.labels, steps: j.mean_steps, clock: j.clock_ghz };
 }
 
 const results = {}; // results[setting][engine] = {ms, labels, steps}
@@ -128,6 +135,26 @@ for (const s of SETTINGS) {
   process.stderr.write(`.. ${s.name}: wasm SIMD ${fmt(r['wasm SIMD'].ms)} ms/sample\n`);
 }
 
+// ---- --baseline OLD.wasm: this wasm SIMD against an older build, alternating
+// run by run in this process (CPU time, so the drift of the shared cores hits
+// both alike): before/after figures for a kernel change.
+const baseFile = arg('--baseline', null), baseline = {};
+if (baseFile) {
+  const B = await loadPrime({ wasmBytes: fs.readFileSync(baseFile) });
+  for (const s of SETTINGS) {
+    const ms = [P, B].map((api) => { const m = api.loadModel(modelBytes); m.setDevice({ readNoise: s.noise }); m.classify(frames[0], T); return m; });
+    const run = { policy: s.stop ? 'confidence' : 'none', threshold: STOP }, ts = [[], []], labels = [[], []];
+    for (let k = 0; k < 2 * R + 1; k++) ms.forEach((m, e) => {
+      m.setRun(run);
+      const c0 = process.cpuUsage();
+      labels[e] = frames.map((x) => m.classify(x, T).label);
+      ts[e].push(cpuMs(c0) / N);
+    });
+    ms.forEach((m) => m.free());
+    baseline[s.name] = { now: median(ts[0]), before: median(ts[1]), same: labels[0].every((v, i) => v === labels[1][i]) };
+  }
+}
+
 // ---- onnxruntime-node on the exported graph (zero noise, ideal ADC/DAC, no early stop)
 const ideal = { readNoise: 0, adcBits: 0, dacBits: 0 };
 const peers = {};
@@ -139,9 +166,9 @@ let idealRes = null;
   const ts = [];
   m.classify(frames[0], T);
   for (let k = 0; k < R; k++) {
-    const t0 = performance.now();
+    const c0 = process.cpuUsage();
     idealRes = frames.map((x) => m.classify(x, T));
-    ts.push(performance.now() - t0);
+    ts.push(cpuMs(c0));
   }
   peers['wasm SIMD (ideal)'] = { ms: median(ts) / N, labels: idealRes.map((r) => r.label) };
   // the same on native, for the peer ratios
@@ -157,10 +184,10 @@ let idealRes = null;
       const ts2 = [];
       let outs = [];
       for (let k = 0; k < R; k++) {
-        const t0 = performance.now();
+        const c0 = process.cpuUsage();
         outs = [];
         for (const x of frames) outs.push((await run(x)).logits.data);
-        ts2.push(performance.now() - t0);
+        ts2.push(cpuMs(c0));
       }
       let maxDiff = 0;
       outs.forEach((lg, i) => lg.forEach((v, k) => { maxDiff = Math.max(maxDiff, Math.abs(v - idealRes[i].logits[k])); }));
@@ -202,7 +229,7 @@ let idealRes = null;
 { // native SIMD at the same ideal settings
   const args = ['bench-frames', modelPath, framesFile, String(N), '--T', String(T), '--repeat', String(R), '--noise', '0', '--adc', '0', '--dac', '0'];
   const j = JSON.parse(execFileSync(path.join(tmp, 'prime'), args, { maxBuffer: 1 << 26 }).toString());
-  peers['native SIMD (ideal)'] = { ms: j.ms_per_sample, labels: j.labels };
+  peers['native SIMD (ideal)'] = { ms: j.cpu_ms_per_sample, labels: j.labels };
 }
 
 // ---- work per sample: multiply-adds dense and performed, from the counters
@@ -282,7 +309,7 @@ const inpaint = {};
 const out = [];
 const say = (l = '') => out.push(l);
 say(`PRIME-sim speed (${new Date().toISOString().slice(0, 16)}Z) - ${os.cpus()[0].model}, ${os.cpus().length} cores (shared), Node ${process.version}`);
-say(`model ${path.relative(root, modelPath)}${modelPath.includes('random') ? ' (random 50 % masks: no trained model here yet)' : ''}, T = ${T}, ${N} real inputs (web/samples/mnist-test.psmp -> framesFromImage), median of ${R} runs`);
+say(`model ${path.relative(root, modelPath)}${modelPath.includes('random') ? ' (random 50 % masks: no trained model here yet)' : ''}, T = ${T}, ${N} real inputs (web/samples/mnist-test.psmp -> framesFromImage), median of ${R} runs, CPU time of the process`);
 say(`default device (14-bit ADC, 16-bit DAC); read noise column mode; early stop: confidence > ${STOP}`);
 say();
 for (const s of SETTINGS) {
@@ -293,6 +320,11 @@ for (const s of SETTINGS) {
     const same = r[e].labels.every((v, i) => v === r['wasm SIMD'].labels[i]);
     say(`  ${e.padEnd(16)}${fmt(r[e].ms).padStart(11)}${fmt(1000 / r[e].ms, 1).padStart(11)}${fmt(r[e].ms / base, 2).padStart(13)}  ${same ? 'yes' : 'NO'}`);
   }
+}
+if (baseFile) {
+  say();
+  say(`wasm SIMD now vs ${path.basename(baseFile)} (--baseline), alternating, median of ${2 * R + 1}, CPU ms/sample:`);
+  for (const [k, v] of Object.entries(baseline)) say(`  ${k.padEnd(24)} before ${fmt(v.before)}  now ${fmt(v.now)}  ${fmt(v.before / v.now, 2)}x faster  same labels: ${v.same ? 'yes' : 'NO'}`);
 }
 say();
 say('peers, zero noise, ideal ADC/DAC, no early stop (the exported graph runs all T steps):');
@@ -325,4 +357,4 @@ else {
 }
 const text = out.join('\n');
 console.log(text);
-fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint, text }, (k, v) => (k === 'res' ? undefined : v), 1));
+fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint, text }, (k, v) => (k === 'res' ? undefined : v), 1));

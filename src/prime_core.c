@@ -24,6 +24,11 @@
 
 /* ============================================================ kernels */
 
+/* The kernels and the layer step stay separate functions: with everything
+ * inlined into prime_step (clang, then binaryen), V8 compiles one huge wasm
+ * function ~25 % slower (docs/performance.md); native loses nothing. */
+#define PRIME_NOINLINE __attribute__((noinline))
+
 /* y[0..n) += a * x[0..n): the crossbar's accumulate, vectorized over columns. */
 static inline __attribute__((always_inline)) void k_axpy(float *restrict y, const float *restrict x, float a, int n) {
     int j = 0;
@@ -36,7 +41,7 @@ static inline __attribute__((always_inline)) void k_axpy(float *restrict y, cons
 
 /* Hidden LIF cell over n neurons (reference.md §2, in this order):
  * U *= 1 - s; U *= 1 - decay; U += I; U = LeakyReLU(U); s = U > th. */
-static void k_lif(float *restrict u, float *restrict s, const float *restrict in, int n,
+PRIME_NOINLINE static void k_lif(float *restrict u, float *restrict s, const float *restrict in, int n,
                   float keep, float leak, float th) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -63,7 +68,7 @@ static void k_lif(float *restrict u, float *restrict s, const float *restrict in
 }
 
 /* Output cell: U = LeakyReLU(U + I); sum += U. */
-static void k_output(float *restrict u, float *restrict sum, const float *restrict in, int n, float leak) {
+PRIME_NOINLINE static void k_output(float *restrict u, float *restrict sum, const float *restrict in, int n, float leak) {
     for (int j = 0; j < n; j++) {
         float U = u[j] + in[j];
         U = U > 0.0f ? U : U * leak;
@@ -73,7 +78,7 @@ static void k_output(float *restrict u, float *restrict sum, const float *restri
 }
 
 /* Number of ones in a 0/1 spike vector (exact in any order: integers < 2^24). */
-static double k_count(const float *restrict s, int n) {
+PRIME_NOINLINE static double k_count(const float *restrict s, int n) {
     int j = 0;
     float tot = 0.0f;
 #ifndef PRIME_SCALAR
@@ -91,7 +96,7 @@ static double k_count(const float *restrict s, int n) {
  * out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... (k in order) for
  * j < n. The same sums, in the same order, as k_axpy scattering row by row
  * into a zeroed accumulator, so both give identical bits. */
-static void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+PRIME_NOINLINE static void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
                      const float *restrict val, int cnt, int n) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -140,7 +145,7 @@ static void k_gather(float *restrict out, const float *restrict W, const int32_t
 /* One tile's column reads at one position, n columns: v = a (+ eta*sqrt(var)*z
  * when z is given) (-> ADC of `bits` over [-fs, fs) when bits > 0), cur += v.
  * Element for element the operations of prime_dev_adc: identical bits. */
-static void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+PRIME_NOINLINE static void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                       const float *restrict z, int n, float eta, float fs, int bits) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -170,7 +175,7 @@ static void k_readout(float *restrict cur, const float *restrict a, const float 
 
 /* Average pool k x k over HWC: y = (0 + x00 + x01 + ...) * 1/k^2, vectorized
  * over channels. */
-static void k_avgpool(const prime_layer *L, const float *restrict x, float *restrict y) {
+PRIME_NOINLINE static void k_avgpool(const prime_layer *L, const float *restrict x, float *restrict y) {
     const int C = L->in_c, IW = L->in_w, K = L->k, OH = L->out_h, OW = L->out_w;
     const float inv = 1.0f / (float)(K * K);
     for (int oy = 0; oy < OH; oy++)
@@ -253,14 +258,19 @@ float prime_dev_normal(uint64_t base, uint64_t ctr) {
     return 0.0f; /* probability ~0.012^64: never */
 }
 
-/* The normal's fast path (98.8 % of draws), inlined; the rest start over in
+/* z[j] = prime_dev_normal(base, ctr0 + j) for j < n, the fast path (98.8 %
+ * of draws) inline: the hash input base + (ctr << 6) * phi steps by a
+ * constant (same 64-bit value, one multiply less); the rest start over in
  * prime_dev_normal, which repeats this first step and goes on: same value. */
-static inline float zig_normal(uint64_t base, uint64_t ctr) {
-    uint64_t h = sm64(base, ctr << 6);
-    int i = (int)(h & (ZIG_C - 1));
-    double u = ((double)(int64_t)(h >> 11) + 0.5) * (1.0 / 4503599627370496.0) - 1.0;
-    if (fabs(u) < zig_r[i]) return (float)(u * zig_x[i]);
-    return prime_dev_normal(base, ctr);
+PRIME_NOINLINE static void zig_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
+    const uint64_t phi = 0x9e3779b97f4a7c15ull;
+    uint64_t s = base + (ctr0 << 6) * phi;
+    for (int j = 0; j < n; j++, s += phi << 6) {
+        const uint64_t h = prime_mix64(s);
+        const int i = (int)(h & (ZIG_C - 1));
+        const double u = ((double)(int64_t)(h >> 11) + 0.5) * (1.0 / 4503599627370496.0) - 1.0;
+        z[j] = fabs(u) < zig_r[i] ? (float)(u * zig_x[i]) : prime_dev_normal(base, ctr0 + (uint64_t)j);
+    }
 }
 
 /* Forces the plain reference kernels (tests compare them with the fast ones). */
@@ -700,14 +710,29 @@ static double scatter(prime_ctx *c, int l, const float *x, uint64_t nstream) {
     return drives;
 }
 
-/* Fast conv scatter for sparse inputs on one row tile: the reference's loop
- * (same order, identical bits) without its per-offset tests. acc/var/act
- * zero on entry. Returns the rows driven. */
-static double conv_scatter(prime_ctx *c, int l, const float *x, int noise_col) {
-    const prime_layer *L = &c->arch.layers[l];
-    const wlayer *w = &c->w[l];
+/* y += a * x and, when y2, y2 += a2 * x2 over n columns in one pass: the
+ * operations of two k_axpy calls, element for element (identical bits). */
+static inline __attribute__((always_inline)) void k_axpy2(float *restrict y, const float *restrict x, float a,
+                                                          float *restrict y2, const float *restrict x2, float a2, int n) {
+    if (!y2) { k_axpy(y, x, a, n); return; }
+    int j = 0;
+#ifndef PRIME_SCALAR
+    const pv va = pv_set1(a), va2 = pv_set1(a2);
+    for (; j + PV_W <= n; j += PV_W) {
+        pv_store(y + j, pv_add(pv_load(y + j), pv_mul(va, pv_load(x + j))));
+        pv_store(y2 + j, pv_add(pv_load(y2 + j), pv_mul(va2, pv_load(x2 + j))));
+    }
+#endif
+    for (; j < n; j++) y[j] = y[j] + a * x[j], y2[j] = y2[j] + a2 * x2[j];
+}
+
+/* conv_scatter's body for stride S: inlined with S = 1 as a constant (the
+ * PRIME convs), so the offset tests and divisions fold away. */
+static inline __attribute__((always_inline)) long conv_scatter_s(prime_ctx *c, const prime_layer *L, const wlayer *w,
+                                                                 const float *x, int noise_col, const int S) {
     const int OC = w->cols, OH = L->out_h, OW = L->out_w;
-    const int IC = L->in_c, IH = L->in_h, IW = L->in_w, K = L->k, S = L->stride, P = L->pad;
+    const int IC = L->in_c, IH = L->in_h, IW = L->in_w, K = L->k, P = L->pad;
+    float *var = noise_col ? c->var : NULL;
     long drives = 0;
     for (int iy = 0; iy < IH; iy++)
         for (int ix = 0; ix < IW; ix++) {
@@ -724,26 +749,35 @@ static double conv_scatter(prime_ctx *c, int l, const float *x, int noise_col) {
                 for (int ky = ky0; ky <= ky1; ky++) {
                     if ((iy + P - ky) % S) continue;
                     const int oy = (iy + P - ky) / S;
-                    const float *wr = w->wt + ((size_t)(ic * K + ky) * K) * OC, *gr = w->g2 + ((size_t)(ic * K + ky) * K) * OC;
+                    const size_t r0 = ((size_t)(ic * K + ky) * K) * OC;
                     for (int kx = kx0; kx <= kx1; kx++) {
                         if ((ix + P - kx) % S) continue;
-                        const size_t pos = (size_t)oy * OW + (ix + P - kx) / S;
-                        k_axpy(c->acc + pos * OC, wr + (size_t)kx * OC, v, OC);
-                        if (noise_col) k_axpy(c->var + pos * OC, gr + (size_t)kx * OC, v2, OC);
+                        const size_t pos = (size_t)oy * OW + (ix + P - kx) / S, o = pos * OC, r = r0 + (size_t)kx * OC;
+                        k_axpy2(c->acc + o, w->wt + r, v, var ? var + o : NULL, w->g2 + r, v2, OC);
                         c->active[pos] = 1;
                         drives++;
                     }
                 }
             }
         }
-    return (double)drives;
+    return drives;
+}
+
+/* Fast conv scatter for sparse inputs on one row tile: the reference's loop
+ * (same order, identical bits) without its per-offset tests. acc/var/act
+ * zero on entry. Returns the rows driven. */
+PRIME_NOINLINE static double conv_scatter(prime_ctx *c, int l, const float *x, int noise_col) {
+    const prime_layer *L = &c->arch.layers[l];
+    const wlayer *w = &c->w[l];
+    if (L->stride == 1) return (double)conv_scatter_s(c, L, w, x, noise_col, 1);
+    return (double)conv_scatter_s(c, L, w, x, noise_col, L->stride);
 }
 
 /* Fast conv accumulation for a layer on one row tile. First each input
  * pixel lists its non-zero channels; then each output position collects the
  * lists of the pixels under its kernel in the order the scatter meets them
  * ((ky, kx, ic)) and k_gather reads them in registers. Returns rows driven. */
-static double conv_gather(prime_ctx *c, int l, const float *x, int noise_col) {
+PRIME_NOINLINE static double conv_gather(prime_ctx *c, int l, const float *x, int noise_col) {
     const prime_layer *L = &c->arch.layers[l];
     const wlayer *w = &c->w[l];
     const int OC = w->cols, OH = L->out_h, OW = L->out_w;
@@ -793,7 +827,7 @@ static double conv_gather(prime_ctx *c, int l, const float *x, int noise_col) {
 
 /* Fast FC accumulation: per row tile, the active rows in the scatter's order
  * (HWC walk of the input), gathered in registers. Returns the rows driven. */
-static double fc_gather(prime_ctx *c, int l, const float *x, int noise_col) {
+PRIME_NOINLINE static double fc_gather(prime_ctx *c, int l, const float *x, int noise_col) {
     const prime_layer *L = &c->arch.layers[l];
     const wlayer *w = &c->w[l];
     const int OC = w->cols, IC = L->in_c, IH = L->in_h, IW = L->in_w, RT = w->row_tiles;
@@ -827,7 +861,7 @@ static double fc_gather(prime_ctx *c, int l, const float *x, int noise_col) {
 /* One crossbar layer for one timestep: x (HWC, in_c*in_h*in_w, already DAC
  * levels) -> cur (HWC, out). Row tiles accumulate separately, each gets its
  * read noise and ADC conversion, then the tiles are summed digitally. */
-static void crossbar(prime_ctx *c, int l, const float *x, float xmax, float *cur, int t) {
+PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float xmax, float *cur, int t) {
     const prime_layer *L = &c->arch.layers[l];
     const wlayer *w = &c->w[l];
     const prime_device *d = &c->dev;
@@ -880,8 +914,7 @@ static void crossbar(prime_ctx *c, int l, const float *x, float xmax, float *cur
             const size_t o0 = pos * OC;
             const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
             if (!prime_kernel_reference) {
-                if (noise_col)
-                    for (int j = 0; j < OC; j++) c->zbuf[j] = zig_normal(nbase, ctr0 + j);
+                if (noise_col) zig_normals(c->zbuf, nbase, ctr0, OC);
                 k_readout(cur + o0, a + o0, vr + o0, noise_col ? c->zbuf : NULL, OC, eta, fs, bits);
                 continue;
             }
@@ -921,7 +954,7 @@ static void reset_state(prime_ctx *c) {
 }
 
 /* Runs timestep c->t: frame -> layers -> output sums. */
-static void run_step(prime_ctx *c) {
+PRIME_NOINLINE static void run_step(prime_ctx *c) {
     const prime_arch *a = &c->arch;
     const int C = a->in_c, H = a->in_h, W = a->in_w;
     const float *src = c->input + (size_t)c->t * c->n_in;
@@ -941,21 +974,21 @@ static void run_step(prime_ctx *c) {
         if (L->op == PRIME_OP_AVGPOOL) {
             k_avgpool(L, x, st->out);
             c->cnt.neuron_updates += n;
+            x = st->out;
         } else {
             crossbar(c, l, x, xmax, st->cur, c->t);
             if (L->neuron == PRIME_NEURON_LIF) {
                 k_lif(st->u, st->s, st->cur, n, 1.0f - L->decay, L->leak, L->th);
                 c->spikes[l] += k_count(st->s, n);
-                memcpy(st->out, st->s, n * sizeof(float));
+                x = st->s; /* the next layer reads the spikes in place */
             } else if (L->neuron == PRIME_NEURON_OUTPUT) {
                 k_output(st->u, c->sum, st->cur, n, L->leak);
-                memcpy(st->out, st->u, n * sizeof(float));
+                x = st->u;
             } else {
-                memcpy(st->out, st->cur, n * sizeof(float));
+                x = st->cur;
             }
             c->cnt.neuron_updates += n;
         }
-        x = st->out;
         xmax = 1.0f; /* spikes and their pools live in [0, 1] */
     }
     c->t++;

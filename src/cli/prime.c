@@ -80,6 +80,13 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* CPU seconds of this process (on shared cores, steadier than wall time). */
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static void print_result(const prime_result *r) {
     printf("label %d  steps %d/%d  probs", r->label, r->steps_used, r->T);
     for (int k = 0; k < r->n_classes; k++) printf(" %.3f", r->probs[k]);
@@ -355,31 +362,34 @@ static int cmd_bench_frames(int argc, char **argv) {
         return 1;
     }
     const float *x = (const float *)b;
-    double *ts = malloc(R * sizeof(double)), steps = 0;
+    double *ts = malloc(R * sizeof(double)), *cs = malloc(R * sizeof(double)), steps = 0;
     int *labels = malloc(N * sizeof(int)), *used = malloc(N * sizeof(int));
     prime_result res;
     for (int k = 0; k < R; k++) {
         prime_set_run(c, &r); /* same noise stream every repeat */
         steps = 0;
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         for (int i = 0; i < N; i++) {
             if (prime_classify(c, x + (size_t)i * per, T, &res) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
             labels[i] = res.label, used[i] = res.steps_used, steps += res.steps_used;
         }
-        ts[k] = now_s() - t0;
+        ts[k] = now_s() - t0, cs[k] = cpu_s() - c0;
     }
     for (int i = 1; i < R; i++)
         for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) { double t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t; }
+    for (int i = 1; i < R; i++)
+        for (int j = i; j > 0 && cs[j] < cs[j - 1]; j--) { double t = cs[j]; cs[j] = cs[j - 1]; cs[j - 1] = t; }
     double med = R % 2 ? ts[R / 2] : 0.5 * (ts[R / 2 - 1] + ts[R / 2]);
+    double cmed = R % 2 ? cs[R / 2] : 0.5 * (cs[R / 2 - 1] + cs[R / 2]);
     double ghz = clock_ghz();
     printf("{\"engine\":\"native %s\",\"clock_ghz\":%.3f,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
-           "\"median_s\":%.6f,\"min_s\":%.6f,\"ms_per_sample\":%.6f,\"samples_per_s\":%.3f,\"mean_steps\":%.4f,"
-           "\"labels\":[", PRIME_SIMD_NAME, ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, N / med, steps / N);
+           "\"median_s\":%.6f,\"min_s\":%.6f,\"ms_per_sample\":%.6f,\"cpu_ms_per_sample\":%.6f,\"samples_per_s\":%.3f,\"mean_steps\":%.4f,"
+           "\"labels\":[", PRIME_SIMD_NAME, ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, cmed / N * 1e3, N / med, steps / N);
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", labels[i]);
     printf("],\"steps\":[");
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
     printf("]}\n");
-    free(ts), free(labels), free(used), free(b);
+    free(ts), free(cs), free(labels), free(used), free(b);
     prime_free(c);
     return 0;
 }

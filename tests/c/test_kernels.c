@@ -49,11 +49,10 @@ static void run(prime_ctx *c, const float *x, int T, int ref, prime_result *res,
     prime_kernel_reference = 0;
 }
 
-/* The N-MNIST network at several input densities (sparse inputs take the
- * scatter path in the fast kernels too, dense ones the gather path) and
- * device settings: fast == reference, bit for bit. */
-static void test_fast_equals_reference(void) {
-    prime_arch a = prime_arch_nmnist();
+/* Network a at several input densities (sparse inputs take the scatter path
+ * in the fast kernels too, dense ones the gather path) and device settings:
+ * fast == reference, bit for bit. */
+static void check_fast_equals_reference(prime_arch a, const char *name) {
     prime_device d = prime_default_device();
     prime_ctx *c = prime_create(&a, &d);
     if (!c) { CHECK(0, "create: %s", prime_last_error()); return; }
@@ -76,8 +75,8 @@ static void test_fast_equals_reference(void) {
             int same = n1 == n2 && !memcmp(s1, s2, n1 * sizeof(float)) && !memcmp(r1.logits, r2.logits, sizeof r1.logits) &&
                        !memcmp(r1.spikes, r2.spikes, sizeof r1.spikes) && r1.counters.cell_reads == r2.counters.cell_reads &&
                        r1.counters.adc_conversions == r2.counters.adc_conversions;
-            CHECK(same, "density %.2f noise %.2f adc %d dac %d mode %d: fast and reference kernels differ (spikes %.0f/%.0f vs %.0f/%.0f)",
-                  density[di], dev[k].noise, dev[k].adc, dev[k].dac, dev[k].mode, r1.spikes[0], r1.spikes[2], r2.spikes[0], r2.spikes[2]);
+            CHECK(same, "%s: density %.2f noise %.2f adc %d dac %d mode %d: fast and reference kernels differ (spikes %.0f/%.0f vs %.0f/%.0f)",
+                  name, density[di], dev[k].noise, dev[k].adc, dev[k].dac, dev[k].mode, r1.spikes[0], r1.spikes[2], r2.spikes[0], r2.spikes[2]);
         }
     }
     free(x), free(s1), free(s2);
@@ -105,6 +104,16 @@ static void test_normal_moments(void) {
         double f = tail[k] / N, se = sqrt(exact[k] * (1 - exact[k]) / N);
         CHECK(fabs(f - exact[k]) < 5 * se, "P(|z| > %d) = %g, exact %g", k, f, exact[k]);
     }
+}
+
+/* The N-MNIST network (stride 1) and a variant with stride-2 convs (the
+ * kernels' general-stride paths). */
+static void test_fast_equals_reference(void) {
+    prime_arch a = prime_arch_nmnist();
+    check_fast_equals_reference(a, "nmnist");
+    a.layers[0].stride = 2, a.layers[2].stride = 2;
+    CHECK(prime_arch_finalize(&a) == 0, "stride-2 variant: %s", prime_last_error());
+    check_fast_equals_reference(a, "stride 2");
 }
 
 int main(void) {
