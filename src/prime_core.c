@@ -91,7 +91,7 @@ static double k_count(const float *restrict s, int n) {
  * out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... (k in order) for
  * j < n. The same sums, in the same order, as k_axpy scattering row by row
  * into a zeroed accumulator, so both give identical bits. */
-static void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
                      const float *restrict val, int cnt, int n) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -140,7 +140,7 @@ static void k_gather(float *restrict out, const float *restrict W, const int32_t
 /* One tile's column reads at one position, n columns: v = a (+ eta*sqrt(var)*z
  * when z is given) (-> ADC of `bits` over [-fs, fs) when bits > 0), cur += v.
  * Element for element the operations of prime_dev_adc: identical bits. */
-static void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                       const float *restrict z, int n, float eta, float fs, int bits) {
     int j = 0;
 #ifndef PRIME_SCALAR

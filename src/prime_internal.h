@@ -79,5 +79,12 @@ void prime_program_layer(prime_ctx *c, int l);
  * ADC at a time) so tests can check the fast ones give identical bits. */
 float prime_dev_normal(uint64_t base, uint64_t ctr);
 extern int prime_kernel_reference;
+/* out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... for j < n (k in order). */
+void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+              const float *restrict val, int cnt, int n);
+/* One read of n columns: v = a (+ eta*sqrt(var)*z if z) (-> ADC of `bits` over
+ * [-fs, fs) if bits > 0); cur += v. The same bits as prime_dev_adc per column. */
+void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+               const float *restrict z, int n, float eta, float fs, int bits);
 
 #endif
