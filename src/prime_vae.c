@@ -362,6 +362,44 @@ int prime_vae_set_digital(prime_vae *v, int i, const float *w, size_t nw, const 
     return 0;
 }
 
+int prime_vae_get_weights(const prime_vae *v, int i, float *w, size_t n) {
+    vlayer *L = get_layer(v, i, n, 1);
+    if (!L) return -1;
+    memcpy(w, L->wt, n * sizeof(float));
+    return 0;
+}
+
+int prime_vae_get_bn(const prime_vae *v, int i, float *a, float *b, size_t n) {
+    if (!v || i < 0 || i >= PRIME_VAE_LAYERS) return prime_error("vae get_bn: bad layer");
+    const vlayer *L = &v->L[i];
+    if (!L->g.bn || n != (size_t)L->g.out_c) return prime_error("vae layer %d: no batch norm with %zu channels", i, n);
+    memcpy(a, L->bn_a, n * sizeof(float));
+    memcpy(b, L->bn_b, n * sizeof(float));
+    return 0;
+}
+
+int prime_vae_get_digital(const prime_vae *v, int i, float *w, size_t nw, float *bias, size_t nb) {
+    vlayer *L = get_layer(v, i, nw, 0);
+    if (!L) return -1;
+    if (nb != L->nout) return prime_error("vae layer %d has %zu biases, not %zu", i, L->nout, nb);
+    memcpy(w, L->wt, nw * sizeof(float));
+    memcpy(bias, L->bias, nb * sizeof(float));
+    return 0;
+}
+
+/* The latent sampling's uniform for step t, variable d of inference `inf`. */
+static double latent_uniform(const prime_vae *v, uint64_t inf, int t, int d) {
+    return prime_rand_uniform(v->run.latent_seed, prime_mix64(inf * 64 + (uint64_t)t), (uint64_t)d);
+}
+
+int prime_vae_latent_uniforms(const prime_vae *v, double *u, size_t n) {
+    if (!v || !u) return prime_error("prime_vae_latent_uniforms: NULL argument");
+    if (n != (size_t)v->a.T * v->a.latent) return prime_error("latent uniforms: n = %zu, need T*latent = %d", n, v->a.T * v->a.latent);
+    for (int t = 0; t < v->a.T; t++)
+        for (int d = 0; d < v->a.latent; d++) u[(size_t)t * v->a.latent + d] = latent_uniform(v, v->inference, t, d);
+    return 0;
+}
+
 /* ============================================================ file */
 
 /* Format (little-endian): "PRIMEVAE", u32 version 1, arch (11 x 4 bytes),
@@ -766,8 +804,7 @@ static int vae_step(prime_vae *v, int t) {
                 float q = 0;
                 for (int j = 0; j < a->k; j++) q = q + L->s[d * a->k + j];
                 v->q[d] = q / (float)a->k;
-                double u = prime_rand_uniform(v->run.latent_seed, prime_mix64(v->inference * 64 + t), (uint64_t)d);
-                v->z[d] = u < v->q[d] ? 1.0f : 0.0f;
+                v->z[d] = latent_uniform(v, v->inference, t, d) < v->q[d] ? 1.0f : 0.0f;
             }
             x = v->z;
             continue;

@@ -12,7 +12,8 @@
  *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B --dac B
  *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
  *                                         N x [T][2][34][34] floats), prints JSON
- *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC)
+ *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC);
+ *                                         an inpainting MODEL.pvae too (its own T)
  *   prime bench-vae MODEL.pvae IMAGES.f32 N [--noise ETA --adc B --dac B --stop 0|1 --repeat R]
  *                                         times the inpainting network on N images
  *                                         (N x size*size floats in [-1, 1]), prints JSON
@@ -487,13 +488,30 @@ static int cmd_bench_vae(int argc, char **argv) {
     return 0;
 }
 
-/* Writes MODEL as ONNX (src/prime_onnx.c) to OUT. */
+/* Writes MODEL (classification .prime or inpainting .pvae) as ONNX
+ * (src/prime_onnx.c) to OUT. */
 static int cmd_onnx(const char *path, const char *outp, int T) {
+    uint8_t *b;
+    size_t n;
+    uint8_t *mb = read_file(path, &n);
+    if (mb && n >= 8 && !memcmp(mb, "PRIMEVAE", 8)) { /* inpainting: T is the model's */
+        prime_vae *v = prime_vae_load(mb, n);
+        free(mb);
+        if (!v || prime_vae_onnx_export(v, &b, &n) != 0) { fprintf(stderr, "%s: %s\n", path, prime_last_error()); prime_vae_free(v); return 1; }
+        T = prime_vae_get_arch(v)->T;
+        prime_vae_free(v);
+        FILE *f = fopen(outp, "wb");
+        int ok = f && fwrite(b, 1, n, f) == n;
+        if (f) fclose(f);
+        if (!ok) fprintf(stderr, "cannot write %s\n", outp);
+        else printf("wrote %s (%zu bytes): ONNX opset 13, inpainting, T = %d unrolled, zero noise, ideal ADC/DAC\n", outp, n, T);
+        prime_free_buffer(b);
+        return ok ? 0 : 1;
+    }
+    free(mb);
     prime_ctx *c = load_model(path);
     if (!c) return 1;
     if (T <= 0) T = prime_get_arch(c)->T;
-    uint8_t *b;
-    size_t n;
     if (prime_onnx_export(c, T, &b, &n) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     FILE *f = fopen(outp, "wb");
     int ok = f && fwrite(b, 1, n, f) == n;
