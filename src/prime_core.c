@@ -255,7 +255,7 @@ float prime_dev_normal(uint64_t base, uint64_t ctr) {
 
 /* The normal's fast path (98.8 % of draws), inlined; the rest start over in
  * prime_dev_normal, which repeats this first step and goes on: same value. */
-static inline float zig_normal(uint64_t base, uint64_t ctr) {
+float zig_normal(uint64_t base, uint64_t ctr) {
     uint64_t h = sm64(base, ctr << 6);
     int i = (int)(h & (ZIG_C - 1));
     double u = ((double)(int64_t)(h >> 11) + 0.5) * (1.0 / 4503599627370496.0) - 1.0;

@@ -78,6 +78,9 @@ void prime_program_layer(prime_ctx *c, int l);
  * switch that forces the plain reference kernels (scatter over inputs, one
  * ADC at a time) so tests can check the fast ones give identical bits. */
 float prime_dev_normal(uint64_t base, uint64_t ctr);
+/* prime_dev_normal's fast path (the same value); its tables are set up by the
+ * first prime_dev_normal call, so call that once before. */
+float zig_normal(uint64_t base, uint64_t ctr);
 extern int prime_kernel_reference;
 /* out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... for j < n (k in order). */
 void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,

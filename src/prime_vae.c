@@ -565,26 +565,22 @@ static void k_gather1(float *restrict out, const float *restrict W, const int32_
 }
 
 /* Lists the non-zero entries of x[npix][ic] per pixel, channels ascending
- * (branch-free): v->pixcnt[p], row offsets ic*stride and values at p*ic.
- * Returns the number listed; *ones = 1 if every one of them is 1 (spikes). */
-static size_t vae_compact(prime_vae *v, const float *x, int npix, int ic, int stride, int *ones) {
+ * (branch-free): v->pixcnt[p], row offsets ic*stride and (unless ones: the
+ * input is 0/1 spikes) values at p*ic. Returns the number listed. */
+static size_t vae_compact(prime_vae *v, const float *x, int npix, int ic, int stride, int ones) {
     size_t tot = 0;
-    int all1 = 1;
     for (int p = 0; p < npix; p++) {
         const float *xp = x + (size_t)p * ic;
         int32_t *po = v->pixoff + (size_t)p * ic;
         float *pv1 = v->pixval + (size_t)p * ic;
         int n = 0;
-        for (int c = 0; c < ic; c++) {
-            float val = xp[c];
-            po[n] = c * stride, pv1[n] = val;
-            n += val != 0.0f;
-            all1 &= val == 0.0f || val == 1.0f;
-        }
+        if (ones)
+            for (int c = 0; c < ic; c++) po[n] = c * stride, n += xp[c] != 0.0f;
+        else
+            for (int c = 0; c < ic; c++) po[n] = c * stride, pv1[n] = xp[c], n += xp[c] != 0.0f;
         v->pixcnt[p] = n;
         tot += (size_t)n;
     }
-    *ones = all1;
     return tot;
 }
 
@@ -603,14 +599,14 @@ static void vae_accumulate(const vlayer *L, float *acc, float *var, const int32_
 }
 
 /* Fast accumulation of crossbar layer L (fc: any row tiles; conv / tconv: one
- * tile): per output position (fc: per tile) the active rows, gathered.
- * Writes acc/var/act of the active reads only. Returns the rows driven. */
-static double vae_gather(prime_vae *v, const vlayer *L, const float *x, int noise) {
+ * tile): per output position (fc: per tile) the active rows, gathered; ones:
+ * the input is 0/1 spikes. Writes acc/var/act of the active reads only.
+ * Returns the rows driven. */
+static double vae_gather(prime_vae *v, const vlayer *L, const float *x, int ones, int noise) {
     const int OC = L->g.cols, IC = L->g.in_c, KK = L->g.k * L->g.k;
-    int ones;
     double drives = 0;
     if (L->g.op == PRIME_VAE_FC) {
-        const size_t tot = vae_compact(v, x, 1, L->g.rows, OC, &ones);
+        const size_t tot = vae_compact(v, x, 1, L->g.rows, OC, ones);
         size_t k = 0;
         for (int tile = 0; tile < L->row_tiles && k < tot; tile++) {
             const size_t k0 = k, end = (size_t)(tile + 1) * PRIME_ARRAY_SIZE * OC;
@@ -627,10 +623,30 @@ static double vae_gather(prime_vae *v, const vlayer *L, const float *x, int nois
         return drives;
     }
     const int npix = L->g.in_h * L->g.in_w, npos = L->g.out_h * L->g.out_w;
-    if (!vae_compact(v, x, npix, IC, KK * OC, &ones)) return 0; /* no input: nothing is read */
+    if (!vae_compact(v, x, npix, IC, KK * OC, ones)) return 0; /* no input: nothing is read */
     const int *start = L->gat, *pair = L->gat + npos + 1;
     int32_t *off = v->rowoff;
     float *val = v->rowval, *val2 = v->rowval2;
+    if (ones && OC == 1) { /* one column (the output layer): add the weights as they are met, no list */
+        for (int pos = 0; pos < npos; pos++) {
+            float a = 0.0f, a2 = 0.0f;
+            int n = 0;
+            for (int e = start[pos]; e < start[pos + 1]; e++) {
+                const int p = pair[2 * e], base = pair[2 * e + 1], m = v->pixcnt[p];
+                const int32_t *po = v->pixoff + (size_t)p * IC;
+                const float *w = L->wt + base, *g2 = L->g2 + base;
+                for (int q = 0; q < m; q++) a = a + w[po[q]];
+                if (noise)
+                    for (int q = 0; q < m; q++) a2 = a2 + g2[po[q]];
+                n += m;
+            }
+            if (!n) continue;
+            v->acc[pos] = a, v->var[pos] = a2;
+            v->active[pos] = 1;
+            drives += n;
+        }
+        return drives;
+    }
     for (int pos = 0; pos < npos; pos++) {
         int n = 0;
         for (int e = start[pos]; e < start[pos + 1]; e++) {
@@ -700,7 +716,7 @@ static double vae_scatter(prime_vae *v, const vlayer *L, const float *x, int noi
  * accumulate separately, each read gets column read noise (the exact summed
  * form, as the classifier) and its ADC conversion, then the tiles are summed
  * digitally: the readout of crossbar() in prime_core.c. */
-static void vae_read(prime_vae *v, int i, const float *x, float xmax, float *cur, int t) {
+static void vae_read(prime_vae *v, int i, const float *x, int ones, float xmax, float *cur, int t) {
     vlayer *L = &v->L[i];
     const prime_device *d = &v->dev;
     const int OC = L->g.cols, RT = L->row_tiles;
@@ -713,7 +729,7 @@ static void vae_read(prime_vae *v, int i, const float *x, float xmax, float *cur
     memset(v->active, 0, npos * RT);
     double drives;
     if (!prime_kernel_reference && (L->g.op == PRIME_VAE_FC || RT == 1)) {
-        drives = vae_gather(v, L, x, noise);
+        drives = vae_gather(v, L, x, ones, noise);
     } else {
         memset(v->acc, 0, sizeof(float) * out * RT);
         if (noise) memset(v->var, 0, sizeof(float) * out * RT);
@@ -729,8 +745,10 @@ static void vae_read(prime_vae *v, int i, const float *x, float xmax, float *cur
             reads += 1;
             conversions += OC;
             const size_t o0 = (size_t)tile * out + pos * OC; /* also the noise counter of column 0 */
-            if (noise)
-                for (int j = 0; j < OC; j++) v->zbuf[j] = prime_dev_normal(nbase, o0 + j);
+            if (noise) { /* prime_dev_normal first: it sets up zig_normal's tables (same values) */
+                v->zbuf[0] = prime_dev_normal(nbase, o0);
+                for (int j = 1; j < OC; j++) v->zbuf[j] = zig_normal(nbase, o0 + j);
+            }
             k_readout(cur + pos * OC, v->acc + o0, v->var + o0, noise ? v->zbuf : NULL, OC, d->read_noise, fs, adc);
         }
     prime_counters *k = &v->res.counters;
@@ -794,10 +812,8 @@ static int vae_step(prime_vae *v, int t) {
         if (i == PRIME_VAE_PRIOR) continue;
         if (i == PRIME_VAE_POST) {
             /* digital FC + bias on the encoder's spikes; k spikes per latent */
-            int ones;
-            const int n = (int)vae_compact(v, x, 1, L->g.rows, L->g.cols, &ones);
-            if (ones) k_gather1(L->cur, L->wt, v->pixoff, n, L->g.cols);
-            else k_gather(L->cur, L->wt, v->pixoff, v->pixval, n, L->g.cols);
+            const int n = (int)vae_compact(v, x, 1, L->g.rows, L->g.cols, 1); /* encoder spikes */
+            k_gather1(L->cur, L->wt, v->pixoff, n, L->g.cols);
             v->res.digital_macs += (double)n * L->g.cols;
             v->res.spikes += vae_neuron(v, i);
             for (int d = 0; d < a->latent; d++) {
@@ -809,7 +825,7 @@ static int vae_step(prime_vae *v, int t) {
             x = v->z;
             continue;
         }
-        vae_read(v, i, x, xmax, L->cur, t);
+        vae_read(v, i, x, i != PRIME_VAE_ENC1, xmax, L->cur, t); /* all but the first layer get spikes */
         if (L->g.lif) {
             v->res.spikes += vae_neuron(v, i);
             x = L->s;
