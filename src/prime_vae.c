@@ -139,7 +139,7 @@ struct prime_vae {
     /* read scratch (one block): per input pixel its non-zero channels (count,
      * row offsets, values); per read the active rows (offsets, values, values^2) */
     int32_t *kblock, *pixcnt, *pixoff, *rowoff;
-    float *pixval, *rowval, *rowval2, *zbuf;
+    float *pixval, *rowval, *rowval2, *zbuf, *xpad;
     int npix, steps, T;
     uint64_t inference;
     prime_vae_result res;
@@ -208,7 +208,7 @@ prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev) {
     prime_vae *v = calloc(1, sizeof *v);
     if (!v) { prime_error("out of memory"); return NULL; }
     v->a = *a, v->dev = *dev, v->run = prime_vae_default_run();
-    size_t nw = 0, nm = 0, ns = 0, acc = 0, pixcap = 0, rowcap = 0, colcap = 0;
+    size_t nw = 0, nm = 0, ns = 0, acc = 0, pixcap = 0, rowcap = 0, colcap = 0, padcap = 0;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];
         prime_vae_layer_info(a, i, &L->g);
@@ -226,6 +226,8 @@ prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev) {
         if (nin > pixcap) pixcap = nin;
         if ((size_t)L->g.rows > rowcap) rowcap = (size_t)L->g.rows;
         if ((size_t)L->g.cols > colcap) colcap = (size_t)L->g.cols;
+        size_t np = (size_t)L->g.in_c * (L->g.in_h + 2 * L->g.pad) * (L->g.in_w + 2 * L->g.pad);
+        if (L->g.op != PRIME_VAE_FC && np > padcap) padcap = np;
     }
     v->npix = a->size * a->size;
     v->acc_n = acc;
@@ -234,11 +236,11 @@ prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev) {
     v->sblock = calloc(ns, sizeof(float));
     v->mblock = malloc(nm ? nm : 1);
     v->active = malloc(acc ? acc : 1);
-    v->kblock = malloc(sizeof(int32_t) * (3 * pixcap + 3 * rowcap + colcap)); /* int32 and float: 4 bytes */
+    v->kblock = malloc(sizeof(int32_t) * (3 * pixcap + 3 * rowcap + colcap + padcap)); /* int32 and float: 4 bytes */
     if (!v->wblock || !v->sblock || !v->mblock || !v->active || !v->kblock) { prime_vae_free(v); prime_error("out of memory"); return NULL; }
     v->pixcnt = v->kblock, v->pixoff = v->pixcnt + pixcap, v->pixval = (float *)(v->pixoff + pixcap);
     v->rowoff = (int32_t *)(v->pixval + pixcap), v->rowval = (float *)(v->rowoff + rowcap);
-    v->rowval2 = v->rowval + rowcap, v->zbuf = v->rowval2 + rowcap;
+    v->rowval2 = v->rowval + rowcap, v->zbuf = v->rowval2 + rowcap, v->xpad = v->zbuf + colcap;
     memset(v->mblock, 1, nm);
     float *p = v->wblock, *s = v->sblock;
     uint8_t *m = v->mblock;
@@ -598,6 +600,69 @@ static void vae_accumulate(const vlayer *L, float *acc, float *var, const int32_
     }
 }
 
+/* A one-column, stride-1 transposed conv with K = 2*pad + 1 (the output
+ * layer): its input is dense (most decoder neurons spike), so it is read
+ * dense, 4 output positions per vector, every lane adding its rows in the
+ * scatter's order (inputs ascending, then channels). A row whose input is 0
+ * adds +-0, which leaves a sum that started at +0 unchanged (a sum of
+ * finite floats from +0 is never -0): the same bits as the event-driven
+ * reference. Counts the rows driven per position as the reference does. */
+static double vae_out_dense(prime_vae *v, const vlayer *L, const float *x, int noise) {
+    const int IC = L->g.in_c, H = L->g.in_h, W = L->g.in_w, K = L->g.k, P = L->g.pad, KK = K * K;
+    const int PW = W + 2 * P, plane = (H + 2 * P) * PW;
+    float *xp = v->xpad;
+    memset(xp, 0, sizeof(float) * (size_t)IC * plane);
+    for (int p = 0; p < H * W; p++) { /* HWC -> zero-padded CHW, and the non-zero inputs per pixel */
+        const float *xi = x + (size_t)p * IC;
+        float *o = xp + (size_t)(p / W + P) * PW + p % W + P;
+        int n = 0;
+        for (int c = 0; c < IC; c++) o[(size_t)c * plane] = xi[c], n += xi[c] != 0.0f;
+        v->pixcnt[p] = n;
+    }
+    const int *start = L->gat, *pair = L->gat + H * W + 1;
+    double drives = 0;
+    for (int pos = 0; pos < H * W; pos++) {
+        int n = 0;
+        for (int e = start[pos]; e < start[pos + 1]; e++) n += v->pixcnt[pair[2 * e]];
+        v->active[pos] = n > 0;
+        drives += n;
+    }
+    for (int oy = 0; oy < H; oy++) {
+        int ox = 0;
+#ifndef PRIME_SCALAR
+        for (; ox + PV_W <= W; ox += PV_W) {
+            pv a = pv_set1(0.0f), a2 = a;
+            for (int ky = K - 1; ky >= 0; ky--) /* input row oy + P - ky ascending */
+                for (int kx = K - 1; kx >= 0; kx--) {
+                    const float *xr = xp + (size_t)(oy + 2 * P - ky) * PW + ox + 2 * P - kx;
+                    const float *w = L->wt + ky * K + kx, *g2 = L->g2 + ky * K + kx;
+                    for (int c = 0; c < IC; c++) {
+                        pv xv = pv_load(xr + (size_t)c * plane);
+                        a = pv_add(a, pv_mul(xv, pv_set1(w[c * KK])));
+                        if (noise) a2 = pv_add(a2, pv_mul(pv_mul(xv, xv), pv_set1(g2[c * KK])));
+                    }
+                }
+            pv_store(v->acc + oy * W + ox, a), pv_store(v->var + oy * W + ox, a2);
+        }
+#endif
+        for (; ox < W; ox++) {
+            float a = 0.0f, a2 = 0.0f;
+            for (int ky = K - 1; ky >= 0; ky--)
+                for (int kx = K - 1; kx >= 0; kx--) {
+                    const float *xr = xp + (size_t)(oy + 2 * P - ky) * PW + ox + 2 * P - kx;
+                    const float *w = L->wt + ky * K + kx, *g2 = L->g2 + ky * K + kx;
+                    for (int c = 0; c < IC; c++) {
+                        float xv = xr[(size_t)c * plane];
+                        a = a + xv * w[c * KK];
+                        if (noise) a2 = a2 + xv * xv * g2[c * KK];
+                    }
+                }
+            v->acc[oy * W + ox] = a, v->var[oy * W + ox] = a2;
+        }
+    }
+    return drives;
+}
+
 /* Fast accumulation of crossbar layer L (fc: any row tiles; conv / tconv: one
  * tile): per output position (fc: per tile) the active rows, gathered; ones:
  * the input is 0/1 spikes. Writes acc/var/act of the active reads only.
@@ -728,7 +793,10 @@ static void vae_read(prime_vae *v, int i, const float *x, int ones, float xmax, 
     const uint64_t nbase = prime_mix64(v->run.noise_seed ^ prime_mix64(nstream ^ 0x5bd1e995u));
     memset(v->active, 0, npos * RT);
     double drives;
-    if (!prime_kernel_reference && (L->g.op == PRIME_VAE_FC || RT == 1)) {
+    if (!prime_kernel_reference && L->g.op == PRIME_VAE_TCONV && RT == 1 && OC == 1 && L->g.stride == 1 &&
+        L->g.k == 2 * L->g.pad + 1) {
+        drives = vae_out_dense(v, L, x, noise);
+    } else if (!prime_kernel_reference && (L->g.op == PRIME_VAE_FC || RT == 1)) {
         drives = vae_gather(v, L, x, ones, noise);
     } else {
         memset(v->acc, 0, sizeof(float) * out * RT);
