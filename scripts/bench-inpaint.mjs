@@ -29,8 +29,8 @@ const fmt = (v, d = 2) => (v === undefined || v === null || Number.isNaN(v) ? '-
 const fnv1a = (f) => { let h = 2166136261; for (const b of new Uint8Array(f.buffer, f.byteOffset, f.byteLength)) h = Math.imul(h ^ b, 16777619) >>> 0; return h; };
 const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
 
-/** n digits of web/samples/mnist-test.psmp, bilinear to 32x32, in [-1, 1]. */
-function digits(n) {
+/** n digits of web/samples/mnist-test.psmp (cycled), bilinear to 32x32, in [-1, 1]. */
+export function digits(n) {
   const b = fs.readFileSync(path.join(root, 'web/samples/mnist-test.psmp'));
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const count = dv.getUint32(8, true), w = dv.getUint32(12, true), h = dv.getUint32(16, true);
@@ -82,7 +82,7 @@ export async function benchInpaint({ P, S, bin, tmp, models, n = 20, R = 3, cloc
       clockGhz = Math.max(clockGhz, j.clock_ghz);
       return { ms: j.ms_per_image, wallMs: j.wall_ms_per_image, hashes: j.hashes, steps: j.steps, j };
     };
-    const m = { model: path.relative(root, model) || model, settings: [], peers: {} };
+    const rel = path.relative(root, model), m = { model: rel.startsWith('..') ? model : rel, settings: [], peers: {} };
     { const ip = P.loadInpainter(bytes); m.ch = ip.layers[0].outC, m.T = ip.T, m.latent = ip.layers[4].inC; ip.free(); }
     for (const noise of [0, NOISE]) for (const stop of [false, true]) {
       const opts = { readNoise: noise, earlyStop: stop }, args = ['--noise', String(noise), '--stop', stop ? '1' : '0'];

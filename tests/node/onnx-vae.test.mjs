@@ -11,29 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { loadPrime } from '../../wasm/prime.js';
+import { digits } from '../../scripts/bench-inpaint.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const model = path.join(root, 'models/inpaint-mnist.pvae');
 const P = await loadPrime();
 const ideal = { readNoise: 0, adcBits: 0, dacBits: 0, earlyStop: false };
 
-/** n digits of web/samples/mnist-test.psmp, bilinear to 32x32, in [-1, 1]. */
-function digits(n) {
-  const b = fs.readFileSync(path.join(root, 'web/samples/mnist-test.psmp'));
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const count = dv.getUint32(8, true), w = dv.getUint32(12, true), h = dv.getUint32(16, true);
-  const out = [];
-  for (let j = 0; j < Math.min(n, count); j++) {
-    const px = b.subarray(28 + 5 * count + j * w * h, 28 + 5 * count + (j + 1) * w * h), o = new Float32Array(1024);
-    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
-      const sy = Math.min(h - 1, Math.max(0, (y + 0.5) * h / 32 - 0.5)), sx = Math.min(w - 1, Math.max(0, (x + 0.5) * w / 32 - 0.5));
-      const y0 = Math.floor(sy), x0 = Math.floor(sx), y1 = Math.min(h - 1, y0 + 1), x1 = Math.min(w - 1, x0 + 1), fy = sy - y0, fx = sx - x0;
-      o[y * 32 + x] = ((px[y0 * w + x0] * (1 - fx) + px[y0 * w + x1] * fx) * (1 - fy) + (px[y1 * w + x0] * (1 - fx) + px[y1 * w + x1] * fx) * fy) / 255 * 2 - 1;
-    }
-    out.push(o);
-  }
-  return out;
-}
 const centre = Float32Array.from({ length: 1024 }, (_, p) => ((p >> 5) >= 12 && (p >> 5) < 20 && (p & 31) >= 12 && (p & 31) < 20 ? 1 : 0));
 
 test('inpainting ONNX export = simulator at zero noise, ideal ADC/DAC (every step within 1e-4)', async () => {
