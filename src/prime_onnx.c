@@ -159,6 +159,17 @@ static void value_info(onnx_w *o, int field, const char *name, const int64_t *di
     value_info_t(o, field, name, ONNX_FLOAT, dims, nd);
 }
 
+/* Graph outputs: `last` = the value after step T, `all` = the T per-step
+ * values concatenated on axis 0. */
+static void step_outputs(onnx_w *o, char (*steps)[16], int T, const char *last, const char *all) {
+    const char *in[1] = {steps[T - 1]};
+    node(o, "Identity", in, 1, last, NULL, 0);
+    const char *cat[PRIME_MAX_T];
+    for (int t = 0; t < T; t++) cat[t] = steps[t];
+    attr ax = {"axis", ATTR_INT, 0, 0, NULL, 0};
+    node(o, "Concat", cat, T, all, &ax, 1);
+}
+
 /* ============================================================ export */
 
 static int finish_model(onnx_w *o, uint8_t **out, size_t *nout);
@@ -270,15 +281,7 @@ int prime_onnx_export(const prime_ctx *ctx, int T, uint8_t **out, size_t *nout) 
         snprintf(tn, 16, "steps%d", t + 1), init_scalar(&o, tn, (float)(t + 1));
         op2(&o, "Div", sum, tn, steps[t]);
     }
-    /* outputs: logits after T steps, and after every step */
-    {
-        const char *in[1] = {steps[T - 1]};
-        node(&o, "Identity", in, 1, "logits", NULL, 0);
-        const char *cat[PRIME_MAX_T];
-        for (int t = 0; t < T; t++) cat[t] = steps[t];
-        attr ax = {"axis", ATTR_INT, 0, 0, NULL, 0};
-        node(&o, "Concat", cat, T, "step_logits", &ax, 1);
-    }
+    step_outputs(&o, steps, T, "logits", "step_logits"); /* after T steps, and after every step */
     int64_t lo[2] = {1, K}, so[2] = {T, K};
     value_info(&o, 12, "logits", lo, 2);
     value_info(&o, 12, "step_logits", so, 2);
@@ -466,14 +469,7 @@ int prime_vae_onnx_export(const prime_vae *v, uint8_t **out, size_t *nout) {
         const char *in[1] = {acc};
         node(&o, "Tanh", in, 1, fresh(&o, rec[t]), NULL, 0);
     }
-    {
-        const char *in[1] = {rec[T - 1]};
-        node(&o, "Identity", in, 1, "recon", NULL, 0);
-        const char *cat[PRIME_MAX_T];
-        for (int t = 0; t < T; t++) cat[t] = rec[t];
-        attr ax = {"axis", ATTR_INT, 0, 0, NULL, 0};
-        node(&o, "Concat", cat, T, "step_recon", &ax, 1);
-    }
+    step_outputs(&o, rec, T, "recon", "step_recon");
     int64_t so[4] = {T, 1, S, S};
     value_info(&o, 12, "recon", img_dims, 4);
     value_info(&o, 12, "step_recon", so, 4);

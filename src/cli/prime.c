@@ -491,35 +491,34 @@ static int cmd_bench_vae(int argc, char **argv) {
 /* Writes MODEL (classification .prime or inpainting .pvae) as ONNX
  * (src/prime_onnx.c) to OUT. */
 static int cmd_onnx(const char *path, const char *outp, int T) {
-    uint8_t *b;
+    uint8_t *b = NULL;
     size_t n;
+    int vae = 0;
     uint8_t *mb = read_file(path, &n);
-    if (mb && n >= 8 && !memcmp(mb, "PRIMEVAE", 8)) { /* inpainting: T is the model's */
+    if (!mb) return 1;
+    if (n >= 8 && !memcmp(mb, "PRIMEVAE", 8)) { /* inpainting: T is the model's */
         prime_vae *v = prime_vae_load(mb, n);
-        free(mb);
-        if (!v || prime_vae_onnx_export(v, &b, &n) != 0) { fprintf(stderr, "%s: %s\n", path, prime_last_error()); prime_vae_free(v); return 1; }
-        T = prime_vae_get_arch(v)->T;
+        vae = 1;
+        if (!v || prime_vae_onnx_export(v, &b, &n) != 0) b = NULL;
+        else T = prime_vae_get_arch(v)->T;
         prime_vae_free(v);
-        FILE *f = fopen(outp, "wb");
-        int ok = f && fwrite(b, 1, n, f) == n;
-        if (f) fclose(f);
-        if (!ok) fprintf(stderr, "cannot write %s\n", outp);
-        else printf("wrote %s (%zu bytes): ONNX opset 13, inpainting, T = %d unrolled, zero noise, ideal ADC/DAC\n", outp, n, T);
-        prime_free_buffer(b);
-        return ok ? 0 : 1;
     }
     free(mb);
-    prime_ctx *c = load_model(path);
-    if (!c) return 1;
-    if (T <= 0) T = prime_get_arch(c)->T;
-    if (prime_onnx_export(c, T, &b, &n) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    if (!vae) {
+        prime_ctx *c = load_model(path);
+        if (!c) return 1;
+        if (T <= 0) T = prime_get_arch(c)->T;
+        if (prime_onnx_export(c, T, &b, &n) != 0) b = NULL;
+        prime_free(c);
+    }
+    if (!b) { fprintf(stderr, "%s: %s\n", path, prime_last_error()); return 1; }
     FILE *f = fopen(outp, "wb");
     int ok = f && fwrite(b, 1, n, f) == n;
     if (f) fclose(f);
     if (!ok) fprintf(stderr, "cannot write %s\n", outp);
-    else printf("wrote %s (%zu bytes): ONNX opset 13, T = %d unrolled, zero noise, ideal ADC/DAC\n", outp, n, T);
+    else printf("wrote %s (%zu bytes): ONNX opset 13, %sT = %d unrolled, zero noise, ideal ADC/DAC\n", outp, n,
+                vae ? "inpainting, " : "", T);
     prime_free_buffer(b);
-    prime_free(c);
     return ok ? 0 : 1;
 }
 
