@@ -7,12 +7,13 @@
 // Never part of the tests; the machine is shared, so read ratios within one
 // run. Results also go to build/bench.json.
 //
-//   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick] [--baseline OLD.wasm]
+//   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick] [--baseline OLD.wasm] [--vae-model PATH]
 //
 // --n: samples per timing run (from web/samples/mnist-test.psmp, T = 10);
 // --repeat: timing runs per engine and setting (median reported);
 // --full: samples of the full test-set evaluation (wasm SIMD, noise on);
 // --baseline: an older wasm/prime.wasm to time against this one (before/after).
+// --vae-model: another inpainting model for scripts/bench-inpaint.mjs (repeatable).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -259,49 +260,16 @@ const full = {};
   m.free();
 }
 
-// ---- inpainting network (docs/inpainting.md), when this build has it
-const inpaint = {};
+// ---- inpainting network (docs/inpainting.md): scripts/bench-inpaint.mjs, on
+// models/inpaint-mnist.pvae and every --vae-model PATH
+let inpaint = {};
 {
-  const vaePath = path.join(root, 'models/inpaint-mnist.pvae');
+  const vaeModels = [path.join(root, 'models/inpaint-mnist.pvae'), ...process.argv.flatMap((a, i) => (a === '--vae-model' ? [path.resolve(process.argv[i + 1])] : []))];
   if (typeof P.loadInpainter !== 'function') inpaint.missing = 'the JS API has no loadInpainter in this build';
-  else if (!fs.existsSync(vaePath)) inpaint.missing = 'models/inpaint-mnist.pvae is missing';
+  else if (!fs.existsSync(vaeModels[0])) inpaint.missing = 'models/inpaint-mnist.pvae is missing';
   else {
-    const b = fs.readFileSync(path.join(root, 'web/samples/mnist-test.psmp'));
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const count = dv.getUint32(8, true), w = dv.getUint32(12, true), h = dv.getUint32(16, true);
-    const n = Math.min(quick ? 5 : 20, count), imgs = [], RI = Math.min(R, 3);
-    for (let j = 0; j < n; j++) { // bilinear w x h -> 32 x 32, then [0, 1] -> [-1, 1]
-      const px = b.subarray(28 + 5 * count + j * w * h, 28 + 5 * count + (j + 1) * w * h), o = new Float32Array(1024);
-      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
-        const sy = Math.min(h - 1, Math.max(0, (y + 0.5) * h / 32 - 0.5)), sx = Math.min(w - 1, Math.max(0, (x + 0.5) * w / 32 - 0.5));
-        const y0 = Math.floor(sy), x0 = Math.floor(sx), y1 = Math.min(h - 1, y0 + 1), x1 = Math.min(w - 1, x0 + 1), fy = sy - y0, fx = sx - x0;
-        const v = (px[y0 * w + x0] * (1 - fx) + px[y0 * w + x1] * fx) * (1 - fy) + (px[y1 * w + x0] * (1 - fx) + px[y1 * w + x1] * fx) * fy;
-        o[y * 32 + x] = v / 255 * 2 - 1;
-      }
-      imgs.push(o);
-    }
-    const bytes = fs.readFileSync(vaePath);
-    const time = (api, opts) => {
-      const ip = api.loadInpainter(bytes);
-      ip.inpaint(imgs[0], opts);
-      const ts = [];
-      let steps = 0;
-      for (let k = 0; k < RI; k++) {
-        const t0 = performance.now();
-        steps = 0;
-        for (const im of imgs) steps += ip.inpaint(im, opts).stepsUsed;
-        ts.push(performance.now() - t0);
-      }
-      inpaint.T = ip.T;
-      ip.free();
-      return { ms: median(ts) / n, steps: steps / n };
-    };
-    inpaint.model = path.relative(root, vaePath), inpaint.n = n, inpaint.rows = [];
-    for (const [name, opts] of [['noise off, stop off', { readNoise: 0, earlyStop: false }], ['noise off, early stop', { readNoise: 0, earlyStop: true }],
-      [`noise ${NOISE}, stop off`, { readNoise: NOISE, earlyStop: false }], [`noise ${NOISE}, early stop`, { readNoise: NOISE, earlyStop: true }]]) {
-      const a = time(P, opts), c = time(S, opts);
-      inpaint.rows.push({ name, simd: a.ms, scalar: c.ms, steps: a.steps });
-    }
+    const { benchInpaint } = await import('./bench-inpaint.mjs');
+    inpaint = await benchInpaint({ P, S, bin: tmp, tmp, models: vaeModels, n: quick ? 5 : 20, R: Math.min(R, 3), clockGhz });
   }
 }
 
@@ -350,11 +318,7 @@ say(`  early stop on:  ${fmt(full.stop.s, 2)} s wall, ${fmt(full.stop.cpu, 2)} s
 say(`  (CPU time: this process only, so other jobs on the shared cores count less; load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
 say();
 if (inpaint.missing) say(`inpainting network (issue 4): not benchmarked - ${inpaint.missing}.`);
-else {
-  say(`inpainting network (issue 4): ${inpaint.model}, 32x32 MNIST (psmp images, bilinear 28->32, [-1, 1]), centre 8x8 hole, T = ${inpaint.T}, ${inpaint.n} images, median of ${Math.min(R, 3)} runs (native not timed here)`);
-  say(`  ${'setting'.padEnd(24)}${'wasm SIMD'.padStart(12)}${'wasm scalar'.padStart(13)}${'SIMD/scalar'.padStart(13)}  mean steps`);
-  for (const r of inpaint.rows) say(`  ${r.name.padEnd(24)}${(fmt(r.simd) + ' ms').padStart(12)}${(fmt(r.scalar) + ' ms').padStart(13)}${fmt(r.scalar / r.simd, 2).padStart(12)}x  ${fmt(r.steps, 2)}`);
-}
+else inpaint.lines.forEach((l) => say(l));
 const text = out.join('\n');
 console.log(text);
-fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint, text }, (k, v) => (k === 'res' ? undefined : v), 1));
+fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint: inpaint.json || inpaint, text }, (k, v) => (k === 'res' || k === 'recon' ? undefined : v), 1));

@@ -433,6 +433,17 @@ int prime_vae_set_bn(prime_vae *v, int layer, const float *a, const float *b, si
 int prime_vae_set_digital(prime_vae *v, int layer, const float *w, size_t nw,
                           const float *bias, size_t nb);
 
+/* Getters for other runtimes (ONNX export, PyTorch peer): the programmed
+ * weights (G+ - G-)*scale of crossbar layer i (software models: the float
+ * weights), n = rows*cols; the folded BN (n = out_c); a digital latent
+ * layer's weights and biases. 0 or -1. */
+int prime_vae_get_weights(const prime_vae *v, int layer, float *w, size_t n);
+int prime_vae_get_bn(const prime_vae *v, int layer, float *a, float *b, size_t n);
+int prime_vae_get_digital(const prime_vae *v, int layer, float *w, size_t nw, float *bias, size_t nb);
+/* The uniforms in [0, 1) the next prime_vae_inpaint compares with q to
+ * sample the Bernoulli latent (z = u < q): u[t*latent + d], n = T*latent. 0 or -1. */
+int prime_vae_latent_uniforms(const prime_vae *v, double *u, size_t n);
+
 /* Inpaints one image: img size*size in [-1, 1]; hole size*size bytes (1 =
  * unknown, set to -1 at the input) or NULL for the centre 8x8 square. Runs to
  * T or the early stop; fills *r. 0 or -1. */
@@ -467,6 +478,15 @@ extern "C" {
  * each step: apply an early stop outside). *out is malloc'ed, caller frees it
  * with prime_free_buffer(). 0 or -1. */
 int prime_onnx_export(const prime_ctx *ctx, int T, uint8_t **out, size_t *n);
+
+/* Writes an inpainting network (prime_vae) as ONNX, the T steps unrolled, at
+ * zero read noise, ideal ADC and DAC. Inputs "image" [1][1][S][S] in [-1, 1],
+ * "hole" [1][1][S][S] (1 = unknown: set to -1), "uniforms" [T][latent]
+ * double (prime_vae_latent_uniforms: the Bernoulli samples z = u < q).
+ * Outputs "recon" [1][1][S][S] after T steps and "step_recon" [T][1][S][S]
+ * after every step (apply the early stop outside). *out malloc'ed
+ * (prime_free_buffer). 0 or -1. */
+int prime_vae_onnx_export(const prime_vae *v, uint8_t **out, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -96,7 +96,7 @@ PRIME_NOINLINE static double k_count(const float *restrict s, int n) {
  * out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... (k in order) for
  * j < n. The same sums, in the same order, as k_axpy scattering row by row
  * into a zeroed accumulator, so both give identical bits. */
-PRIME_NOINLINE static void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+PRIME_NOINLINE void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
                      const float *restrict val, int cnt, int n) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -145,7 +145,7 @@ PRIME_NOINLINE static void k_gather(float *restrict out, const float *restrict W
 /* One tile's column reads at one position, n columns: v = a (+ eta*sqrt(var)*z
  * when z is given) (-> ADC of `bits` over [-fs, fs) when bits > 0), cur += v.
  * Element for element the operations of prime_dev_adc: identical bits. */
-PRIME_NOINLINE static void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+PRIME_NOINLINE void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                       const float *restrict z, int n, float eta, float fs, int bits) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -262,7 +262,7 @@ float prime_dev_normal(uint64_t base, uint64_t ctr) {
  * of draws) inline: the hash input base + (ctr << 6) * phi steps by a
  * constant (same 64-bit value, one multiply less); the rest start over in
  * prime_dev_normal, which repeats this first step and goes on: same value. */
-PRIME_NOINLINE static void zig_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
+PRIME_NOINLINE void zig_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
     const uint64_t phi = 0x9e3779b97f4a7c15ull;
     uint64_t s = base + (ctr0 << 6) * phi;
     for (int j = 0; j < n; j++, s += phi << 6) {

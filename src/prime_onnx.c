@@ -74,7 +74,7 @@ static void pb_msg(pbuf *b, int field, pbuf *m) {
 
 /* ============================================================ ONNX messages */
 
-enum { ONNX_FLOAT = 1, ONNX_INT64 = 7 };      /* TensorProto.DataType */
+enum { ONNX_FLOAT = 1, ONNX_INT64 = 7, ONNX_DOUBLE = 11 }; /* TensorProto.DataType */
 enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS = 7 }; /* AttributeProto.AttributeType */
 
 typedef struct {
@@ -140,23 +140,39 @@ static const char *op1(onnx_w *o, const char *op, const char *a, const attr *at,
     return out;
 }
 
-/* Graph input/output declaration: float tensor with fixed dims. */
-static void value_info(onnx_w *o, int field, const char *name, const int64_t *dims, int nd) {
+/* Graph input/output declaration: a tensor of `type` with fixed dims. */
+static void value_info_t(onnx_w *o, int field, const char *name, int type, const int64_t *dims, int nd) {
     pbuf vi = {0}, tp = {0}, tt = {0}, sh = {0};
     for (int i = 0; i < nd; i++) {
         pbuf dim = {0};
         pb_int(&dim, 1, dims[i]);
         pb_msg(&sh, 1, &dim);
     }
-    pb_int(&tt, 1, ONNX_FLOAT);
+    pb_int(&tt, 1, type);
     pb_msg(&tt, 2, &sh);
     pb_msg(&tp, 1, &tt);
     pb_str(&vi, 1, name);
     pb_msg(&vi, 2, &tp);
     pb_msg(&o->graph, field, &vi);
 }
+static void value_info(onnx_w *o, int field, const char *name, const int64_t *dims, int nd) {
+    value_info_t(o, field, name, ONNX_FLOAT, dims, nd);
+}
+
+/* Graph outputs: `last` = the value after step T, `all` = the T per-step
+ * values concatenated on axis 0. */
+static void step_outputs(onnx_w *o, char (*steps)[16], int T, const char *last, const char *all) {
+    const char *in[1] = {steps[T - 1]};
+    node(o, "Identity", in, 1, last, NULL, 0);
+    const char *cat[PRIME_MAX_T];
+    for (int t = 0; t < T; t++) cat[t] = steps[t];
+    attr ax = {"axis", ATTR_INT, 0, 0, NULL, 0};
+    node(o, "Concat", cat, T, all, &ax, 1);
+}
 
 /* ============================================================ export */
+
+static int finish_model(onnx_w *o, uint8_t **out, size_t *nout);
 
 /* Writes ctx's network unrolled over T steps as ONNX bytes; *out malloc'ed
  * (caller frees with prime_free_buffer). 0 or -1. */
@@ -265,20 +281,16 @@ int prime_onnx_export(const prime_ctx *ctx, int T, uint8_t **out, size_t *nout) 
         snprintf(tn, 16, "steps%d", t + 1), init_scalar(&o, tn, (float)(t + 1));
         op2(&o, "Div", sum, tn, steps[t]);
     }
-    /* outputs: logits after T steps, and after every step */
-    {
-        const char *in[1] = {steps[T - 1]};
-        node(&o, "Identity", in, 1, "logits", NULL, 0);
-        const char *cat[PRIME_MAX_T];
-        for (int t = 0; t < T; t++) cat[t] = steps[t];
-        attr ax = {"axis", ATTR_INT, 0, 0, NULL, 0};
-        node(&o, "Concat", cat, T, "step_logits", &ax, 1);
-    }
+    step_outputs(&o, steps, T, "logits", "step_logits"); /* after T steps, and after every step */
     int64_t lo[2] = {1, K}, so[2] = {T, K};
     value_info(&o, 12, "logits", lo, 2);
     value_info(&o, 12, "step_logits", so, 2);
     pb_str(&o.graph, 2, "prime_sim_classify");
+    return finish_model(&o, out, nout);
+}
 
+/* Wraps the graph in a ModelProto (opset 13); *out malloc'ed. 0 or -1. */
+static int finish_model(onnx_w *o, uint8_t **out, size_t *nout) {
     pbuf m = {0}, ops = {0};
     pb_int(&m, 1, 8);                  /* ir_version */
     pb_str(&m, 2, "prime-sim");        /* producer_name */
@@ -286,8 +298,181 @@ int prime_onnx_export(const prime_ctx *ctx, int T, uint8_t **out, size_t *nout) 
     pb_str(&ops, 1, "");               /* default domain */
     pb_int(&ops, 2, 13);               /* opset version */
     pb_msg(&m, 8, &ops);
-    pb_msg(&m, 7, &o.graph);
+    pb_msg(&m, 7, &o->graph);
     if (m.oom) { free(m.p); return prime_error("ONNX export: out of memory"); }
     *out = m.p, *nout = m.n;
     return 0;
+}
+
+/* ============================================================ inpainting network */
+
+/* The inpainting LIF on current x: U = keep*u*(1 - s) + x (at t = 0: U = x,
+ * what the simulator computes from u = s = 0); s = U > th. Names in u, s. */
+static void vae_lif(onnx_w *o, int t, const char *x, char *u, char *s) {
+    char a[16], b[16], c[16];
+    if (t == 0) {
+        node(o, "Identity", &x, 1, fresh(o, u), NULL, 0);
+    } else {
+        op2(o, "Mul", "keep", u, a);
+        op2(o, "Sub", "one", s, b);
+        op2(o, "Mul", a, b, c);
+        op2(o, "Add", c, x, u);
+    }
+    op2(o, "Greater", u, "th", a);
+    attr to = {"to", ATTR_INT, 0, ONNX_FLOAT, NULL, 0};
+    op1(o, "Cast", a, &to, 1, s);
+}
+
+/* Weights and folded BN of layer i as initializers "w<i>", "a<i>", "b<i>":
+ * conv [oc][ic][k][k], tconv [ic][oc][k][k] (ConvTranspose), fc [rows][cols]
+ * with the HWC rows (encoder fc) or columns (decoder fc) reordered to the
+ * CHW flatten of ONNX tensors. 0 or -1. */
+static int vae_init_layer(onnx_w *o, const prime_vae *v, int i) {
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    prime_vae_layer g;
+    prime_vae_layer_info(a, i, &g);
+    const size_t nw = (size_t)g.rows * g.cols;
+    float *w = malloc(nw * sizeof(float)), *t = malloc(nw * sizeof(float));
+    float *bn = malloc(2 * (size_t)g.out_c * sizeof(float));
+    if (!w || !t || !bn) { free(w), free(t), free(bn); return prime_error("ONNX export: out of memory"); }
+    prime_vae_get_weights(v, i, w, nw);
+    const int R = g.rows, C = g.cols, KK = g.k * g.k;
+    char nm[16];
+    snprintf(nm, 16, "w%d", i);
+    if (g.op == PRIME_VAE_CONV) { /* row (ic*KK + koff) -> [oc][ic][koff] */
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < C; c++) t[(size_t)c * R + r] = w[(size_t)r * C + c];
+        int64_t d[4] = {g.out_c, g.in_c, g.k, g.k};
+        init_f32(o, nm, d, 4, t, nw);
+    } else if (g.op == PRIME_VAE_TCONV) { /* the matrix is already [ic][koff][oc] -> [ic][oc][koff] */
+        for (int ic = 0; ic < g.in_c; ic++)
+            for (int k = 0; k < KK; k++)
+                for (int c = 0; c < C; c++) t[((size_t)ic * C + c) * KK + k] = w[((size_t)ic * KK + k) * C + c];
+        int64_t d[4] = {g.in_c, g.out_c, g.k, g.k};
+        init_f32(o, nm, d, 4, t, nw);
+    } else { /* fc: HWC index p*ch + c <-> CHW index c*hw + p */
+        const int hw_in = g.in_h * g.in_w, hw_out = g.out_h * g.out_w;
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < C; c++) {
+                int rr = (r % g.in_c) * hw_in + r / g.in_c, cc = (c % g.out_c) * hw_out + c / g.out_c;
+                t[(size_t)rr * C + cc] = w[(size_t)r * C + c];
+            }
+        int64_t d[2] = {R, C};
+        init_f32(o, nm, d, 2, t, nw);
+    }
+    if (g.bn) {
+        prime_vae_get_bn(v, i, bn, bn + g.out_c, g.out_c);
+        int64_t d4[4] = {1, g.out_c, 1, 1}, d1[1] = {g.out_c};
+        int fc = g.op == PRIME_VAE_FC && g.out_h == 1;
+        snprintf(nm, 16, "a%d", i), init_f32(o, nm, fc ? d1 : d4, fc ? 1 : 4, bn, g.out_c);
+        snprintf(nm, 16, "b%d", i), init_f32(o, nm, fc ? d1 : d4, fc ? 1 : 4, bn + g.out_c, g.out_c);
+    }
+    free(w), free(t), free(bn);
+    return 0;
+}
+
+int prime_vae_onnx_export(const prime_vae *v, uint8_t **out, size_t *nout) {
+    if (!v || !out || !nout) return prime_error("prime_vae_onnx_export: NULL argument");
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    const int T = a->T, S = a->size, C = a->ch, s8 = a->size / 8, LAT = a->latent;
+    onnx_w o = {0};
+    int64_t img_dims[4] = {1, 1, S, S}, u_dims[2] = {T, LAT};
+    value_info(&o, 11, "image", img_dims, 4);
+    value_info(&o, 11, "hole", img_dims, 4);
+    value_info_t(&o, 11, "uniforms", ONNX_DOUBLE, u_dims, 2);
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++)
+        if (i != PRIME_VAE_POST && i != PRIME_VAE_PRIOR && vae_init_layer(&o, v, i) != 0) { free(o.graph.p); return -1; }
+    { /* the digital posterior fc: w [latent][latent*k], bias */
+        prime_vae_layer g;
+        prime_vae_layer_info(a, PRIME_VAE_POST, &g);
+        float *w = malloc((size_t)g.rows * g.cols * sizeof(float)), *b = malloc((size_t)g.cols * sizeof(float));
+        if (!w || !b) { free(w), free(b), free(o.graph.p); return prime_error("ONNX export: out of memory"); }
+        prime_vae_get_digital(v, PRIME_VAE_POST, w, (size_t)g.rows * g.cols, b, g.cols);
+        int64_t d2[2] = {g.rows, g.cols}, d1[1] = {g.cols};
+        init_f32(&o, "wpost", d2, 2, w, (size_t)g.rows * g.cols);
+        init_f32(&o, "bpost", d1, 1, b, g.cols);
+        free(w), free(b);
+    }
+    init_scalar(&o, "one", 1.0f), init_scalar(&o, "keep", a->keep), init_scalar(&o, "th", a->th);
+    init_scalar(&o, "decay", a->out_decay), init_scalar(&o, "kdiv", (float)a->k);
+    int64_t flat[2] = {1, -1}, lat_shape[2] = {LAT, a->k}, dec_shape[4] = {1, C, s8, s8}, one64 = 1, zero64 = 0;
+    init_i64(&o, "flat", flat, 2), init_i64(&o, "lat_shape", lat_shape, 2), init_i64(&o, "dec_shape", dec_shape, 4);
+    init_i64(&o, "axis1", &one64, 1), init_i64(&o, "axis0", &zero64, 1);
+
+    /* the masked image: image*(1 - hole) - hole (hole pixels at -1) */
+    char x0[16], tmp[16], tmp2[16];
+    op2(&o, "Sub", "one", "hole", tmp);
+    op2(&o, "Mul", "image", tmp, tmp2);
+    op2(&o, "Sub", tmp2, "hole", x0);
+
+    int64_t k2[2] = {3, 3}, s2[2] = {2, 2}, s1[2] = {1, 1}, p4[4] = {1, 1, 1, 1}, op2v[2] = {1, 1};
+    attr conv_at[3] = {{"kernel_shape", ATTR_INTS, 0, 0, k2, 2}, {"strides", ATTR_INTS, 0, 0, s2, 2}, {"pads", ATTR_INTS, 0, 0, p4, 4}};
+    attr tconv_at[4] = {{"kernel_shape", ATTR_INTS, 0, 0, k2, 2}, {"strides", ATTR_INTS, 0, 0, s2, 2},
+                        {"pads", ATTR_INTS, 0, 0, p4, 4}, {"output_padding", ATTR_INTS, 0, 0, op2v, 2}};
+    attr out_at[3] = {{"kernel_shape", ATTR_INTS, 0, 0, k2, 2}, {"strides", ATTR_INTS, 0, 0, s1, 2}, {"pads", ATTR_INTS, 0, 0, p4, 4}};
+    char u[PRIME_VAE_LAYERS][16], sp[PRIME_VAE_LAYERS][16], acc[16] = "", rec[PRIME_MAX_T][16];
+    for (int t = 0; t < T; t++) {
+        char x[16], cur[16], st[16], en[16];
+        strcpy(x, x0);
+        for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+            if (i == PRIME_VAE_PRIOR) continue;
+            char w[16], an[16], bn[16];
+            snprintf(w, 16, "w%d", i), snprintf(an, 16, "a%d", i), snprintf(bn, 16, "b%d", i);
+            if (i == PRIME_VAE_POST) {
+                /* digital fc + bias, LIF; q = mean of the k spikes; z = (u_t < q) */
+                op2(&o, "MatMul", x, "wpost", tmp);
+                op2(&o, "Add", tmp, "bpost", cur);
+                vae_lif(&o, t, cur, u[i], sp[i]);
+                op2(&o, "Reshape", sp[i], "lat_shape", tmp);
+                attr kd = {"keepdims", ATTR_INT, 0, 0, NULL, 0};
+                const char *rs[2] = {tmp, "axis1"};
+                node(&o, "ReduceSum", rs, 2, fresh(&o, tmp2), &kd, 1);
+                char q[16], qd[16], ut[16], lt[16];
+                op2(&o, "Div", tmp2, "kdiv", q);
+                attr to_d = {"to", ATTR_INT, 0, ONNX_DOUBLE, NULL, 0}, to_f = {"to", ATTR_INT, 0, ONNX_FLOAT, NULL, 0};
+                op1(&o, "Cast", q, &to_d, 1, qd);
+                int64_t v0 = t, v1 = t + 1;
+                snprintf(st, 16, "us%d", t), init_i64(&o, st, &v0, 1);
+                snprintf(en, 16, "ue%d", t), init_i64(&o, en, &v1, 1);
+                const char *sl[4] = {"uniforms", st, en, "axis0"};
+                node(&o, "Slice", sl, 4, fresh(&o, ut), NULL, 0); /* [1][latent] */
+                op2(&o, "Less", ut, qd, lt);
+                op1(&o, "Cast", lt, &to_f, 1, x);
+                continue;
+            }
+            if (i == PRIME_VAE_ENCFC) {
+                op2(&o, "Reshape", x, "flat", tmp);
+                op2(&o, "MatMul", tmp, w, cur);
+            } else if (i == PRIME_VAE_DECFC) {
+                op2(&o, "MatMul", x, w, tmp);
+                op2(&o, "Reshape", tmp, "dec_shape", cur);
+            } else {
+                const char *in[2] = {x, w};
+                int tc = i >= PRIME_VAE_DEC1;
+                node(&o, tc ? "ConvTranspose" : "Conv", in, 2, fresh(&o, cur), i == PRIME_VAE_OUT ? out_at : tc ? tconv_at : conv_at,
+                     i == PRIME_VAE_OUT ? 3 : tc ? 4 : 3);
+            }
+            if (i == PRIME_VAE_OUT) break;
+            op2(&o, "Mul", an, cur, tmp); /* folded BN: a*x + b */
+            op2(&o, "Add", tmp, bn, tmp2);
+            vae_lif(&o, t, tmp2, u[i], sp[i]);
+            strcpy(x, sp[i]);
+        }
+        /* readout: acc = decay*acc + y; recon_t = tanh(acc) */
+        if (t == 0) {
+            const char *in[1] = {cur};
+            node(&o, "Identity", in, 1, fresh(&o, acc), NULL, 0);
+        } else {
+            op2(&o, "Mul", "decay", acc, tmp);
+            op2(&o, "Add", tmp, cur, acc);
+        }
+        const char *in[1] = {acc};
+        node(&o, "Tanh", in, 1, fresh(&o, rec[t]), NULL, 0);
+    }
+    step_outputs(&o, rec, T, "recon", "step_recon");
+    int64_t so[4] = {T, 1, S, S};
+    value_info(&o, 12, "recon", img_dims, 4);
+    value_info(&o, 12, "step_recon", so, 4);
+    pb_str(&o.graph, 2, "prime_sim_inpaint");
+    return finish_model(&o, out, nout);
 }

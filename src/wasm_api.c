@@ -193,19 +193,24 @@ EXPORT void pw_vae_arch(const prime_vae *v, double *o) {
     const prime_vae_arch *a = prime_vae_get_arch(v);
     o[0] = a->size, o[1] = a->T, o[2] = a->software;
 }
-/* Inpaints img (size*size in [-1, 1]); hole (size*size bytes, 1 = unknown) or 0
- * for the centre 8x8. opt, 8 doubles: read_noise, adc_bits, policy (0 none, 1
- * convergence), m_div, m_th, m_window, noise_seed, latent_seed. o, 72 doubles:
- * steps_used, T, energy_pj, baseline_pj, energy_ratio, cell_reads,
- * adc_conversions, spikes, then m[0..63]. 0 or -1. */
-EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, const double *opt, double *o) {
+/* Applies the inpaint options, 9 doubles: read_noise, adc_bits, policy (0
+ * none, 1 convergence), m_div, m_th, m_window, noise_seed, latent_seed,
+ * dac_bits. 0 or -1. */
+static int vae_options(prime_vae *v, const double *opt) {
     prime_device d = prime_vae_get_device(v);
-    d.read_noise = (float)opt[0], d.adc_bits = (int)opt[1];
+    d.read_noise = (float)opt[0], d.adc_bits = (int)opt[1], d.dac_bits = (int)opt[8];
     if (prime_vae_set_device(v, &d) != 0) return -1;
     prime_vae_run r = prime_vae_default_run();
     r.policy = (int)opt[2], r.m_div = (float)opt[3], r.m_th = (float)opt[4], r.m_window = (int)opt[5];
     r.noise_seed = (uint64_t)opt[6], r.latent_seed = (uint64_t)opt[7];
-    if (prime_vae_set_run(v, &r) != 0) return -1;
+    return prime_vae_set_run(v, &r);
+}
+/* Inpaints img (size*size in [-1, 1]); hole (size*size bytes, 1 = unknown) or 0
+ * for the centre 8x8. opt: see vae_options. o, 72 doubles: steps_used, T,
+ * energy_pj, baseline_pj, energy_ratio, cell_reads, adc_conversions, spikes,
+ * then m[0..63]. 0 or -1. */
+EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, const double *opt, double *o) {
+    if (vae_options(v, opt) != 0) return -1;
     prime_vae_result res;
     if (prime_vae_inpaint(v, img, hole, &res) != 0) return -1;
     double h[8] = {res.steps_used, res.T, res.energy_pj, res.baseline_pj, res.energy_ratio,
@@ -213,4 +218,51 @@ EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, c
     memcpy(o, h, sizeof h);
     for (int t = 0; t < PRIME_MAX_T; t++) o[8 + t] = t < res.steps_used ? res.m[t] : 0;
     return 0;
+}
+/* The latent uniforms (T*latent doubles into u) an inpaint with these options draws. 0 or -1. */
+EXPORT int pw_vae_uniforms(prime_vae *v, const double *opt, double *u) {
+    if (vae_options(v, opt) != 0) return -1;
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    return prime_vae_latent_uniforms(v, u, (size_t)a->T * a->latent);
+}
+/* Layer i's geometry, 10 doubles: op, in_c, in_h, out_c, out_h, k, rows, cols, crossbar, bn. 0 or -1. */
+EXPORT int pw_vae_layer(const prime_vae *v, int i, double *o) {
+    prime_vae_layer g;
+    if (prime_vae_layer_info(prime_vae_get_arch(v), i, &g) != 0) return -1;
+    double h[10] = {g.op, g.in_c, g.in_h, g.out_c, g.out_h, g.k, g.rows, g.cols, g.crossbar, g.bn};
+    memcpy(o, h, sizeof h);
+    return 0;
+}
+/* Layer i's parameters into out: what 0 = weights (crossbar: programmed;
+ * digital: w), 1 = BN a, 2 = BN b, 3 = digital bias; n floats. 0 or -1. */
+EXPORT int pw_vae_param(const prime_vae *v, int i, int what, float *out, uint32_t n) {
+    prime_vae_layer g;
+    if (prime_vae_layer_info(prime_vae_get_arch(v), i, &g) != 0) return -1;
+    const size_t nw = (size_t)g.rows * g.cols;
+    if (what == 0 && g.crossbar) return prime_vae_get_weights(v, i, out, n);
+    if (what == 1 || what == 2) {
+        float *ab = malloc(2 * sizeof(float) * (n ? n : 1));
+        int rc = ab ? prime_vae_get_bn(v, i, ab, ab + n, n) : prime_error("out of memory");
+        if (rc == 0) memcpy(out, ab + (what == 2 ? n : 0), n * sizeof(float));
+        free(ab);
+        return rc;
+    }
+    if ((what == 0 || what == 3) && !g.crossbar) {
+        float *w = malloc(sizeof(float) * (nw + g.cols));
+        int rc = w ? prime_vae_get_digital(v, i, w, nw, w + nw, g.cols) : prime_error("out of memory");
+        if (rc == 0 && n != (what == 0 ? nw : (size_t)g.cols)) rc = prime_error("vae layer %d: %u values asked", i, n);
+        if (rc == 0) memcpy(out, what == 0 ? w : w + nw, n * sizeof(float));
+        free(w);
+        return rc;
+    }
+    return prime_error("vae layer %d has no parameter %d", i, what);
+}
+/* The inpainting network as ONNX bytes (prime_vae_onnx_export); *n = length;
+ * the caller frees with pw_free. 0 on error. */
+EXPORT uint8_t *pw_vae_onnx_export(const prime_vae *v, uint32_t *n) {
+    uint8_t *b;
+    size_t len;
+    if (prime_vae_onnx_export(v, &b, &len) != 0) return 0;
+    *n = (uint32_t)len;
+    return b;
 }

@@ -419,6 +419,8 @@ export async function loadPrime(opts = {}) {
      *   const ip = P.loadInpainter(bytes);
      *   const r = ip.inpaint(img32, { readNoise: 0.05, earlyStop: true });   // img in [-1, 1]
      *   r.recon (last step), r.steps[t] (every step), r.stepsUsed, r.m[t], r.energyPj
+     *   ip.layers[i], ip.getParams(i): geometry and effective weights (PyTorch peer)
+     *   ip.latentUniforms(opts), ip.exportOnnx(): the ONNX peer (docs/performance.md)
      *   ip.free();
      */
     loadInpainter(bytes) {
@@ -427,8 +429,20 @@ export async function loadPrime(opts = {}) {
       if (!v) fail('loadInpainter');
       const [size, T, software] = withBufs([24], (p) => { X.pw_vae_arch(v, p); return getF64(p, 3); });
       const n = size * size;
+      const OPS = ['', 'conv', 'tconv', 'fc'];
+      const layers = [];
+      for (let i = 0; i < 11; i++) {
+        const g = withBufs([80], (p) => { if (X.pw_vae_layer(v, i, p) !== 0) fail('inpainter layer'); return getF64(p, 10); });
+        layers.push({ op: OPS[g[0]], inC: g[1], inH: g[2], outC: g[3], outH: g[4], k: g[5], rows: g[6], cols: g[7], crossbar: !!g[8], bn: !!g[9] });
+      }
+      const optArray = (opts) => [opts.readNoise ?? 0, opts.adcBits ?? 14, opts.earlyStop === false ? 0 : 1, opts.mDiv ?? 100,
+        opts.mTh ?? 0.2, opts.mWindow ?? 3, opts.noiseSeed ?? 1, opts.latentSeed ?? 7, opts.dacBits ?? 16];
+      const param = (i, what, len) => withBufs([4 * len], (p) => {
+        if (X.pw_vae_param(v, i, what, p, len) !== 0) fail('getParams');
+        return heap.f32().slice(p >> 2, (p >> 2) + len);
+      });
       return {
-        size, T, software: !!software,
+        size, T, software: !!software, layers,
         /** Inpaints img (size*size in [-1, 1]); opts.hole: size*size 0/1 (1 = unknown), default centre 8x8. */
         inpaint(img, opts = {}) {
           if (!v) throw new PrimeError('inpainter was freed');
@@ -436,9 +450,8 @@ export async function loadPrime(opts = {}) {
           if (f.length !== n) throw new PrimeError(`image holds ${f.length} values, expected ${size}x${size}`);
           const hole = opts.hole ? toU8(opts.hole, 'hole') : null;
           if (hole && hole.length !== n) throw new PrimeError(`hole holds ${hole.length} values, expected ${n}`);
-          const o = [opts.readNoise ?? 0, opts.adcBits ?? 14, opts.earlyStop === false ? 0 : 1, opts.mDiv ?? 100,
-            opts.mTh ?? 0.2, opts.mWindow ?? 3, opts.noiseSeed ?? 1, opts.latentSeed ?? 7];
-          return withBufs([4 * n, n, 8 * 8, 8 * 72], (pi, ph, po, pr) => {
+          const o = optArray(opts);
+          return withBufs([4 * n, n, 8 * 9, 8 * 72], (pi, ph, po, pr) => {
             putF32(pi, f);
             if (hole) putBytes(ph, hole);
             heap.f64().set(o, po >> 3);
@@ -454,6 +467,35 @@ export async function loadPrime(opts = {}) {
               counters: { cellReads: r[5], adcConversions: r[6] }, spikes: r[7],
               m: Float64Array.from(r.subarray(8, 8 + s)), steps, recon: steps[s - 1],
             };
+          });
+        },
+        /** Layer i's effective parameters: { w } (crossbar: programmed (G+ - G-)*scale, [rows][cols]), { a, b } folded BN, { bias }. */
+        getParams(i) {
+          if (!v) throw new PrimeError('inpainter was freed');
+          const L = layers[i], out = { w: param(i, 0, L.rows * L.cols) };
+          if (L.bn) out.a = param(i, 1, L.outC), out.b = param(i, 2, L.outC);
+          if (!L.crossbar) out.bias = param(i, 3, L.cols);
+          return out;
+        },
+        /** The uniforms [T][latent] (Float64Array) an inpaint with these options compares with q (z = u < q). */
+        latentUniforms(opts = {}) {
+          if (!v) throw new PrimeError('inpainter was freed');
+          const m = T * layers[4].inC;
+          return withBufs([8 * 9, 8 * m], (po, pu) => {
+            heap.f64().set(optArray(opts), po >> 3);
+            if (X.pw_vae_uniforms(v, po, pu) !== 0) fail('latentUniforms');
+            return getF64(pu, m);
+          });
+        },
+        /** The network as ONNX bytes (zero noise, ideal ADC/DAC; inputs image, hole, uniforms). */
+        exportOnnx() {
+          if (!v) throw new PrimeError('inpainter was freed');
+          return withBufs([4], (pn) => {
+            const p = X.pw_vae_onnx_export(v, pn);
+            if (!p) fail('exportOnnx');
+            const out = heap.u8().slice(p, p + heap.u32()[pn >> 2]);
+            X.pw_free(p);
+            return out;
           });
         },
         free() { if (v) { X.prime_vae_free(v); v = 0; } },

@@ -12,7 +12,11 @@
  *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B --dac B
  *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
  *                                         N x [T][2][34][34] floats), prints JSON
- *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC)
+ *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC);
+ *                                         an inpainting MODEL.pvae too (its own T)
+ *   prime bench-vae MODEL.pvae IMAGES.f32 N [--noise ETA --adc B --dac B --stop 0|1 --repeat R]
+ *                                         times the inpainting network on N images
+ *                                         (N x size*size floats in [-1, 1]), prints JSON
  */
 #include <math.h>
 #include <stdio.h>
@@ -394,21 +398,130 @@ static int cmd_bench_frames(int argc, char **argv) {
     return 0;
 }
 
-/* Writes MODEL as ONNX (src/prime_onnx.c) to OUT. */
+static double median(double *v, int n) { /* sorts v */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) { double t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* FNV-1a over n bytes: a fingerprint of a reconstruction (scripts/bench-inpaint.mjs
+ * computes the same over the wasm results). */
+static uint32_t fnv1a(const void *p, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ ((const uint8_t *)p)[i]) * 16777619u;
+    return h;
+}
+
+/* Times the inpainting network (centre hole) on N images, R times, and prints
+ * one JSON object: median CPU and wall ms per image, steps and a fingerprint
+ * of every final reconstruction, and the work: dense and performed
+ * multiply-adds per image, crossbar and digital latent separately. */
+static int cmd_bench_vae(int argc, char **argv) {
+    size_t nb, ni;
+    uint8_t *mb = read_file(argv[0], &nb);
+    if (!mb) return 1;
+    prime_vae *v = prime_vae_load(mb, nb);
+    free(mb);
+    if (!v) { fprintf(stderr, "%s: %s\n", argv[0], prime_last_error()); return 1; }
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    prime_device d = prime_vae_get_device(v);
+    prime_vae_run r = prime_vae_default_run();
+    int N = atoi(argv[2]), R = 5;
+    for (int i = 3; i < argc; i++) {
+        const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(o, "--noise")) d.read_noise = (float)atof(val), i++;
+        else if (!strcmp(o, "--adc")) d.adc_bits = atoi(val), i++;
+        else if (!strcmp(o, "--dac")) d.dac_bits = atoi(val), i++;
+        else if (!strcmp(o, "--stop")) r.policy = atoi(val), i++;
+        else if (!strcmp(o, "--repeat")) R = atoi(val), i++;
+        else { fprintf(stderr, "unknown option %s\n", o); prime_vae_free(v); return 2; }
+    }
+    if (prime_vae_set_device(v, &d) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
+    const size_t npix = (size_t)a->size * a->size;
+    float *img = (float *)read_file(argv[1], &ni);
+    if (!img || N < 1 || R < 1 || ni < (size_t)N * npix * sizeof(float)) {
+        fprintf(stderr, "%s: need N x %zu floats, N >= 1, repeat >= 1\n", argv[1], npix);
+        free(img), prime_vae_free(v);
+        return 1;
+    }
+    double *cpu = malloc(R * sizeof(double)), *wall = malloc(R * sizeof(double)), steps = 0, xbar = 0, digital = 0;
+    int *used = malloc(N * sizeof(int));
+    uint32_t *hash = malloc(N * sizeof(uint32_t));
+    prime_vae_result res;
+    for (int k = 0; k < R; k++) {
+        steps = xbar = digital = 0;
+        double t0 = now_s(), c0 = cpu_s();
+        for (int i = 0; i < N; i++) {
+            prime_vae_set_run(v, &r); /* inference 0 of its streams, as every inpaint of the JS API */
+            if (prime_vae_inpaint(v, img + (size_t)i * npix, NULL, &res) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+            used[i] = res.steps_used, steps += res.steps_used;
+            xbar += res.counters.cell_reads / 2, digital += res.digital_macs;
+            hash[i] = fnv1a(prime_vae_recon(v, res.steps_used - 1), npix * sizeof(float));
+        }
+        cpu[k] = cpu_s() - c0, wall[k] = now_s() - t0;
+    }
+    /* dense work per step: every connection of every layer */
+    double dense_xbar = 0, dense_digital = 0;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(a, i, &g);
+        size_t nc = 1;
+        if (g.op != PRIME_VAE_FC) {
+            prime_free_buffer(prime_vae_connections(a, i, &nc));
+            nc *= (size_t)g.in_c * g.out_c;
+        } else {
+            nc = (size_t)g.rows * g.cols;
+        }
+        if (i == PRIME_VAE_PRIOR) continue; /* not run by inpainting */
+        if (g.crossbar) dense_xbar += nc;
+        else dense_digital += nc;
+    }
+    double mc = median(cpu, R), mw = median(wall, R);
+    printf("{\"engine\":\"native %s\",\"clock_ghz\":%.3f,\"ch\":%d,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,"
+           "\"stop\":%d,\"ms_per_image\":%.6f,\"wall_ms_per_image\":%.6f,\"mean_steps\":%.4f,"
+           "\"macs_dense_crossbar\":%.0f,\"macs_dense_digital\":%.0f,\"macs_crossbar\":%.1f,\"macs_digital\":%.1f,\"steps\":[",
+           PRIME_SIMD_NAME, clock_ghz(), a->ch, N, a->T, R, (double)d.read_noise, r.policy, mc / N * 1e3, mw / N * 1e3,
+           steps / N, dense_xbar * a->T, dense_digital * a->T, xbar / N, digital / N);
+    for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
+    printf("],\"hashes\":[");
+    for (int i = 0; i < N; i++) printf("%s%u", i ? "," : "", hash[i]);
+    printf("]}\n");
+    free(cpu), free(wall), free(used), free(hash), free(img);
+    prime_vae_free(v);
+    return 0;
+}
+
+/* Writes MODEL (classification .prime or inpainting .pvae) as ONNX
+ * (src/prime_onnx.c) to OUT. */
 static int cmd_onnx(const char *path, const char *outp, int T) {
-    prime_ctx *c = load_model(path);
-    if (!c) return 1;
-    if (T <= 0) T = prime_get_arch(c)->T;
-    uint8_t *b;
+    uint8_t *b = NULL;
     size_t n;
-    if (prime_onnx_export(c, T, &b, &n) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    int vae = 0;
+    uint8_t *mb = read_file(path, &n);
+    if (!mb) return 1;
+    if (n >= 8 && !memcmp(mb, "PRIMEVAE", 8)) { /* inpainting: T is the model's */
+        prime_vae *v = prime_vae_load(mb, n);
+        vae = 1;
+        if (!v || prime_vae_onnx_export(v, &b, &n) != 0) b = NULL;
+        else T = prime_vae_get_arch(v)->T;
+        prime_vae_free(v);
+    }
+    free(mb);
+    if (!vae) {
+        prime_ctx *c = load_model(path);
+        if (!c) return 1;
+        if (T <= 0) T = prime_get_arch(c)->T;
+        if (prime_onnx_export(c, T, &b, &n) != 0) b = NULL;
+        prime_free(c);
+    }
+    if (!b) { fprintf(stderr, "%s: %s\n", path, prime_last_error()); return 1; }
     FILE *f = fopen(outp, "wb");
     int ok = f && fwrite(b, 1, n, f) == n;
     if (f) fclose(f);
     if (!ok) fprintf(stderr, "cannot write %s\n", outp);
-    else printf("wrote %s (%zu bytes): ONNX opset 13, T = %d unrolled, zero noise, ideal ADC/DAC\n", outp, n, T);
+    else printf("wrote %s (%zu bytes): ONNX opset 13, %sT = %d unrolled, zero noise, ideal ADC/DAC\n", outp, n,
+                vae ? "inpainting, " : "", T);
     prime_free_buffer(b);
-    prime_free(c);
     return ok ? 0 : 1;
 }
 
@@ -419,11 +532,13 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "golden")) return cmd_golden(argc > 2 ? argv[2] : NULL);
     if (argc >= 4 && !strcmp(argv[1], "onnx")) return cmd_onnx(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 0);
     if (argc >= 5 && !strcmp(argv[1], "bench-frames")) return cmd_bench_frames(argc - 2, argv + 2);
+    if (argc >= 5 && !strcmp(argv[1], "bench-vae")) return cmd_bench_vae(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
             "       --chip SEED --stop TH --alpha A --T N --import NPZ] | golden [DIR] | bench [MODEL [N]]\n"
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
-            "       | onnx MODEL OUT.onnx [T]\n");
+            "       | onnx MODEL OUT.onnx [T]\n"
+            "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop 0|1 --repeat R]\n");
     return 2;
 }

@@ -1,9 +1,11 @@
 // inpaint.test.mjs - the inpainting model through wasm/prime.js: the same
-// reconstruction as the native build (SIMD and scalar wasm), per-step
+// reconstruction as the native build (SIMD and scalar wasm, SIMD and scalar
+// native: identical bits with read noise on), per-step
 // reconstructions, free-form holes, bad input.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +38,30 @@ test('wasm (SIMD and scalar) reconstructs exactly like the native build', () => 
       assert.ok(Math.abs(r.energyPj - at('energy')) / at('energy') < 1e-9);
     }
   }
+});
+
+/** FNV-1a over the bytes of a Float32Array (as `prime bench-vae`). */
+const fnv1a = (f) => { let h = 2166136261; for (const b of new Uint8Array(f.buffer, f.byteOffset, f.byteLength)) h = Math.imul(h ^ b, 16777619) >>> 0; return h; };
+
+test('all four builds give identical bits (read noise 0.05, early stop on and off)', () => {
+  const imgs = [ring, ring.map((x, p) => (p % 7 ? x : -x)), ring.map((x, p) => x * (p % 3) / 2)];
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prime-inpaint-')), 'img.f32');
+  const all = new Float32Array(3 * 1024);
+  imgs.forEach((im, i) => all.set(im, i * 1024));
+  fs.writeFileSync(file, Buffer.from(all.buffer));
+  for (const stop of [0, 1]) {
+    const native = ['prime', 'prime-scalar'].map((b) => JSON.parse(execFileSync(path.join(root, 'build', b),
+      ['bench-vae', model, file, '3', '--noise', '0.05', '--stop', String(stop), '--repeat', '1']).toString()));
+    assert.deepEqual(native[1].hashes, native[0].hashes, 'native scalar vs SIMD');
+    for (const M of [P, S]) {
+      const ip = M.loadInpainter(fs.readFileSync(model));
+      const rs = imgs.map((im) => ip.inpaint(im, { readNoise: 0.05, earlyStop: !!stop }));
+      ip.free();
+      assert.deepEqual(rs.map((r) => fnv1a(r.recon)), native[0].hashes, 'wasm vs native');
+      assert.deepEqual(rs.map((r) => r.stepsUsed), native[0].steps);
+    }
+  }
+  fs.rmSync(path.dirname(file), { recursive: true });
 });
 
 test('per-step reconstructions, early stop off, free-form hole, errors', () => {
