@@ -83,7 +83,7 @@ int prime_vae_layer_info(const prime_vae_arch *a, int i, prime_vae_layer *o) {
 /* Connection list of a conv / tconv layer: (in pos, out pos, ky*k+kx) triples,
  * grouped by input position; malloc'ed, NULL on error. */
 int *prime_vae_connections(const prime_vae_arch *a, int i, size_t *n) {
-    prime_vae_layer g;
+    prime_vae_layer g = {0};
     if (prime_vae_layer_info(a, i, &g) != 0) return NULL;
     if (g.op == PRIME_VAE_FC) { prime_error("vae layer %d is fully connected", i); return NULL; }
     size_t cap = (size_t)g.in_h * g.in_w * g.k * g.k * 3;
