@@ -760,6 +760,9 @@ function drawSigned(canvas, img, n, hole) {
   ctx.putImageData(signedImage(ctx, img, n, hole), 0, 0);
 }
 
+/* Energy of an inpaint or generate result against its digital baseline. */
+const ipEnergy = (r) => `${fmtEnergy(r.energyPj)}, digital baseline ${fmtEnergy(r.baselinePj)} (${r.energyRatio.toFixed(1)}x more)`;
+
 function renderInpaint() {
   const r = IP.last;
   if (!r) return;
@@ -774,7 +777,7 @@ function renderInpaint() {
   $('ip-sample').value = String(r.i);
   const stopped = r.stepsUsed < r.T;
   $('ip-steps').textContent = `${r.stepsUsed} of ${r.T}` + (stopped ? ` (stopped early, ${(100 * (1 - r.stepsUsed / r.T)).toFixed(0)}% saved)` : '');
-  $('ip-energy').textContent = `${fmtEnergy(r.energyPj)}, digital baseline ${fmtEnergy(r.baselinePj)} (${r.energyRatio.toFixed(1)}x more)`;
+  $('ip-energy').textContent = ipEnergy(r);
   let se = 0, k = 0;
   for (let i = 0; i < n * n; i++) if (hole[i]) { se += (rec[i] - r.clean[i]) ** 2; k++; }
   const mse = se / Math.max(1, k);
@@ -855,7 +858,7 @@ function renderGenerate() {
   ctx.strokeRect(t * (n + gap) + 0.5, 0.5, n - 1, n - 1);
   $('ip-genseed').textContent = String(r.seed);
   $('ip-gensteps').textContent = `${r.stepsUsed} of ${r.T}` + (r.stepsUsed < r.T ? ' (stopped early)' : '');
-  $('ip-genenergy').textContent = `${fmtEnergy(r.energyPj)}, digital baseline ${fmtEnergy(r.baselinePj)} (${r.energyRatio.toFixed(1)}x more)`;
+  $('ip-genenergy').textContent = ipEnergy(r);
 }
 $('ip-gen').addEventListener('click', () => runGenerate(IP.genSeed + 1));
 $('ip-gencursor').addEventListener('input', () => { IP.genCursor = parseInt($('ip-gencursor').value, 10); renderGenerate(); });
