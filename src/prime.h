@@ -336,6 +336,7 @@ int prime_events_bin(const prime_event *ev, size_t count, int T, int size,
  *     prime_vae_result r;
  *     prime_vae_inpaint(v, img32x32, NULL, &r);         // NULL hole = centre 8x8
  *     const float *out = prime_vae_recon(v, r.steps_used - 1);  // 32x32 in [-1, 1]
+ *     prime_vae_generate(v, 42, &r);                    // a new image from the prior
  *     prime_vae_free(v);
  */
 #ifndef PRIME_VAE_H
@@ -449,8 +450,16 @@ int prime_vae_latent_uniforms(const prime_vae *v, double *u, size_t n);
  * T or the early stop; fills *r. 0 or -1. */
 int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole,
                       prime_vae_result *r);
-/* Reconstruction after step t (0-based) of the last inpaint, size*size floats
- * in [-1, 1], owned by v; NULL if t was not run. */
+/* Generates one image from the prior: z_t ~ Bernoulli(p(z_t | z_(t-1))), the
+ * prior run on its own last sample (z_(-1) = 0, as in training), through the
+ * decoder on the macro (same device, read noise, ADC, counters, early stop as
+ * prime_vae_inpaint). The same model, device, run and seed give the same
+ * image, whatever ran before. Fills *r; per-step images via prime_vae_recon.
+ * 0 or -1. */
+int prime_vae_generate(prime_vae *v, uint64_t seed, prime_vae_result *r);
+/* Reconstruction (or generated image) after step t (0-based) of the last
+ * inpaint or generate, size*size floats in [-1, 1], owned by v; NULL if t was
+ * not run. */
 const float *prime_vae_recon(const prime_vae *v, int t);
 /* Metrics over n pixels in [-1, 1]: MSE and PSNR (peak-to-peak 2) inside the
  * hole (all pixels if hole NULL), SSIM (7x7 window) over the whole w x h image

@@ -12,8 +12,9 @@
  *
  * The crossbar layers are masks over random conductances formed with the
  * device model of prime_core.c (prime_dev_form_on/off, faults, ADC, DAC).
- * The prior network (PRIOR) is trained and stored but not run here: it only
- * matters for generation, not for inpainting.
+ * Inpainting never runs the prior network (PRIOR). Generation
+ * (prime_vae_generate, end of file) runs it in place of the encoder and the
+ * posterior: z_t ~ Bernoulli(p(z_t | z_(t-1))) --> the same decoder and readout.
  */
 #include <math.h>
 #include <stdint.h>
@@ -141,6 +142,7 @@ struct prime_vae {
     int32_t *kblock, *pixcnt, *pixoff, *rowoff;
     float *pixval, *rowval, *rowval2, *zbuf, *xpad;
     int npix, steps, T;
+    int gen;                    /* 1: vae_step samples the prior (generation) */
     uint64_t inference;
     prime_vae_result res;
 };
@@ -871,17 +873,19 @@ static double vae_neuron(prime_vae *v, int i) {
     return cnt;
 }
 
-/* Runs step t; returns 1 if the convergence stop fired after it. */
+/* Runs step t; returns 1 if the convergence stop fired after it. Inpainting:
+ * encoder -> posterior; generation (v->gen): the prior on z_(t-1) (v->z, read
+ * before it is overwritten). Then the decoder and the readout. */
 static int vae_step(prime_vae *v, int t) {
     const prime_vae_arch *a = &v->a;
-    const float *x = v->x0;
+    const float *x = v->gen ? v->z : v->x0;
     float xmax = 1.0f;
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+    for (int i = v->gen ? PRIME_VAE_PRIOR : 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];
-        if (i == PRIME_VAE_PRIOR) continue;
-        if (i == PRIME_VAE_POST) {
-            /* digital FC + bias on the encoder's spikes; k spikes per latent */
-            const int n = (int)vae_compact(v, x, 1, L->g.rows, L->g.cols, 1); /* encoder spikes */
+        if (i == PRIME_VAE_PRIOR && !v->gen) continue;
+        if (!L->g.crossbar) {
+            /* digital FC + bias on the encoder's spikes (prior: on z_(t-1)); k spikes per latent */
+            const int n = (int)vae_compact(v, x, 1, L->g.rows, L->g.cols, 1); /* 0/1 inputs */
             k_gather1(L->cur, L->wt, v->pixoff, n, L->g.cols);
             v->res.digital_macs += (double)n * L->g.cols;
             v->res.spikes += vae_neuron(v, i);
@@ -920,6 +924,8 @@ static int vae_step(prime_vae *v, int t) {
     return 1;
 }
 
+static int vae_run(prime_vae *v, prime_vae_result *r);
+
 /* Inpaints one image (see prime.h); 0 or -1. */
 int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime_vae_result *r) {
     if (!v || !img || !r) return prime_error("prime_vae_inpaint: NULL argument");
@@ -936,7 +942,15 @@ int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime
         v->x0[p] = x;
         if (fabsf(x) > mx) mx = fabsf(x);
     }
+    return vae_run(v, r);
+}
+
+/* Runs T steps (or to the early stop) from zero state (z_(-1) = 0) and fills
+ * v->res, *r and the energy figures; 0. */
+static int vae_run(prime_vae *v, prime_vae_result *r) {
+    const prime_vae_arch *a = &v->a;
     memset(&v->res, 0, sizeof v->res);
+    memset(v->z, 0, (size_t)a->latent * sizeof(float));
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];
         memset(L->u, 0, L->nout * sizeof(float));
@@ -958,7 +972,7 @@ int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime
     o->energy_pj = k->cell_reads * d->e_cell_pj + k->adc_conversions * e_adc + k->dac_drives * d->e_dac_pj +
                    k->neuron_updates * d->e_neuron_pj + o->digital_macs * d->e_mac_pj;
     /* digital baseline: every layer dense (incl. the latent FC) for all T steps */
-    const vlayer *P = &v->L[PRIME_VAE_POST];
+    const vlayer *P = &v->L[v->gen ? PRIME_VAE_PRIOR : PRIME_VAE_POST];
     double macs = k->macs_dense / t + (double)P->g.rows * P->g.cols;
     o->baseline_pj = (macs * d->e_mac_pj + k->neuron_updates / t * d->e_neuron_pj) * a->T;
     o->energy_ratio = o->energy_pj > 0 ? o->baseline_pj / o->energy_pj : 0;
@@ -966,7 +980,7 @@ int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime
     return 0;
 }
 
-/* Reconstruction after step t of the last inpaint (owned by v), or NULL. */
+/* Image after step t of the last inpaint or generate (owned by v), or NULL. */
 const float *prime_vae_recon(const prime_vae *v, int t) {
     if (!v) { prime_error("NULL network"); return NULL; }
     if (t < 0 || t >= v->steps) { prime_error("step %d was not run (0..%d)", t, v->steps - 1); return NULL; }
@@ -1010,4 +1024,20 @@ int prime_vae_metrics(const float *recon, const float *clean, const uint8_t *hol
         *ssim = acc / cnt;
     }
     return 0;
+}
+
+/* ============================================================ generation */
+
+/* Generates one image from the prior (see prime.h); 0 or -1. The pass index
+ * that keys the read-noise and latent streams (v->inference) is the seed for
+ * this call, so the result depends on the seed only, not on earlier calls. */
+int prime_vae_generate(prime_vae *v, uint64_t seed, prime_vae_result *r) {
+    if (!v || !r) return prime_error("prime_vae_generate: NULL argument");
+    const uint64_t pass = v->inference;
+    v->gen = 1;
+    v->inference = seed;
+    int rc = vae_run(v, r);
+    v->gen = 0;
+    v->inference = pass;
+    return rc;
 }

@@ -193,9 +193,9 @@ EXPORT void pw_vae_arch(const prime_vae *v, double *o) {
     const prime_vae_arch *a = prime_vae_get_arch(v);
     o[0] = a->size, o[1] = a->T, o[2] = a->software;
 }
-/* Applies the inpaint options, 9 doubles: read_noise, adc_bits, policy (0
- * none, 1 convergence), m_div, m_th, m_window, noise_seed, latent_seed,
- * dac_bits. 0 or -1. */
+/* Applies the inpaint / generate options, 9 doubles: read_noise, adc_bits,
+ * policy (0 none, 1 convergence), m_div, m_th, m_window, noise_seed,
+ * latent_seed, dac_bits. 0 or -1. */
 static int vae_options(prime_vae *v, const double *opt) {
     prime_device d = prime_vae_get_device(v);
     d.read_noise = (float)opt[0], d.adc_bits = (int)opt[1], d.dac_bits = (int)opt[8];
@@ -205,18 +205,30 @@ static int vae_options(prime_vae *v, const double *opt) {
     r.noise_seed = (uint64_t)opt[6], r.latent_seed = (uint64_t)opt[7];
     return prime_vae_set_run(v, &r);
 }
-/* Inpaints img (size*size in [-1, 1]); hole (size*size bytes, 1 = unknown) or 0
- * for the centre 8x8. opt: see vae_options. o, 72 doubles: steps_used, T,
- * energy_pj, baseline_pj, energy_ratio, cell_reads, adc_conversions, spikes,
- * then m[0..63]. 0 or -1. */
-EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, const double *opt, double *o) {
-    if (vae_options(v, opt) != 0) return -1;
-    prime_vae_result res;
-    if (prime_vae_inpaint(v, img, hole, &res) != 0) return -1;
-    double h[8] = {res.steps_used, res.T, res.energy_pj, res.baseline_pj, res.energy_ratio,
-                   res.counters.cell_reads, res.counters.adc_conversions, res.spikes};
+/* Result, 72 doubles: steps_used, T, energy_pj, baseline_pj, energy_ratio,
+ * cell_reads, adc_conversions, spikes, then m[0..63]. */
+static void vae_res_to(const prime_vae_result *res, double *o) {
+    double h[8] = {res->steps_used, res->T, res->energy_pj, res->baseline_pj, res->energy_ratio,
+                   res->counters.cell_reads, res->counters.adc_conversions, res->spikes};
     memcpy(o, h, sizeof h);
-    for (int t = 0; t < PRIME_MAX_T; t++) o[8 + t] = t < res.steps_used ? res.m[t] : 0;
+    for (int t = 0; t < PRIME_MAX_T; t++) o[8 + t] = t < res->steps_used ? res->m[t] : 0;
+}
+/* Inpaints img (size*size in [-1, 1]); hole (size*size bytes, 1 = unknown) or 0
+ * for the centre 8x8. opt: vae_options; o: vae_res_to. 0 or -1. */
+EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, const double *opt, double *o) {
+    prime_vae_result res;
+    if (vae_options(v, opt) != 0 || prime_vae_inpaint(v, img, hole, &res) != 0) return -1;
+    vae_res_to(&res, o);
+    return 0;
+}
+/* Generates an image from the prior with this seed (an integer in 0..2^53).
+ * opt: vae_options; o: vae_res_to. 0 or -1. */
+EXPORT int pw_vae_generate(prime_vae *v, double seed, const double *opt, double *o) {
+    if (!(seed >= 0 && seed <= 9007199254740992.0) || seed != (double)(uint64_t)seed)
+        return prime_error("generate: seed must be an integer in 0..2^53");
+    prime_vae_result res;
+    if (vae_options(v, opt) != 0 || prime_vae_generate(v, (uint64_t)seed, &res) != 0) return -1;
+    vae_res_to(&res, o);
     return 0;
 }
 /* The latent uniforms (T*latent doubles into u) an inpaint with these options draws. 0 or -1. */

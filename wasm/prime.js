@@ -419,6 +419,7 @@ export async function loadPrime(opts = {}) {
      *   const ip = P.loadInpainter(bytes);
      *   const r = ip.inpaint(img32, { readNoise: 0.05, earlyStop: true });   // img in [-1, 1]
      *   r.recon (last step), r.steps[t] (every step), r.stepsUsed, r.m[t], r.energyPj
+     *   const g = ip.generate({ seed: 42 });   // a new image from the prior, same fields
      *   ip.layers[i], ip.getParams(i): geometry and effective weights (PyTorch peer)
      *   ip.latentUniforms(opts), ip.exportOnnx(): the ONNX peer (docs/performance.md)
      *   ip.free();
@@ -441,33 +442,52 @@ export async function loadPrime(opts = {}) {
         if (X.pw_vae_param(v, i, what, p, len) !== 0) fail('getParams');
         return heap.f32().slice(p >> 2, (p >> 2) + len);
       });
+      const live = () => { if (!v) throw new PrimeError('inpainter was freed'); };
+      /* Runs fn(optsPtr, resultPtr) (a pw_vae_* call) with the read options,
+       * then copies the result and every step's image out of wasm memory. */
+      const run = (opts, what, fn) => {
+        return withBufs([8 * 9, 8 * 72], (po, pr) => {
+          heap.f64().set(optArray(opts), po >> 3);
+          if (fn(po, pr) !== 0) fail(what);
+          const r = getF64(pr, 72), s = r[0];
+          const steps = [];
+          for (let t = 0; t < s; t++) {
+            const q = X.prime_vae_recon(v, t);
+            steps.push(heap.f32().slice(q >> 2, (q >> 2) + n));
+          }
+          return {
+            stepsUsed: s, T: r[1], energyPj: r[2], baselinePj: r[3], energyRatio: r[4],
+            counters: { cellReads: r[5], adcConversions: r[6] }, spikes: r[7],
+            m: Float64Array.from(r.subarray(8, 8 + s)), steps, recon: steps[s - 1],
+          };
+        });
+      };
       return {
         size, T, software: !!software, layers,
         /** Inpaints img (size*size in [-1, 1]); opts.hole: size*size 0/1 (1 = unknown), default centre 8x8. */
         inpaint(img, opts = {}) {
-          if (!v) throw new PrimeError('inpainter was freed');
+          live();
           const f = toF32(img, 'image');
           if (f.length !== n) throw new PrimeError(`image holds ${f.length} values, expected ${size}x${size}`);
           const hole = opts.hole ? toU8(opts.hole, 'hole') : null;
           if (hole && hole.length !== n) throw new PrimeError(`hole holds ${hole.length} values, expected ${n}`);
-          const o = optArray(opts);
-          return withBufs([4 * n, n, 8 * 9, 8 * 72], (pi, ph, po, pr) => {
+          return withBufs([4 * n, n], (pi, ph) => {
             putF32(pi, f);
             if (hole) putBytes(ph, hole);
-            heap.f64().set(o, po >> 3);
-            if (X.pw_vae_inpaint(v, pi, hole ? ph : 0, po, pr) !== 0) fail('inpaint');
-            const r = getF64(pr, 72), s = r[0];
-            const steps = [];
-            for (let t = 0; t < s; t++) {
-              const q = X.prime_vae_recon(v, t);
-              steps.push(heap.f32().slice(q >> 2, (q >> 2) + n));
-            }
-            return {
-              stepsUsed: s, T: r[1], energyPj: r[2], baselinePj: r[3], energyRatio: r[4],
-              counters: { cellReads: r[5], adcConversions: r[6] }, spikes: r[7],
-              m: Float64Array.from(r.subarray(8, 8 + s)), steps, recon: steps[s - 1],
-            };
+            return run(opts, 'inpaint', (po, pr) => X.pw_vae_inpaint(v, pi, hole ? ph : 0, po, pr));
           });
+        },
+        /**
+         * Generates an image from the prior (z_t sampled from p(z_t | z_(t-1)),
+         * decoder on the macro). opts.seed (integer, default 1) picks the sample:
+         * the same seed and settings give the same image. Other options and the
+         * result as inpaint (recon = the generated image, steps[t] every step).
+         */
+        generate(opts = {}) {
+          live();
+          const seed = opts.seed ?? 1;
+          if (typeof seed !== 'number') throw new PrimeError('generate: seed must be a number');
+          return { seed, ...run(opts, 'generate', (po, pr) => X.pw_vae_generate(v, seed, po, pr)) };
         },
         /** Layer i's effective parameters: { w } (crossbar: programmed (G+ - G-)*scale, [rows][cols]), { a, b } folded BN, { bias }. */
         getParams(i) {

@@ -140,7 +140,7 @@ function onControl(e) {
   readControl(e.target);
   schedule();
   if (V.tab === 'crossbar') showArray();
-  if (V.tab === 'inpaint') runInpaint();
+  if (V.tab === 'inpaint') refreshInpaint();
 }
 
 for (const [id] of SLIDERS) $(id).addEventListener('input', onControl);
@@ -154,11 +154,11 @@ $('newchip').addEventListener('click', () => {
     (V.defaults && S.chip !== V.defaults.chip ? ` (they were chosen for chip #${V.defaults.chip}).` : '.');
   setStatus(V.note);
 });
-$('reread').addEventListener('click', () => { S.seed += 1; schedule(); if (V.tab === 'inpaint') runInpaint(); });
+$('reread').addEventListener('click', () => { S.seed += 1; schedule(); if (V.tab === 'inpaint') refreshInpaint(); });
 $('reset').addEventListener('click', () => {
   Object.assign(S, V.defaults); showControls(); schedule();
   if (V.tab === 'crossbar') showArray();
-  if (V.tab === 'inpaint') runInpaint();
+  if (V.tab === 'inpaint') refreshInpaint();
 });
 $('copylink').addEventListener('click', () => {
   const u = new URL(location.href.split('?')[0]);
@@ -650,35 +650,73 @@ function drawTilemap() {
 
 let initDone;
 const initP = new Promise((r) => { initDone = r; }); // settles when the worker's init has answered
-const IP = { state: 'idle', info: null, i: 0, hole: [12, 12], last: null, busy: false, queued: false, cursor: 0, runs: 0 };
+const IP = { state: 'idle', info: null, i: 0, hole: [12, 12], last: null, busy: false, queued: false, cursor: 0, runs: 0,
+  dataset: null, gen: null, genSeed: 0, genBusy: false, genQueued: false, genCursor: 0, genRuns: 0 };
 
 /* Loads the inpainting model the first time its tab opens; shows the
  * not-available state if the core or the model file cannot do it. */
 async function openInpaint() {
-  if (IP.state === 'ready') { if (!IP.last) runInpaint(); else renderInpaint(); return; }
+  if (IP.state === 'ready') { if (!IP.last) runInpaint(); else renderInpaint(); renderGenerate(); return; }
   if (IP.state !== 'idle') return;
   IP.state = 'loading';
   await initP; // the worker loads the core first
+  await loadInpaintModel();
+}
+
+/* Asks the worker for the inpainting model of `dataset` (null: the first that
+ * works) and shows it, or the not-available state with the reason. */
+async function loadInpaintModel(dataset = null) {
   let r;
   try {
-    r = await call('inpaintOpen', { manifest: './models.json' });
+    r = await call('inpaintOpen', { manifest: './models.json', dataset });
   } catch (err) {
     r = { available: false, reason: err.message };
   }
   $('inpaint-loading').hidden = true;
+  IP.last = null; IP.gen = null;
+  if (r.datasets && r.datasets.length) {
+    const sel = $('ip-data');
+    if (sel.options.length !== r.datasets.length) {
+      sel.innerHTML = '';
+      for (const d of r.datasets) {
+        const o = document.createElement('option');
+        o.value = d.dataset; o.textContent = DATASET_NAMES[d.dataset] || d.name;
+        sel.append(o);
+      }
+    }
+    $('ip-datarow').hidden = false;
+  }
+  IP.dataset = r.available ? r.entry.dataset : dataset;
+  if (IP.dataset) $('ip-data').value = IP.dataset;
+  $('inpaint-na').hidden = r.available;
+  $('inpaint-view').hidden = !r.available;
   if (!r.available) {
     IP.state = 'na';
-    $('inpaint-na').hidden = false;
     $('inpaint-reason').textContent = 'Why: ' + r.reason;
+    setStatus('The inpainting model for this dataset is not available.');
     return;
   }
   IP.state = 'ready'; IP.info = r;
-  $('inpaint-view').hidden = false;
-  $('ip-cursor').max = String(r.T - 1);
-  if (r.samples) $('ip-sample').max = String(r.samples.n - 1);
+  $('ip-cursor').max = $('ip-gencursor').max = String(r.T - 1);
+  if (r.samples) { $('ip-sample').max = String(r.samples.n - 1); IP.i = Math.min(IP.i, r.samples.n - 1); }
   $('ip-note').textContent = `Model: ${r.entry.name} (${r.entry.file}), ${r.size} x ${r.size}, T = ${r.T}; how it was trained: docs/inpainting.md.`;
+  renderGenerate();
   runInpaint();
 }
+const DATASET_NAMES = { mnist: 'MNIST digits', fashion: 'Fashion-MNIST' };
+$('ip-data').addEventListener('change', () => {
+  $('inpaint-loading').hidden = false;
+  loadInpaintModel($('ip-data').value);
+});
+
+/* Settings changed: inpaint again, and generate the shown seed again. */
+function refreshInpaint() {
+  runInpaint();
+  if (IP.gen) runGenerate(IP.genSeed);
+}
+
+/* The read settings of the page, for ip.inpaint and ip.generate. */
+const ipOpts = () => ({ readNoise: S.noise, adcBits: S.adc, earlyStop: S.stop, noiseSeed: S.seed });
 
 function holeMask() {
   const n = IP.info.size, h = new Uint8Array(n * n);
@@ -691,7 +729,7 @@ function runInpaint() {
   if (IP.state !== 'ready') return;
   if (IP.busy) { IP.queued = true; return; }
   IP.busy = true; IP.queued = false;
-  call('inpaint', { i: IP.i, hole: holeMask(), opts: { readNoise: S.noise, adcBits: S.adc, earlyStop: S.stop, noiseSeed: S.seed } })
+  call('inpaint', { i: IP.i, hole: holeMask(), opts: ipOpts() })
     .then((r) => {
       IP.last = r; IP.cursor = r.stepsUsed - 1; IP.runs++;
       document.body.dataset.ipruns = String(IP.runs);
@@ -702,10 +740,8 @@ function runInpaint() {
     .finally(() => { IP.busy = false; if (IP.queued) runInpaint(); });
 }
 
-/* Draws a [-1, 1] image; hole pixels (if given) in dark red. */
-function drawSigned(canvas, img, n, hole) {
-  const ctx = canvas.getContext('2d');
-  canvas.width = n; canvas.height = n;
+/* An n x n [-1, 1] image as grey ImageData; hole pixels (if given) in dark red. */
+function signedImage(ctx, img, n, hole) {
   const im = ctx.createImageData(n, n);
   for (let i = 0; i < n * n; i++) {
     const v = Math.max(0, Math.min(255, (img[i] + 1) * 127.5));
@@ -714,8 +750,18 @@ function drawSigned(canvas, img, n, hole) {
     else { im.data[o] = im.data[o + 1] = im.data[o + 2] = v; }
     im.data[o + 3] = 255;
   }
-  ctx.putImageData(im, 0, 0);
+  return im;
 }
+
+/* Draws a [-1, 1] image on the whole canvas; hole pixels (if given) in dark red. */
+function drawSigned(canvas, img, n, hole) {
+  canvas.width = n; canvas.height = n;
+  const ctx = canvas.getContext('2d');
+  ctx.putImageData(signedImage(ctx, img, n, hole), 0, 0);
+}
+
+/* Energy of an inpaint or generate result against its digital baseline. */
+const ipEnergy = (r) => `${fmtEnergy(r.energyPj)}, digital baseline ${fmtEnergy(r.baselinePj)} (${r.energyRatio.toFixed(1)}x more)`;
 
 function renderInpaint() {
   const r = IP.last;
@@ -731,7 +777,7 @@ function renderInpaint() {
   $('ip-sample').value = String(r.i);
   const stopped = r.stepsUsed < r.T;
   $('ip-steps').textContent = `${r.stepsUsed} of ${r.T}` + (stopped ? ` (stopped early, ${(100 * (1 - r.stepsUsed / r.T)).toFixed(0)}% saved)` : '');
-  $('ip-energy').textContent = `${fmtEnergy(r.energyPj)}, digital baseline ${fmtEnergy(r.baselinePj)} (${r.energyRatio.toFixed(1)}x more)`;
+  $('ip-energy').textContent = ipEnergy(r);
   let se = 0, k = 0;
   for (let i = 0; i < n * n; i++) if (hole[i]) { se += (rec[i] - r.clean[i]) ** 2; k++; }
   const mse = se / Math.max(1, k);
@@ -774,6 +820,54 @@ $('ip-sample').addEventListener('change', () => useInpaintSample(parseInt($('ip-
 $('ip-prev').addEventListener('click', () => useInpaintSample(IP.i - 1));
 $('ip-next').addEventListener('click', () => useInpaintSample(IP.i + 1));
 $('ip-cursor').addEventListener('input', () => { IP.cursor = parseInt($('ip-cursor').value, 10); renderInpaint(); });
+
+/* Generates from the prior with this seed; latest wins. */
+function runGenerate(seed) {
+  if (IP.state !== 'ready') return;
+  IP.genSeed = seed;
+  if (IP.genBusy) { IP.genQueued = true; return; }
+  IP.genBusy = true; IP.genQueued = false;
+  $('ip-gen').disabled = true;
+  call('generate', { seed, opts: ipOpts() })
+    .then((r) => {
+      if (IP.state !== 'ready' || r.file !== IP.info.entry.file) return; // the dataset changed meanwhile
+      IP.gen = r; IP.genCursor = r.stepsUsed - 1; IP.genRuns++;
+      document.body.dataset.ipgenruns = String(IP.genRuns);
+      if (V.tab === 'inpaint') renderGenerate();
+      setStatus(`Generated seed ${r.seed} in ${r.stepsUsed} of ${r.T} timesteps (${r.ms.toFixed(0)} ms).`);
+    })
+    .catch((err) => fail('Generation failed: ' + err.message))
+    .finally(() => { IP.genBusy = false; $('ip-gen').disabled = false; if (IP.genQueued) runGenerate(IP.genSeed); });
+}
+
+/* Draws the generated image at the chosen step and every step in a strip. */
+function renderGenerate() {
+  const r = IP.gen;
+  $('ip-genview').hidden = $('ip-genrow').hidden = !r;
+  if (!r) { for (const id of ['ip-genseed', 'ip-gensteps', 'ip-genenergy']) $(id).textContent = '-'; return; }
+  const n = r.size, t = Math.min(IP.genCursor, r.stepsUsed - 1);
+  drawSigned($('ip-genimg'), r.steps[t], n);
+  $('ip-gencap').textContent = `generated, after step ${t + 1}`;
+  $('ip-gencursor').value = String(t); $('ip-gencursorout').textContent = String(t + 1);
+  const strip = $('ip-genstrip'), ctx = strip.getContext('2d'), gap = 2;
+  strip.width = r.T * (n + gap) - gap; strip.height = n;
+  ctx.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() || '#fff';
+  ctx.fillRect(0, 0, strip.width, strip.height);
+  r.steps.forEach((img, k) => ctx.putImageData(signedImage(ctx, img, n), k * (n + gap), 0));
+  ctx.strokeStyle = '#f5c542'; ctx.lineWidth = 1;
+  ctx.strokeRect(t * (n + gap) + 0.5, 0.5, n - 1, n - 1);
+  $('ip-genseed').textContent = String(r.seed);
+  $('ip-gensteps').textContent = `${r.stepsUsed} of ${r.T}` + (r.stepsUsed < r.T ? ' (stopped early)' : '');
+  $('ip-genenergy').textContent = ipEnergy(r);
+}
+$('ip-gen').addEventListener('click', () => runGenerate(IP.genSeed + 1));
+$('ip-gencursor').addEventListener('input', () => { IP.genCursor = parseInt($('ip-gencursor').value, 10); renderGenerate(); });
+$('ip-genstrip').addEventListener('click', (e) => {
+  if (!IP.gen) return;
+  const b = $('ip-genstrip').getBoundingClientRect();
+  IP.genCursor = Math.max(0, Math.min(IP.gen.stepsUsed - 1, Math.floor((e.clientX - b.left) / b.width * IP.gen.T)));
+  renderGenerate();
+});
 
 /* ------------------------------------------------------------ models */
 
@@ -862,7 +956,7 @@ window.addEventListener('resize', () => {
     if (V.tab === 'classify') { render(); drawGallery(); }
     if (V.tab === 'batch') drawBatchPlots();
     if (V.tab === 'crossbar' && V.info) { drawTilemap(); drawArray(); }
-    if (V.tab === 'inpaint') renderInpaint();
+    if (V.tab === 'inpaint') { renderInpaint(); renderGenerate(); }
   }, 100);
 });
 
@@ -880,8 +974,11 @@ window.primeLab = {
       batch: JSON.parse(JSON.stringify(V.batch)),
       arrayShown: V.arrayData ? V.arrayData.i : null,
       totalArrays: V.info && V.info.totalArrays, layers: V.info && V.info.arch.layers.length,
-      inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(),
-        stepsUsed: IP.last && IP.last.stepsUsed, T: IP.last && IP.last.T, m: IP.last && Array.from(IP.last.m) },
+      inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(), dataset: IP.dataset,
+        file: IP.info && IP.info.entry.file, busy: IP.busy || IP.queued,
+        stepsUsed: IP.last && IP.last.stepsUsed, T: IP.last && IP.last.T, m: IP.last && Array.from(IP.last.m),
+        gen: IP.gen && { seed: IP.gen.seed, runs: IP.genRuns, busy: IP.genBusy || IP.genQueued, stepsUsed: IP.gen.stepsUsed,
+          T: IP.gen.T, file: IP.gen.file, image: Array.from(IP.gen.steps[IP.gen.stepsUsed - 1]) } },
     };
   },
 };

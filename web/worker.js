@@ -18,8 +18,9 @@ let samples = null;       // parsed sample file of the current model's dataset
 const sampleCache = new Map(); // url -> parsed PSMP
 const frameCache = new Map();  // `${url}|${i}|${T}` -> Float32Array frames
 let cancelled = false;
-let inpainter = null;     // the inpainting model, loaded when its tab opens
-let inpaintEntry = null;
+let inpainter = null;     // the current inpainting model, loaded when its tab opens
+let inpaintEntry = null;  // its models.json entry (+ sm: its parsed samples)
+const inpainters = new Map(); // file -> {ip, entry}: every inpainting model loaded so far
 
 const base = new URL('../', import.meta.url); // the repository root
 
@@ -81,6 +82,14 @@ function strip(e) { const { bytes, sm, ...rest } = e; return rest; }
 function inpaintSamplesInfo() {
   const sm = inpaintEntry && inpaintEntry.sm;
   return sm ? { n: sm.n, w: sm.w, h: sm.h, labels: sm.labels } : null;
+}
+
+/* The fields of an inpaint or generate result the page draws (copies). */
+function ipReply(r) {
+  return {
+    stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj, baselinePj: r.baselinePj, energyRatio: r.energyRatio,
+    m: Float64Array.from(r.m), steps: r.steps.map((a) => Float32Array.from(a)),
+  };
 }
 
 function copyResult(r) {
@@ -281,26 +290,33 @@ const handlers = {
     }
   },
 
-  /* Loads the first inpainting model of models.json that works; {available,
-   * reason} either way (a wasm core without the inpainting API, or no model
-   * file, is "not available", never an error). */
-  async inpaintOpen({ manifest }) {
-    if (inpainter) return { available: true, size: inpainter.size, T: inpainter.T, entry: strip(inpaintEntry), samples: inpaintSamplesInfo() };
-    const list = await (await fetch(new URL(manifest, self.location))).json();
+  /* Opens the inpainting model of `dataset` (else the first of models.json
+   * that works); {available, reason, datasets} either way: a wasm core without
+   * the inpainting API, or a missing model file, is "not available", never an
+   * error. datasets: every inpainting entry of models.json, for the chooser. */
+  async inpaintOpen({ manifest, dataset }) {
+    const list = (await (await fetch(new URL(manifest, self.location))).json()).filter((x) => x.task === 'inpaint');
+    const datasets = list.map((e) => ({ dataset: e.dataset, name: e.name, file: e.file }));
+    const ready = () => ({ available: true, size: inpainter.size, T: inpainter.T, entry: strip(inpaintEntry), samples: inpaintSamplesInfo(), datasets });
+    const want = dataset ? list.filter((e) => e.dataset === dataset) : list;
+    if (dataset && !want.length) return { available: false, reason: `no inpainting model for "${dataset}" in web/models.json`, datasets };
     const reasons = [];
-    for (const e of list.filter((x) => x.task === 'inpaint')) {
+    for (const e of want) {
       try {
-        if (typeof P.loadInpainter !== 'function') throw new Error('this build of the core has no inpainting API');
-        const bytes = await fetchBytes(new URL(e.file, base));
-        const ip = P.loadInpainter(bytes);
-        inpainter = ip; inpaintEntry = e;
-        inpaintEntry.sm = e.samples ? await getSamples(e.samples) : null;
-        return { available: true, size: ip.size, T: ip.T, entry: strip(e), samples: inpaintSamplesInfo() };
+        if (!inpainters.has(e.file)) {
+          if (typeof P.loadInpainter !== 'function') throw new Error('this build of the core has no inpainting API');
+          const r = await fetch(new URL(e.file, base));
+          if (!r.ok) throw new Error(`the model file is missing (HTTP ${r.status}): train it or copy it to ${e.file} (docs/inpainting.md)`);
+          const ip = P.loadInpainter(new Uint8Array(await r.arrayBuffer()));
+          inpainters.set(e.file, { ip, entry: { ...e, sm: e.samples ? await getSamples(e.samples) : null } });
+        }
+        ({ ip: inpainter, entry: inpaintEntry } = inpainters.get(e.file));
+        return ready();
       } catch (err) {
         reasons.push(`${e.file}: ${err instanceof TypeError ? 'this build of the core has no inpainting API' : err.message}`);
       }
     }
-    return { available: false, reason: reasons.join('; ') || 'no inpainting model listed in web/models.json' };
+    return { available: false, reason: reasons.join('; ') || 'no inpainting model listed in web/models.json', datasets };
   },
 
   /* Inpaints shipped sample i: 28x28 -> 32x32 (as the trainer), [-1, 1], the
@@ -313,11 +329,15 @@ const handlers = {
     const clean = resizeUp(img, sm.w, sm.h, n, n).map((v) => v * 2 - 1);
     const t0 = performance.now();
     const r = inpainter.inpaint(clean, { ...opts, hole });
-    return {
-      i, label: sm.labels[i], clean, size: n, ms: performance.now() - t0,
-      stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj, baselinePj: r.baselinePj, energyRatio: r.energyRatio,
-      m: Float64Array.from(r.m), steps: r.steps.map((a) => Float32Array.from(a)),
-    };
+    return { i, label: sm.labels[i], clean, size: n, ms: performance.now() - t0, ...ipReply(r) };
+  },
+
+  /* Generates an image from the prior of the current inpainting model. */
+  async generate({ seed, opts }) {
+    if (!inpainter) throw new Error('the inpainting model is not loaded');
+    const t0 = performance.now();
+    const r = inpainter.generate({ ...opts, seed });
+    return { seed, size: inpainter.size, ms: performance.now() - t0, file: inpaintEntry.file, ...ipReply(r) };
   },
 
   /* Conductances of crossbar array i (Float32Array 512*512, uS). */
@@ -335,7 +355,7 @@ self.onmessage = (ev) => {
     try {
       const h = handlers[msg.type];
       if (!h) throw new Error('unknown request ' + msg.type);
-      if (!['init', 'open', 'inpaintOpen', 'inpaint'].includes(msg.type) && !model) throw new Error('the model is not loaded');
+      if (!['init', 'open', 'inpaintOpen', 'inpaint', 'generate'].includes(msg.type) && !model) throw new Error('the model is not loaded');
       const out = await h(msg, (m) => self.postMessage(m));
       self.postMessage({ ...out, id: msg.id, type: 'reply' });
     } catch (err) {

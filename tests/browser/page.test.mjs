@@ -308,6 +308,96 @@ test('inpainting tab: results with the inpainting core, else a clear not-availab
   await page.close();
 });
 
+/* Waits until the inpainting view settled on `dataset` (ready or not available). */
+async function ipSettled(page, dataset) {
+  await page.waitForFunction((d) => { const s = window.primeLab.snapshot().inpaint; return s.dataset === d && ['ready', 'na'].includes(s.state); },
+    dataset, { timeout: 60000 });
+  return (await lab(page)).inpaint;
+}
+
+test('inpainting tab: generate from the prior (a new seed per press), dataset choice', { skip }, async () => {
+  const { page, errors } = await open('?task=inpaint');
+  await page.waitForFunction(() => ['ready', 'na'].includes(window.primeLab.snapshot().inpaint.state), null, { timeout: 60000 });
+  if ((await lab(page)).inpaint.state === 'na') { await page.close(); return; } // covered by the test above
+  // generate: an image, per-step images, the seed moves on with every press (mouse, then keyboard)
+  assert.equal(await page.isVisible('#ip-genimg'), false, 'nothing generated before the first press');
+  await page.click('#ip-gen');
+  await page.waitForFunction(() => { const g = window.primeLab.snapshot().inpaint.gen; return g && g.runs >= 1 && !g.busy; }, null, { timeout: 60000 });
+  const g1 = (await lab(page)).inpaint.gen;
+  assert.equal(g1.seed, 1);
+  assert.equal(g1.image.length, 32 * 32);
+  assert.ok(g1.image.every((v) => v >= -1 && v <= 1));
+  assert.ok(Math.max(...g1.image) - Math.min(...g1.image) > 0.5, 'the generated image is not flat');
+  assert.equal(await page.isVisible('#ip-genimg'), true);
+  assert.equal(await page.textContent('#ip-genseed'), '1');
+  assert.match(await page.textContent('#ip-gensteps'), new RegExp(`^${g1.stepsUsed} of ${g1.T}`));
+  assert.match(await page.textContent('#ip-genenergy'), /x more/);
+  const grey = await page.evaluate(() => {
+    const c = document.getElementById('ip-genimg'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const v = new Set(); for (let i = 0; i < d.length; i += 4) v.add(d[i]);
+    return v.size;
+  });
+  assert.ok(grey > 4, `the canvas shows the image (${grey} grey levels)`);
+  await page.focus('#ip-gen');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => { const g = window.primeLab.snapshot().inpaint.gen; return g.runs >= 2 && !g.busy; }, null, { timeout: 60000 });
+  const g2 = (await lab(page)).inpaint.gen;
+  assert.equal(g2.seed, 2);
+  const diff = g2.image.reduce((m, v, i) => m + Math.abs(v - g1.image[i]), 0);
+  assert.ok(diff > 1, `seed 2 gives another image (sum |diff| ${diff})`);
+  // the step slider shows earlier steps
+  await page.fill('#ip-gencursor', '0');
+  await page.dispatchEvent('#ip-gencursor', 'input');
+  assert.match(await page.textContent('#ip-gencap'), /after step 1$/);
+  // dataset choice: Fashion-MNIST works if its model is here, else says clearly that it is missing
+  const labels = await page.$$eval('#ip-data option', (os) => os.map((o) => o.textContent));
+  assert.deepEqual(labels, ['MNIST digits', 'Fashion-MNIST']);
+  const fashion = fs.existsSync(path.join(ROOT, 'models/inpaint-fashion.pvae'));
+  const runs0 = (await lab(page)).inpaint.runs;
+  await page.selectOption('#ip-data', 'fashion');
+  const f = await ipSettled(page, 'fashion');
+  if (fashion) {
+    assert.equal(f.state, 'ready');
+    await page.waitForFunction((k) => window.primeLab.snapshot().inpaint.runs > k, runs0, { timeout: 60000 });
+    assert.equal((await lab(page)).inpaint.file, 'models/inpaint-fashion.pvae');
+    assert.equal((await lab(page)).inpaint.gen, null, 'the other model\'s generated image is not kept');
+    assert.match(await page.textContent('#ip-note'), /inpaint-fashion\.pvae/);
+  } else {
+    assert.equal(f.state, 'na');
+    assert.match(await page.textContent('#inpaint-reason'), /inpaint-fashion\.pvae: the model file is missing/);
+    assert.equal(await page.isVisible('#inpaint-view'), false);
+  }
+  assert.equal(await page.isVisible('#ip-data'), true, 'the dataset choice stays');
+  // and back, from the keyboard
+  await page.focus('#ip-data');
+  await page.keyboard.press('ArrowUp');
+  const m = await ipSettled(page, 'mnist');
+  assert.equal(m.state, 'ready');
+  assert.equal(await page.isVisible('#inpaint-view'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('inpainting tab: a missing Fashion-MNIST model gives a clear message, not a broken page', { skip }, async () => {
+  hidden.add('/models/inpaint-fashion.pvae');
+  try {
+    const { page, errors } = await open('?task=inpaint');
+    await page.waitForFunction(() => ['ready', 'na'].includes(window.primeLab.snapshot().inpaint.state), null, { timeout: 60000 });
+    if ((await lab(page)).inpaint.state === 'ready') {
+      await page.selectOption('#ip-data', 'fashion');
+      assert.equal((await ipSettled(page, 'fashion')).state, 'na');
+      assert.match(await page.textContent('#inpaint-na'), /not available/);
+      assert.match(await page.textContent('#inpaint-reason'), /models\/inpaint-fashion\.pvae: the model file is missing \(HTTP 404\)/);
+      await page.selectOption('#ip-data', 'mnist');
+      assert.equal((await ipSettled(page, 'mnist')).state, 'ready');
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    hidden.delete('/models/inpaint-fashion.pvae');
+  }
+});
+
 test('embed parameters take effect and the layout fits 700 px and a 375 px phone', { skip }, async () => {
   const q = '?embed=1&sample=3&noise=0.1&stop=1&th=0.6&T=12&adc=8';
   for (const width of [700, 375]) {

@@ -314,20 +314,26 @@ static prime_device ideal(void) {
     return d;
 }
 
-static void test_network(void) {
-    prime_vae_arch a = prime_vae_default_arch();
-    a.ch = 6, a.latent = 16, a.k = 4;
+/* Latent bias pattern of the small test network: +5 (all k spikes fire, q = 1)
+ * or -5 (none, q = 0) per latent variable. */
+static float latent_bias(size_t j, int k) { return ((j / k) % 3) ? 5.0f : -5.0f; }
+
+/* A small trainer (ch 6, latent 16, k 4, ideal device) whose BN parameters
+ * keep every layer spiking and whose posterior is deterministic: weights 0,
+ * biases latent_bias, so z = q in {0, 1}. NULL on error. */
+static pvt *live_trainer(prime_vae_arch *a) {
+    *a = prime_vae_default_arch();
+    a->ch = 6, a->latent = 16, a->k = 4;
     prime_device d = ideal();
     pvt_params p = pvt_default_params();
-    pvt *tr = pvt_new(&a, &d, &p);
+    pvt *tr = pvt_new(a, &d, &p);
     CHECK(tr != NULL, "pvt_new: %s", prime_last_error());
-    if (!tr) return;
-    /* deterministic latent: post weights 0, biases +-5 -> q in {0, 1}, z = q */
+    if (!tr) return NULL;
     size_t n;
     float *w = pvt_param(tr, PRIME_VAE_POST, 0, &n);
     memset(w, 0, n * 4);
     float *b = pvt_param(tr, PRIME_VAE_POST, 1, &n);
-    for (size_t j = 0; j < n; j++) b[j] = ((j / a.k) % 3) ? 5.0f : -5.0f;
+    for (size_t j = 0; j < n; j++) b[j] = latent_bias(j, a->k);
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         for (int which = 2; which <= 5; which++) {
             float *q = pvt_param(tr, i, which, &n);
@@ -337,6 +343,14 @@ static void test_network(void) {
                      : which == 4 ? 0.01f * rnd(70 + i, j) : 0.5f;
         }
     }
+    return tr;
+}
+
+static void test_network(void) {
+    prime_vae_arch a;
+    prime_device d = ideal();
+    pvt *tr = live_trainer(&a);
+    if (!tr) return;
     const int B = 3;
     float *x = test_images(B), rec[3 * 1024];
     pvt_reconstruct(tr, x, B, rec);
@@ -435,6 +449,96 @@ static void test_network(void) {
     free(x);
     pvt_free(tr);
     printf("file round trip, read noise, convergence stop rule, free-form holes, metrics ok\n");
+}
+
+/* ------------------------------------------------------------ generation */
+
+/* Sets the prior: weight wd from latent d to its own k spikes (0 elsewhere),
+ * bias bias(j) per spike j. */
+static void set_prior(prime_vae *v, const prime_vae_arch *a, float wd, float (*bias)(size_t, int)) {
+    const int L = a->latent, K = a->k;
+    float *w = calloc((size_t)L * L * K, sizeof(float)), *b = malloc(sizeof(float) * L * K);
+    for (int d = 0; d < L; d++)
+        for (int j = 0; j < K; j++) w[(size_t)d * L * K + d * K + j] = wd;
+    for (int j = 0; j < L * K; j++) b[j] = bias((size_t)j, K);
+    CHECK(prime_vae_set_digital(v, PRIME_VAE_PRIOR, w, (size_t)L * L * K, b, (size_t)L * K) == 0, "set prior: %s", prime_last_error());
+    free(w), free(b);
+}
+static float bias_on(size_t j, int k) { (void)j, (void)k; return 5.0f; }
+static float bias_half(size_t j, int k) { return (int)(j % k) < k / 2 ? 5.0f : -5.0f; } /* p = 1/2 */
+
+static void test_generate(void) {
+    prime_vae_arch a;
+    pvt *tr = live_trainer(&a);
+    if (!tr) return;
+    prime_vae *v = pvt_export(tr);
+    CHECK(v != NULL, "export: %s", prime_last_error());
+    if (!v) { pvt_free(tr); return; }
+    prime_vae_run run = prime_vae_default_run();
+    run.policy = 0;
+    prime_vae_set_run(v, &run);
+    const size_t img = 1024 * sizeof(float);
+    prime_vae_result r, ri;
+
+    /* a prior that samples the posterior's fixed z at every step drives the
+     * same decoder: generation = inpainting, step by step, bit for bit */
+    float *x = test_images(1), inp[PRIME_MAX_T][1024];
+    CHECK(prime_vae_inpaint(v, x, NULL, &ri) == 0, "inpaint: %s", prime_last_error());
+    for (int t = 0; t < a.T; t++) memcpy(inp[t], prime_vae_recon(v, t), img);
+    set_prior(v, &a, 0, latent_bias);
+    CHECK(prime_vae_generate(v, 5, &r) == 0, "generate: %s", prime_last_error());
+    CHECK(r.steps_used == a.T && r.T == a.T, "generate ran %d of %d steps", r.steps_used, a.T);
+    int same = 1;
+    for (int t = 0; t < a.T; t++) same &= memcmp(inp[t], prime_vae_recon(v, t), img) == 0;
+    CHECK(same, "generation with z fixed to the posterior's differs from the inpainting decoder");
+    CHECK(prime_vae_recon(v, a.T) == NULL, "no image beyond T");
+    CHECK(r.energy_pj > 0 && r.energy_pj < ri.energy_pj && r.counters.cell_reads > 0 && r.counters.cell_reads < ri.counters.cell_reads,
+          "generation runs the decoder only: energy %g vs inpaint %g", r.energy_pj, ri.energy_pj);
+    CHECK(r.digital_macs > 0 && r.baseline_pj > 0, "prior MACs and baseline counted");
+
+    /* z_(-1) = 0 and the recurrence: weight -10 on z_(t-1), bias +5 gives
+     * z = 1, 0, 1, ... ; bias +5 alone gives z = 1 always */
+    float alt[2][1024];
+    set_prior(v, &a, -10, bias_on);
+    prime_vae_generate(v, 5, &r);
+    memcpy(alt[0], prime_vae_recon(v, 0), img), memcpy(alt[1], prime_vae_recon(v, 1), img);
+    set_prior(v, &a, 0, bias_on);
+    prime_vae_generate(v, 5, &r);
+    CHECK(memcmp(alt[0], prime_vae_recon(v, 0), img) == 0, "step 0: the prior must see z_(-1) = 0");
+    CHECK(memcmp(alt[1], prime_vae_recon(v, 1), img) != 0, "step 1: the prior must see z_0");
+
+    /* seeded: same seed, same image (even with read noise and other calls in
+     * between); another seed, another image; values in [-1, 1] */
+    set_prior(v, &a, 0, bias_half);
+    prime_device dn = prime_vae_default_device();
+    dn.read_noise = 0.1f;
+    prime_vae_set_device(v, &dn);
+    float g1[PRIME_MAX_T][1024];
+    CHECK(prime_vae_generate(v, 1, &r) == 0, "generate: %s", prime_last_error());
+    for (int t = 0; t < a.T; t++) memcpy(g1[t], prime_vae_recon(v, t), img);
+    double e1 = r.energy_pj;
+    prime_vae_inpaint(v, x, NULL, &ri);
+    prime_vae_generate(v, 2, &r);
+    double diff = 0, lo = 1, hi = -1;
+    for (int p = 0; p < 1024; p++) {
+        float q = prime_vae_recon(v, a.T - 1)[p];
+        diff += fabs(q - g1[a.T - 1][p]);
+        lo = fmin(lo, q), hi = fmax(hi, q);
+    }
+    CHECK(diff > 1, "seeds 1 and 2 give the same image (sum |diff| %g)", diff);
+    CHECK(lo >= -1 && hi <= 1 && hi > lo, "generated values in [-1, 1]: %g..%g", lo, hi);
+    prime_vae_generate(v, 1, &r);
+    same = r.energy_pj == e1;
+    for (int t = 0; t < a.T; t++) same &= memcmp(g1[t], prime_vae_recon(v, t), img) == 0;
+    CHECK(same, "seed 1 again must give the same images and energy");
+
+    /* bad arguments */
+    CHECK(prime_vae_generate(NULL, 1, &r) == -1 && strstr(prime_last_error(), "NULL"), "NULL network must fail");
+    CHECK(prime_vae_generate(v, 1, NULL) == -1, "NULL result must fail");
+    printf("generation: prior-driven decoder = inpainting decoder, z_(-1) = 0 and recurrence, seeded, errors ok\n");
+    prime_vae_free(v);
+    pvt_free(tr);
+    free(x);
 }
 
 /* ------------------------------------------------------------ fast kernels */
@@ -558,6 +662,7 @@ int main(void) {
     test_lif();
     test_readout_kl();
     test_network();
+    test_generate();
     test_fast_kernels();
     test_training();
     test_checkpoint();

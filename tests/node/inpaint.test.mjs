@@ -1,7 +1,7 @@
 // inpaint.test.mjs - the inpainting model through wasm/prime.js: the same
-// reconstruction as the native build (SIMD and scalar wasm, SIMD and scalar
-// native: identical bits with read noise on), per-step
-// reconstructions, free-form holes, bad input.
+// reconstruction and the same generated images as the native build (SIMD and
+// scalar wasm, SIMD and scalar native: identical bits with read noise on),
+// per-step reconstructions, free-form holes, bad input.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,24 +20,65 @@ const S = await loadPrime({ wasmBytes: fs.readFileSync(path.join(root, 'build/pr
 const ring = Float32Array.from({ length: 1024 }, (_, p) =>
   Math.abs(Math.hypot(Math.floor(p / 32) - 16, (p % 32) - 15.5) - 8) < 2 ? 1 : -1);
 
+const golden = execFileSync(path.join(root, 'build/prime-train_vae'), ['--golden', model]).toString().trim().split('\n');
+
+/* Asserts that result r matches a golden line of the native build. */
+function sameAsNative(r, line) {
+  const w = line.split(' ');
+  const at = (key) => +w[w.indexOf(key) + 1];
+  assert.equal(r.stepsUsed, at('steps'), line);
+  const sum = r.recon.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - at('sum')) < 1e-3, `sum ${sum} vs native ${at('sum')} (${line})`);
+  assert.ok(Math.abs(r.recon[400] - at('p400')) < 1e-6 && Math.abs(r.recon[500] - at('p500')) < 1e-6, line);
+  assert.ok(Math.abs(r.energyPj - at('energy')) / at('energy') < 1e-9, line);
+}
+
 test('wasm (SIMD and scalar) reconstructs exactly like the native build', () => {
-  const out = execFileSync(path.join(root, 'build/prime-train_vae'), ['--golden', model]).toString();
-  const lines = out.trim().split('\n').filter((l) => l.startsWith('case '));
+  const lines = golden.filter((l) => l.startsWith('case '));
   assert.equal(lines.length, 2);
   for (const [k, noise] of [[0, 0], [1, 0.05]]) {
-    const w = lines[k].split(' ');
-    const at = (key) => +w[w.indexOf(key) + 1];
     for (const M of [P, S]) {
       const ip = M.loadInpainter(fs.readFileSync(model));
-      const r = ip.inpaint(ring, { readNoise: noise, adcBits: 14 });
+      sameAsNative(ip.inpaint(ring, { readNoise: noise, adcBits: 14 }), lines[k]);
       ip.free();
-      assert.equal(r.stepsUsed, at('steps'));
-      const sum = r.recon.reduce((a, b) => a + b, 0);
-      assert.ok(Math.abs(sum - at('sum')) < 1e-3, `sum ${sum} vs native ${at('sum')}`);
-      assert.ok(Math.abs(r.recon[400] - at('p400')) < 1e-6 && Math.abs(r.recon[500] - at('p500')) < 1e-6);
-      assert.ok(Math.abs(r.energyPj - at('energy')) / at('energy') < 1e-9);
     }
   }
+});
+
+test('wasm (SIMD and scalar) generates the same images from the prior as the native build', () => {
+  const lines = golden.filter((l) => l.startsWith('gen '));
+  assert.equal(lines.length, 3);
+  for (const M of [P, S]) {
+    const ip = M.loadInpainter(fs.readFileSync(model));
+    for (const line of lines) {
+      const w = line.split(' ');
+      const r = ip.generate({ seed: +w[w.indexOf('seed') + 1], readNoise: +w[w.indexOf('noise') + 1], adcBits: 14 });
+      sameAsNative(r, line);
+    }
+    ip.free();
+  }
+});
+
+test('generate: seeded, per-step images in [-1, 1], different seeds differ, errors', () => {
+  const ip = P.loadInpainter(fs.readFileSync(model));
+  const a = ip.generate({ seed: 3, readNoise: 0.05, earlyStop: false });
+  ip.inpaint(ring); // other calls in between change nothing
+  const b = ip.generate({ seed: 3, readNoise: 0.05, earlyStop: false });
+  const c = ip.generate({ seed: 4, readNoise: 0.05, earlyStop: false });
+  assert.equal(a.seed, 3);
+  assert.equal(a.stepsUsed, 16);
+  assert.equal(a.steps.length, 16);
+  assert.ok(a.steps.every((s) => s.length === 1024 && s.every((x) => x >= -1 && x <= 1)));
+  assert.deepEqual(b.recon, a.recon, 'the same seed gives the same image');
+  assert.equal(b.energyPj, a.energyPj);
+  const diff = a.recon.reduce((m, x, i) => m + Math.abs(x - c.recon[i]), 0);
+  assert.ok(diff > 1, `seeds 3 and 4 give different images (sum |diff| ${diff})`);
+  assert.ok(a.energyPj > 0 && a.energyRatio > 0);
+  assert.throws(() => ip.generate({ seed: -1 }), (e) => e instanceof PrimeError && /seed/.test(e.message));
+  assert.throws(() => ip.generate({ seed: 1.5 }), (e) => e instanceof PrimeError && /seed/.test(e.message));
+  assert.throws(() => ip.generate({ seed: '1' }), PrimeError);
+  ip.free();
+  assert.throws(() => ip.generate(), (e) => e instanceof PrimeError && /freed/.test(e.message));
 });
 
 /** FNV-1a over the bytes of a Float32Array (as `prime bench-vae`). */
