@@ -827,7 +827,10 @@ static void vae_read(prime_vae *v, int i, const float *x, int ones, float xmax, 
     k->cell_reads += drives * 2 * OC;
     k->adc_conversions += conversions;
     k->vmm_reads += reads;
-    k->macs_dense += (double)npos * L->g.rows * OC;
+    /* the dense work a digital engine does: every connection (in pos, out pos,
+     * tap) x in_c x out_c; for a stride-2 transposed conv that is ~1/4 of
+     * out positions x rows, as only the taps that land on a position count */
+    k->macs_dense += L->g.op == PRIME_VAE_FC ? (double)L->g.rows * OC : (double)L->nconn * L->g.in_c * OC;
 }
 
 /* Folded BN (or the digital bias) and the inpainting LIF on layer i's current,

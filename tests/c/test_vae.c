@@ -36,6 +36,18 @@ static void test_geometry(void) {
         CHECK(g.out_h == oh[i] && g.rows == rows[i], "layer %d: out_h %d rows %d", i, g.out_h, g.rows);
     }
     CHECK(prime_vae_layer_info(&a, 11, &(prime_vae_layer){0}) == -1, "layer 11 must fail");
+    /* the digital baseline counts connections: a 3x3 stride-2 transposed conv
+     * from h x h has (3h - 1)^2 (in, out, tap) triples (per axis, input i and
+     * tap k land on 2i - 1 + k; only i = 0, k = 0 falls off), not 4h^2 x 9 */
+    for (int i = 7; i <= 9; i++) {
+        prime_vae_layer g;
+        size_t n = 0;
+        prime_vae_layer_info(&a, i, &g);
+        int *c = prime_vae_connections(&a, i, &n);
+        const size_t h = (size_t)g.in_h;
+        CHECK(c && n == (3 * h - 1) * (3 * h - 1), "tconv %d: %zu connections, expected %zu", i, n, (3 * h - 1) * (3 * h - 1));
+        free(c);
+    }
     printf("geometry: paper shapes 32->16->8->4, fc 512->128, decoder 4->8->16->32 ok\n");
 }
 
