@@ -44,7 +44,7 @@ typedef struct {
     const float *x;
     int n, tid, nthreads, policy;
     const uint8_t *hole;
-    float noise;
+    float noise, m_th;
     img_row *rows;
     float *composite;
     int rc;
@@ -64,6 +64,7 @@ static void *worker(void *arg) {
     for (int i = j->tid; i < j->n; i += j->nthreads) {
         prime_vae_run run = base;
         run.policy = j->policy;
+        if (j->m_th > 0) run.m_th = j->m_th;
         run.noise_seed = base.noise_seed + 1000003ull * (uint64_t)i;
         run.latent_seed = base.latent_seed + 1000003ull * (uint64_t)i;
         prime_vae_result r;
@@ -84,7 +85,7 @@ fail:
 }
 
 int prime_inpaint_eval(const uint8_t *model, size_t nmodel, const float *x, int n, const uint8_t *hole,
-                       float noise, int policy, int nthreads, prime_inpaint_stats *st, float *composite) {
+                       float noise, int policy, float m_th, int nthreads, prime_inpaint_stats *st, float *composite) {
     if (!model || !x || n < 1 || !st) return prime_error("inpaint_eval: bad arguments");
     prime_vae *v = prime_vae_load(model, nmodel);
     if (!v) return -1;
@@ -101,7 +102,7 @@ int prime_inpaint_eval(const uint8_t *model, size_t nmodel, const float *x, int 
     pthread_t th[16];
     if (!rows || !jobs || !hole) { free(rows), free(jobs), free(centre); return prime_error("inpaint_eval: out of memory"); }
     for (int k = 0; k < nthreads; k++) {
-        jobs[k] = (job){model, nmodel, x, n, k, nthreads, policy, hole, noise, rows, composite, 0, ""};
+        jobs[k] = (job){model, nmodel, x, n, k, nthreads, policy, hole, noise, m_th, rows, composite, 0, ""};
         if (nthreads > 1) pthread_create(&th[k], NULL, worker, &jobs[k]);
         else worker(&jobs[k]);
     }

@@ -52,7 +52,7 @@ static uint8_t centre_hole[1024];
  * (src/inpaint_eval.c), one table row. */
 static int eval_row(const uint8_t *model, size_t nmodel, int T, const float *x, int n, float noise, int policy, const char *name) {
     prime_inpaint_stats st;
-    if (prime_inpaint_eval(model, nmodel, x, n, centre_hole, noise, policy, 1, &st, NULL) != 0) {
+    if (prime_inpaint_eval(model, nmodel, x, n, centre_hole, noise, policy, 0, 1, &st, NULL) != 0) {
         fprintf(stderr, "%s\n", prime_last_error());
         return -1;
     }
