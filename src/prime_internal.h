@@ -65,6 +65,16 @@ float prime_dev_form_on(const prime_device *d, int layer, int cell, size_t i);  
 float prime_dev_form_off(const prime_device *d, int layer, int cell, size_t i); /* reset G + prog. noise */
 int prime_dev_fault(const prime_device *d, int layer, int cell, size_t i);      /* 0, 1 stuck on, 2 off */
 float prime_dev_adc(float v, float fs, int bits);   /* signed ADC over [-fs, fs) */
+/* A growable byte buffer for the writers (.prime, .pvae, ONNX): appends
+ * never fail loudly; on allocation failure `oom` is set and later appends are
+ * dropped, so a writer checks it once at the end. Start from {0}; free(p). */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;
+} prime_buf;
+void prime_buf_put(prime_buf *b, const void *src, size_t n);
+
 /* Programs n pairs from their mask (faults applied): gp/gn, wt, g2 out. */
 void prime_dev_program(const prime_device *d, int layer, size_t n, const uint8_t *mask, const float *gp_on,
                        const float *gn_on, const float *gp_off, const float *gn_off, float scale, float *gp,

@@ -31,31 +31,12 @@ static uint32_t crc32_bytes(const uint8_t *p, size_t n) {
 
 /* ============================================================ writer */
 
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-    int oom;
-} wbuf;
-
-/* Appends n bytes, growing the buffer; sets oom on failure. */
-static void put(wbuf *b, const void *src, size_t n) {
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + n) cap *= 2;
-        uint8_t *q = realloc(b->p, cap);
-        if (!q) { b->oom = 1; return; }
-        b->p = q, b->cap = cap;
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-static void put_u32(wbuf *b, uint32_t v) {
+static void put_u32(prime_buf *b, uint32_t v) {
     uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    put(b, x, 4);
+    prime_buf_put(b, x, 4);
 }
-static void put_u64(wbuf *b, uint64_t v) { put_u32(b, (uint32_t)v), put_u32(b, (uint32_t)(v >> 32)); }
-static void put_f32(wbuf *b, float f) {
+static void put_u64(prime_buf *b, uint64_t v) { put_u32(b, (uint32_t)v), put_u32(b, (uint32_t)(v >> 32)); }
+static void put_f32(prime_buf *b, float f) {
     uint32_t v;
     memcpy(&v, &f, 4);
     put_u32(b, v);
@@ -66,8 +47,8 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     if (!c || !out || !n) return prime_error("prime_save: NULL argument");
     const prime_arch *a = &c->arch;
     const prime_device *d = &c->dev;
-    wbuf b = {0};
-    put(&b, MODEL_MAGIC, 8);
+    prime_buf b = {0};
+    prime_buf_put(&b, MODEL_MAGIC, 8);
     put_u32(&b, MODEL_VERSION);
     put_u32(&b, 0); /* total size, patched below */
     put_u32(&b, (uint32_t)a->task), put_u32(&b, (uint32_t)a->T);
@@ -99,7 +80,7 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
         uint8_t byte = 0;
         for (size_t k = 0; k < nw; k++) {
             if (w->mask[k]) byte |= (uint8_t)(1u << (k & 7));
-            if ((k & 7) == 7 || k + 1 == nw) put(&b, &byte, 1), byte = 0;
+            if ((k & 7) == 7 || k + 1 == nw) prime_buf_put(&b, &byte, 1), byte = 0;
         }
     }
     if (b.oom) { free(b.p); return prime_error("out of memory saving the model"); }

@@ -23,49 +23,30 @@
 #include <string.h>
 
 #include "prime.h"
+#include "prime_internal.h"
 
 /* ============================================================ wire format */
 
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-    int oom;
-} pbuf;
-
-/* Appends n bytes; on allocation failure sets oom and drops the data. */
-static void pb_put(pbuf *b, const void *src, size_t n) {
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n) cap *= 2;
-        uint8_t *q = realloc(b->p, cap);
-        if (!q) { b->oom = 1; return; }
-        b->p = q, b->cap = cap;
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-
-static void pb_varint(pbuf *b, uint64_t v) {
+static void pb_varint(prime_buf *b, uint64_t v) {
     uint8_t t[10];
     int k = 0;
     do { t[k++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)); v >>= 7; } while (v);
-    pb_put(b, t, k);
+    prime_buf_put(b, t, k);
 }
 /* Field key: (number << 3) | wire type (0 varint, 2 length-delimited, 5 fixed32). */
-static void pb_key(pbuf *b, int field, int wt) { pb_varint(b, (uint64_t)field << 3 | wt); }
-static void pb_int(pbuf *b, int field, int64_t v) { pb_key(b, field, 0), pb_varint(b, (uint64_t)v); }
-static void pb_bytes(pbuf *b, int field, const void *p, size_t n) { pb_key(b, field, 2), pb_varint(b, n), pb_put(b, p, n); }
-static void pb_str(pbuf *b, int field, const char *s) { pb_bytes(b, field, s, strlen(s)); }
-static void pb_float(pbuf *b, int field, float f) {
+static void pb_key(prime_buf *b, int field, int wt) { pb_varint(b, (uint64_t)field << 3 | wt); }
+static void pb_int(prime_buf *b, int field, int64_t v) { pb_key(b, field, 0), pb_varint(b, (uint64_t)v); }
+static void pb_bytes(prime_buf *b, int field, const void *p, size_t n) { pb_key(b, field, 2), pb_varint(b, n), prime_buf_put(b, p, n); }
+static void pb_str(prime_buf *b, int field, const char *s) { pb_bytes(b, field, s, strlen(s)); }
+static void pb_float(prime_buf *b, int field, float f) {
     uint8_t t[4];
     uint32_t u;
     memcpy(&u, &f, 4);
     for (int i = 0; i < 4; i++) t[i] = (uint8_t)(u >> (8 * i)); /* little-endian */
-    pb_key(b, field, 5), pb_put(b, t, 4);
+    pb_key(b, field, 5), prime_buf_put(b, t, 4);
 }
 /* Appends sub-message m as field `field` and frees it. */
-static void pb_msg(pbuf *b, int field, pbuf *m) {
+static void pb_msg(prime_buf *b, int field, prime_buf *m) {
     if (m->oom) b->oom = 1;
     pb_bytes(b, field, m->p, m->n);
     free(m->p);
@@ -78,7 +59,7 @@ enum { ONNX_FLOAT = 1, ONNX_INT64 = 7, ONNX_DOUBLE = 11 }; /* TensorProto.DataTy
 enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS = 7 }; /* AttributeProto.AttributeType */
 
 typedef struct {
-    pbuf graph;   /* GraphProto being built: nodes, initializers, inputs, outputs */
+    prime_buf graph;   /* GraphProto being built: nodes, initializers, inputs, outputs */
     int names;    /* counter for unique value names */
 } onnx_w;
 
@@ -91,7 +72,7 @@ static const char *fresh(onnx_w *o, char *buf) {
 /* Float initializer `name` with dims (float data little-endian = host order on
  * every target of this project: x86 and wasm). */
 static void init_f32(onnx_w *o, const char *name, const int64_t *dims, int nd, const float *data, size_t n) {
-    pbuf t = {0};
+    prime_buf t = {0};
     for (int i = 0; i < nd; i++) pb_int(&t, 1, dims[i]);
     pb_int(&t, 2, ONNX_FLOAT);
     pb_str(&t, 8, name);
@@ -99,7 +80,7 @@ static void init_f32(onnx_w *o, const char *name, const int64_t *dims, int nd, c
     pb_msg(&o->graph, 5, &t);
 }
 static void init_i64(onnx_w *o, const char *name, const int64_t *v, int n) {
-    pbuf t = {0};
+    prime_buf t = {0};
     int64_t d = n;
     pb_int(&t, 1, d);
     pb_int(&t, 2, ONNX_INT64);
@@ -113,12 +94,12 @@ typedef struct { const char *name; int type; float f; int64_t i; const int64_t *
 
 /* One node: op(inputs) -> output, with attributes. */
 static void node(onnx_w *o, const char *op, const char *const *in, int nin, const char *out, const attr *at, int nat) {
-    pbuf nd = {0};
+    prime_buf nd = {0};
     for (int i = 0; i < nin; i++) pb_str(&nd, 1, in[i]);
     pb_str(&nd, 2, out);
     pb_str(&nd, 4, op);
     for (int k = 0; k < nat; k++) {
-        pbuf a = {0};
+        prime_buf a = {0};
         pb_str(&a, 1, at[k].name);
         if (at[k].type == ATTR_FLOAT) pb_float(&a, 2, at[k].f);
         if (at[k].type == ATTR_INT) pb_int(&a, 3, at[k].i);
@@ -142,9 +123,9 @@ static const char *op1(onnx_w *o, const char *op, const char *a, const attr *at,
 
 /* Graph input/output declaration: a tensor of `type` with fixed dims. */
 static void value_info_t(onnx_w *o, int field, const char *name, int type, const int64_t *dims, int nd) {
-    pbuf vi = {0}, tp = {0}, tt = {0}, sh = {0};
+    prime_buf vi = {0}, tp = {0}, tt = {0}, sh = {0};
     for (int i = 0; i < nd; i++) {
-        pbuf dim = {0};
+        prime_buf dim = {0};
         pb_int(&dim, 1, dims[i]);
         pb_msg(&sh, 1, &dim);
     }
@@ -291,7 +272,7 @@ int prime_onnx_export(const prime_ctx *ctx, int T, uint8_t **out, size_t *nout) 
 
 /* Wraps the graph in a ModelProto (opset 13); *out malloc'ed. 0 or -1. */
 static int finish_model(onnx_w *o, uint8_t **out, size_t *nout) {
-    pbuf m = {0}, ops = {0};
+    prime_buf m = {0}, ops = {0};
     pb_int(&m, 1, 8);                  /* ir_version */
     pb_str(&m, 2, "prime-sim");        /* producer_name */
     pb_str(&m, 3, PRIME_VERSION_STRING);

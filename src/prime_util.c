@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "prime.h"
+#include "prime_internal.h"
 
 /* ============================================================ errors */
 
@@ -210,4 +211,17 @@ prime_run prime_default_run(void) {
     r.min_steps = 1;
     r.noise_seed = 1;
     return r;
+}
+
+void prime_buf_put(prime_buf *b, const void *src, size_t n) {
+    if (b->oom) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + n) cap *= 2;
+        uint8_t *q = realloc(b->p, cap);
+        if (!q) { b->oom = 1; return; }
+        b->p = q, b->cap = cap;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
 }

@@ -414,18 +414,6 @@ int prime_vae_latent_uniforms(const prime_vae *v, double *u, size_t n) {
 #define DEV_WORDS 20
 _Static_assert(sizeof(prime_device) == 8 + 4 * DEV_WORDS, "prime_device layout: update the vae file format");
 
-typedef struct { uint8_t *p; size_t n, cap; int err; } wbuf;
-static void put(wbuf *b, const void *src, size_t n) {
-    if (b->err) return;
-    if (b->n + n > b->cap) {
-        size_t c = (b->cap + n) * 2;
-        uint8_t *q = realloc(b->p, c);
-        if (!q) { b->err = 1; return; }
-        b->p = q, b->cap = c;
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
 typedef struct { const uint8_t *p; size_t n, at; int err; } rbuf;
 static void get(rbuf *b, void *dst, size_t n) {
     if (b->err || b->at + n > b->n) { b->err = 1; return; }
@@ -436,30 +424,30 @@ static void get(rbuf *b, void *dst, size_t n) {
 /* Serializes arch, device, masks / weights, BN and latent weights; 0 or -1. */
 int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
     if (!v || !out || !n) return prime_error("prime_vae_save: NULL argument");
-    wbuf b = {0};
+    prime_buf b = {0};
     uint32_t ver = 1;
-    put(&b, VAE_MAGIC, 8);
-    put(&b, &ver, 4);
+    prime_buf_put(&b, VAE_MAGIC, 8);
+    prime_buf_put(&b, &ver, 4);
     const prime_vae_arch *a = &v->a;
     int32_t ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
     float af[5] = {a->th, a->keep, a->out_decay, a->scale, a->sparsity};
-    put(&b, ai, sizeof ai);
-    put(&b, af, sizeof af);
-    put(&b, &v->dev.chip_seed, 8);
-    put(&b, (const uint8_t *)&v->dev + 8, 4 * DEV_WORDS);
+    prime_buf_put(&b, ai, sizeof ai);
+    prime_buf_put(&b, af, sizeof af);
+    prime_buf_put(&b, &v->dev.chip_seed, 8);
+    prime_buf_put(&b, (const uint8_t *)&v->dev + 8, 4 * DEV_WORDS);
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         const vlayer *L = &v->L[i];
         size_t nw = (size_t)L->g.rows * L->g.cols;
         if (L->g.crossbar) {
-            if (a->software) put(&b, L->wt, nw * 4);
-            else put(&b, L->mask, nw);
+            if (a->software) prime_buf_put(&b, L->wt, nw * 4);
+            else prime_buf_put(&b, L->mask, nw);
         } else {
-            put(&b, L->wt, nw * 4);
-            put(&b, L->bias, L->nout * 4);
+            prime_buf_put(&b, L->wt, nw * 4);
+            prime_buf_put(&b, L->bias, L->nout * 4);
         }
-        if (L->g.bn) put(&b, L->bn_a, L->g.out_c * 4), put(&b, L->bn_b, L->g.out_c * 4);
+        if (L->g.bn) prime_buf_put(&b, L->bn_a, L->g.out_c * 4), prime_buf_put(&b, L->bn_b, L->g.out_c * 4);
     }
-    if (b.err) { free(b.p); return prime_error("out of memory saving the model"); }
+    if (b.oom) { free(b.p); return prime_error("out of memory saving the model"); }
     *out = b.p, *n = b.n;
     return 0;
 }
