@@ -301,8 +301,9 @@ static int inpaint_table(ip_ctx *c) {
     for (int q = 0; q < 7; q++) {
         printf("| %.1f |", mths[q]);
         for (int k = 0; k < 2; k++) {
-            prime_inpaint_stats st;
-            if (prime_inpaint_eval(c->mb, c->mn, c->x, c->n, NULL, noises[k], 1, mths[q], c->threads, &st, NULL) != 0) {
+            prime_inpaint_stats st = m[k][1].st; /* the default m_th: the convergence row above */
+            if (mths[q] != prime_vae_default_run().m_th &&
+                prime_inpaint_eval(c->mb, c->mn, c->x, c->n, NULL, noises[k], 1, mths[q], c->threads, &st, NULL) != 0) {
                 fprintf(stderr, "%s\n", prime_last_error());
                 return 1;
             }
