@@ -11,8 +11,7 @@
 #include "inpaint_eval.h"
 #include "prime.h"
 
-static int fails = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); fails++; } } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------ Inception Score */
 static void test_is(void) {
@@ -145,7 +144,5 @@ int main(void) {
     test_file();
     test_holes();
     test_learns();
-    if (fails) { printf("test_clf: %d FAILED\n", fails); return 1; }
-    printf("test_clf: all passed\n");
-    return 0;
+    return check_summary();
 }

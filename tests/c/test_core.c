@@ -9,12 +9,7 @@
 #include "pmath.h"
 #include "prime.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                        \
-    do {                                                        \
-        if (cond) passed++;                                     \
-        else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-    } while (0)
+#include "check.h"
 
 /* ============================================================ helpers */
 
@@ -540,6 +535,5 @@ int main(void) {
     test_npz();
     test_images();
     test_arch_checks();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary();
 }

@@ -11,12 +11,7 @@
 #include "prime.h"
 #include "prime_internal.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                        \
-    do {                                                        \
-        if (cond) passed++;                                     \
-        else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-    } while (0)
+#include "check.h"
 
 /* Random masks pruning half of every weight layer. */
 static void masks(prime_ctx *c, uint64_t seed) {
@@ -119,6 +114,5 @@ static void test_fast_equals_reference(void) {
 int main(void) {
     test_fast_equals_reference();
     test_normal_moments();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary();
 }

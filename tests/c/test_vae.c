@@ -10,8 +10,7 @@
 #include "prime_internal.h"
 #include "train_vae.h"
 
-static int fails = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); fails++; } } while (0)
+#include "check.h"
 
 static float rnd(uint64_t s, uint64_t i) { return (float)(2 * prime_rand_uniform(s, 99, i) - 1); }
 
@@ -678,7 +677,5 @@ int main(void) {
     test_fast_kernels();
     test_training();
     test_checkpoint();
-    if (fails) { printf("test_vae: %d FAILED\n", fails); return 1; }
-    printf("test_vae: all passed\n");
-    return 0;
+    return check_summary();
 }
