@@ -10,7 +10,7 @@
 #   make node          the node and browser tests (wasm API, page)
 #   make fuzz          tests/fuzz/run.sh (FUZZ=mode passes a mode)
 #   make bench         benchmarks (prints figures; never part of the tests)
-#   make check         everything `./build.sh test` runs (use with -k)
+#   make check         everything `./build.sh test` runs, one step after the other
 #   make docs-figures  copies the test run's screenshots and figures into docs/
 #   make clean
 #
@@ -59,7 +59,7 @@ libs = $(O)/$(1)/libprime-native.a $(O)/$(1)/libprime.a
 objs = $(patsubst src/%.c,$(O)/$(1)/%.o,$(2))
 
 .PHONY: all native tools tests test-c asan wasm golden golden-update node fuzz fuzz-short bench \
-        check docs-figures clean FORCE
+        check docs-figures clean
 .DEFAULT_GOAL := all
 
 all: tools tests $(GOLDEN)
@@ -131,16 +131,13 @@ $(B)/prime-scalar.wasm: $(WASM_DEPS)
 	$(EMCC) $(EMFLAGS) -DPRIME_NO_SIMD -o $@ $(CORE_SRC) src/wasm_api.c
 
 # ------------------------------------------------------------------ tests
-# run-test_x / asan-test_x: one phony target per program, so `make -k` runs
-# them all and fails at the end if one failed.
-test-c: $(TEST_NAMES:%=run-%)
-run-%: $(B)/% FORCE
-	@echo "-- $<"
-	@$<
-asan: $(TEST_NAMES:%=asan-%)
-asan-%: $(B)/asan/% FORCE
-	@echo "-- $< (AddressSanitizer + UBSan)"
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $<
+# Each runner runs its programs one at a time (some share scratch files) and
+# runs them all, failing at the end if one failed; `make -j2` only builds in parallel.
+test-c: $(TESTS)
+	@fail=0; for t in $(TESTS); do echo "-- $$t"; $$t || fail=1; done; exit $$fail
+asan: $(ASAN_TESTS)
+	@fail=0; for t in $(ASAN_TESTS); do echo "-- $$t (AddressSanitizer + UBSan)"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || fail=1; done; exit $$fail
 
 # tests/golden/README.md: what the files hold, the tolerance
 golden: $(GOLDEN)
@@ -159,7 +156,11 @@ fuzz:
 fuzz-short:
 	@if [ -x tests/fuzz/run.sh ]; then tests/fuzz/run.sh short; fi
 
-check: test-c asan golden fuzz-short node
+# one step after the other (each builds what it needs), all of them even if one fails
+CHECK_STEPS := test-c asan golden fuzz-short node
+check:
+	@fail=0; for s in $(CHECK_STEPS); do echo "== make $$s"; $(MAKE) --no-print-directory $$s || fail=1; done; \
+	    if [ $$fail = 0 ]; then echo "== all tests passed"; else echo "== TESTS FAILED"; fi; exit $$fail
 
 bench: tools wasm
 	node scripts/bench.mjs $(ARGS)
@@ -171,8 +172,6 @@ docs-figures:
 
 clean:
 	rm -rf $(O) $(B)/asan $(TOOLS) $(TESTS) $(GOLDEN) $(B)/prime-scalar.wasm
-
-FORCE:
 
 # keep the object files of the chained rules (cli/, tests/) between runs
 .SECONDARY:
