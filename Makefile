@@ -151,10 +151,11 @@ NODE_TESTS = $(wildcard tests/node/*.test.mjs tests/browser/*.test.mjs)
 node: wasm tools
 	node --test --test-concurrency=1 $(NODE_TESTS)
 
+# the fuzzers live in tests/fuzz/ (run.sh builds and runs them; FUZZ=mode is passed on)
 fuzz:
-	@if [ -x tests/fuzz/run.sh ]; then tests/fuzz/run.sh $(FUZZ); else echo "no tests/fuzz/run.sh"; fi
+	@if [ -f tests/fuzz/run.sh ]; then bash tests/fuzz/run.sh $(FUZZ); else echo "no tests/fuzz/run.sh"; fi
 fuzz-short:
-	@if [ -x tests/fuzz/run.sh ]; then tests/fuzz/run.sh short; fi
+	@if [ -f tests/fuzz/run.sh ]; then bash tests/fuzz/run.sh short; else echo "no tests/fuzz/run.sh: no fuzz smoke run"; fi
 
 # one step after the other (each builds what it needs), all of them even if one fails
 CHECK_STEPS := test-c asan golden fuzz-short node

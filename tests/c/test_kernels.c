@@ -107,7 +107,7 @@ static void test_fast_equals_reference(void) {
     prime_arch a = prime_arch_nmnist();
     check_fast_equals_reference(a, "nmnist");
     a.layers[0].stride = 2, a.layers[2].stride = 2;
-    CHECK(prime_arch_finalize(&a) == 0, "stride-2 variant: %s", prime_last_error());
+    CHECK_INT(prime_arch_finalize(&a), 0, "stride-2 variant: %s", prime_last_error());
     check_fast_equals_reference(a, "stride 2");
 }
 
