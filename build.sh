@@ -1,27 +1,21 @@
 #!/usr/bin/env bash
-# build.sh - set up, build, test and serve PRIME-sim.
+# build.sh - set up, build, test and serve PRIME-sim (the builds are the Makefile's).
 #
-#   ./build.sh setup    install the toolchain and data (apt-get, npm); idempotent
-#   ./build.sh native   build/prime (CLI), build/prime-scalar, tools, C tests
-#   ./build.sh wasm     wasm/prime.wasm (SIMD) and build/prime-scalar.wasm
-#   ./build.sh test     setup + build + every test (C, sanitizers, golden, node, browser)
-#   ./build.sh serve    setup + build + serve the page on http://localhost:8000/web/
-#   ./build.sh bench    benchmarks (prints figures; never part of the tests)
-#   ./build.sh all      native + wasm
+#   ./build.sh setup         install the toolchain and data (apt-get, npm); idempotent
+#   ./build.sh native        build/prime (CLI), build/prime-scalar, tools, C tests (make all)
+#   ./build.sh wasm          wasm/prime.wasm (SIMD) and build/prime-scalar.wasm (make wasm)
+#   ./build.sh test          setup + build + every test (make check: C, sanitizers, golden,
+#                            fuzz smoke run, node, browser); leaves the checkout clean
+#   ./build.sh serve         setup + build + serve the page on http://localhost:8000/web/
+#   ./build.sh bench         benchmarks (prints figures; never part of the tests)
+#   ./build.sh fuzz [MODE]   the fuzzers (tests/fuzz/run.sh)
+#   ./build.sh docs-figures  copies the last test run's screenshots and figures into docs/
+#   ./build.sh all           native + wasm
 set -euo pipefail
 cd "$(dirname "$0")"
-ROOT=$(pwd)
 B=build
 mkdir -p "$B"
-
-CFLAGS_COMMON="-std=c11 -Wall -Wextra -ffp-contract=off -Isrc -I/usr/include/stb -D_GNU_SOURCE"
-# -ffp-contract=off: no fused multiply-add, so native, scalar and wasm builds
-# round every float the same way (identical spikes across builds).
-CFLAGS="$CFLAGS_COMMON -O2"
-LIBS="-lm -lz -pthread"
-# The core (native and wasm) and the native-only parts (datasets, trainer).
-CORE_SRC="src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c src/prime_vae.c src/prime_onnx.c"
-NATIVE_SRC="$CORE_SRC $(ls src/data.c src/train.c src/train_vae.c src/classifier.c src/inpaint_eval.c 2>/dev/null | tr '\n' ' ')"
+MAKE="make -j$(nproc 2>/dev/null || echo 2)"
 
 log() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
@@ -30,6 +24,7 @@ need_root() { if [ "$(id -u)" != 0 ]; then echo "sudo"; fi; }
 setup() {
     local pk=()
     command -v gcc >/dev/null || pk+=(gcc)
+    command -v make >/dev/null || pk+=(make)
     command -v emcc >/dev/null || pk+=(emscripten)
     [ -f /usr/include/stb/stb_image.h ] || pk+=(libstb-dev)
     [ -f /usr/include/zlib.h ] || pk+=(zlib1g-dev)
@@ -50,92 +45,17 @@ setup() {
     fi
 }
 
-# ------------------------------------------------------------------ native
-native() {
-    log "native build"
-    local lib=($NATIVE_SRC)
-    gcc $CFLAGS -o $B/prime src/cli/prime.c "${lib[@]}" $LIBS
-    gcc $CFLAGS -DPRIME_NO_SIMD -o $B/prime-scalar src/cli/prime.c "${lib[@]}" $LIBS
-    for f in src/cli/*.c; do
-        local name=$(basename "$f" .c)
-        [ "$name" = prime ] && continue
-        gcc $CFLAGS -O3 -fopenmp -o "$B/prime-$name" "$f" "${lib[@]}" $LIBS
-    done
-    for t in tests/c/test_*.c; do
-        [ -f "$t" ] || continue
-        gcc $CFLAGS -fopenmp -o "$B/$(basename "$t" .c)" "$t" "${lib[@]}" $LIBS
-    done
-}
-
-# ------------------------------------------------------------------ wasm
-wasm() {
-    log "wasm build"
-    local lib=($CORE_SRC)
-    local exports
-    exports=$(tr -d ' \n' < wasm/exports.json)
-    # Flags, one by one:
-    #   -O3                      optimize for speed
-    #   -ffp-contract=off        (in CFLAGS_COMMON) no FMA: same rounding as native
-    #   --no-entry               a library: no main()
-    #   -sSTANDALONE_WASM        a plain .wasm loaded by wasm/prime.js itself (works in
-    #                            Node 20 and browsers; Emscripten's JS loader is not used)
-    #   -sEXPORTED_FUNCTIONS     the C API the JS side calls, listed in wasm/exports.json
-    #   -sALLOW_MEMORY_GROWTH=1  memory grows on demand (JS takes fresh views every call)
-    #   -sMAXIMUM_MEMORY=1GB     a ceiling, so exhaustion is an error, not a tab crash
-    #   -sABORTING_MALLOC=0      malloc returns NULL when memory is exhausted (the core
-    #                            then reports "out of memory" instead of aborting)
-    #   -sINITIAL_MEMORY=16MB    room for the PRIME network without growth
-    #   -msimd128                wasm SIMD (kernels in src/simd.h); the scalar build
-    #                            drops it and adds -DPRIME_NO_SIMD
-    local EMFLAGS="$CFLAGS_COMMON -O3 --no-entry -sSTANDALONE_WASM -sEXPORTED_FUNCTIONS=$exports \
-        -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=1GB -sABORTING_MALLOC=0 -sINITIAL_MEMORY=16MB"
-    NODE_PATH=/usr/share/nodejs emcc $EMFLAGS -msimd128 -o wasm/prime.wasm "${lib[@]}" src/wasm_api.c
-    NODE_PATH=/usr/share/nodejs emcc $EMFLAGS -DPRIME_NO_SIMD -o $B/prime-scalar.wasm "${lib[@]}" src/wasm_api.c
-    ls -l wasm/prime.wasm $B/prime-scalar.wasm
-}
-
 # ------------------------------------------------------------------ tests
 test_all() {
     setup
-    native
-    wasm
-    local fail=0
-    log "C unit tests"
-    for t in $B/test_*; do
-        [ -x "$t" ] || continue
-        echo "-- $t"
-        "$t" || fail=1
-    done
-    log "C unit tests under AddressSanitizer + UBSan"
-    local lib=($NATIVE_SRC)
-    gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-        -o $B/test_core_asan tests/c/test_core.c "${lib[@]}" $LIBS
-    ASAN_OPTIONS=detect_leaks=1 $B/test_core_asan || fail=1
-    if [ -f tests/c/test_events.c ]; then
-        gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-            -o $B/test_events_asan tests/c/test_events.c "${lib[@]}" $LIBS
-        $B/test_events_asan || fail=1
-    fi
-    # the IS classifier's file parser and the inpainting metrics helpers
-    gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-        -o $B/test_clf_asan tests/c/test_clf.c "${lib[@]}" $LIBS
-    ASAN_OPTIONS=detect_leaks=1 $B/test_clf_asan || fail=1
-    log "golden: native, native scalar and wasm agree"
-    $B/prime golden $B > $B/golden-native.txt
-    $B/prime-scalar golden > $B/golden-scalar.txt
-    cmp $B/golden-native.txt $B/golden-scalar.txt && echo "native == native scalar: identical" || fail=1
-    log "node tests (wasm API, browser page)"
-    local nt=(tests/node/*.test.mjs)
-    [ -d tests/browser ] && nt+=(tests/browser/*.test.mjs)
-    node --test --test-concurrency=1 "${nt[@]}" || fail=1
-    if [ $fail != 0 ]; then log "TESTS FAILED"; exit 1; fi
-    log "all tests passed"
+    $MAKE all wasm
+    # the steps one after the other, all of them even if one fails (Makefile: check)
+    $MAKE check
 }
 
 serve() {
     setup
-    [ -x $B/prime ] || native
-    [ -f wasm/prime.wasm ] || wasm
+    $MAKE tools wasm
     local port=${PORT:-8000}
     echo "PRIME-sim page: http://localhost:$port/web/"
     exec node scripts/serve.mjs "$port"
@@ -143,13 +63,15 @@ serve() {
 
 case "${1:-}" in
 setup) setup ;;
-native) native ;;
-wasm) wasm ;;
-all) native; wasm ;;
+native) $MAKE all ;;
+wasm) $MAKE wasm ;;
+all) $MAKE all wasm ;;
 test) test_all ;;
 serve) serve ;;
+fuzz) $MAKE fuzz FUZZ="${*:2}" ;;
+docs-figures) make docs-figures ;;
 bench) # PyTorch on the CPU is an optional peer (Debian python3-torch)
     /usr/bin/python3 -c "import torch" 2>/dev/null || DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q python3-torch || true
-    [ -x $B/prime ] || native; [ -f wasm/prime.wasm ] || wasm; node scripts/bench.mjs "${@:2}" ;;
-*) sed -n '2,11p' "$0"; exit 2 ;;
+    $MAKE tools wasm && node scripts/bench.mjs "${@:2}" ;;
+*) sed -n '2,15p' "$0"; exit 2 ;;
 esac

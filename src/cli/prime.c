@@ -6,8 +6,6 @@
  *                                         .bin events, or raw float32 frames .f32
  *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
  *       --import FILE.npz (mask<i>, weight<i>, gpos<i>, gneg<i>; see prime.h)
- *   prime golden [DIR]                    fixed cases printed for cross-build checks
- *                                         (DIR: also write golden.prime, golden.f32)
  *   prime bench MODEL [N]                 median time of one classification
  *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B --dac B
  *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
@@ -226,68 +224,6 @@ static int cmd_classify(int argc, char **argv) {
     free(x);
     prime_free(c);
     return rc ? 1 : 0;
-}
-
-/* Prints results for fixed cases; identical output = identical builds. */
-static int cmd_golden(const char *dir) {
-    prime_arch a = prime_arch_nmnist();
-    prime_device d = prime_default_device();
-    prime_ctx *c = prime_create(&a, &d);
-    if (!c) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-    random_masks(c, 99, 0.5f);
-    float *x = random_frames(10, 5, 0.06f);
-    if (dir) { /* the model and input, for the wasm side of the golden test */
-        char path[1024];
-        uint8_t *b;
-        size_t n;
-        prime_save(c, &b, &n);
-        snprintf(path, sizeof path, "%s/golden.prime", dir);
-        FILE *f = fopen(path, "wb");
-        if (!f) { fprintf(stderr, "cannot write %s\n", path); return 1; }
-        fwrite(b, 1, n, f), fclose(f), prime_free_buffer(b);
-        snprintf(path, sizeof path, "%s/golden.f32", dir);
-        f = fopen(path, "wb");
-        if (!f) { fprintf(stderr, "cannot write %s\n", path); return 1; }
-        fwrite(x, sizeof(float), 10 * 2 * 34 * 34, f), fclose(f);
-    }
-    struct { const char *name; float noise; int mode, adc, stop; float th; } cases[] = {
-        {"ideal-adc0", 0, 0, 0, 0, 0}, {"adc14", 0, 0, 14, 0, 0}, {"adc6", 0, 0, 6, 0, 0},
-        {"noise0.05-column", 0.05f, 0, 14, 0, 0}, {"noise0.1-cell", 0.1f, 1, 14, 0, 0},
-        {"earlystop0.125", 0, 0, 14, 1, 0.125f},
-    };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        d.read_noise = cases[k].noise, d.noise_mode = cases[k].mode, d.adc_bits = cases[k].adc;
-        prime_run r = prime_default_run();
-        r.policy = cases[k].stop, r.threshold = cases[k].th;
-        prime_result res;
-        if (prime_set_device(c, &d) || prime_set_run(c, &r) || prime_classify(c, x, 10, &res)) {
-            fprintf(stderr, "%s\n", prime_last_error());
-            return 1;
-        }
-        printf("case %s label %d steps %d spikes", cases[k].name, res.label, res.steps_used);
-        for (int l = 0; l < res.n_layers; l++) printf(" %.0f", res.spikes[l]);
-        printf(" logits");
-        for (int j = 0; j < res.n_classes; j++) printf(" %.9g", res.logits[j]);
-        printf(" conf");
-        for (int t = 0; t < res.steps_used; t++) printf(" %.9g", res.confidence[t]);
-        printf(" reads %.0f adc %.0f energy %.9g\n", res.counters.cell_reads, res.counters.adc_conversions, res.energy_pj);
-    }
-    /* formed conductances: first values of each layer */
-    printf("weights");
-    for (int l = 0; l < a.n_layers; l++) {
-        size_t n = prime_layer_weights(&a.layers[l]);
-        if (!n) continue;
-        float *w = malloc(n * sizeof(float));
-        prime_get_weights(c, l, 0, w, n);
-        double s = 0;
-        for (size_t i = 0; i < n; i++) s += w[i];
-        printf(" %.9g %.9g sum %.9g", w[0], w[n - 1], s);
-        free(w);
-    }
-    printf("\n");
-    free(x);
-    prime_free(c);
-    return 0;
 }
 
 static int cmd_bench(const char *path, int n) {
@@ -529,14 +465,13 @@ int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "random-model")) return cmd_random_model(argv[2], argc > 3 ? strtoull(argv[3], NULL, 10) : 7);
     if (argc >= 4 && !strcmp(argv[1], "classify")) return cmd_classify(argc - 2, argv + 2);
-    if (argc >= 2 && !strcmp(argv[1], "golden")) return cmd_golden(argc > 2 ? argv[2] : NULL);
     if (argc >= 4 && !strcmp(argv[1], "onnx")) return cmd_onnx(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 0);
     if (argc >= 5 && !strcmp(argv[1], "bench-frames")) return cmd_bench_frames(argc - 2, argv + 2);
     if (argc >= 5 && !strcmp(argv[1], "bench-vae")) return cmd_bench_vae(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
-            "       --chip SEED --stop TH --alpha A --T N --import NPZ] | golden [DIR] | bench [MODEL [N]]\n"
+            "       --chip SEED --stop TH --alpha A --T N --import NPZ] | bench [MODEL [N]]\n"
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n"
             "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop 0|1 --repeat R]\n");

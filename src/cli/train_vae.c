@@ -85,56 +85,6 @@ static int evaluate(const char *path, int test_limit) {
     return rc ? 1 : 0;
 }
 
-/* Sets read noise (ADC 14 bit) and the default run on v. */
-static void golden_device(prime_vae *v, float noise) {
-    prime_device d = prime_vae_get_device(v);
-    d.read_noise = noise, d.adc_bits = 14;
-    prime_vae_set_device(v, &d);
-    prime_vae_run run = prime_vae_default_run();
-    prime_vae_set_run(v, &run);
-}
-
-/* Prints one golden line: the last image of v's last run. */
-static void golden_line(const prime_vae *v, const char *what, const prime_vae_result *r) {
-    const float *o = prime_vae_recon(v, r->steps_used - 1);
-    double sum = 0;
-    for (int p = 0; p < 1024; p++) sum += o[p];
-    printf("%s steps %d sum %.9g p400 %.9g p500 %.9g energy %.17g\n", what, r->steps_used, sum, (double)o[400],
-           (double)o[500], r->energy_pj);
-}
-
-/* Golden lines for tests/node/inpaint.test.mjs: a ring image inpainted at two
- * read noises ("case"), and images generated from the prior ("gen"). */
-static int golden(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "cannot open %s\n", path); return 1; }
-    static uint8_t b[1 << 24];
-    size_t n = fread(b, 1, sizeof b, f);
-    fclose(f);
-    prime_vae *v = prime_vae_load(b, n);
-    if (!v) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-    float img[1024];
-    for (int p = 0; p < 1024; p++) img[p] = fabs(hypot(p / 32 - 16.0, p % 32 - 15.5) - 8) < 2 ? 1.0f : -1.0f;
-    float noise[2] = {0, 0.05f};
-    char what[64];
-    prime_vae_result r;
-    for (int k = 0; k < 2; k++) {
-        golden_device(v, noise[k]);
-        if (prime_vae_inpaint(v, img, NULL, &r) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-        snprintf(what, sizeof what, "case noise%g", (double)noise[k]);
-        golden_line(v, what, &r);
-    }
-    const struct { float noise; unsigned seed; } gen[3] = {{0, 1}, {0, 2}, {0.05f, 1}};
-    for (int k = 0; k < 3; k++) {
-        golden_device(v, gen[k].noise);
-        if (prime_vae_generate(v, gen[k].seed, &r) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-        snprintf(what, sizeof what, "gen noise %g seed %u", (double)gen[k].noise, gen[k].seed);
-        golden_line(v, what, &r);
-    }
-    prime_vae_free(v);
-    return 0;
-}
-
 int main(int argc, char **argv) {
     const char *out = NULL, *eval = NULL, *ckpt = NULL, *resume = NULL;
     prime_vae_arch a = prime_vae_default_arch();
@@ -150,7 +100,6 @@ int main(int argc, char **argv) {
         else if (ARG("--eval")) eval = v;
         else if (ARG("--checkpoint")) ckpt = v;
         else if (ARG("--resume")) resume = v;
-        else if (ARG("--golden")) return golden(v);
         else if (ARG("--data")) dataset = v;
         else if (ARG("--ch")) a.ch = atoi(v);
         else if (ARG("--batch")) batch = atoi(v);

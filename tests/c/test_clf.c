@@ -11,8 +11,7 @@
 #include "inpaint_eval.h"
 #include "prime.h"
 
-static int fails = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); fails++; } } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------ Inception Score */
 static void test_is(void) {
@@ -45,7 +44,7 @@ static void test_file(void) {
     prime_clf_get_arch(c)->test_acc = 12.5f;
     uint8_t *b;
     size_t n;
-    CHECK(prime_clf_save(c, &b, &n) == 0, "save");
+    CHECK_INT(prime_clf_save(c, &b, &n), 0, "save");
     prime_clf *d = prime_clf_load(b, n);
     CHECK(d != NULL, "load: %s", prime_last_error());
     float img[3 * 1024], p1[30], p2[30];
@@ -123,7 +122,7 @@ static void test_holes(void) {
         size_t nb;
         float g[1024];
         if (prime_read_file(assets[k], &b, &nb) != 0) { CHECK(0, "%s", prime_last_error()); continue; }
-        CHECK(prime_image_decode(b, nb, 32, 32, 0, g) == 0, "%s: %s", assets[k], prime_last_error());
+        CHECK_INT(prime_image_decode(b, nb, 32, 32, 0, g), 0, "%s: %s", assets[k], prime_last_error());
         free(b);
         int m = 0;
         for (int p = 0; p < 1024; p++) m += g[p] >= 0.5f;
@@ -145,7 +144,5 @@ int main(void) {
     test_file();
     test_holes();
     test_learns();
-    if (fails) { printf("test_clf: %d FAILED\n", fails); return 1; }
-    printf("test_clf: all passed\n");
-    return 0;
+    return check_summary();
 }

@@ -9,12 +9,7 @@
 #include "pmath.h"
 #include "prime.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                        \
-    do {                                                        \
-        if (cond) passed++;                                     \
-        else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-    } while (0)
+#include "check.h"
 
 /* ============================================================ helpers */
 
@@ -90,7 +85,7 @@ static void test_hand_computed(void) {
     prime_begin(c, in, 4);
     int ok = 1;
     for (int t = 0; t < 4; t++) {
-        CHECK(prime_step(c) == 1, "step %d ran", t);
+        CHECK_INT(prime_step(c), 1, "step %d ran", t);
         size_t n;
         const float *u = prime_layer_state(c, 0, 0, &n);
         float u1 = u[1];
@@ -98,7 +93,7 @@ static void test_hand_computed(void) {
         if (u1 != expect_u1[t] || s[0] != expect_s0[t]) ok = 0;
     }
     CHECK(ok, "step-mode membrane/spikes match the hand computation");
-    CHECK(prime_step(c) == 0, "step after T returns 0");
+    CHECK_INT(prime_step(c), 0, "step after T returns 0");
     /* counters: dense MACs 2*2 per layer per step; DAC drives = non-zero inputs */
     CHECK(r.counters.macs_dense == 4 * 8, "dense MACs %g", r.counters.macs_dense);
     CHECK(r.counters.dac_drives == 5 + 2, "DAC drives %g (5 input, 2 spikes)", r.counters.dac_drives);
@@ -153,7 +148,7 @@ static void test_early_stop(void) {
     r.policy = PRIME_STOP_CONFIDENCE, r.alpha = 0.25f;
     r.threshold = full.confidence[1] - 1e-4f; /* step 2 is the first above it */
     CHECK(full.confidence[0] < r.threshold, "step 1 is below the threshold");
-    CHECK(prime_set_run(c, &r) == 0, "set_run");
+    CHECK_INT(prime_set_run(c, &r), 0, "set_run");
     prime_result es;
     prime_classify(c, in, 4, &es);
     CHECK(es.steps_used == 2, "early stop after %d steps (expected 2)", es.steps_used);
@@ -223,9 +218,9 @@ static void test_device(void) {
     d2 = d, d2.read_noise = 0.6f;
     CHECK(prime_set_device(c, &d2) == -1 && strstr(prime_last_error(), "read_noise"), "read noise 0.6 rejected: %s", prime_last_error());
     d2 = d, d2.adc_bits = 1;
-    CHECK(prime_set_device(c, &d2) == -1, "1-bit ADC rejected");
+    CHECK_INT(prime_set_device(c, &d2), -1, "1-bit ADC rejected");
     d2 = d, d2.g_mean = NAN;
-    CHECK(prime_set_device(c, &d2) == -1, "NaN conductance rejected");
+    CHECK_INT(prime_set_device(c, &d2), -1, "NaN conductance rejected");
     free(ga), free(m), free(w), free(w2);
     prime_free(c);
 }
@@ -433,7 +428,7 @@ static void test_npz(void) {
     int sh[8], nd;
     CHECK(prime_npy_read(npy1, l1, &arr, sh, &nd) == 0 && nd == 2 && arr[3] == 4, "npy read");
     prime_free_buffer(arr);
-    CHECK(prime_npy_read(npy1, l1 - 3, &arr, sh, &nd) == -1, "truncated npy rejected: %s", prime_last_error());
+    CHECK_INT(prime_npy_read(npy1, l1 - 3, &arr, sh, &nd), -1, "truncated npy rejected: %s", prime_last_error());
     int bad_shape[2] = {3, 2};
     float w6[6] = {1, 2, 3, 4, 5, 6};
     l0 = make_npy(npy0, w6, bad_shape, 2);
@@ -448,7 +443,7 @@ static void test_npz(void) {
     zl = make_zip(zip, gname, data, lens, 1);
     prime_get_weights(c, 0, 1, w, 4);
     float before = w[0];
-    CHECK(prime_import_npz(c, zip, zl) == 1, "gpos0 imported: %s", prime_last_error());
+    CHECK_INT(prime_import_npz(c, zip, zl), 1, "gpos0 imported: %s", prime_last_error());
     prime_get_weights(c, 0, 1, w, 4);
     /* torch [out][in] -> matrix [in][out]: G+[in0][out1] = 22 */
     CHECK(w[0] != before && w[1] == 22 - (10 - -0.5f / 2), "measured G+ used (%g)", w[1]);
@@ -476,7 +471,7 @@ static void test_images(void) {
     uint8_t bmp[128];
     size_t n = make_bmp(bmp);
     float out[4];
-    CHECK(prime_image_decode(bmp, n, 2, 2, 0, out) == 0, "BMP decodes: %s", prime_last_error());
+    CHECK_INT(prime_image_decode(bmp, n, 2, 2, 0, out), 0, "BMP decodes: %s", prime_last_error());
     CHECK(out[0] == 0 && out[1] == 1 && out[2] == 0 && out[3] == 1, "area resize 4x4 -> 2x2 (%g %g %g %g)", out[0], out[1], out[2], out[3]);
     CHECK(prime_image_decode(bmp, n, 2, 2, 1, out) == 0 && out[0] == 1 && out[1] == 0, "invert");
     uint8_t junk[64];
@@ -504,24 +499,24 @@ static void test_arch_checks(void) {
           "PRIME shapes 34 -> 32 -> 16 -> 12 -> 6, FC fan-in 2304");
     prime_arch b = a;
     b.layers[0].k = 40;
-    CHECK(prime_arch_finalize(&b) == -1, "kernel larger than input rejected: %s", prime_last_error());
+    CHECK_INT(prime_arch_finalize(&b), -1, "kernel larger than input rejected: %s", prime_last_error());
     b = a, b.n_classes = 7;
     CHECK(prime_arch_finalize(&b) == -1 && strstr(prime_last_error(), "classes"), "class count mismatch rejected");
     prime_device d = prime_default_device();
     prime_ctx *c = prime_create(&a, &d);
     float x[10];
     prime_result r;
-    CHECK(prime_begin(c, x, 0) == -1, "T = 0 rejected");
+    CHECK_INT(prime_begin(c, x, 0), -1, "T = 0 rejected");
     float *in = calloc(10 * 2 * 34 * 34, sizeof(float));
     in[5] = NAN;
     CHECK(prime_classify(c, in, 10, &r) == -1 && strstr(prime_last_error(), "finite"), "NaN input rejected");
     in[5] = 0;
     CHECK(prime_classify(c, in, 10, &r) == 0 && r.spikes[0] == 0, "all-zero input: no spikes, no crash");
     CHECK(r.counters.cell_reads == 0, "all-zero input reads no cells (event-driven)");
-    CHECK(prime_step(c) == 0, "finished");
+    CHECK_INT(prime_step(c), 0, "finished");
     CHECK(prime_layer_state(c, 9, 0, NULL) == NULL, "bad layer index rejected");
     uint8_t m[3];
-    CHECK(prime_set_mask(c, 1, m, 3) == -1, "mask on a pool rejected");
+    CHECK_INT(prime_set_mask(c, 1, m, 3), -1, "mask on a pool rejected");
     CHECK(prime_set_mask(c, 0, m, 3) == -1 && strstr(prime_last_error(), "600"), "mask size checked: %s", prime_last_error());
     prime_tiling t;
     prime_get_tiling(c, 4, &t);
@@ -540,6 +535,5 @@ int main(void) {
     test_npz();
     test_images();
     test_arch_checks();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary();
 }

@@ -1,7 +1,8 @@
 /* test_events.c - N-MNIST format, frame binning, event synthesizer, datasets.
  *
  * Prints one line per check and "N passed, M failed"; exit code 1 on failure.
- * Dataset checks are skipped (with a note) when the data is not installed.
+ * Dataset checks are skipped (with a note) when the data is not installed;
+ * under CI=true a missing dataset is a failure (tests/c/check.h).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -15,18 +16,7 @@
 
 /* ---------------------------------------------------------------- harness */
 
-static int n_pass, n_fail;
-
-static void check(int ok, const char *fmt, ...) {
-    va_list a;
-    va_start(a, fmt);
-    printf("%s: ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, a);
-    printf("\n");
-    va_end(a);
-    if (ok) n_pass++;
-    else n_fail++;
-}
+#include "check.h"
 
 /* 1 if the two event lists hold the same events (field by field). */
 static int same_events(const prime_event *a, const prime_event *b, size_t n) {
@@ -57,38 +47,38 @@ static void test_format(void) {
     prime_event ev[4] = {{0, 0, 0, 0}, {33, 5, 1, 1234}, {7, 33, 0, 300000}, {12, 13, 1, (1u << 23) - 1}};
     uint8_t *buf;
     size_t n;
-    check(prime_nmnist_write(ev, 4, &buf, &n) == 0 && n == 20, "write 4 events -> 20 bytes");
-    check(buf[5] == 33 && buf[6] == 5 && buf[7] == (0x80 | 0x00) && buf[8] == 0x04 && buf[9] == 0xd2,
+    CHECKV(prime_nmnist_write(ev, 4, &buf, &n) == 0 && n == 20, "write 4 events -> 20 bytes");
+    CHECKV(buf[5] == 33 && buf[6] == 5 && buf[7] == (0x80 | 0x00) && buf[8] == 0x04 && buf[9] == 0xd2,
           "event 1 bytes: x, y, p<<7 | t>>16, t>>8, t (big-endian 23-bit time)");
-    check(buf[17] == 0xff && buf[18] == 0xff && buf[19] == 0xff, "max timestamp 2^23-1 with ON = ff ff ff");
+    CHECKV(buf[17] == 0xff && buf[18] == 0xff && buf[19] == 0xff, "max timestamp 2^23-1 with ON = ff ff ff");
     prime_event *back;
     size_t m;
     int rc = prime_nmnist_parse(buf, n, &back, &m);
     int same = rc == 0 && m == 4;
     for (size_t i = 0; same && i < 4; i++)
         same = back[i].x == ev[i].x && back[i].y == ev[i].y && back[i].p == ev[i].p && back[i].t == ev[i].t;
-    check(same, "write -> parse round trip");
+    CHECKV(same, "write -> parse round trip");
     if (rc == 0) prime_free_buffer(back);
 
     back = (prime_event *)1;
-    check(prime_nmnist_parse(buf, 19, &back, &m) == -1 && back == NULL && strstr(prime_last_error(), "multiple of 5"),
+    CHECKV(prime_nmnist_parse(buf, 19, &back, &m) == -1 && back == NULL && strstr(prime_last_error(), "multiple of 5"),
           "truncated file (19 bytes) is an error: %s", prime_last_error());
     buf[10] = 34; /* event 2: x = 34 */
-    check(prime_nmnist_parse(buf, n, &back, &m) == -1 && strstr(prime_last_error(), "event 2"),
+    CHECKV(prime_nmnist_parse(buf, n, &back, &m) == -1 && strstr(prime_last_error(), "event 2"),
           "x = 34 is an error naming the event: %s", prime_last_error());
     buf[10] = 7;
     buf[16] = 200; /* event 3: y = 200 */
-    check(prime_nmnist_parse(buf, n, &back, &m) == -1, "y = 200 is an error: %s", prime_last_error());
-    check(prime_nmnist_parse(buf, 0, &back, &m) == 0 && m == 0, "empty file parses to 0 events");
+    CHECKV(prime_nmnist_parse(buf, n, &back, &m) == -1, "y = 200 is an error: %s", prime_last_error());
+    CHECKV(prime_nmnist_parse(buf, 0, &back, &m) == 0 && m == 0, "empty file parses to 0 events");
     if (m == 0) prime_free_buffer(back);
     prime_free_buffer(buf);
 
     prime_event bad = {1, 2, 1, 1u << 23};
-    check(prime_nmnist_write(&bad, 1, &buf, &n) == -1 && buf == NULL, "write rejects t = 2^23: %s",
+    CHECKV(prime_nmnist_write(&bad, 1, &buf, &n) == -1 && buf == NULL, "write rejects t = 2^23: %s",
           prime_last_error());
     bad.t = 5;
     bad.x = 256;
-    check(prime_nmnist_write(&bad, 1, &buf, &n) == -1, "write rejects x = 256");
+    CHECKV(prime_nmnist_write(&bad, 1, &buf, &n) == -1, "write rejects x = 256");
 }
 
 /* ---------------------------------------------------------------- binning */
@@ -103,7 +93,7 @@ static void test_bin(void) {
         ev[i].t = (uint32_t)i * 100;
     }
     static float fr[T * 2 * S * S];
-    check(prime_events_bin(ev, N, T, S, fr) == 0, "bin 1003 events into 10 frames");
+    CHECKV(prime_events_bin(ev, N, T, S, fr) == 0, "bin 1003 events into 10 frames");
     double total = 0;
     int lo = 1 << 30, hi = 0, on_ok = 1;
     for (int k = 0; k < T; k++) {
@@ -118,9 +108,9 @@ static void test_bin(void) {
         if ((int)s > hi) hi = (int)s;
         total += s;
     }
-    check(total == N, "counts sum to the number of events (%.0f)", total);
-    check(hi - lo <= 1 && lo == N / T, "equal events per frame: %d..%d", lo, hi);
-    check(on_ok, "channel 1 holds exactly the ON events of each chunk");
+    CHECKV(total == N, "counts sum to the number of events (%.0f)", total);
+    CHECKV(hi - lo <= 1 && lo == N / T, "equal events per frame: %d..%d", lo, hi);
+    CHECKV(on_ok, "channel 1 holds exactly the ON events of each chunk");
     /* naive reference: event i goes to frame k with k*N/T <= i < (k+1)*N/T */
     static float nv[T * 2 * S * S];
     memset(nv, 0, sizeof nv);
@@ -128,11 +118,11 @@ static void test_bin(void) {
         while (i >= (k + 1) * N / T) k++;
         nv[((k * 2 + ev[i].p) * S + ev[i].y) * S + ev[i].x] += 1;
     }
-    check(memcmp(nv, fr, sizeof nv) == 0, "frames equal a naive per-event reference");
-    check(prime_events_bin(ev, N, 0, S, fr) == -1, "T = 0 is an error: %s", prime_last_error());
-    check(prime_events_bin(ev, 5, 10, S, fr) == -1 && strstr(prime_last_error(), "5 events"),
+    CHECKV(memcmp(nv, fr, sizeof nv) == 0, "frames equal a naive per-event reference");
+    CHECKV(prime_events_bin(ev, N, 0, S, fr) == -1, "T = 0 is an error: %s", prime_last_error());
+    CHECKV(prime_events_bin(ev, 5, 10, S, fr) == -1 && strstr(prime_last_error(), "5 events"),
           "5 events into 10 frames is an error: %s", prime_last_error());
-    check(prime_events_bin(ev, N, T, 20, fr) == -1, "event outside a 20x20 sensor is an error: %s",
+    CHECKV(prime_events_bin(ev, N, T, 20, fr) == -1, "event outside a 20x20 sensor is an error: %s",
           prime_last_error());
 }
 
@@ -234,7 +224,7 @@ static void test_reference(void) {
         size_t ng;
         size_t nw = ref_synth(img, w, h, &p, want, sizeof want / sizeof *want);
         int rc = prime_events_from_image(img, w, h, &p, &got, &ng);
-        check(rc == 0 && ng == nw && nw <= sizeof want / sizeof *want && same_events(got, want, nw),
+        CHECKV(rc == 0 && ng == nw && nw <= sizeof want / sizeof *want && same_events(got, want, nw),
               "%dx%d on %dx%d, amplitude %d: %zu events == plain reference (%zu)", w, h, p.size, p.size,
               cases[k][3], ng, nw);
         if (rc == 0) prime_free_buffer(got);
@@ -245,14 +235,14 @@ static void test_synth(void) {
     static float img[28 * 28];
     ring(img);
     prime_event_params p = prime_default_event_params();
-    check(p.size == 34 && p.duration_us == 300000, "defaults: 34x34 sensor, 300 ms");
+    CHECKV(p.size == 34 && p.duration_us == 300000, "defaults: 34x34 sensor, 300 ms");
     p.seed = 7;
     prime_event *a, *b;
     size_t na, nb;
     int rc = prime_events_from_image(img, 28, 28, &p, &a, &na);
-    check(rc == 0 && na > 1000, "ring: %zu events", na);
+    CHECKV(rc == 0 && na > 1000, "ring: %zu events", na);
     if (rc != 0) return;
-    check(prime_events_from_image(img, 28, 28, &p, &b, &nb) == 0 && nb == na &&
+    CHECKV(prime_events_from_image(img, 28, 28, &p, &b, &nb) == 0 && nb == na &&
               same_events(a, b, na),
           "same image + params = same events");
     prime_free_buffer(b);
@@ -265,53 +255,53 @@ static void test_synth(void) {
         else sac[a[i].t / 100000]++;
         if (i && a[i].t < a[i - 1].t) sorted = 0;
     }
-    check(on > na / 4 && na - on > na / 4, "both polarities: %zu ON, %zu OFF", on, na - on);
-    check(sac[0] > na / 10 && sac[1] > na / 10 && sac[2] > na / 10,
+    CHECKV(on > na / 4 && na - on > na / 4, "both polarities: %zu ON, %zu OFF", on, na - on);
+    CHECKV(sac[0] > na / 10 && sac[1] > na / 10 && sac[2] > na / 10,
           "events in each saccade: %zu / %zu / %zu", sac[0], sac[1], sac[2]);
-    check(inside, "every event inside 34x34 and 0..300 ms");
-    check(sorted, "events sorted by time");
+    CHECKV(inside, "every event inside 34x34 and 0..300 ms");
+    CHECKV(sorted, "events sorted by time");
 
     /* golden fingerprint: the wasm build must give the same bytes */
     uint8_t *bytes;
     size_t nbytes;
-    check(prime_nmnist_write(a, na, &bytes, &nbytes) == 0, "synthesized stream writes as N-MNIST");
+    CHECKV(prime_nmnist_write(a, na, &bytes, &nbytes) == 0, "synthesized stream writes as N-MNIST");
     uint64_t h = fnv(bytes, nbytes);
     /* golden value from this native build, checked identical under Emscripten
      * 3.1.6 (wasm, musl); update it only on a deliberate model change */
-    check(h == 0xa7dffde9c1cc5a81ull, "ring seed 7: %zu events, fingerprint %016llx (golden a7dffde9c1cc5a81)",
+    CHECKV(h == 0xa7dffde9c1cc5a81ull, "ring seed 7: %zu events, fingerprint %016llx (golden a7dffde9c1cc5a81)",
           na, (unsigned long long)h);
     prime_free_buffer(bytes);
     prime_free_buffer(a);
 
     p.seed = 8;
-    check(prime_events_from_image(img, 28, 28, &p, &b, &nb) == 0, "another seed synthesizes");
+    CHECKV(prime_events_from_image(img, 28, 28, &p, &b, &nb) == 0, "another seed synthesizes");
     prime_free_buffer(b);
 
     static float blank[28 * 28];
     p.noise_rate = 0;
     rc = prime_events_from_image(blank, 28, 28, &p, &a, &na);
-    check(rc == 0 && na == 0, "blank image without noise: %zu events", na);
+    CHECKV(rc == 0 && na == 0, "blank image without noise: %zu events", na);
     prime_free_buffer(a);
     p.noise_rate = 10;
     rc = prime_events_from_image(blank, 28, 28, &p, &a, &na);
-    check(rc == 0, "blank image with 10 Hz noise");
+    CHECKV(rc == 0, "blank image with 10 Hz noise");
     /* expected 34*34*0.3*10 = 3468, sd ~59 */
-    check(na > 3200 && na < 3750, "noise count %zu near 3468", na);
+    CHECKV(na > 3200 && na < 3750, "noise count %zu near 3468", na);
     prime_free_buffer(a);
 
     p = prime_default_event_params();
     p.contrast = 0;
-    check(prime_events_from_image(img, 28, 28, &p, &a, &na) == -1 && strstr(prime_last_error(), "contrast"),
+    CHECKV(prime_events_from_image(img, 28, 28, &p, &a, &na) == -1 && strstr(prime_last_error(), "contrast"),
           "contrast 0 is an error: %s", prime_last_error());
     p = prime_default_event_params();
-    check(prime_events_from_image(img, 0, 28, &p, &a, &na) == -1, "0-width image is an error");
+    CHECKV(prime_events_from_image(img, 0, 28, &p, &a, &na) == -1, "0-width image is an error");
     static float big[40 * 40];
     for (int i = 0; i < 40 * 40; i++) big[i] = (float)((i * 37) % 101) / 100.0f;
-    check(prime_events_from_image(big, 40, 40, &p, &a, &na) == 0, "40x40 image (cropped) synthesizes");
+    CHECKV(prime_events_from_image(big, 40, 40, &p, &a, &na) == 0, "40x40 image (cropped) synthesizes");
     inside = 1;
     for (size_t i = 0; i < na; i++)
         if (a[i].x >= 34 || a[i].y >= 34) inside = 0;
-    check(inside, "40x40 image: all %zu events inside 34x34", na);
+    CHECKV(inside, "40x40 image: all %zu events inside 34x34", na);
     prime_free_buffer(a);
 }
 
@@ -320,16 +310,16 @@ static void test_synth(void) {
 static void test_dataset(const char *name, int ntrain, int ntest) {
     prime_images tr, te;
     if (prime_images_load(name, "train", &tr) != 0) {
-        printf("skip: %s not available: %s\n", name, prime_last_error());
+        CHECK_DATA(0, "%s not available: %s", name, prime_last_error());
         return;
     }
     int ok = prime_images_load(name, "test", &te) == 0;
-    check(ok, "%s test split loads", name);
+    CHECKV(ok, "%s test split loads", name);
     if (!ok) {
         prime_images_free(&tr);
         return;
     }
-    check(tr.n == ntrain && te.n == ntest && tr.w == 28 && tr.h == 28,
+    CHECKV(tr.n == ntrain && te.n == ntest && tr.w == 28 && tr.h == 28,
           "%s: %d train + %d test images of %dx%d", name, tr.n, te.n, tr.w, tr.h);
     int seen[10] = {0}, bad = 0;
     for (int i = 0; i < tr.n; i++) {
@@ -340,26 +330,26 @@ static void test_dataset(const char *name, int ntrain, int ntest) {
         if (te.y[i] > 9) bad = 1;
     int all = 1;
     for (int d = 0; d < 10; d++) all &= seen[d] > ntrain / 20;
-    check(!bad && all, "%s labels in 0..9, every class present in train", name);
+    CHECKV(!bad && all, "%s labels in 0..9, every class present in train", name);
     float mn = 1, mx = 0;
     for (size_t i = 0; i < (size_t)tr.n * 784; i++) {
         if (tr.x[i] < mn) mn = tr.x[i];
         if (tr.x[i] > mx) mx = tr.x[i];
     }
-    check(mn == 0 && mx == 1, "%s pixels span [%g, %g]", name, mn, mx);
+    CHECKV(mn == 0 && mx == 1, "%s pixels span [%g, %g]", name, mn, mx);
     int is_u8 = 1;
     for (size_t i = 0; i < (size_t)tr.n * 784; i++) {
         double k = floor(tr.x[i] * 255.0 + 0.5);
         if (tr.x[i] != (float)(k / 255.0)) is_u8 = 0;
     }
-    check(is_u8, "%s pixels are exactly (float)(k / 255.0) for 8-bit k (the sample file's values)", name);
+    CHECKV(is_u8, "%s pixels are exactly (float)(k / 255.0) for 8-bit k (the sample file's values)", name);
 
     /* frames: first 6 test images, compared with prime_events_bin */
     prime_images few = te;
     few.n = 6;
     prime_frames fr;
     ok = prime_frames_from_images(&few, 10, 34, 100, &fr) == 0;
-    check(ok && fr.n == 6 && fr.T == 10 && fr.c == 2 && fr.h == 34, "%s: frames for 6 images", name);
+    CHECKV(ok && fr.n == 6 && fr.T == 10 && fr.c == 2 && fr.h == 34, "%s: frames for 6 images", name);
     if (ok) {
         size_t ss = prime_frames_sample_size(&fr);
         static float ref[10 * 2 * 34 * 34];
@@ -378,13 +368,13 @@ static void test_dataset(const char *name, int ntrain, int ntest) {
                 if (fr.x[i * ss + k] != (uint8_t)(ref[k] > 255 ? 255 : ref[k])) match = 0;
             prime_free_buffer(ev);
         }
-        check(match, "%s: frames == prime_events_bin(prime_events_from_image(seed + index))", name);
-        check(memcmp(fr.y, te.y, 6) == 0, "%s: frame labels copied", name);
+        CHECKV(match, "%s: frames == prime_events_bin(prime_events_from_image(seed + index))", name);
+        CHECKV(memcmp(fr.y, te.y, 6) == 0, "%s: frame labels copied", name);
 
         const char *path = "/tmp/prime_test_frames.bin";
         prime_frames back;
         ok = prime_frames_save(&fr, path) == 0 && prime_frames_load(path, &back) == 0;
-        check(ok && back.n == 6 && back.T == 10 && memcmp(back.x, fr.x, 6 * ss) == 0 &&
+        CHECKV(ok && back.n == 6 && back.T == 10 && memcmp(back.x, fr.x, 6 * ss) == 0 &&
                   memcmp(back.y, fr.y, 6) == 0,
               "%s: cache save/load round trip", name);
         if (ok) prime_frames_free(&back);
@@ -394,7 +384,7 @@ static void test_dataset(const char *name, int ntrain, int ntest) {
             fputc(11, f);
             fclose(f);
         }
-        check(prime_frames_load(path, &back) == -1, "%s: corrupted cache rejected: %s", name,
+        CHECKV(prime_frames_load(path, &back) == -1, "%s: corrupted cache rejected: %s", name,
               prime_last_error());
         remove(path);
         prime_frames_free(&fr);
@@ -409,10 +399,9 @@ int main(void) {
     test_synth();
     test_reference();
     prime_images im;
-    check(prime_images_load("cifar", "train", &im) == -1, "unknown dataset is an error: %s", prime_last_error());
-    check(prime_images_load("mnist", "valid", &im) == -1, "unknown split is an error");
+    CHECKV(prime_images_load("cifar", "train", &im) == -1, "unknown dataset is an error: %s", prime_last_error());
+    CHECKV(prime_images_load("mnist", "valid", &im) == -1, "unknown split is an error");
     test_dataset("fashion", 60000, 10000);
     test_dataset("mnist", 8000, 2000);
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

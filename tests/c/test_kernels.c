@@ -11,12 +11,7 @@
 #include "prime.h"
 #include "prime_internal.h"
 
-static int passed, failed;
-#define CHECK(cond, ...)                                        \
-    do {                                                        \
-        if (cond) passed++;                                     \
-        else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-    } while (0)
+#include "check.h"
 
 /* Random masks pruning half of every weight layer. */
 static void masks(prime_ctx *c, uint64_t seed) {
@@ -112,13 +107,12 @@ static void test_fast_equals_reference(void) {
     prime_arch a = prime_arch_nmnist();
     check_fast_equals_reference(a, "nmnist");
     a.layers[0].stride = 2, a.layers[2].stride = 2;
-    CHECK(prime_arch_finalize(&a) == 0, "stride-2 variant: %s", prime_last_error());
+    CHECK_INT(prime_arch_finalize(&a), 0, "stride-2 variant: %s", prime_last_error());
     check_fast_equals_reference(a, "stride 2");
 }
 
 int main(void) {
     test_fast_equals_reference();
     test_normal_moments();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary();
 }

@@ -22,12 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-static int n_pass, n_fail;
-
-static void check(int ok, const char *what) {
-    printf("%s: %s\n", ok ? "PASS" : "FAIL", what);
-    if (ok) n_pass++; else n_fail++;
-}
+#include "check.h"
 
 static float urand(uint64_t s, uint64_t i) { return (float)(2 * prime_rand_uniform(7, s, i) - 1); }
 
@@ -60,7 +55,7 @@ static void compare(const char *name, const double *an, const double *fd, const 
     char msg[256];
     snprintf(msg, sizeof msg, "%s gradient vs finite differences: %d coords, max rel diff %.2e, "
              "%d out of tolerance, %d skipped at kinks", name, n, mx, bad, skipped);
-    check(bad == 0 && skipped < n / 4, msg);
+    CHECKV(bad == 0 && skipped < n / 4, "%s", msg);
 }
 
 /* ================================================================ layers */
@@ -81,7 +76,7 @@ static void test_conv(int pad) {
     for (size_t i = 0; i < no; i++) mx = fmax(mx, fabs(out[i] - ref[i]));
     char msg[200];
     snprintf(msg, sizeof msg, "conv pad %d: fast forward = reference (max abs diff %.2e, tol 1e-5)", pad, mx);
-    check(mx < 1e-5, msg);
+    CHECKV(mx < 1e-5, "%s", msg);
     ptr_conv_transpose(wt, w, C, OC, k);
     ptr_conv_backward(dw, din, R, in, wt, H, W, C, OC, k, pad);
     ptr_conv_backward_ref(dwr, dinr, R, in, w, H, W, C, OC, k, pad);
@@ -89,7 +84,7 @@ static void test_conv(int pad) {
     for (size_t i = 0; i < nw; i++) mx = fmax(mx, fabs(dw[i] - dwr[i]));
     for (size_t i = 0; i < ni; i++) mx = fmax(mx, fabs(din[i] - dinr[i]));
     snprintf(msg, sizeof msg, "conv pad %d: fast backward = reference (max abs diff %.2e, tol 1e-5)", pad, mx);
-    check(mx < 1e-5, msg);
+    CHECKV(mx < 1e-5, "%s", msg);
     /* finite differences on w and on in (L is linear: exact up to rounding) */
     double *an = malloc((nw + ni) * 8), *fd = malloc((nw + ni) * 8);
     float eps = 1e-2f;
@@ -190,7 +185,7 @@ static void test_network(void) {
     p.sparsity = 0; /* pruned weights sit at weff = 0, exactly on the LeakyReLU
                        kink of any cell they alone feed: check away from it */
     prime_trainer *tr = prime_trainer_create(&p);
-    if (!tr) { check(0, prime_last_error()); return; }
+    if (!tr) { CHECKV(0, "%s", prime_last_error()); return; }
     size_t nx = (size_t)p.T * 2 * 34 * 34;
     float *x = malloc(nx * 4);
     fill_sparse(x, nx, 12, 0.05f);
@@ -237,7 +232,7 @@ static void test_network(void) {
         }
         char msg[200];
         snprintf(msg, sizeof msg, "%s: max rel diff %.2e (tol %.0e)", names[l], mx, tol);
-        check(bad == 0, msg);
+        CHECKV(bad == 0, "%s", msg);
         free(w0);
     }
     /* single weights of conv2 and fc: the largest gradients */
@@ -286,13 +281,13 @@ static void test_determinism(void) {
         p.epochs = 1; p.batch = 16; p.threads = r + 1; p.verbose = 0; p.seed = 5;
         p.lr = 1e-2f;
         prime_trainer *tr = prime_trainer_create(&p);
-        if (!tr || prime_trainer_fit(tr, &f, NULL) != 0) { check(0, prime_last_error()); return; }
+        if (!tr || prime_trainer_fit(tr, &f, NULL) != 0) { CHECKV(0, "%s", prime_last_error()); return; }
         n[r] = prime_trainer_layer_size(tr, 1);
         w[r] = malloc(n[r] * 4);
         memcpy(w[r], prime_trainer_weff(tr, 1), n[r] * 4);
         prime_trainer_free(tr);
     }
-    check(n[0] == n[1] && memcmp(w[0], w[1], n[0] * 4) == 0,
+    CHECKV(n[0] == n[1] && memcmp(w[0], w[1], n[0] * 4) == 0,
           "same seed, 1 and 2 threads: bit-identical masks after 3 batches");
     free(w[0]); free(w[1]); free(f.x); free(f.y);
 }
@@ -308,14 +303,14 @@ static void subset(prime_frames *dst, const prime_frames *src, int a, int n) {
 static void test_training(void) {
     prime_images im;
     if (prime_images_load("mnist", "train", &im) != 0) {
-        printf("SKIP: CI training run (mnist data not available: %s)\n", prime_last_error());
+        CHECK_DATA(0, "CI training run: mnist data not available: %s", prime_last_error());
         return;
     }
     int ntr = 960, nte = 300;
     if (im.n > ntr + nte) im.n = ntr + nte;
     prime_frames all;
     if (prime_frames_from_images(&im, 10, 34, 1, &all) != 0) {
-        check(0, prime_last_error());
+        CHECKV(0, "%s", prime_last_error());
         prime_images_free(&im);
         return;
     }
@@ -326,7 +321,7 @@ static void test_training(void) {
     prime_train_params p = prime_train_default_params();
     p.epochs = 1; p.batch = 32; p.lr = 1e-3f; p.verbose = 0; p.seed = 1;
     prime_trainer *tr = prime_trainer_create(&p);
-    if (!tr) { check(0, prime_last_error()); prime_frames_free(&all); return; }
+    if (!tr) { CHECKV(0, "%s", prime_last_error()); prime_frames_free(&all); return; }
     double a0, l0, a1, l1;
     prime_trainer_evaluate(tr, &te_f, 0, &a0, &l0);
     clock_t c0 = clock();
@@ -340,9 +335,9 @@ static void test_training(void) {
     printf("CI run: %d train samples x %d epochs in %.1f s (%.1f samples/s); test loss %.3f -> %.3f, "
            "acc %.1f%% -> %.1f%% (n=%d)\n", ntr, p.epochs, dt, ntr * p.epochs / dt, l0, l1,
            100 * a0, 100 * a1, te_f.n);
-    check(rc == 0, "CI training run completes");
-    check(l1 < l0, "CI training run: test loss falls");
-    check(a1 > 0.30, "CI training run: test accuracy > 30% (chance 10%)");
+    CHECKV(rc == 0, "CI training run completes");
+    CHECKV(l1 < l0, "CI training run: test loss falls");
+    CHECKV(a1 > 0.30, "CI training run: test accuracy > 30% (chance 10%)");
     prime_trainer_free(tr);
     prime_frames_free(&all);
 }
@@ -355,6 +350,5 @@ int main(void) {
     test_network();
     test_determinism();
     test_training();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

@@ -10,8 +10,7 @@
 #include "prime_internal.h"
 #include "train_vae.h"
 
-static int fails = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); fails++; } } while (0)
+#include "check.h"
 
 static float rnd(uint64_t s, uint64_t i) { return (float)(2 * prime_rand_uniform(s, 99, i) - 1); }
 
@@ -32,10 +31,10 @@ static void test_geometry(void) {
     int rows[PRIME_VAE_LAYERS] = {9, 288, 288, 512, 128, 128, 128, 288, 288, 288, 288};
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         prime_vae_layer g;
-        CHECK(prime_vae_layer_info(&a, i, &g) == 0, "layer_info %d", i);
+        CHECK_INT(prime_vae_layer_info(&a, i, &g), 0, "layer_info %d", i);
         CHECK(g.out_h == oh[i] && g.rows == rows[i], "layer %d: out_h %d rows %d", i, g.out_h, g.rows);
     }
-    CHECK(prime_vae_layer_info(&a, 11, &(prime_vae_layer){0}) == -1, "layer 11 must fail");
+    CHECK_INT(prime_vae_layer_info(&a, 11, &(prime_vae_layer){0}), -1, "layer 11 must fail");
     /* the digital baseline counts connections: a 3x3 stride-2 transposed conv
      * from h x h has (3h - 1)^2 (in, out, tap) triples (per axis, input i and
      * tap k land on 2i - 1 + k; only i = 0, k = 0 falls off), not 4h^2 x 9 */
@@ -375,7 +374,7 @@ static void test_network(void) {
     double md = 0, spread = 0;
     prime_vae_result r;
     for (int i = 0; i < B; i++) {
-        CHECK(prime_vae_inpaint(v, x + i * 1024, NULL, &r) == 0, "inpaint: %s", prime_last_error());
+        CHECK_INT(prime_vae_inpaint(v, x + i * 1024, NULL, &r), 0, "inpaint: %s", prime_last_error());
         const float *o = prime_vae_recon(v, a.T - 1);
         for (int p2 = 0; p2 < 1024; p2++) md = fmax(md, fabs(o[p2] - rec[i * 1024 + p2])), spread += fabs(o[p2]);
     }
@@ -387,7 +386,7 @@ static void test_network(void) {
     /* file round trip */
     uint8_t *bytes;
     size_t nb;
-    CHECK(prime_vae_save(v, &bytes, &nb) == 0, "save");
+    CHECK_INT(prime_vae_save(v, &bytes, &nb), 0, "save");
     prime_vae *v2 = prime_vae_load(bytes, nb);
     CHECK(v2 != NULL, "load: %s", prime_last_error());
     CHECK(prime_vae_load(bytes, nb - 1) == NULL && strstr(prime_last_error(), "truncated"), "truncated file must fail");
@@ -444,7 +443,7 @@ static void test_network(void) {
     /* free-form hole and the metrics */
     uint8_t hole[1024] = {0};
     for (int p2 = 0; p2 < 1024; p2++) hole[p2] = (p2 / 32 + p2 % 32) % 7 == 0;
-    CHECK(prime_vae_inpaint(v, x, hole, &r) == 0, "free-form hole");
+    CHECK_INT(prime_vae_inpaint(v, x, hole, &r), 0, "free-form hole");
     double mse, psnr, ssim;
     prime_vae_metrics(x, x, hole, 32, 32, &mse, &psnr, &ssim);
     CHECK(mse == 0 && fabs(ssim - 1) < 1e-9, "metrics of identical images: mse %g ssim %g", mse, ssim);
@@ -455,7 +454,7 @@ static void test_network(void) {
     float bad[1024];
     memcpy(bad, x, sizeof bad);
     bad[5] = 3;
-    CHECK(prime_vae_inpaint(v, bad, NULL, &r) == -1, "pixel outside [-1, 1] must fail");
+    CHECK_INT(prime_vae_inpaint(v, bad, NULL, &r), -1, "pixel outside [-1, 1] must fail");
     prime_vae_free(v2);
     prime_vae_free(v);
     free(x);
@@ -473,7 +472,7 @@ static void set_prior(prime_vae *v, const prime_vae_arch *a, float wd, float (*b
     for (int d = 0; d < L; d++)
         for (int j = 0; j < K; j++) w[(size_t)d * L * K + d * K + j] = wd;
     for (int j = 0; j < L * K; j++) b[j] = bias((size_t)j, K);
-    CHECK(prime_vae_set_digital(v, PRIME_VAE_PRIOR, w, (size_t)L * L * K, b, (size_t)L * K) == 0, "set prior: %s", prime_last_error());
+    CHECK_INT(prime_vae_set_digital(v, PRIME_VAE_PRIOR, w, (size_t)L * L * K, b, (size_t)L * K), 0, "set prior: %s", prime_last_error());
     free(w), free(b);
 }
 static float bias_on(size_t j, int k) { (void)j, (void)k; return 5.0f; }
@@ -495,10 +494,10 @@ static void test_generate(void) {
     /* a prior that samples the posterior's fixed z at every step drives the
      * same decoder: generation = inpainting, step by step, bit for bit */
     float *x = test_images(1), inp[PRIME_MAX_T][1024];
-    CHECK(prime_vae_inpaint(v, x, NULL, &ri) == 0, "inpaint: %s", prime_last_error());
+    CHECK_INT(prime_vae_inpaint(v, x, NULL, &ri), 0, "inpaint: %s", prime_last_error());
     for (int t = 0; t < a.T; t++) memcpy(inp[t], prime_vae_recon(v, t), img);
     set_prior(v, &a, 0, latent_bias);
-    CHECK(prime_vae_generate(v, 5, &r) == 0, "generate: %s", prime_last_error());
+    CHECK_INT(prime_vae_generate(v, 5, &r), 0, "generate: %s", prime_last_error());
     CHECK(r.steps_used == a.T && r.T == a.T, "generate ran %d of %d steps", r.steps_used, a.T);
     int same = 1;
     for (int t = 0; t < a.T; t++) same &= memcmp(inp[t], prime_vae_recon(v, t), img) == 0;
@@ -526,7 +525,7 @@ static void test_generate(void) {
     dn.read_noise = 0.1f;
     prime_vae_set_device(v, &dn);
     float g1[PRIME_MAX_T][1024];
-    CHECK(prime_vae_generate(v, 1, &r) == 0, "generate: %s", prime_last_error());
+    CHECK_INT(prime_vae_generate(v, 1, &r), 0, "generate: %s", prime_last_error());
     for (int t = 0; t < a.T; t++) memcpy(g1[t], prime_vae_recon(v, t), img);
     double e1 = r.energy_pj;
     prime_vae_inpaint(v, x, NULL, &ri);
@@ -546,7 +545,7 @@ static void test_generate(void) {
 
     /* bad arguments */
     CHECK(prime_vae_generate(NULL, 1, &r) == -1 && strstr(prime_last_error(), "NULL"), "NULL network must fail");
-    CHECK(prime_vae_generate(v, 1, NULL) == -1, "NULL result must fail");
+    CHECK_INT(prime_vae_generate(v, 1, NULL), -1, "NULL result must fail");
     printf("generation: prior-driven decoder = inpainting decoder, z_(-1) = 0 and recurrence, seeded, errors ok\n");
     prime_vae_free(v);
     pvt_free(tr);
@@ -657,7 +656,7 @@ static void test_checkpoint(void) {
     double l1 = 0, l2 = 0;
     for (int s = 0; s < 3; s++) pvt_train_batch(t1, x, 2, s, NULL);
     const char *path = "build/test_vae.ckpt";
-    CHECK(pvt_save(t1, path) == 0, "save checkpoint: %s", prime_last_error());
+    CHECK_INT(pvt_save(t1, path), 0, "save checkpoint: %s", prime_last_error());
     for (int s = 3; s < 5; s++) l1 = pvt_train_batch(t1, x, 2, s, NULL);
     CHECK(pvt_load(t2, path) == 0 && pvt_steps(t2) == 3, "load checkpoint: %s", prime_last_error());
     for (int s = 3; s < 5; s++) l2 = pvt_train_batch(t2, x, 2, s, NULL);
@@ -678,7 +677,5 @@ int main(void) {
     test_fast_kernels();
     test_training();
     test_checkpoint();
-    if (fails) { printf("test_vae: %d FAILED\n", fails); return 1; }
-    printf("test_vae: all passed\n");
-    return 0;
+    return check_summary();
 }

@@ -1,5 +1,5 @@
-// api.test.mjs - the wasm JS API in Node: golden agreement with the native
-// build, step mode, device changes without reload, bad input, memory.
+// api.test.mjs - the wasm JS API in Node: step mode, device changes without
+// reload, bad input, memory (the golden outputs: golden.test.mjs).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,69 +12,20 @@ const build = path.join(root, 'build');
 const P = await loadPrime();
 const S = await loadPrime({ wasmBytes: fs.readFileSync(path.join(build, 'prime-scalar.wasm')) });
 
-// The golden cases of `prime golden` (src/cli/prime.c), by name.
-const CASES = {
-  'ideal-adc0': { dev: { readNoise: 0, noiseMode: 0, adcBits: 0 }, run: { policy: 'none' } },
-  adc14: { dev: { readNoise: 0, noiseMode: 0, adcBits: 14 }, run: { policy: 'none' } },
-  adc6: { dev: { readNoise: 0, noiseMode: 0, adcBits: 6 }, run: { policy: 'none' } },
-  'noise0.05-column': { dev: { readNoise: 0.05, noiseMode: 0, adcBits: 14 }, run: { policy: 'none' } },
-  'noise0.1-cell': { dev: { readNoise: 0.1, noiseMode: 1, adcBits: 14 }, run: { policy: 'none' } },
-  'earlystop0.125': { dev: { readNoise: 0, noiseMode: 0, adcBits: 14 }, run: { policy: 'confidence', threshold: 0.125 } },
-};
-
-function parseGolden(text) {
-  return text.trim().split('\n').filter((l) => l.startsWith('case ')).map((l) => {
-    const w = l.split(' ');
-    const at = (k) => w.indexOf(k);
-    return {
-      name: w[1], label: +w[at('label') + 1], steps: +w[at('steps') + 1],
-      spikes: w.slice(at('spikes') + 1, at('logits')).map(Number),
-      logits: w.slice(at('logits') + 1, at('conf')).map(Number),
-      conf: w.slice(at('conf') + 1, at('reads')).map(Number),
-      reads: +w[at('reads') + 1], adc: +w[at('adc') + 1], energy: +w[at('energy') + 1],
-    };
-  });
-}
-
-function runCase(api, name) {
-  const m = api.loadModel(fs.readFileSync(path.join(build, 'golden.prime')));
-  const x = new Float32Array(fs.readFileSync(path.join(build, 'golden.f32')).buffer.slice(0));
-  m.setDevice(CASES[name].dev);
-  m.setRun({ ...api.defaultRun(), ...CASES[name].run });
-  const r = m.classify(x, 10);
-  m.free();
-  return r;
-}
+// The input of the tests below: a drawn ring, its synthetic events in 10 frames.
+const RING = Float32Array.from({ length: 28 * 28 }, (_, p) =>
+  Math.abs(Math.hypot(Math.floor(p / 28) - 13.5, (p % 28) - 13.5) - 7) < 2 ? 1 : 0);
+const input = () => P.framesFromImage(RING, 28, 28, 10, 1);
+const RANDOM_MODEL = path.join(root, 'models/random-nmnist.prime');
 
 test('the SIMD and scalar modules load', () => {
   assert.equal(P.simd, 'wasm-simd128');
   assert.equal(S.simd, 'scalar');
 });
 
-test('golden: wasm SIMD and wasm scalar agree with native (spikes exact, floats within 1e-6)', () => {
-  const gold = parseGolden(fs.readFileSync(path.join(build, 'golden-native.txt'), 'utf8'));
-  assert.equal(gold.length, Object.keys(CASES).length);
-  let maxDiff = 0;
-  for (const g of gold) {
-    for (const api of [P, S]) {
-      const r = runCase(api, g.name);
-      assert.equal(r.label, g.label, `${g.name} label`);
-      assert.equal(r.stepsUsed, g.steps, `${g.name} steps`);
-      assert.deepEqual(Array.from(r.spikes), g.spikes, `${g.name} spikes (${api.simd})`);
-      assert.equal(r.counters.cellReads, g.reads);
-      assert.equal(r.counters.adcConversions, g.adc);
-      g.logits.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(r.logits[i] - v)); });
-      g.conf.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(r.confidence[i] - v)); });
-      assert.ok(Math.abs(r.energyPj - g.energy) <= 1e-6 * g.energy, `${g.name} energy`);
-    }
-  }
-  console.log(`# golden max |float diff| wasm vs native: ${maxDiff}`);
-  assert.ok(maxDiff <= 1e-6, `max float diff ${maxDiff}`);
-});
-
 test('step mode reproduces classify, layer states have the right sizes', () => {
-  const m = P.loadModel(fs.readFileSync(path.join(build, 'golden.prime')));
-  const x = new Float32Array(fs.readFileSync(path.join(build, 'golden.f32')).buffer.slice(0));
+  const m = P.loadModel(fs.readFileSync(RANDOM_MODEL));
+  const x = input();
   const full = m.classify(x, 10);
   m.setRun({ noiseSeed: 1 });
   m.begin(x, 10);
@@ -88,6 +39,7 @@ test('step mode reproduces classify, layer states have the right sizes', () => {
     assert.equal(m.layerState(4, 'membrane').length, 10);
   }
   assert.equal(steps, 10);
+  assert.ok(spikes0 > 0, 'the first layer spikes');
   assert.equal(spikes0, full.spikes[0]);
   assert.deepEqual(m.result().logits, full.logits);
   assert.throws(() => m.layerState(0, 'voltage'), PrimeError);
@@ -96,7 +48,7 @@ test('step mode reproduces classify, layer states have the right sizes', () => {
 
 test('device and noise change without reloading; same noise seed, same result', () => {
   const m = P.loadModel(fs.readFileSync(path.join(root, 'models/random-nmnist.prime')));
-  const x = new Float32Array(fs.readFileSync(path.join(build, 'golden.f32')).buffer.slice(0));
+  const x = input();
   const clean = m.classify(x);
   m.setDevice({ readNoise: 0.2 });
   m.setRun({ noiseSeed: 11 });
@@ -176,7 +128,7 @@ test('bad images and events: PrimeError', () => {
 
 test('wasm memory exhaustion is an error, and the module keeps working', () => {
   const m0 = P.loadModel(fs.readFileSync(path.join(root, 'models/random-nmnist.prime')));
-  const x = new Float32Array(fs.readFileSync(path.join(build, 'golden.f32')).buffer.slice(0));
+  const x = input();
   const before = m0.classify(x);
   // a valid, CRC-correct file whose first conv has 1600*25 x 1000 = 40M cell pairs
   // (~1.3 GB with the device model): over the 1 GB wasm ceiling
@@ -224,6 +176,8 @@ test('a real numpy.savez file imports (masks, weights, a measured map)', async (
     execFileSync('/usr/bin/python3', ['-c', `import numpy as np
 np.savez('${out}', mask0=np.zeros((12,2,5,5), bool), weight2=np.ones((10,2304), np.float32), gneg1=np.full((64,12,5,5), 25.0))`]);
   } catch (e) {
+    // without numpy: a skip, but under CI=true a failure (the CI installs it)
+    if (process.env.CI === 'true') throw new Error(`python3-numpy is needed (./build.sh setup installs it): ${e.message}`);
     t.skip('Debian python3-numpy is not installed (./build.sh setup installs it)');
     return;
   }
