@@ -96,7 +96,7 @@ PRIME_NOINLINE static double k_count(const float *restrict s, int n) {
  * out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... (k in order) for
  * j < n. The same sums, in the same order, as k_axpy scattering row by row
  * into a zeroed accumulator, so both give identical bits. */
-PRIME_NOINLINE void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+PRIME_NOINLINE void prime_kernel_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
                      const float *restrict val, int cnt, int n) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -145,7 +145,7 @@ PRIME_NOINLINE void k_gather(float *restrict out, const float *restrict W, const
 /* One tile's column reads at one position, n columns: v = a (+ eta*sqrt(var)*z
  * when z is given) (-> ADC of `bits` over [-fs, fs) when bits > 0), cur += v.
  * Element for element the operations of prime_dev_adc: identical bits. */
-PRIME_NOINLINE void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+PRIME_NOINLINE void prime_kernel_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                       const float *restrict z, int n, float eta, float fs, int bits) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -262,7 +262,7 @@ float prime_dev_normal(uint64_t base, uint64_t ctr) {
  * of draws) inline: the hash input base + (ctr << 6) * phi steps by a
  * constant (same 64-bit value, one multiply less); the rest start over in
  * prime_dev_normal, which repeats this first step and goes on: same value. */
-PRIME_NOINLINE void zig_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
+PRIME_NOINLINE void prime_dev_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
     const uint64_t phi = 0x9e3779b97f4a7c15ull;
     uint64_t s = base + (ctr0 << 6) * phi;
     for (int j = 0; j < n; j++, s += phi << 6) {
@@ -776,7 +776,7 @@ PRIME_NOINLINE static double conv_scatter(prime_ctx *c, int l, const float *x, i
 /* Fast conv accumulation for a layer on one row tile. First each input
  * pixel lists its non-zero channels; then each output position collects the
  * lists of the pixels under its kernel in the order the scatter meets them
- * ((ky, kx, ic)) and k_gather reads them in registers. Returns rows driven. */
+ * ((ky, kx, ic)) and prime_kernel_gather reads them in registers. Returns rows driven. */
 PRIME_NOINLINE static double conv_gather(prime_ctx *c, int l, const float *x, int noise_col) {
     const prime_layer *L = &c->arch.layers[l];
     const wlayer *w = &c->w[l];
@@ -818,8 +818,8 @@ PRIME_NOINLINE static double conv_gather(prime_ctx *c, int l, const float *x, in
             if (!n) continue;
             c->active[pos] = 1;
             drives += n;
-            k_gather(c->acc + pos * OC, w->wt, off, val, n, OC);
-            if (noise_col) k_gather(c->var + pos * OC, w->g2, off, val2, n, OC);
+            prime_kernel_gather(c->acc + pos * OC, w->wt, off, val, n, OC);
+            if (noise_col) prime_kernel_gather(c->var + pos * OC, w->g2, off, val2, n, OC);
         }
     }
     return drives;
@@ -849,10 +849,10 @@ PRIME_NOINLINE static double fc_gather(prime_ctx *c, int l, const float *x, int 
         if (!n) continue;
         c->active[tile] = 1;
         drives += n;
-        k_gather(c->acc + (size_t)tile * OC, w->wt, off + b, val + b, n, OC);
+        prime_kernel_gather(c->acc + (size_t)tile * OC, w->wt, off + b, val + b, n, OC);
         if (noise_col) {
             for (int k = b; k < b + n; k++) val2[k] = val[k] * val[k];
-            k_gather(c->var + (size_t)tile * OC, w->g2, off + b, val2 + b, n, OC);
+            prime_kernel_gather(c->var + (size_t)tile * OC, w->g2, off + b, val2 + b, n, OC);
         }
     }
     return drives;
@@ -914,8 +914,8 @@ PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float x
             const size_t o0 = pos * OC;
             const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
             if (!prime_kernel_reference) {
-                if (noise_col) zig_normals(c->zbuf, nbase, ctr0, OC);
-                k_readout(cur + o0, a + o0, vr + o0, noise_col ? c->zbuf : NULL, OC, eta, fs, bits);
+                if (noise_col) prime_dev_normals(c->zbuf, nbase, ctr0, OC);
+                prime_kernel_readout(cur + o0, a + o0, vr + o0, noise_col ? c->zbuf : NULL, OC, eta, fs, bits);
                 continue;
             }
             for (int j = 0; j < OC; j++) { /* the reference: one column at a time */
