@@ -274,7 +274,9 @@ PRIME_NOINLINE void prime_dev_normals(float *restrict z, uint64_t base, uint64_t
 }
 
 /* Forces the plain reference kernels (tests compare them with the fast ones). */
-int prime_kernel_reference = 0;
+static int reference_kernels = 0;
+void prime_set_reference_kernels(int on) { reference_kernels = on != 0; }
+int prime_reference_kernels(void) { return reference_kernels; }
 
 /* ============================================================ device model */
 
@@ -878,7 +880,7 @@ PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float x
     memset(act, 0, npos * RT);
     double drives;
     int path = 0; /* 0 scatter, 1 conv gather, 2 fc gather */
-    if (!prime_kernel_reference && !noise_cell) {
+    if (!prime_reference_kernels() && !noise_cell) {
         if (L->op == PRIME_OP_FC && RT <= 64) path = 2;
         else if (L->op == PRIME_OP_CONV && RT == 1) {
             /* Scatter pays a load and a store more per active (row, column),
@@ -895,7 +897,7 @@ PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float x
     else {
         memset(acc, 0, sizeof(float) * out * RT);
         if (noise_col) memset(var, 0, sizeof(float) * out * RT);
-        if (!prime_kernel_reference && !noise_cell && L->op == PRIME_OP_CONV && RT == 1) drives = conv_scatter(c, l, x, noise_col);
+        if (!prime_reference_kernels() && !noise_cell && L->op == PRIME_OP_CONV && RT == 1) drives = conv_scatter(c, l, x, noise_col);
         else drives = scatter(c, l, x, nstream);
     }
 
@@ -913,7 +915,7 @@ PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float x
             conversions += OC;
             const size_t o0 = pos * OC;
             const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
-            if (!prime_kernel_reference) {
+            if (!prime_reference_kernels()) {
                 if (noise_col) prime_dev_normals(c->zbuf, nbase, ctr0, OC);
                 prime_kernel_readout(cur + o0, a + o0, vr + o0, noise_col ? c->zbuf : NULL, OC, eta, fs, bits);
                 continue;

@@ -784,10 +784,10 @@ static void vae_read(prime_vae *v, int i, const float *x, int ones, float xmax, 
     const uint64_t nbase = prime_mix64(v->run.noise_seed ^ prime_mix64(nstream ^ 0x5bd1e995u));
     memset(v->active, 0, npos * RT);
     double drives;
-    if (!prime_kernel_reference && L->g.op == PRIME_VAE_TCONV && RT == 1 && OC == 1 && L->g.stride == 1 &&
+    if (!prime_reference_kernels() && L->g.op == PRIME_VAE_TCONV && RT == 1 && OC == 1 && L->g.stride == 1 &&
         L->g.k == 2 * L->g.pad + 1) {
         drives = vae_out_dense(v, L, x, noise);
-    } else if (!prime_kernel_reference && (L->g.op == PRIME_VAE_FC || RT == 1)) {
+    } else if (!prime_reference_kernels() && (L->g.op == PRIME_VAE_FC || RT == 1)) {
         drives = vae_gather(v, L, x, ones, noise);
     } else {
         memset(v->acc, 0, sizeof(float) * out * RT);

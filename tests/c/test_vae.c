@@ -556,7 +556,7 @@ static void test_generate(void) {
 /* ------------------------------------------------------------ fast kernels */
 
 /* The fast read path (gathers, add-only for spikes, shared readout) against
- * the plain scatter (prime_kernel_reference = 1): identical reconstructions,
+ * the plain scatter (prime_set_reference_kernels(1)): identical reconstructions,
  * steps and counters at noise 0 and 0.1, ADC 14 and 6 bits, on a random
  * network whose BN keeps the layers firing; ch 60 puts the convs on two row
  * tiles (the fast path then falls back), the fc layers on several. */
@@ -598,7 +598,7 @@ static void test_fast_kernels(void) {
             float out[2][2][1024];
             prime_vae_result r[2];
             for (int ref = 0; ref < 2; ref++) {
-                prime_kernel_reference = ref;
+                prime_set_reference_kernels(ref);
                 prime_vae_run run = prime_vae_default_run();
                 run.policy = 0;
                 prime_vae_set_run(v, &run);
@@ -607,7 +607,7 @@ static void test_fast_kernels(void) {
                     memcpy(out[ref][img], prime_vae_recon(v, a.T - 1), 4096);
                 }
             }
-            prime_kernel_reference = 0;
+            prime_set_reference_kernels(0);
             CHECK(memcmp(out[0], out[1], sizeof out[0]) == 0, "ch %d noise %g adc %d: fast != reference reconstruction", a.ch,
                   (double)d.read_noise, d.adc_bits);
             CHECK(r[0].counters.cell_reads == r[1].counters.cell_reads && r[0].counters.adc_conversions == r[1].counters.adc_conversions &&
