@@ -75,7 +75,7 @@ typedef struct {
     int k, stride, pad;     /* kernel, stride, zero padding (conv, pool) */
     int neuron;             /* PRIME_NEURON_* applied after this op */
     float th;               /* LIF threshold (0.2 conv, 0.5 hidden FC) */
-    float decay;            /* LIF decay (0.8): U = U * (1 - decay) */
+    float decay;            /* LIF decay, fraction of U lost per step (0.8): U = U * (1 - decay) */
     float leak;             /* LeakyReLU negative slope (0.1) */
     float scale;            /* software scale: weight = (G+ - G-) * scale */
     float sparsity;         /* fraction of weights pruned (training target) */
@@ -361,7 +361,7 @@ typedef struct {
     int size;        /* image side (32) */
     float th;        /* LIF threshold (0.2) */
     float keep;      /* LIF membrane keep: u = keep*u*(1-o) + x (0.25) */
-    float out_decay; /* readout: tanh(sum_t out_decay^(T-1-t) x_t) (0.8) */
+    float out_keep;  /* readout: tanh(sum_t out_keep^(T-1-t) x_t) (0.8) */
     float scale;     /* software scale: weight = (G+ - G-) * scale (0.003) */
     float sparsity;  /* fraction pruned in the crossbar layers (0.5) */
     int software;    /* 1: software baseline (free float weights, no device) */

@@ -153,9 +153,9 @@ static int arch_check(const prime_vae_arch *a) {
     if (a->k < 1 || a->k > 64) return prime_error("vae: k = %d out of 1..64", a->k);
     if (a->T < 1 || a->T > PRIME_MAX_T) return prime_error("vae: T = %d out of 1..%d", a->T, PRIME_MAX_T);
     if (a->size < 8 || a->size > 256 || a->size % 8) return prime_error("vae: size = %d (a multiple of 8, 8..256)", a->size);
-    if (!(a->th > 0 && a->th < 100) || !(a->keep >= 0 && a->keep <= 1) || !(a->out_decay >= 0 && a->out_decay <= 1) ||
+    if (!(a->th > 0 && a->th < 100) || !(a->keep >= 0 && a->keep <= 1) || !(a->out_keep >= 0 && a->out_keep <= 1) ||
         !(a->scale > 0 && a->scale < 1e3f) || !(a->sparsity >= 0 && a->sparsity < 1))
-        return prime_error("vae: th, keep, out_decay, scale or sparsity out of range");
+        return prime_error("vae: th, keep, out_keep, scale or sparsity out of range");
     return 0;
 }
 
@@ -430,7 +430,7 @@ int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
     prime_buf_put(&b, &ver, 4);
     const prime_vae_arch *a = &v->a;
     int32_t ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
-    float af[5] = {a->th, a->keep, a->out_decay, a->scale, a->sparsity};
+    float af[5] = {a->th, a->keep, a->out_keep, a->scale, a->sparsity};
     prime_buf_put(&b, ai, sizeof ai);
     prime_buf_put(&b, af, sizeof af);
     prime_buf_put(&b, &v->dev.chip_seed, 8);
@@ -898,11 +898,11 @@ static int vae_step(prime_vae *v, int t) {
         }
         xmax = 1.0f;
     }
-    /* decayed-membrane readout: acc = decay*acc + y; recon_t = tanh(acc) */
+    /* decayed-membrane readout: acc = out_keep*acc + y; recon_t = tanh(acc) */
     float *rc = v->recon + (size_t)t * v->npix;
     double m = 0;
     for (int p = 0; p < v->npix; p++) {
-        v->readout[p] = a->out_decay * v->readout[p] + x[p];
+        v->readout[p] = a->out_keep * v->readout[p] + x[p];
         rc[p] = vtanh(v->readout[p]);
         if (t > 0) m += fabs((double)rc[p] - (double)rc[p - v->npix]);
     }

@@ -183,25 +183,25 @@ void prime_vt_lif_backward(const float *u, const float *s, const float *ds, floa
 }
 
 /* Decayed-membrane readout forward. */
-void prime_vt_readout_forward(const float *y, float *recon, int B, int T, int n, float decay) {
+void prime_vt_readout_forward(const float *y, float *recon, int B, int T, int n, float keep) {
     for (int b = 0; b < B; b++)
         for (int j = 0; j < n; j++) {
             float acc = 0;
-            for (int t = 0; t < T; t++) acc = decay * acc + y[((size_t)b * T + t) * n + j];
+            for (int t = 0; t < T; t++) acc = keep * acc + y[((size_t)b * T + t) * n + j];
             recon[(size_t)b * n + j] = tanhf(acc);
         }
 }
 
-/* Readout backward: dy_t = drecon (1 - recon^2) decay^(T-1-t). */
+/* Readout backward: dy_t = drecon (1 - recon^2) keep^(T-1-t). */
 void prime_vt_readout_backward(const float *recon, const float *drecon, float *dy, int B, int T,
-                          int n, float decay) {
+                          int n, float keep) {
     for (int b = 0; b < B; b++)
         for (int j = 0; j < n; j++) {
             float r = recon[(size_t)b * n + j];
             float g = drecon[(size_t)b * n + j] * (1.0f - r * r);
             for (int t = T - 1; t >= 0; t--) {
                 dy[((size_t)b * T + t) * n + j] = g;
-                g *= decay;
+                g *= keep;
             }
         }
 }
@@ -453,7 +453,7 @@ static void forward(prime_vt *tr, int B, uint64_t step, int eval) {
         layer_forward(tr, i, x, B, eval);
         x = tr->L[i].g.lif ? tr->L[i].s : tr->L[i].u;
     }
-    prime_vt_readout_forward(tr->L[PRIME_VAE_OUT].u, tr->recon, B, T, tr->npix, tr->a.out_decay);
+    prime_vt_readout_forward(tr->L[PRIME_VAE_OUT].u, tr->recon, B, T, tr->npix, tr->a.out_keep);
 }
 
 /* Adam step on one array. */
@@ -492,7 +492,7 @@ double prime_vt_train_batch(prime_vt *tr, const float *clean, int B, uint64_t st
     double kl = prime_vt_kl(tr->q, tr->pp, F * Lt, tr->dq, tr->dpp) / (double)(F * Lt);
     float kscale = (float)(tr->p.beta / (double)(F * Lt));
     /* backward: readout -> out -> dec3 .. decfc -> z -> post -> encoder */
-    prime_vt_readout_backward(tr->recon, tr->drecon, tr->d1, B, T, np, tr->a.out_decay);
+    prime_vt_readout_backward(tr->recon, tr->drecon, tr->d1, B, T, np, tr->a.out_keep);
     float *ds = tr->d1, *dx = tr->d3;
     for (int i = PRIME_VAE_OUT; i >= PRIME_VAE_DECFC; i--) {
         const float *x = i == PRIME_VAE_DECFC ? tr->z : tr->L[i - 1].s;

@@ -77,10 +77,10 @@ void prime_vt_lif_forward(float *xu, float *s, int B, int T, int n, float keep, 
 /* BPTT with the reset term detached; surrogate dS/dU = 1/(2a) on |u-th| < a. */
 void prime_vt_lif_backward(const float *u, const float *s, const float *ds, float *dx, int B, int T,
                       int n, float keep, float th, float a);
-/* recon[B][n] = tanh(sum_t decay^(T-1-t) y[b][t][n]). */
-void prime_vt_readout_forward(const float *y, float *recon, int B, int T, int n, float decay);
+/* recon[B][n] = tanh(sum_t keep^(T-1-t) y[b][t][n]). */
+void prime_vt_readout_forward(const float *y, float *recon, int B, int T, int n, float keep);
 void prime_vt_readout_backward(const float *recon, const float *drecon, float *dy, int B, int T,
-                          int n, float decay);
+                          int n, float keep);
 /* KL(Bernoulli(q) || Bernoulli(p)) summed over n, q and p clamped to
  * [0.01, 0.99]; dq, dp get its gradient (may be NULL). */
 double prime_vt_kl(const float *q, const float *p, size_t n, float *dq, float *dp);
