@@ -1087,13 +1087,16 @@ int prime_classify(prime_ctx *c, const float *input, int T, prime_result *r) {
 }
 
 /* Returns layer l's state after the last step in CHW order (context-owned). */
-const float *prime_layer_state(prime_ctx *c, int l, int what, size_t *n) {
+const float *prime_layer_state(prime_ctx *c, int l, enum prime_state what, size_t *n) {
     if (!c) { prime_error("NULL context"); return NULL; }
     if (l < 0 || l >= c->arch.n_layers) { prime_error("layer %d out of range", l); return NULL; }
-    if (what < 0 || what > 2) { prime_error("state %d (0 membrane, 1 spikes, 2 current)", what); return NULL; }
+    if ((int)what < PRIME_STATE_MEMBRANE || (int)what > PRIME_STATE_CURRENT) {
+        prime_error("state %d (0 membrane, 1 spikes, 2 current)", (int)what);
+        return NULL;
+    }
     const prime_layer *L = &c->arch.layers[l];
     const lstate *st = &c->st[l];
-    const float *src = what == 0 ? st->u : what == 1 ? st->s : st->cur;
+    const float *src = what == PRIME_STATE_MEMBRANE ? st->u : what == PRIME_STATE_SPIKES ? st->s : st->cur;
     if (L->op == PRIME_OP_AVGPOOL) src = st->out; /* a pool has only its output */
     const int C = L->out_c, HW = L->out_h * L->out_w;
     for (int ch = 0; ch < C; ch++)

@@ -30,14 +30,14 @@
 
 /* Returns the paper's architecture (reference.md §3). */
 prime_vae_arch prime_vae_default_arch(void) {
-    prime_vae_arch a = {32, 128, 20, 16, 32, 0.2f, 0.25f, 0.8f, 0.003f, 0.5f, 0};
-    return a;
+    return (prime_vae_arch){.ch = 32, .latent = 128, .k = 20, .T = 16, .size = 32, .th = 0.2f, .keep = 0.25f,
+                            .out_keep = 0.8f, .scale = 0.003f, .sparsity = 0.5f, .software = 0};
 }
 
 /* Returns the default run: convergence stop, m = L1 / 100, m < 0.2 after 3 decreases. */
 prime_vae_run prime_vae_default_run(void) {
-    prime_vae_run r = {1, 100.0f, 0.2f, 3, 1, 1, 7};
-    return r;
+    return (prime_vae_run){.policy = PRIME_VAE_STOP_CONVERGENCE, .m_div = 100.0f, .m_th = 0.2f, .m_window = 3,
+                           .min_steps = 1, .noise_seed = 1, .latent_seed = 7};
 }
 
 /* Returns the default macro with differential weight sd 6.916 uS (§3). */
@@ -301,7 +301,7 @@ int prime_vae_set_device(prime_vae *v, const prime_device *d) {
 /* Applies the run parameters; 0 or -1. */
 int prime_vae_set_run(prime_vae *v, const prime_vae_run *r) {
     if (!v || !r) return prime_error("prime_vae_set_run: NULL argument");
-    if (r->policy != 0 && r->policy != 1) return prime_error("vae run: policy %d (0 none, 1 convergence)", r->policy);
+    if (r->policy != PRIME_VAE_STOP_NONE && r->policy != PRIME_VAE_STOP_CONVERGENCE) return prime_error("vae run: policy %d (0 none, 1 convergence)", r->policy);
     if (!(r->m_div > 0) || !(r->m_th >= 0)) return prime_error("vae run: m_div must be > 0 and m_th >= 0");
     if (r->m_window < 1 || r->m_window > PRIME_MAX_T) return prime_error("vae run: m_window = %d out of 1..%d", r->m_window, PRIME_MAX_T);
     if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("vae run: min_steps = %d out of 1..%d", r->min_steps, PRIME_MAX_T);
@@ -908,7 +908,7 @@ static int vae_step(prime_vae *v, int t) {
     }
     v->res.counters.neuron_updates += v->npix;
     v->res.m[t] = (float)(m / v->run.m_div);
-    if (v->run.policy != 1 || t + 1 < v->run.min_steps || t < v->run.m_window + 1) return 0;
+    if (v->run.policy != PRIME_VAE_STOP_CONVERGENCE || t + 1 < v->run.min_steps || t < v->run.m_window + 1) return 0;
     if (!(v->res.m[t] < v->run.m_th)) return 0;
     for (int j = 0; j < v->run.m_window; j++)
         if (!(v->res.m[t - j] < v->res.m[t - j - 1])) return 0;

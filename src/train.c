@@ -34,21 +34,9 @@
 /* ================================================================ params */
 
 prime_train_params prime_train_default_params(void) {
-    prime_train_params p;
-    memset(&p, 0, sizeof p);
-    p.T = 10;
-    p.epochs = 14;
-    p.batch = 128;
-    p.opt = PRIME_OPT_ADAM;
-    p.lr = 1e-3f;
-    p.wd = 5e-4f;
-    p.momentum = 0.9f;
-    p.sparsity = 0.5f;
-    p.seed = 1;
-    p.read_noise = 0.05f;
-    p.threads = 2;
-    p.verbose = 1;
-    return p;
+    return (prime_train_params){.T = 10, .epochs = 14, .batch = 128, .opt = PRIME_OPT_ADAM, .lr = 1e-3f, .wd = 5e-4f,
+                                .momentum = 0.9f, .sparsity = 0.5f, .seed = 1, .read_noise = 0.05f, .threads = 2,
+                                .verbose = 1};
 }
 
 /* ================================================================ structs */
@@ -515,12 +503,11 @@ static int make_weff(prime_trainer *tr, int noise, uint64_t draw) {
 static int setup_dims(prime_trainer *tr) {
     prime_arch *a = &tr->a;
     if (prime_arch_finalize(a) != 0) return -1;
-    static const int ops[6] = {PRIME_OP_CONV, PRIME_OP_AVGPOOL, PRIME_OP_CONV,
-                               PRIME_OP_AVGPOOL, PRIME_OP_FC, 0};
+    static const enum prime_op ops[5] = {PRIME_OP_CONV, PRIME_OP_AVGPOOL, PRIME_OP_CONV, PRIME_OP_AVGPOOL, PRIME_OP_FC};
     if (a->n_layers != 5) return prime_error("train: expected the 5-layer N-MNIST network, got %d layers", a->n_layers);
     for (int i = 0; i < 5; i++)
         if (a->layers[i].op != ops[i])
-            return prime_error("train: layer %d has op %d, expected %d", i, a->layers[i].op, ops[i]);
+            return prime_error("train: layer %d has op %d, expected %d", i, (int)a->layers[i].op, (int)ops[i]);
     const prime_layer *c1 = &a->layers[0], *q1 = &a->layers[1], *c2 = &a->layers[2],
                       *q2 = &a->layers[3], *f = &a->layers[4];
     if (c1->stride != 1 || c2->stride != 1 || q1->stride != q1->k || q2->stride != q2->k)

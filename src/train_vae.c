@@ -247,8 +247,8 @@ struct prime_vt {
 };
 
 prime_vt_params prime_vt_default_params(void) {
-    prime_vt_params p = {1e-3f, 0.01f, 1.0f, 0.5f, 0.1f, 1};
-    return p;
+    return (prime_vt_params){.lr = 1e-3f, .beta = 0.01f, .hole_weight = 1.0f, .surrogate = 0.5f, .bn_momentum = 0.1f,
+                             .seed = 1};
 }
 
 static float *fz(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
