@@ -41,7 +41,16 @@
 extern "C" {
 #endif
 
-#define PRIME_VERSION_STRING "0.1.0"
+/* The version of the C core, the wasm module (pw_version) and the npm package
+ * (package.json, wasm/prime.js VERSION): one number, checked by
+ * tests/node/package.test.mjs and by prime.js at load. */
+#define PRIME_VERSION_MAJOR 0
+#define PRIME_VERSION_MINOR 1
+#define PRIME_VERSION_PATCH 0
+#define PRIME_STR_(x) #x
+#define PRIME_STR(x) PRIME_STR_(x)
+#define PRIME_VERSION_STRING \
+    PRIME_STR(PRIME_VERSION_MAJOR) "." PRIME_STR(PRIME_VERSION_MINOR) "." PRIME_STR(PRIME_VERSION_PATCH)
 #define PRIME_MAX_LAYERS 16
 #define PRIME_MAX_T 64
 #define PRIME_MAX_CLASSES 16
