@@ -101,7 +101,7 @@ typedef struct {
     prime_layer layers[PRIME_MAX_LAYERS];
 } prime_arch;
 
-/* The PRIME classification network of reference.md §2 (N-MNIST, T = 10):
+/* The PRIME classification network of the PRIME paper (arXiv 2407.18625) (N-MNIST, T = 10):
  * Conv(2->12,5,p1)+LIF, Pool2, Conv(12->64,5)+LIF, Pool2, FC(2304->10)+output. */
 prime_arch prime_arch_nmnist(void);
 /* Derives in/out shapes layer by layer and checks them; 0 or -1. */
@@ -151,7 +151,7 @@ typedef struct {
     float e_mac_pj;       /* digital baseline: one 8-bit MAC incl. weight fetch */
 } prime_device;
 
-/* Defaults of reference.md §2/§4: differential weight sd 6.352 uS, 14-bit ADC. */
+/* Defaults of the PRIME paper (arXiv 2407.18625), docs/device.md: differential weight sd 6.352 uS, 14-bit ADC. */
 prime_device prime_default_device(void);
 /* Checks ranges; 0 or -1 with a message naming the field. */
 int prime_device_check(const prime_device *d);
@@ -339,8 +339,8 @@ int prime_events_bin(const prime_event *ev, size_t count, int T, int size,
 #endif
 #endif /* PRIME_H */
 
-/* ---- Inpainting (issue 4) ---- */
-/* A pruned fully spiking VAE (FSVAE, reference.md §3) on the same memristor
+/* ---- Inpainting (docs/inpainting.md) ---- */
+/* A pruned fully spiking VAE (FSVAE, the PRIME paper's inpainting network) on the same memristor
  * macro: image inpainting with a convergence early stop. docs/inpainting.md.
  *
  *     prime_vae *v = prime_vae_load(bytes, n);          // models/inpaint-mnist.pvae
@@ -489,7 +489,7 @@ int prime_vae_metrics(const float *recon, const float *clean, const uint8_t *hol
 #endif
 #endif /* PRIME_VAE_H */
 
-/* ---- ONNX export (issue 6) ---- */
+/* ---- ONNX export (docs/performance.md) ---- */
 #ifndef PRIME_ONNX_H
 #define PRIME_ONNX_H
 #ifdef __cplusplus

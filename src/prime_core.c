@@ -39,7 +39,7 @@ static inline __attribute__((always_inline)) void k_axpy(float *restrict y, cons
     for (; j < n; j++) y[j] = y[j] + a * x[j];
 }
 
-/* Hidden LIF cell over n neurons (reference.md §2, in this order):
+/* Hidden LIF cell over n neurons (the PRIME paper, arXiv 2407.18625, in this order):
  * U *= 1 - s; U *= 1 - decay; U += I; U = LeakyReLU(U); s = U > th. */
 PRIME_NOINLINE static void k_lif(float *restrict u, float *restrict s, const float *restrict in, int n,
                   float keep, float leak, float th) {

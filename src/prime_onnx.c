@@ -9,7 +9,7 @@
  * What is exported is the network at zero read noise, ideal ADC and DAC: the
  * weights are the programmed (G+ - G-) * scale of every pair (pruned pairs at
  * their off-state residual), the LIF cells are element-wise ops in the order
- * of reference.md §2, and the T timesteps are unrolled (no Loop: every step is
+ * of the PRIME paper (arXiv 2407.18625), and the T timesteps are unrolled (no Loop: every step is
  * plain nodes, which every runtime optimizes). Early stop is not in the graph:
  * the model also outputs the running mean of the logits after every step,
  * from which a caller applies any stopping rule.

@@ -35,7 +35,7 @@ void prime_free_buffer(void *p) { free(p); }
 
 /* ============================================================ architecture */
 
-/* Returns the PRIME N-MNIST classification network of reference.md §2. */
+/* Returns the PRIME N-MNIST classification network of the PRIME paper (arXiv 2407.18625). */
 prime_arch prime_arch_nmnist(void) {
     prime_arch a;
     memset(&a, 0, sizeof a);
@@ -140,7 +140,7 @@ size_t prime_layer_weights(const prime_layer *l) {
 
 /* ============================================================ parameters */
 
-/* Returns the default device: reference.md §2/§4 (see docs/device.md). */
+/* Returns the default device: the PRIME paper's network and macro (arXiv 2407.18625; docs/device.md). */
 prime_device prime_default_device(void) {
     return (prime_device){
         .chip_seed = 2024,

@@ -1,6 +1,6 @@
 /* prime_vae.c - the inpainting network (a pruned fully spiking VAE) on the macro.
  *
- * reference.md §3, docs/inpainting.md. One timestep, step-major (the early
+ * the PRIME paper's inpainting network (arXiv 2407.18625), docs/inpainting.md. One timestep, step-major (the early
  * stop needs the reconstruction after every step):
  *
  *   masked image 1x32x32 --DAC--> enc1..enc3 (3x3 s2 conv) --> encfc
@@ -28,7 +28,7 @@
 
 /* ============================================================ geometry */
 
-/* Returns the paper's architecture (reference.md §3). */
+/* Returns the paper's architecture (PRIME, arXiv 2407.18625). */
 prime_vae_arch prime_vae_default_arch(void) {
     return (prime_vae_arch){.ch = 32, .latent = 128, .k = 20, .T = 16, .size = 32, .th = 0.2f, .keep = 0.25f,
                             .out_keep = 0.8f, .scale = 0.003f, .sparsity = 0.5f, .software = 0};

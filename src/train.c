@@ -1,6 +1,6 @@
 /* train.c - native mask trainer (edge-popup over random memristor weights).
  *
- * Network (reference.md §2), activations HWC (channel fastest):
+ * Network (the PRIME paper, arXiv 2407.18625), activations HWC (channel fastest):
  *   x_t [34][34][2] -> conv1 5x5 p1 -> I1 [32][32][12] -> LIF -> s1
  *   -> pool2 -> p1 [16][16][12] -> conv2 5x5 -> I2 [12][12][64] -> LIF -> s2
  *   -> pool2 -> [6][6][64] -> CHW flatten p2 [2304] -> fc -> Io [10] -> output cell

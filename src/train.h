@@ -12,7 +12,7 @@
  *     prime_trainer_save_model(tr, "models/x.prime");     // masks -> .prime
  *     prime_trainer_free(tr);
  *
- * The network is prime_arch_nmnist() (reference.md §2): Conv+LIF, Pool,
+ * The network is prime_arch_nmnist() (the PRIME paper, arXiv 2407.18625): Conv+LIF, Pool,
  * Conv+LIF, Pool, FC + output cell. Internally activations are HWC (channel
  * fastest) so every inner loop is an axpy over output channels, which the
  * compiler vectorizes without reassociating sums (-ffp-contract=off, no
@@ -53,7 +53,7 @@ typedef struct {
     int resume;         /* 1: continue from `checkpoint` if it exists */
 } prime_train_params;
 
-/* Defaults of reference.md §2: T 10, Adam lr 1e-3 wd 5e-4, batch 128,
+/* Defaults of the PRIME paper (arXiv 2407.18625): T 10, Adam lr 1e-3 wd 5e-4, batch 128,
  * sparsity 0.5, 14 epochs, seed 1, 2 threads. */
 prime_train_params prime_train_default_params(void);
 

@@ -194,7 +194,7 @@ EXPORT uint8_t *pw_onnx_export(prime_ctx *c, int T, uint32_t *n) {
     return b;
 }
 
-/* ---- Inpainting (issue 4) ---- */
+/* ============================================================ inpainting (docs/inpainting.md) */
 
 /* Size and T of an inpainting model: o[0] = size, o[1] = T, o[2] = software. */
 EXPORT void pw_vae_arch(const prime_vae *v, double *o) {
