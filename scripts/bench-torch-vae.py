@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench-torch-vae.py - the inpainting network (reference.md §3) in PyTorch on the
+"""bench-torch-vae.py - the inpainting network (docs/inpainting.md) in PyTorch on the
 CPU: the reference equations on the simulator's effective weights, at zero
 noise and ideal ADC/DAC, for speed and agreement (called by
 scripts/bench-inpaint.mjs; never part of the tests).

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """bench-torch.py - the PRIME classification network in PyTorch on the CPU: the
-reference equations (reference.md §2) on the simulator's effective weights,
+reference equations (the PRIME paper, arXiv 2407.18625) on the simulator's effective weights,
 for speed and agreement (called by scripts/bench.mjs; never part of the tests).
 
     /usr/bin/python3 scripts/bench-torch.py WEIGHTS.json FRAMES.f32 N [--repeat R] [--threads K]

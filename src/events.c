@@ -27,16 +27,8 @@
 
 /* Default parameters: see docs/data.md. */
 prime_event_params prime_default_event_params(void) {
-    prime_event_params p;
-    memset(&p, 0, sizeof p);
-    p.size = 34;
-    p.contrast = 0.15f;
-    p.noise_rate = 0.2f;
-    p.duration_us = 300000;
-    p.steps_per_saccade = 100;
-    p.amplitude = 3.0f;
-    p.seed = 1;
-    return p;
+    return (prime_event_params){.size = 34, .contrast = 0.15f, .noise_rate = 0.2f, .duration_us = 300000,
+                                .steps_per_saccade = 100, .amplitude = 3.0f, .seed = 1};
 }
 
 /* ---------------------------------------------------------------- event list */

@@ -41,7 +41,16 @@
 extern "C" {
 #endif
 
-#define PRIME_VERSION_STRING "0.1.0"
+/* The version of the C core, the wasm module (pw_version) and the npm package
+ * (package.json, wasm/prime.js VERSION): one number, checked by
+ * tests/node/package.test.mjs and by prime.js at load. */
+#define PRIME_VERSION_MAJOR 0
+#define PRIME_VERSION_MINOR 1
+#define PRIME_VERSION_PATCH 0
+#define PRIME_STR_(x) #x
+#define PRIME_STR(x) PRIME_STR_(x)
+#define PRIME_VERSION_STRING \
+    PRIME_STR(PRIME_VERSION_MAJOR) "." PRIME_STR(PRIME_VERSION_MINOR) "." PRIME_STR(PRIME_VERSION_PATCH)
 #define PRIME_MAX_LAYERS 16
 #define PRIME_MAX_T 64
 #define PRIME_MAX_CLASSES 16
@@ -69,13 +78,13 @@ enum prime_neuron {
 };
 
 typedef struct {
-    int op;                 /* PRIME_OP_* */
+    enum prime_op op;
     int in_c, in_h, in_w;   /* input shape (filled by prime_arch_finalize) */
     int out_c, out_h, out_w;/* output shape (out_c given; h, w derived) */
     int k, stride, pad;     /* kernel, stride, zero padding (conv, pool) */
-    int neuron;             /* PRIME_NEURON_* applied after this op */
+    enum prime_neuron neuron; /* applied after this op */
     float th;               /* LIF threshold (0.2 conv, 0.5 hidden FC) */
-    float decay;            /* LIF decay (0.8): U = U * (1 - decay) */
+    float decay;            /* LIF decay, fraction of U lost per step (0.8): U = U * (1 - decay) */
     float leak;             /* LeakyReLU negative slope (0.1) */
     float scale;            /* software scale: weight = (G+ - G-) * scale */
     float sparsity;         /* fraction of weights pruned (training target) */
@@ -84,7 +93,7 @@ typedef struct {
 enum prime_task { PRIME_TASK_CLASSIFY = 0 };
 
 typedef struct {
-    int task;               /* PRIME_TASK_* */
+    enum prime_task task;
     int T;                  /* timesteps the model was trained for */
     int in_c, in_h, in_w;   /* input frame shape */
     int n_classes;
@@ -92,7 +101,7 @@ typedef struct {
     prime_layer layers[PRIME_MAX_LAYERS];
 } prime_arch;
 
-/* The PRIME classification network of reference.md §2 (N-MNIST, T = 10):
+/* The PRIME classification network of the PRIME paper (arXiv 2407.18625) (N-MNIST, T = 10):
  * Conv(2->12,5,p1)+LIF, Pool2, Conv(12->64,5)+LIF, Pool2, FC(2304->10)+output. */
 prime_arch prime_arch_nmnist(void);
 /* Derives in/out shapes layer by layer and checks them; 0 or -1. */
@@ -115,7 +124,7 @@ enum prime_noise_mode {
  * the formed chip (changing them re-forms it); the rest act per read. */
 typedef struct {
     uint64_t chip_seed;   /* seed of the electroforming draw ("a new chip") */
-    int g_dist;           /* PRIME_DIST_*: distribution of a formed cell */
+    enum prime_dist g_dist; /* distribution of a formed cell */
     float g_mean;         /* mean formed conductance, uS */
     float g_sd;           /* spread of formed conductance, uS (differential
                              weight G+ - G- then has sd g_sd * sqrt 2) */
@@ -128,7 +137,7 @@ typedef struct {
     float stuck_off;      /* fraction of cells stuck at off (g_off) */
     /* per read */
     float read_noise;     /* relative read-to-read noise eta: G' = G(1 + eta N) */
-    int noise_mode;       /* PRIME_NOISE_* */
+    enum prime_noise_mode noise_mode;
     int adc_bits;         /* ADC resolution, 0 = ideal (no quantization) */
     float adc_fs;         /* ADC full scale relative to the layer's largest
                              possible column current (1 = never clips) */
@@ -142,7 +151,7 @@ typedef struct {
     float e_mac_pj;       /* digital baseline: one 8-bit MAC incl. weight fetch */
 } prime_device;
 
-/* Defaults of reference.md §2/§4: differential weight sd 6.352 uS, 14-bit ADC. */
+/* Defaults of the PRIME paper (arXiv 2407.18625), docs/device.md: differential weight sd 6.352 uS, 14-bit ADC. */
 prime_device prime_default_device(void);
 /* Checks ranges; 0 or -1 with a message naming the field. */
 int prime_device_check(const prime_device *d);
@@ -152,7 +161,7 @@ int prime_device_check(const prime_device *d);
 enum prime_policy { PRIME_STOP_NONE = 0, PRIME_STOP_CONFIDENCE = 1 };
 
 typedef struct {
-    int policy;           /* PRIME_STOP_* */
+    enum prime_policy policy;
     float alpha;          /* softmax temperature: p = softmax(mean_logits / alpha) */
     float threshold;      /* stop when max p > threshold */
     int min_steps;        /* never stop before this many steps (>= 1) */
@@ -239,9 +248,13 @@ int prime_begin(prime_ctx *ctx, const float *input, int T);
 int prime_step(prime_ctx *ctx);
 int prime_result_get(const prime_ctx *ctx, prime_result *res);
 /* State of layer `layer` after the last step, CHW order, n = out_c*out_h*out_w.
- * what: 0 membrane potential, 1 spikes (0/1), 2 input current of last step.
  * Pointer valid until the next call on ctx. NULL on error. */
-const float *prime_layer_state(prime_ctx *ctx, int layer, int what, size_t *n);
+enum prime_state {
+    PRIME_STATE_MEMBRANE = 0, /* membrane potential */
+    PRIME_STATE_SPIKES = 1,   /* spikes (0/1) */
+    PRIME_STATE_CURRENT = 2,  /* input current of the last step */
+};
+const float *prime_layer_state(prime_ctx *ctx, int layer, enum prime_state what, size_t *n);
 
 /* Crossbar view: tiling of each weight layer on 512x512 arrays. */
 typedef struct {
@@ -326,8 +339,8 @@ int prime_events_bin(const prime_event *ev, size_t count, int T, int size,
 #endif
 #endif /* PRIME_H */
 
-/* ---- Inpainting (issue 4) ---- */
-/* A pruned fully spiking VAE (FSVAE, reference.md §3) on the same memristor
+/* ---- Inpainting (docs/inpainting.md) ---- */
+/* A pruned fully spiking VAE (FSVAE, the PRIME paper's inpainting network) on the same memristor
  * macro: image inpainting with a convergence early stop. docs/inpainting.md.
  *
  *     prime_vae *v = prime_vae_load(bytes, n);          // models/inpaint-mnist.pvae
@@ -352,6 +365,10 @@ enum prime_vae_layer_id {
     PRIME_VAE_DEC1, PRIME_VAE_DEC2, PRIME_VAE_DEC3, PRIME_VAE_OUT,
 };
 enum prime_vae_op { PRIME_VAE_CONV = 1, PRIME_VAE_TCONV = 2, PRIME_VAE_FC = 3 };
+enum prime_vae_policy {
+    PRIME_VAE_STOP_NONE = 0,
+    PRIME_VAE_STOP_CONVERGENCE = 1, /* stop once the reconstruction settles (prime_vae_run's m_*) */
+};
 
 typedef struct {
     int ch;          /* channels of every conv layer (32 in the paper) */
@@ -361,7 +378,7 @@ typedef struct {
     int size;        /* image side (32) */
     float th;        /* LIF threshold (0.2) */
     float keep;      /* LIF membrane keep: u = keep*u*(1-o) + x (0.25) */
-    float out_decay; /* readout: tanh(sum_t out_decay^(T-1-t) x_t) (0.8) */
+    float out_keep;  /* readout: tanh(sum_t out_keep^(T-1-t) x_t) (0.8) */
     float scale;     /* software scale: weight = (G+ - G-) * scale (0.003) */
     float sparsity;  /* fraction pruned in the crossbar layers (0.5) */
     int software;    /* 1: software baseline (free float weights, no device) */
@@ -371,7 +388,7 @@ typedef struct {
  * [rows][cols] with rows (ic*k + ky)*k + kx (conv and transposed conv) or the
  * HWC input index (fc), cols = output channels (fc: HWC output index). */
 typedef struct {
-    int op;                      /* PRIME_VAE_CONV / TCONV / FC */
+    enum prime_vae_op op;
     int in_c, in_h, in_w, out_c, out_h, out_w;
     int k, stride, pad;          /* tconv: output = in*stride (output padding stride-1) */
     int rows, cols;
@@ -381,7 +398,7 @@ typedef struct {
 } prime_vae_layer;
 
 typedef struct {
-    int policy;          /* PRIME_STOP_NONE or 1 = convergence stop */
+    enum prime_vae_policy policy;
     float m_div;         /* m_t = sum |recon_t - recon_t-1| / m_div (100) */
     float m_th;          /* stop when m_t < m_th (0.2) ... */
     int m_window;        /* ... and m decreased over this many consecutive steps (3) */
@@ -472,7 +489,7 @@ int prime_vae_metrics(const float *recon, const float *clean, const uint8_t *hol
 #endif
 #endif /* PRIME_VAE_H */
 
-/* ---- ONNX export (issue 6) ---- */
+/* ---- ONNX export (docs/performance.md) ---- */
 #ifndef PRIME_ONNX_H
 #define PRIME_ONNX_H
 #ifdef __cplusplus

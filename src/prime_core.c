@@ -39,7 +39,7 @@ static inline __attribute__((always_inline)) void k_axpy(float *restrict y, cons
     for (; j < n; j++) y[j] = y[j] + a * x[j];
 }
 
-/* Hidden LIF cell over n neurons (reference.md §2, in this order):
+/* Hidden LIF cell over n neurons (the PRIME paper, arXiv 2407.18625, in this order):
  * U *= 1 - s; U *= 1 - decay; U += I; U = LeakyReLU(U); s = U > th. */
 PRIME_NOINLINE static void k_lif(float *restrict u, float *restrict s, const float *restrict in, int n,
                   float keep, float leak, float th) {
@@ -96,7 +96,7 @@ PRIME_NOINLINE static double k_count(const float *restrict s, int n) {
  * out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... (k in order) for
  * j < n. The same sums, in the same order, as k_axpy scattering row by row
  * into a zeroed accumulator, so both give identical bits. */
-PRIME_NOINLINE void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+PRIME_NOINLINE void prime_kernel_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
                      const float *restrict val, int cnt, int n) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -145,7 +145,7 @@ PRIME_NOINLINE void k_gather(float *restrict out, const float *restrict W, const
 /* One tile's column reads at one position, n columns: v = a (+ eta*sqrt(var)*z
  * when z is given) (-> ADC of `bits` over [-fs, fs) when bits > 0), cur += v.
  * Element for element the operations of prime_dev_adc: identical bits. */
-PRIME_NOINLINE void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+PRIME_NOINLINE void prime_kernel_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                       const float *restrict z, int n, float eta, float fs, int bits) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -262,7 +262,7 @@ float prime_dev_normal(uint64_t base, uint64_t ctr) {
  * of draws) inline: the hash input base + (ctr << 6) * phi steps by a
  * constant (same 64-bit value, one multiply less); the rest start over in
  * prime_dev_normal, which repeats this first step and goes on: same value. */
-PRIME_NOINLINE void zig_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
+PRIME_NOINLINE void prime_dev_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
     const uint64_t phi = 0x9e3779b97f4a7c15ull;
     uint64_t s = base + (ctr0 << 6) * phi;
     for (int j = 0; j < n; j++, s += phi << 6) {
@@ -274,7 +274,9 @@ PRIME_NOINLINE void zig_normals(float *restrict z, uint64_t base, uint64_t ctr0,
 }
 
 /* Forces the plain reference kernels (tests compare them with the fast ones). */
-int prime_kernel_reference = 0;
+static int reference_kernels = 0;
+void prime_set_reference_kernels(int on) { reference_kernels = on != 0; }
+int prime_reference_kernels(void) { return reference_kernels; }
 
 /* ============================================================ device model */
 
@@ -776,7 +778,7 @@ PRIME_NOINLINE static double conv_scatter(prime_ctx *c, int l, const float *x, i
 /* Fast conv accumulation for a layer on one row tile. First each input
  * pixel lists its non-zero channels; then each output position collects the
  * lists of the pixels under its kernel in the order the scatter meets them
- * ((ky, kx, ic)) and k_gather reads them in registers. Returns rows driven. */
+ * ((ky, kx, ic)) and prime_kernel_gather reads them in registers. Returns rows driven. */
 PRIME_NOINLINE static double conv_gather(prime_ctx *c, int l, const float *x, int noise_col) {
     const prime_layer *L = &c->arch.layers[l];
     const wlayer *w = &c->w[l];
@@ -818,8 +820,8 @@ PRIME_NOINLINE static double conv_gather(prime_ctx *c, int l, const float *x, in
             if (!n) continue;
             c->active[pos] = 1;
             drives += n;
-            k_gather(c->acc + pos * OC, w->wt, off, val, n, OC);
-            if (noise_col) k_gather(c->var + pos * OC, w->g2, off, val2, n, OC);
+            prime_kernel_gather(c->acc + pos * OC, w->wt, off, val, n, OC);
+            if (noise_col) prime_kernel_gather(c->var + pos * OC, w->g2, off, val2, n, OC);
         }
     }
     return drives;
@@ -849,10 +851,10 @@ PRIME_NOINLINE static double fc_gather(prime_ctx *c, int l, const float *x, int 
         if (!n) continue;
         c->active[tile] = 1;
         drives += n;
-        k_gather(c->acc + (size_t)tile * OC, w->wt, off + b, val + b, n, OC);
+        prime_kernel_gather(c->acc + (size_t)tile * OC, w->wt, off + b, val + b, n, OC);
         if (noise_col) {
             for (int k = b; k < b + n; k++) val2[k] = val[k] * val[k];
-            k_gather(c->var + (size_t)tile * OC, w->g2, off + b, val2 + b, n, OC);
+            prime_kernel_gather(c->var + (size_t)tile * OC, w->g2, off + b, val2 + b, n, OC);
         }
     }
     return drives;
@@ -878,7 +880,7 @@ PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float x
     memset(act, 0, npos * RT);
     double drives;
     int path = 0; /* 0 scatter, 1 conv gather, 2 fc gather */
-    if (!prime_kernel_reference && !noise_cell) {
+    if (!prime_reference_kernels() && !noise_cell) {
         if (L->op == PRIME_OP_FC && RT <= 64) path = 2;
         else if (L->op == PRIME_OP_CONV && RT == 1) {
             /* Scatter pays a load and a store more per active (row, column),
@@ -895,7 +897,7 @@ PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float x
     else {
         memset(acc, 0, sizeof(float) * out * RT);
         if (noise_col) memset(var, 0, sizeof(float) * out * RT);
-        if (!prime_kernel_reference && !noise_cell && L->op == PRIME_OP_CONV && RT == 1) drives = conv_scatter(c, l, x, noise_col);
+        if (!prime_reference_kernels() && !noise_cell && L->op == PRIME_OP_CONV && RT == 1) drives = conv_scatter(c, l, x, noise_col);
         else drives = scatter(c, l, x, nstream);
     }
 
@@ -913,9 +915,9 @@ PRIME_NOINLINE static void crossbar(prime_ctx *c, int l, const float *x, float x
             conversions += OC;
             const size_t o0 = pos * OC;
             const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
-            if (!prime_kernel_reference) {
-                if (noise_col) zig_normals(c->zbuf, nbase, ctr0, OC);
-                k_readout(cur + o0, a + o0, vr + o0, noise_col ? c->zbuf : NULL, OC, eta, fs, bits);
+            if (!prime_reference_kernels()) {
+                if (noise_col) prime_dev_normals(c->zbuf, nbase, ctr0, OC);
+                prime_kernel_readout(cur + o0, a + o0, vr + o0, noise_col ? c->zbuf : NULL, OC, eta, fs, bits);
                 continue;
             }
             for (int j = 0; j < OC; j++) { /* the reference: one column at a time */
@@ -1085,13 +1087,16 @@ int prime_classify(prime_ctx *c, const float *input, int T, prime_result *r) {
 }
 
 /* Returns layer l's state after the last step in CHW order (context-owned). */
-const float *prime_layer_state(prime_ctx *c, int l, int what, size_t *n) {
+const float *prime_layer_state(prime_ctx *c, int l, enum prime_state what, size_t *n) {
     if (!c) { prime_error("NULL context"); return NULL; }
     if (l < 0 || l >= c->arch.n_layers) { prime_error("layer %d out of range", l); return NULL; }
-    if (what < 0 || what > 2) { prime_error("state %d (0 membrane, 1 spikes, 2 current)", what); return NULL; }
+    if ((int)what < PRIME_STATE_MEMBRANE || (int)what > PRIME_STATE_CURRENT) {
+        prime_error("state %d (0 membrane, 1 spikes, 2 current)", (int)what);
+        return NULL;
+    }
     const prime_layer *L = &c->arch.layers[l];
     const lstate *st = &c->st[l];
-    const float *src = what == 0 ? st->u : what == 1 ? st->s : st->cur;
+    const float *src = what == PRIME_STATE_MEMBRANE ? st->u : what == PRIME_STATE_SPIKES ? st->s : st->cur;
     if (L->op == PRIME_OP_AVGPOOL) src = st->out; /* a pool has only its output */
     const int C = L->out_c, HW = L->out_h * L->out_w;
     for (int ch = 0; ch < C; ch++)

@@ -8,6 +8,7 @@
 /* stb_image, restricted to the formats we accept, no stdio, no HDR, and no
  * assert() (an assert would abort the wasm instance on a bad file). */
 #define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC /* its functions static: the library exports only prime_* */
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
@@ -27,6 +28,12 @@
 #include <stb_image.h> /* Debian libstb-dev: /usr/include/stb */
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
+/* With stb static (inlined here), gcc checks it at the end of the file: it declares one function it never
+ * defines, and at -O2 it sees the io callbacks of a memory-only context as maybe uninitialized (never read) */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #endif
 
 /* Resizes a w x h float image to ow x oh: area average when shrinking along an

@@ -90,14 +90,17 @@ void prime_program_layer(prime_ctx *c, int l);
 float prime_dev_normal(uint64_t base, uint64_t ctr);
 /* z[j] = prime_dev_normal(base, ctr0 + j) for j < n, by its fast path (same values); its tables are set up by the
  * first prime_dev_normal call, so call that once before. */
-void zig_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n);
-extern int prime_kernel_reference;
+void prime_dev_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n);
+/* 1 forces the plain reference kernels everywhere (tests), 0 the fast ones (the default);
+ * prime_reference_kernels() says which. Process-wide: set it before running, not during. */
+void prime_set_reference_kernels(int on);
+int prime_reference_kernels(void);
 /* out[j] = 0 + val[0]*W[off[0]+j] + val[1]*W[off[1]+j] + ... for j < n (k in order). */
-void k_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
+void prime_kernel_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
               const float *restrict val, int cnt, int n);
 /* One read of n columns: v = a (+ eta*sqrt(var)*z if z) (-> ADC of `bits` over
  * [-fs, fs) if bits > 0); cur += v. The same bits as prime_dev_adc per column. */
-void k_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+void prime_kernel_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                const float *restrict z, int n, float eta, float fs, int bits);
 
 #endif

@@ -9,7 +9,7 @@
  * What is exported is the network at zero read noise, ideal ADC and DAC: the
  * weights are the programmed (G+ - G-) * scale of every pair (pruned pairs at
  * their off-state residual), the LIF cells are element-wise ops in the order
- * of reference.md §2, and the T timesteps are unrolled (no Loop: every step is
+ * of the PRIME paper (arXiv 2407.18625), and the T timesteps are unrolled (no Loop: every step is
  * plain nodes, which every runtime optimizes). Early stop is not in the graph:
  * the model also outputs the running mean of the logits after every step,
  * from which a caller applies any stopping rule.
@@ -375,7 +375,7 @@ int prime_vae_onnx_export(const prime_vae *v, uint8_t **out, size_t *nout) {
         free(w), free(b);
     }
     init_scalar(&o, "one", 1.0f), init_scalar(&o, "keep", a->keep), init_scalar(&o, "th", a->th);
-    init_scalar(&o, "decay", a->out_decay), init_scalar(&o, "kdiv", (float)a->k);
+    init_scalar(&o, "decay", a->out_keep), init_scalar(&o, "kdiv", (float)a->k);
     int64_t flat[2] = {1, -1}, lat_shape[2] = {LAT, a->k}, dec_shape[4] = {1, C, s8, s8}, one64 = 1, zero64 = 0;
     init_i64(&o, "flat", flat, 2), init_i64(&o, "lat_shape", lat_shape, 2), init_i64(&o, "dec_shape", dec_shape, 4);
     init_i64(&o, "axis1", &one64, 1), init_i64(&o, "axis0", &zero64, 1);
@@ -439,7 +439,7 @@ int prime_vae_onnx_export(const prime_vae *v, uint8_t **out, size_t *nout) {
             vae_lif(&o, t, tmp2, u[i], sp[i]);
             strcpy(x, sp[i]);
         }
-        /* readout: acc = decay*acc + y; recon_t = tanh(acc) */
+        /* readout: acc = out_keep*acc + y (initializer named "decay" in the file); recon_t = tanh(acc) */
         if (t == 0) {
             const char *in[1] = {cur};
             node(&o, "Identity", in, 1, fresh(&o, acc), NULL, 0);

@@ -35,7 +35,7 @@ void prime_free_buffer(void *p) { free(p); }
 
 /* ============================================================ architecture */
 
-/* Returns the PRIME N-MNIST classification network of reference.md §2. */
+/* Returns the PRIME N-MNIST classification network of the PRIME paper (arXiv 2407.18625). */
 prime_arch prime_arch_nmnist(void) {
     prime_arch a;
     memset(&a, 0, sizeof a);
@@ -140,32 +140,31 @@ size_t prime_layer_weights(const prime_layer *l) {
 
 /* ============================================================ parameters */
 
-/* Returns the default device: reference.md §2/§4 (see docs/device.md). */
+/* Returns the default device: the PRIME paper's network and macro (arXiv 2407.18625; docs/device.md). */
 prime_device prime_default_device(void) {
-    prime_device d;
-    memset(&d, 0, sizeof d);
-    d.chip_seed = 2024;
-    d.g_dist = PRIME_DIST_NORMAL;
-    d.g_mean = 30.0f;
-    d.g_sd = 4.4915f;  /* 6.352 / sqrt(2): G+ - G- ~ N(0, 6.352) uS */
-    d.g_off = 0.5f;
-    d.g_off_sd = 0.1f;
-    d.g_max = 60.0f;
-    d.prog_noise = 0.0015f;
-    d.stuck_on = 0.0f;
-    d.stuck_off = 0.0f;
-    d.read_noise = 0.0f;
-    d.noise_mode = PRIME_NOISE_COLUMN;
-    d.adc_bits = 14;
-    d.adc_fs = 1.0f;
-    d.dac_bits = 16;
-    d.v_read = 0.2f;
-    d.e_cell_pj = 0.012f;     /* 0.2 V^2 * 30 uS * 10 ns */
-    d.e_adc_fom_fj = 1.0f;    /* Walden FoM, 1 fJ/step: E = FoM * 2^bits */
-    d.e_dac_pj = 0.5f;
-    d.e_neuron_pj = 0.1f;
-    d.e_mac_pj = 2.73f;       /* 8-bit MAC 0.23 pJ + 1 byte from 32 KB SRAM 2.5 pJ */
-    return d;
+    return (prime_device){
+        .chip_seed = 2024,
+        .g_dist = PRIME_DIST_NORMAL,
+        .g_mean = 30.0f,
+        .g_sd = 4.4915f, /* 6.352 / sqrt(2): G+ - G- ~ N(0, 6.352) uS */
+        .g_off = 0.5f,
+        .g_off_sd = 0.1f,
+        .g_max = 60.0f,
+        .prog_noise = 0.0015f,
+        .stuck_on = 0.0f,
+        .stuck_off = 0.0f,
+        .read_noise = 0.0f,
+        .noise_mode = PRIME_NOISE_COLUMN,
+        .adc_bits = 14,
+        .adc_fs = 1.0f,
+        .dac_bits = 16,
+        .v_read = 0.2f,
+        .e_cell_pj = 0.012f,  /* 0.2 V^2 * 30 uS * 10 ns */
+        .e_adc_fom_fj = 1.0f, /* Walden FoM, 1 fJ/step: E = FoM * 2^bits */
+        .e_dac_pj = 0.5f,
+        .e_neuron_pj = 0.1f,
+        .e_mac_pj = 2.73f, /* 8-bit MAC 0.23 pJ + 1 byte from 32 KB SRAM 2.5 pJ */
+    };
 }
 
 /* Checks every device field; returns 0, or -1 with a message naming it. */
@@ -203,14 +202,7 @@ int prime_device_check(const prime_device *d) {
 
 /* Returns the default run policy: no early stop, alpha 2, threshold 0.8. */
 prime_run prime_default_run(void) {
-    prime_run r;
-    memset(&r, 0, sizeof r);
-    r.policy = PRIME_STOP_NONE;
-    r.alpha = 2.0f;
-    r.threshold = 0.8f;
-    r.min_steps = 1;
-    r.noise_seed = 1;
-    return r;
+    return (prime_run){.policy = PRIME_STOP_NONE, .alpha = 2.0f, .threshold = 0.8f, .min_steps = 1, .noise_seed = 1};
 }
 
 void prime_buf_put(prime_buf *b, const void *src, size_t n) {

@@ -1,6 +1,6 @@
 /* prime_vae.c - the inpainting network (a pruned fully spiking VAE) on the macro.
  *
- * reference.md §3, docs/inpainting.md. One timestep, step-major (the early
+ * the PRIME paper's inpainting network (arXiv 2407.18625), docs/inpainting.md. One timestep, step-major (the early
  * stop needs the reconstruction after every step):
  *
  *   masked image 1x32x32 --DAC--> enc1..enc3 (3x3 s2 conv) --> encfc
@@ -28,16 +28,16 @@
 
 /* ============================================================ geometry */
 
-/* Returns the paper's architecture (reference.md §3). */
+/* Returns the paper's architecture (PRIME, arXiv 2407.18625). */
 prime_vae_arch prime_vae_default_arch(void) {
-    prime_vae_arch a = {32, 128, 20, 16, 32, 0.2f, 0.25f, 0.8f, 0.003f, 0.5f, 0};
-    return a;
+    return (prime_vae_arch){.ch = 32, .latent = 128, .k = 20, .T = 16, .size = 32, .th = 0.2f, .keep = 0.25f,
+                            .out_keep = 0.8f, .scale = 0.003f, .sparsity = 0.5f, .software = 0};
 }
 
 /* Returns the default run: convergence stop, m = L1 / 100, m < 0.2 after 3 decreases. */
 prime_vae_run prime_vae_default_run(void) {
-    prime_vae_run r = {1, 100.0f, 0.2f, 3, 1, 1, 7};
-    return r;
+    return (prime_vae_run){.policy = PRIME_VAE_STOP_CONVERGENCE, .m_div = 100.0f, .m_th = 0.2f, .m_window = 3,
+                           .min_steps = 1, .noise_seed = 1, .latent_seed = 7};
 }
 
 /* Returns the default macro with differential weight sd 6.916 uS (§3). */
@@ -153,9 +153,9 @@ static int arch_check(const prime_vae_arch *a) {
     if (a->k < 1 || a->k > 64) return prime_error("vae: k = %d out of 1..64", a->k);
     if (a->T < 1 || a->T > PRIME_MAX_T) return prime_error("vae: T = %d out of 1..%d", a->T, PRIME_MAX_T);
     if (a->size < 8 || a->size > 256 || a->size % 8) return prime_error("vae: size = %d (a multiple of 8, 8..256)", a->size);
-    if (!(a->th > 0 && a->th < 100) || !(a->keep >= 0 && a->keep <= 1) || !(a->out_decay >= 0 && a->out_decay <= 1) ||
+    if (!(a->th > 0 && a->th < 100) || !(a->keep >= 0 && a->keep <= 1) || !(a->out_keep >= 0 && a->out_keep <= 1) ||
         !(a->scale > 0 && a->scale < 1e3f) || !(a->sparsity >= 0 && a->sparsity < 1))
-        return prime_error("vae: th, keep, out_decay, scale or sparsity out of range");
+        return prime_error("vae: th, keep, out_keep, scale or sparsity out of range");
     return 0;
 }
 
@@ -301,7 +301,7 @@ int prime_vae_set_device(prime_vae *v, const prime_device *d) {
 /* Applies the run parameters; 0 or -1. */
 int prime_vae_set_run(prime_vae *v, const prime_vae_run *r) {
     if (!v || !r) return prime_error("prime_vae_set_run: NULL argument");
-    if (r->policy != 0 && r->policy != 1) return prime_error("vae run: policy %d (0 none, 1 convergence)", r->policy);
+    if (r->policy != PRIME_VAE_STOP_NONE && r->policy != PRIME_VAE_STOP_CONVERGENCE) return prime_error("vae run: policy %d (0 none, 1 convergence)", r->policy);
     if (!(r->m_div > 0) || !(r->m_th >= 0)) return prime_error("vae run: m_div must be > 0 and m_th >= 0");
     if (r->m_window < 1 || r->m_window > PRIME_MAX_T) return prime_error("vae run: m_window = %d out of 1..%d", r->m_window, PRIME_MAX_T);
     if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("vae run: min_steps = %d out of 1..%d", r->min_steps, PRIME_MAX_T);
@@ -430,7 +430,7 @@ int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
     prime_buf_put(&b, &ver, 4);
     const prime_vae_arch *a = &v->a;
     int32_t ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
-    float af[5] = {a->th, a->keep, a->out_decay, a->scale, a->sparsity};
+    float af[5] = {a->th, a->keep, a->out_keep, a->scale, a->sparsity};
     prime_buf_put(&b, ai, sizeof ai);
     prime_buf_put(&b, af, sizeof af);
     prime_buf_put(&b, &v->dev.chip_seed, 8);
@@ -508,7 +508,7 @@ static float vtanh(float x) {
  *
  * The crossbar read of a layer at one step has two parts: accumulation of the
  * driven rows into per-tile column sums (and noise variances), then the
- * readout shared with the classifier (k_readout of prime_core.c: column read
+ * readout shared with the classifier (prime_kernel_readout of prime_core.c: column read
  * noise, ADC, sum over row tiles). Accumulation is event-driven: only
  * non-zero inputs drive their rows. The fast path gathers, per output
  * position, the active rows in the order the plain scatter (vae_scatter, the
@@ -516,7 +516,7 @@ static float vtanh(float x) {
  * first gets 0/1 spikes: then a row's contribution is the weight itself
  * (1 * w == w exactly) and the gather only adds (k_gather1). */
 
-/* out[j] = 0 + W[off[0]+j] + W[off[1]+j] + ... (k in order) for j < n: k_gather
+/* out[j] = 0 + W[off[0]+j] + W[off[1]+j] + ... (k in order) for j < n: prime_kernel_gather
  * of prime_core.c with every value 1, without the multiplies (identical
  * bits); kept apart because it is measured 20-25 % faster on the VAE. */
 static void k_gather1(float *restrict out, const float *restrict W, const int32_t *restrict off, int cnt, int n) {
@@ -586,8 +586,8 @@ static void vae_accumulate(const vlayer *L, float *acc, float *var, const int32_
         k_gather1(acc, L->wt, off, n, OC);
         if (noise) k_gather1(var, L->g2, off, n, OC);
     } else {
-        k_gather(acc, L->wt, off, val, n, OC);
-        if (noise) k_gather(var, L->g2, off, val2, n, OC);
+        prime_kernel_gather(acc, L->wt, off, val, n, OC);
+        if (noise) prime_kernel_gather(var, L->g2, off, val2, n, OC);
     }
 }
 
@@ -784,10 +784,10 @@ static void vae_read(prime_vae *v, int i, const float *x, int ones, float xmax, 
     const uint64_t nbase = prime_mix64(v->run.noise_seed ^ prime_mix64(nstream ^ 0x5bd1e995u));
     memset(v->active, 0, npos * RT);
     double drives;
-    if (!prime_kernel_reference && L->g.op == PRIME_VAE_TCONV && RT == 1 && OC == 1 && L->g.stride == 1 &&
+    if (!prime_reference_kernels() && L->g.op == PRIME_VAE_TCONV && RT == 1 && OC == 1 && L->g.stride == 1 &&
         L->g.k == 2 * L->g.pad + 1) {
         drives = vae_out_dense(v, L, x, noise);
-    } else if (!prime_kernel_reference && (L->g.op == PRIME_VAE_FC || RT == 1)) {
+    } else if (!prime_reference_kernels() && (L->g.op == PRIME_VAE_FC || RT == 1)) {
         drives = vae_gather(v, L, x, ones, noise);
     } else {
         memset(v->acc, 0, sizeof(float) * out * RT);
@@ -804,11 +804,11 @@ static void vae_read(prime_vae *v, int i, const float *x, int ones, float xmax, 
             reads += 1;
             conversions += OC;
             const size_t o0 = (size_t)tile * out + pos * OC; /* also the noise counter of column 0 */
-            if (noise) { /* prime_dev_normal first: it sets up zig_normals' tables (same values) */
+            if (noise) { /* prime_dev_normal first: it sets up prime_dev_normals' tables (same values) */
                 v->zbuf[0] = prime_dev_normal(nbase, o0);
-                zig_normals(v->zbuf + 1, nbase, o0 + 1, OC - 1);
+                prime_dev_normals(v->zbuf + 1, nbase, o0 + 1, OC - 1);
             }
-            k_readout(cur + pos * OC, v->acc + o0, v->var + o0, noise ? v->zbuf : NULL, OC, d->read_noise, fs, adc);
+            prime_kernel_readout(cur + pos * OC, v->acc + o0, v->var + o0, noise ? v->zbuf : NULL, OC, d->read_noise, fs, adc);
         }
     prime_counters *k = &v->res.counters;
     k->dac_drives += drives;
@@ -898,17 +898,17 @@ static int vae_step(prime_vae *v, int t) {
         }
         xmax = 1.0f;
     }
-    /* decayed-membrane readout: acc = decay*acc + y; recon_t = tanh(acc) */
+    /* decayed-membrane readout: acc = out_keep*acc + y; recon_t = tanh(acc) */
     float *rc = v->recon + (size_t)t * v->npix;
     double m = 0;
     for (int p = 0; p < v->npix; p++) {
-        v->readout[p] = a->out_decay * v->readout[p] + x[p];
+        v->readout[p] = a->out_keep * v->readout[p] + x[p];
         rc[p] = vtanh(v->readout[p]);
         if (t > 0) m += fabs((double)rc[p] - (double)rc[p - v->npix]);
     }
     v->res.counters.neuron_updates += v->npix;
     v->res.m[t] = (float)(m / v->run.m_div);
-    if (v->run.policy != 1 || t + 1 < v->run.min_steps || t < v->run.m_window + 1) return 0;
+    if (v->run.policy != PRIME_VAE_STOP_CONVERGENCE || t + 1 < v->run.min_steps || t < v->run.m_window + 1) return 0;
     if (!(v->res.m[t] < v->run.m_th)) return 0;
     for (int j = 0; j < v->run.m_window; j++)
         if (!(v->res.m[t - j] < v->res.m[t - j - 1])) return 0;

@@ -1,6 +1,6 @@
 /* train.c - native mask trainer (edge-popup over random memristor weights).
  *
- * Network (reference.md §2), activations HWC (channel fastest):
+ * Network (the PRIME paper, arXiv 2407.18625), activations HWC (channel fastest):
  *   x_t [34][34][2] -> conv1 5x5 p1 -> I1 [32][32][12] -> LIF -> s1
  *   -> pool2 -> p1 [16][16][12] -> conv2 5x5 -> I2 [12][12][64] -> LIF -> s2
  *   -> pool2 -> [6][6][64] -> CHW flatten p2 [2304] -> fc -> Io [10] -> output cell
@@ -9,7 +9,7 @@
  *
  * Every kernel is an axpy over the channel axis, and every sum runs in a fixed
  * order, so results do not depend on SIMD width or thread count: a batch is cut
- * into PTR_CHUNKS fixed chunks, each accumulating its own gradient buffer, and
+ * into PRIME_TR_CHUNKS fixed chunks, each accumulating its own gradient buffer, and
  * the chunk buffers are added in chunk order.
  */
 #ifndef _GNU_SOURCE
@@ -27,28 +27,16 @@
 #include <string.h>
 #include <time.h>
 
-#define PTR_CHUNKS 8      /* gradient chunks per batch (fixed: determinism) */
-#define PTR_EVAL_CHUNK 32 /* samples per evaluation chunk */
-#define PTR_NW 3          /* weight layers: conv1, conv2, fc */
+#define PRIME_TR_CHUNKS 8      /* gradient chunks per batch (fixed: determinism) */
+#define PRIME_TR_EVAL_CHUNK 32 /* samples per evaluation chunk */
+#define PRIME_TR_NW 3          /* weight layers: conv1, conv2, fc */
 
 /* ================================================================ params */
 
 prime_train_params prime_train_default_params(void) {
-    prime_train_params p;
-    memset(&p, 0, sizeof p);
-    p.T = 10;
-    p.epochs = 14;
-    p.batch = 128;
-    p.opt = PRIME_OPT_ADAM;
-    p.lr = 1e-3f;
-    p.wd = 5e-4f;
-    p.momentum = 0.9f;
-    p.sparsity = 0.5f;
-    p.seed = 1;
-    p.read_noise = 0.05f;
-    p.threads = 2;
-    p.verbose = 1;
-    return p;
+    return (prime_train_params){.T = 10, .epochs = 14, .batch = 128, .opt = PRIME_OPT_ADAM, .lr = 1e-3f, .wd = 5e-4f,
+                                .momentum = 0.9f, .sparsity = 0.5f, .seed = 1, .read_noise = 0.05f, .threads = 2,
+                                .verbose = 1};
 }
 
 /* ================================================================ structs */
@@ -62,7 +50,7 @@ typedef struct {
     float *weff;   /* effective weights of the current batch */
     float *m, *v;  /* optimizer state (Adam m, v; SGD uses m) */
     uint8_t *mask;
-} ptr_wlayer;
+} prime_tr_wlayer;
 
 typedef struct { /* one thread's buffers for one sample */
     float *x;                    /* T x [H0][W0][C0] */
@@ -70,13 +58,13 @@ typedef struct { /* one thread's buffers for one sample */
     float *Uo;                   /* T x NC */
     float *I1, *S1, *I2, *S2, *Q2; /* per-step scratch */
     float *g1, *ga1, *gi1, *gp1, *g2, *ga2, *gi2, *gp2, *gq2;
-} ptr_ws;
+} prime_tr_ws;
 
 struct prime_trainer {
     prime_train_params p;
     prime_arch a;
     prime_ctx *ctx;
-    int li[PTR_NW];              /* arch layer index of each weight layer */
+    int li[PRIME_TR_NW];              /* arch layer index of each weight layer */
     int H0, W0, C0;              /* input */
     int k1, pad1, C1, H1, W1;    /* conv1 output */
     int pk1, H1p, W1p;           /* pool1 output */
@@ -84,12 +72,12 @@ struct prime_trainer {
     int pk2, H2p, W2p;           /* pool2 output */
     int NC;
     float th1, dec1, leak1, th2, dec2, leak2, leako;
-    ptr_wlayer L[PTR_NW];
+    prime_tr_wlayer L[PRIME_TR_NW];
     float *wt2;                  /* conv2 weff transposed [oc][ky][kx][ic] */
-    float *gchunk;               /* PTR_CHUNKS x total weights */
+    float *gchunk;               /* PRIME_TR_CHUNKS x total weights */
     size_t ntot;
     int nthreads;
-    ptr_ws *ws;
+    prime_tr_ws *ws;
     int epoch_done;
     long step;
     float *arena;                /* one allocation for all weight tensors */
@@ -115,7 +103,7 @@ static inline void axpy(float *restrict y, const float *restrict x, float a, int
 /* in [H][W][C], w [(ic*k+ky)*k+kx][OC], out [OH][OW][OC], OH = H + 2 pad - k + 1.
  * Fast version: scatter from each non-zero input (spikes and events are
  * sparse), so zero inputs cost nothing. */
-void ptr_conv_forward(float *out, const float *in, const float *w, int H, int W,
+void prime_tr_conv_forward(float *out, const float *in, const float *w, int H, int W,
                       int C, int OC, int k, int pad) {
     int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
     memset(out, 0, sizeof(float) * (size_t)OH * OW * OC);
@@ -138,7 +126,7 @@ void ptr_conv_forward(float *out, const float *in, const float *w, int H, int W,
 }
 
 /* Reference: the textbook gather, one output at a time. */
-void ptr_conv_forward_ref(float *out, const float *in, const float *w, int H,
+void prime_tr_conv_forward_ref(float *out, const float *in, const float *w, int H,
                           int W, int C, int OC, int k, int pad) {
     int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
     for (int oy = 0; oy < OH; oy++)
@@ -158,7 +146,7 @@ void ptr_conv_forward_ref(float *out, const float *in, const float *w, int H,
 }
 
 /* wt[oc][ky][kx][ic] = w[(ic*k+ky)*k+kx][oc], so din rows are contiguous. */
-void ptr_conv_transpose(float *wt, const float *w, int C, int OC, int k) {
+void prime_tr_conv_transpose(float *wt, const float *w, int C, int OC, int k) {
     for (int oc = 0; oc < OC; oc++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++)
@@ -169,7 +157,7 @@ void ptr_conv_transpose(float *wt, const float *w, int C, int OC, int k) {
 
 /* gout [OH][OW][OC]: dw += sum over positions of in x gout (scatter from the
  * non-zero inputs); din [H][W][C] = sum of gout * w (skipping zero gout). */
-void ptr_conv_backward(float *dw, float *din, const float *gout, const float *in,
+void prime_tr_conv_backward(float *dw, float *din, const float *gout, const float *in,
                        const float *wt, int H, int W, int C, int OC, int k, int pad) {
     int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
     for (int y = 0; y < H; y++)
@@ -211,7 +199,7 @@ void ptr_conv_backward(float *dw, float *din, const float *gout, const float *in
 }
 
 /* Reference backward: plain loops over every (position, weight). */
-void ptr_conv_backward_ref(float *dw, float *din, const float *gout,
+void prime_tr_conv_backward_ref(float *dw, float *din, const float *gout,
                            const float *in, const float *w, int H, int W, int C,
                            int OC, int k, int pad) {
     int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
@@ -234,7 +222,7 @@ void ptr_conv_backward_ref(float *dw, float *din, const float *gout,
 
 /* ---------------------------------------------------------------- avgpool */
 /* in [H][W][C] -> out [H/k][W/k][C], mean of each k x k window. */
-void ptr_pool_forward(float *out, const float *in, int H, int W, int C, int k) {
+void prime_tr_pool_forward(float *out, const float *in, int H, int W, int C, int k) {
     int OH = H / k, OW = W / k;
     float inv = 1.0f / (float)(k * k);
     for (int oy = 0; oy < OH; oy++)
@@ -249,7 +237,7 @@ void ptr_pool_forward(float *out, const float *in, int H, int W, int C, int k) {
 }
 
 /* din [H][W][C] = gout [H/k][W/k][C] / k^2 spread over each window. */
-void ptr_pool_backward(float *din, const float *gout, int H, int W, int C, int k) {
+void prime_tr_pool_backward(float *din, const float *gout, int H, int W, int C, int k) {
     int OH = H / k, OW = W / k;
     float inv = 1.0f / (float)(k * k);
     memset(din, 0, sizeof(float) * (size_t)H * W * C);
@@ -263,14 +251,14 @@ void ptr_pool_backward(float *din, const float *gout, int H, int W, int C, int k
 
 /* ---------------------------------------------------------------- fc */
 /* in [N], w [N][M], out [M] = in . w (rows with zero input skipped). */
-void ptr_fc_forward(float *out, const float *in, const float *w, int N, int M) {
+void prime_tr_fc_forward(float *out, const float *in, const float *w, int N, int M) {
     for (int m = 0; m < M; m++) out[m] = 0;
     for (int i = 0; i < N; i++)
         if (in[i] != 0.0f) axpy(out, w + (size_t)i * M, in[i], M);
 }
 
 /* dw [N][M] += in x gout; din [N] = w . gout (overwritten, may be NULL). */
-void ptr_fc_backward(float *dw, float *din, const float *gout, const float *in,
+void prime_tr_fc_backward(float *dw, float *din, const float *gout, const float *in,
                      const float *w, int N, int M) {
     for (int i = 0; i < N; i++) {
         if (in[i] != 0.0f) axpy(dw + (size_t)i * M, gout, in[i], M);
@@ -285,7 +273,7 @@ void ptr_fc_backward(float *dw, float *din, const float *gout, const float *in,
 /* ---------------------------------------------------------------- LIF */
 /* One step, n cells: a = U(1-s); b = a(1-decay); c = b + I; U = lrelu(c);
  * s = U > th (smooth: clamp(U - th + 0.5, 0, 1)). */
-void ptr_lif_forward(float *U, float *s, const float *I, int n, float th,
+void prime_tr_lif_forward(float *U, float *s, const float *I, int n, float th,
                      float decay, float leak, int smooth) {
     float keep = 1.0f - decay;
     for (int i = 0; i < n; i++) {
@@ -306,7 +294,7 @@ void ptr_lif_forward(float *U, float *s, const float *I, int n, float th,
  * (gI) and dL/da_t (ga out). s_t feeds both the next layer and the reset
  * a_{t+1} = U_t (1 - s_t), so dL/ds_t = gs - ga U_t, and
  * dL/dU_t = dL/ds_t * surrogate + ga (1 - s_t). */
-void ptr_lif_backward(float *gI, float *ga, const float *gs, const float *U,
+void prime_tr_lif_backward(float *gI, float *ga, const float *gs, const float *U,
                       int n, float th, float decay, float leak, int smooth) {
     float keep = 1.0f - decay;
     for (int i = 0; i < n; i++) {
@@ -366,7 +354,7 @@ static double xent(const float *logits, int nc, int label, float *dlog) {
 
 /* Forward one sample whose input is already in ws->x (HWC per step); stores
  * the membranes for BPTT; writes logits; returns loss (label < 0: 0). */
-static double sample_forward(prime_trainer *tr, ptr_ws *ws, int label,
+static double sample_forward(prime_trainer *tr, prime_tr_ws *ws, int label,
                              float *logits, float *dlog) {
     int T = tr->p.T, sm = lif_smooth(tr);
     int n0 = tr->H0 * tr->W0 * tr->C0, n1 = tr->H1 * tr->W1 * tr->C1;
@@ -381,20 +369,20 @@ static double sample_forward(prime_trainer *tr, ptr_ws *ws, int label,
     memset(cu2, 0, sizeof(float) * n2);
     for (int c = 0; c < NC; c++) { uo[c] = 0; logits[c] = 0; }
     for (int t = 0; t < T; t++) {
-        ptr_conv_forward(ws->I1, ws->x + (size_t)t * n0, tr->L[0].weff, tr->H0,
+        prime_tr_conv_forward(ws->I1, ws->x + (size_t)t * n0, tr->L[0].weff, tr->H0,
                          tr->W0, tr->C0, tr->C1, tr->k1, tr->pad1);
-        ptr_lif_forward(cu1, ws->S1, ws->I1, n1, tr->th1, tr->dec1, tr->leak1, sm);
+        prime_tr_lif_forward(cu1, ws->S1, ws->I1, n1, tr->th1, tr->dec1, tr->leak1, sm);
         memcpy(u1 + (size_t)t * n1, cu1, sizeof(float) * n1);
         float *p1 = ws->P1 + (size_t)t * n1p;
-        ptr_pool_forward(p1, ws->S1, tr->H1, tr->W1, tr->C1, tr->pk1);
-        ptr_conv_forward(ws->I2, p1, tr->L[1].weff, tr->H1p, tr->W1p, tr->C1,
+        prime_tr_pool_forward(p1, ws->S1, tr->H1, tr->W1, tr->C1, tr->pk1);
+        prime_tr_conv_forward(ws->I2, p1, tr->L[1].weff, tr->H1p, tr->W1p, tr->C1,
                          tr->C2, tr->k2, tr->pad2);
-        ptr_lif_forward(cu2, ws->S2, ws->I2, n2, tr->th2, tr->dec2, tr->leak2, sm);
+        prime_tr_lif_forward(cu2, ws->S2, ws->I2, n2, tr->th2, tr->dec2, tr->leak2, sm);
         memcpy(u2 + (size_t)t * n2, cu2, sizeof(float) * n2);
-        ptr_pool_forward(ws->Q2, ws->S2, tr->H2, tr->W2, tr->C2, tr->pk2);
+        prime_tr_pool_forward(ws->Q2, ws->S2, tr->H2, tr->W2, tr->C2, tr->pk2);
         float *p2 = ws->P2 + (size_t)t * n2p;
         hwc_to_chw(p2, ws->Q2, tr->H2p, tr->W2p, tr->C2);
-        ptr_fc_forward(io, p2, tr->L[2].weff, n2p, NC);
+        prime_tr_fc_forward(io, p2, tr->L[2].weff, n2p, NC);
         for (int c = 0; c < NC; c++) {
             float v = uo[c] + io[c];
             uo[c] = v > 0.0f ? v : tr->leako * v;
@@ -408,7 +396,7 @@ static double sample_forward(prime_trainer *tr, ptr_ws *ws, int label,
 }
 
 /* BPTT of one sample after sample_forward; adds dL/dweff to g[0..2]. */
-static void sample_backward(prime_trainer *tr, ptr_ws *ws, const float *dlog,
+static void sample_backward(prime_trainer *tr, prime_tr_ws *ws, const float *dlog,
                             float *const *g) {
     int T = tr->p.T, sm = lif_smooth(tr), NC = tr->NC;
     int n0 = tr->H0 * tr->W0 * tr->C0, n1 = tr->H1 * tr->W1 * tr->C1;
@@ -427,24 +415,24 @@ static void sample_backward(prime_trainer *tr, ptr_ws *ws, const float *dlog,
             gio[c] = gco[c];
         }
         const float *p2 = ws->P2 + (size_t)t * n2p;
-        ptr_fc_backward(g[2], ws->gp2, gio, p2, tr->L[2].weff, n2p, NC);
+        prime_tr_fc_backward(g[2], ws->gp2, gio, p2, tr->L[2].weff, n2p, NC);
         chw_to_hwc(ws->gq2, ws->gp2, tr->H2p, tr->W2p, tr->C2);
-        ptr_pool_backward(ws->g2, ws->gq2, tr->H2, tr->W2, tr->C2, tr->pk2);
-        ptr_lif_backward(ws->gi2, ws->ga2, ws->g2, ws->U2 + (size_t)t * n2, n2,
+        prime_tr_pool_backward(ws->g2, ws->gq2, tr->H2, tr->W2, tr->C2, tr->pk2);
+        prime_tr_lif_backward(ws->gi2, ws->ga2, ws->g2, ws->U2 + (size_t)t * n2, n2,
                          tr->th2, tr->dec2, tr->leak2, sm);
         const float *p1 = ws->P1 + (size_t)t * n1p;
-        ptr_conv_backward(g[1], ws->gp1, ws->gi2, p1, tr->wt2, tr->H1p, tr->W1p,
+        prime_tr_conv_backward(g[1], ws->gp1, ws->gi2, p1, tr->wt2, tr->H1p, tr->W1p,
                           tr->C1, tr->C2, tr->k2, tr->pad2);
-        ptr_pool_backward(ws->g1, ws->gp1, tr->H1, tr->W1, tr->C1, tr->pk1);
-        ptr_lif_backward(ws->gi1, ws->ga1, ws->g1, ws->U1 + (size_t)t * n1, n1,
+        prime_tr_pool_backward(ws->g1, ws->gp1, tr->H1, tr->W1, tr->C1, tr->pk1);
+        prime_tr_lif_backward(ws->gi1, ws->ga1, ws->g1, ws->U1 + (size_t)t * n1, n1,
                          tr->th1, tr->dec1, tr->leak1, sm);
-        ptr_conv_backward(g[0], NULL, ws->gi1, ws->x + (size_t)t * n0, NULL,
+        prime_tr_conv_backward(g[0], NULL, ws->gi1, ws->x + (size_t)t * n0, NULL,
                           tr->H0, tr->W0, tr->C0, tr->C1, tr->k1, tr->pad1);
     }
 }
 
 /* Frames uint8 [T][C][H][W] -> ws->x float HWC per step. */
-static void load_input_u8(prime_trainer *tr, ptr_ws *ws, const uint8_t *x) {
+static void load_input_u8(prime_trainer *tr, prime_tr_ws *ws, const uint8_t *x) {
     int H = tr->H0, W = tr->W0, C = tr->C0;
     for (int t = 0; t < tr->p.T; t++) {
         const uint8_t *src = x + (size_t)t * C * H * W;
@@ -454,7 +442,7 @@ static void load_input_u8(prime_trainer *tr, ptr_ws *ws, const uint8_t *x) {
     }
 }
 
-static void load_input_f(prime_trainer *tr, ptr_ws *ws, const float *x) {
+static void load_input_f(prime_trainer *tr, prime_tr_ws *ws, const float *x) {
     size_t n0 = (size_t)tr->H0 * tr->W0 * tr->C0;
     for (int t = 0; t < tr->p.T; t++)
         chw_to_hwc(ws->x + t * n0, x + t * n0, tr->H0, tr->W0, tr->C0);
@@ -462,18 +450,18 @@ static void load_input_f(prime_trainer *tr, ptr_ws *ws, const float *x) {
 
 /* ================================================================ masks */
 
-typedef struct { float a; int i; } ptr_key;
+typedef struct { float a; int i; } prime_tr_key;
 
 static int key_cmp(const void *x, const void *y) {
-    const ptr_key *p = x, *q = y;
+    const prime_tr_key *p = x, *q = y;
     if (p->a < q->a) return -1;
     if (p->a > q->a) return 1;
     return (p->i > q->i) - (p->i < q->i);
 }
 
 /* mask = 1 for all but the floor(sparsity * n) smallest |score| (ties by index). */
-static int compute_mask(ptr_wlayer *L, float sparsity) {
-    ptr_key *k = malloc(sizeof(ptr_key) * L->n);
+static int compute_mask(prime_tr_wlayer *L, float sparsity) {
+    prime_tr_key *k = malloc(sizeof(prime_tr_key) * L->n);
     if (!k) return prime_error("train: out of memory");
     for (size_t i = 0; i < L->n; i++) { k[i].a = fabsf(L->score[i]); k[i].i = (int)i; }
     qsort(k, L->n, sizeof *k, key_cmp);
@@ -486,8 +474,8 @@ static int compute_mask(ptr_wlayer *L, float sparsity) {
 /* Effective weights for one batch (noise = 1: hw-aware read noise keyed by
  * `draw`), then the transposed conv2 copy. */
 static int make_weff(prime_trainer *tr, int noise, uint64_t draw) {
-    for (int l = 0; l < PTR_NW; l++) {
-        ptr_wlayer *L = &tr->L[l];
+    for (int l = 0; l < PRIME_TR_NW; l++) {
+        prime_tr_wlayer *L = &tr->L[l];
         if (tr->p.baseline) {
             memcpy(L->weff, L->score, sizeof(float) * L->n);
             continue;
@@ -506,7 +494,7 @@ static int make_weff(prime_trainer *tr, int noise, uint64_t draw) {
             }
         }
     }
-    ptr_conv_transpose(tr->wt2, tr->L[1].weff, tr->C1, tr->C2, tr->k2);
+    prime_tr_conv_transpose(tr->wt2, tr->L[1].weff, tr->C1, tr->C2, tr->k2);
     return 0;
 }
 
@@ -515,12 +503,11 @@ static int make_weff(prime_trainer *tr, int noise, uint64_t draw) {
 static int setup_dims(prime_trainer *tr) {
     prime_arch *a = &tr->a;
     if (prime_arch_finalize(a) != 0) return -1;
-    static const int ops[6] = {PRIME_OP_CONV, PRIME_OP_AVGPOOL, PRIME_OP_CONV,
-                               PRIME_OP_AVGPOOL, PRIME_OP_FC, 0};
+    static const enum prime_op ops[5] = {PRIME_OP_CONV, PRIME_OP_AVGPOOL, PRIME_OP_CONV, PRIME_OP_AVGPOOL, PRIME_OP_FC};
     if (a->n_layers != 5) return prime_error("train: expected the 5-layer N-MNIST network, got %d layers", a->n_layers);
     for (int i = 0; i < 5; i++)
         if (a->layers[i].op != ops[i])
-            return prime_error("train: layer %d has op %d, expected %d", i, a->layers[i].op, ops[i]);
+            return prime_error("train: layer %d has op %d, expected %d", i, (int)a->layers[i].op, (int)ops[i]);
     const prime_layer *c1 = &a->layers[0], *q1 = &a->layers[1], *c2 = &a->layers[2],
                       *q2 = &a->layers[3], *f = &a->layers[4];
     if (c1->stride != 1 || c2->stride != 1 || q1->stride != q1->k || q2->stride != q2->k)
@@ -557,7 +544,7 @@ prime_trainer *prime_trainer_create(const prime_train_params *p) {
 
     /* one arena: per layer w, r, score, weff, m, v; then wt2, chunk grads */
     size_t ntot = 0;
-    for (int l = 0; l < PTR_NW; l++) {
+    for (int l = 0; l < PRIME_TR_NW; l++) {
         const prime_layer *pl = &tr->a.layers[tr->li[l]];
         tr->L[l].rows = prime_layer_rows(pl);
         tr->L[l].cols = prime_layer_cols(pl);
@@ -566,13 +553,13 @@ prime_trainer *prime_trainer_create(const prime_train_params *p) {
     }
     tr->ntot = ntot;
     size_t nwt2 = tr->L[1].n;
-    tr->arena = calloc(6 * ntot + nwt2 + (size_t)PTR_CHUNKS * ntot, sizeof(float));
+    tr->arena = calloc(6 * ntot + nwt2 + (size_t)PRIME_TR_CHUNKS * ntot, sizeof(float));
     uint8_t *masks = calloc(ntot, 1);
     if (!tr->arena || !masks) { free(masks); prime_error("train: out of memory"); goto fail; }
     float *q = tr->arena;
     uint8_t *mq = masks;
-    for (int l = 0; l < PTR_NW; l++) {
-        ptr_wlayer *L = &tr->L[l];
+    for (int l = 0; l < PRIME_TR_NW; l++) {
+        prime_tr_wlayer *L = &tr->L[l];
         L->w = q; q += L->n;
         L->r = q; q += L->n;
         L->score = q; q += L->n;
@@ -590,8 +577,8 @@ prime_trainer *prime_trainer_create(const prime_train_params *p) {
         d.chip_seed = p->seed;
         tr->ctx = prime_create(&tr->a, &d);
         if (!tr->ctx) goto fail;
-        for (int l = 0; l < PTR_NW; l++) {
-            ptr_wlayer *L = &tr->L[l];
+        for (int l = 0; l < PRIME_TR_NW; l++) {
+            prime_tr_wlayer *L = &tr->L[l];
             if (prime_get_weights(tr->ctx, tr->li[l], 1, L->w, L->n) != 0) goto fail;
             if (L->r) { /* off-state residuals: prune everything, read, restore */
                 memset(L->mask, 0, L->n);
@@ -603,8 +590,8 @@ prime_trainer *prime_trainer_create(const prime_train_params *p) {
         }
     }
     /* scores (or baseline weights): Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
-    for (int l = 0; l < PTR_NW; l++) {
-        ptr_wlayer *L = &tr->L[l];
+    for (int l = 0; l < PRIME_TR_NW; l++) {
+        prime_tr_wlayer *L = &tr->L[l];
         double b = 1.0 / sqrt((double)L->rows);
         for (size_t i = 0; i < L->n; i++)
             L->score[i] = (float)((2 * prime_rand_uniform(p->seed, 0x73636f7265ull + l, i) - 1) * b);
@@ -618,11 +605,11 @@ prime_trainer *prime_trainer_create(const prime_train_params *p) {
     size_t per = T * (n0 + n1 + n1p + n2 + n2p + tr->NC) + 5 * n1 + 5 * n2 + 3 * n2p + n1p
                  + 2 * n2p;
     tr->nthreads = p->threads < 1 ? 1 : (p->threads > 64 ? 64 : p->threads);
-    tr->ws = calloc(tr->nthreads, sizeof(ptr_ws));
+    tr->ws = calloc(tr->nthreads, sizeof(prime_tr_ws));
     tr->wsarena = calloc(per * tr->nthreads, sizeof(float));
     if (!tr->ws || !tr->wsarena) { prime_error("train: out of memory"); goto fail; }
     for (int i = 0; i < tr->nthreads; i++) {
-        ptr_ws *w = &tr->ws[i];
+        prime_tr_ws *w = &tr->ws[i];
         float *z = tr->wsarena + per * i;
         w->x = z; z += T * n0;
         w->U1 = z; z += T * n1;
@@ -655,12 +642,12 @@ void prime_trainer_free(prime_trainer *tr) {
 }
 
 prime_ctx *prime_trainer_ctx(prime_trainer *tr) { return tr ? tr->ctx : NULL; }
-int prime_trainer_n_weight_layers(const prime_trainer *tr) { (void)tr; return PTR_NW; }
+int prime_trainer_n_weight_layers(const prime_trainer *tr) { (void)tr; return PRIME_TR_NW; }
 size_t prime_trainer_layer_size(const prime_trainer *tr, int wl) {
-    return (tr && wl >= 0 && wl < PTR_NW) ? tr->L[wl].n : 0;
+    return (tr && wl >= 0 && wl < PRIME_TR_NW) ? tr->L[wl].n : 0;
 }
 float *prime_trainer_weff(prime_trainer *tr, int wl) {
-    return (tr && wl >= 0 && wl < PTR_NW) ? tr->L[wl].weff : NULL;
+    return (tr && wl >= 0 && wl < PRIME_TR_NW) ? tr->L[wl].weff : NULL;
 }
 void prime_trainer_refresh(prime_trainer *tr) {
     if (tr) make_weff(tr, 0, 0);
@@ -668,7 +655,7 @@ void prime_trainer_refresh(prime_trainer *tr) {
 
 /* Recomputes only the transposed copy (after tests edit weff directly). */
 static void sync_wt2(prime_trainer *tr) {
-    ptr_conv_transpose(tr->wt2, tr->L[1].weff, tr->C1, tr->C2, tr->k2);
+    prime_tr_conv_transpose(tr->wt2, tr->L[1].weff, tr->C1, tr->C2, tr->k2);
 }
 
 double prime_trainer_sample_grad(prime_trainer *tr, const uint8_t *x, int label,
@@ -705,27 +692,27 @@ typedef struct {
     atomic_int next;
     double loss[1024]; /* per chunk (<= 1024 chunks a job) */
     int correct[1024];
-} ptr_job;
+} prime_tr_job;
 
-typedef struct { ptr_job *job; int tid; } ptr_targ;
+typedef struct { prime_tr_job *job; int tid; } prime_tr_targ;
 
 /* Worker: takes chunks in turn; chunk c covers samples [c n / nc, (c+1) n / nc). */
 static void *worker(void *arg) {
-    ptr_targ *ta = arg;
-    ptr_job *j = ta->job;
+    prime_tr_targ *ta = arg;
+    prime_tr_job *j = ta->job;
     prime_trainer *tr = j->tr;
-    ptr_ws *ws = &tr->ws[ta->tid];
+    prime_tr_ws *ws = &tr->ws[ta->tid];
     size_t ss = prime_frames_sample_size(j->f);
     float lg[PRIME_MAX_CLASSES], dl[PRIME_MAX_CLASSES];
     for (;;) {
         int c = atomic_fetch_add(&j->next, 1);
         if (c >= j->nchunks) break;
         int a = (int)((long)c * j->n / j->nchunks), b = (int)((long)(c + 1) * j->n / j->nchunks);
-        float *g[PTR_NW];
+        float *g[PRIME_TR_NW];
         if (j->backward) {
             float *base = tr->gchunk + (size_t)c * tr->ntot;
             memset(base, 0, sizeof(float) * tr->ntot);
-            for (int l = 0; l < PTR_NW; l++) { g[l] = base; base += tr->L[l].n; }
+            for (int l = 0; l < PRIME_TR_NW; l++) { g[l] = base; base += tr->L[l].n; }
         }
         double ls = 0;
         int cor = 0;
@@ -746,9 +733,9 @@ static void *worker(void *arg) {
 }
 
 /* Runs a job on the trainer's threads; 0 or -1. */
-static int run_job(prime_trainer *tr, ptr_job *j) {
+static int run_job(prime_trainer *tr, prime_tr_job *j) {
     pthread_t th[64];
-    ptr_targ ta[64];
+    prime_tr_targ ta[64];
     atomic_store(&j->next, 0);
     int nt = tr->nthreads < j->nchunks ? tr->nthreads : j->nchunks, started = 0;
     for (int i = 1; i < nt; i++) {
@@ -772,8 +759,8 @@ int prime_trainer_evaluate(prime_trainer *tr, const prime_frames *f, int n,
     if (make_weff(tr, 0, 0) != 0) return -1;
     double ls = 0;
     long cor = 0;
-    static const int CH = 1024 * PTR_EVAL_CHUNK;
-    ptr_job *j = calloc(1, sizeof *j);
+    static const int CH = 1024 * PRIME_TR_EVAL_CHUNK;
+    prime_tr_job *j = calloc(1, sizeof *j);
     if (!j) return prime_error("train: out of memory");
     for (int s0 = 0; s0 < n; s0 += CH) {
         int m = n - s0 < CH ? n - s0 : CH;
@@ -781,7 +768,7 @@ int prime_trainer_evaluate(prime_trainer *tr, const prime_frames *f, int n,
         if (!idx) { free(j); return prime_error("train: out of memory"); }
         for (int i = 0; i < m; i++) idx[i] = s0 + i;
         j->tr = tr; j->f = f; j->idx = idx; j->n = m; j->backward = 0;
-        j->nchunks = (m + PTR_EVAL_CHUNK - 1) / PTR_EVAL_CHUNK;
+        j->nchunks = (m + PRIME_TR_EVAL_CHUNK - 1) / PRIME_TR_EVAL_CHUNK;
         run_job(tr, j);
         for (int c = 0; c < j->nchunks; c++) { ls += j->loss[c]; cor += j->correct[c]; }
         free(idx);
@@ -800,8 +787,8 @@ static void opt_step(prime_trainer *tr, float lr, int B) {
     const float *gs = tr->gchunk; /* chunk 0 holds the ordered sum */
     double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     double bc1 = 1 - pow(b1, (double)tr->step), bc2 = 1 - pow(b2, (double)tr->step);
-    for (int l = 0; l < PTR_NW; l++) {
-        ptr_wlayer *L = &tr->L[l];
+    for (int l = 0; l < PRIME_TR_NW; l++) {
+        prime_tr_wlayer *L = &tr->L[l];
         for (size_t i = 0; i < L->n; i++) {
             float g = gs[i] / (float)B;
             if (!p->baseline) { /* straight-through: dL/dscore = dL/dweff * w * sign */
@@ -836,8 +823,8 @@ static int ckpt_save(prime_trainer *tr, const char *path) {
                        (uint32_t)tr->ntot, (uint32_t)tr->p.opt};
     uint64_t st[2] = {(uint64_t)tr->step, tr->p.seed};
     int ok = fwrite(hdr, sizeof hdr, 1, f) == 1 && fwrite(st, sizeof st, 1, f) == 1;
-    for (int l = 0; l < PTR_NW && ok; l++) {
-        ptr_wlayer *L = &tr->L[l];
+    for (int l = 0; l < PRIME_TR_NW && ok; l++) {
+        prime_tr_wlayer *L = &tr->L[l];
         ok = fwrite(L->score, sizeof(float), L->n, f) == L->n &&
              fwrite(L->m, sizeof(float), L->n, f) == L->n &&
              fwrite(L->v, sizeof(float), L->n, f) == L->n;
@@ -859,8 +846,8 @@ static int ckpt_load(prime_trainer *tr, const char *path) {
         fclose(f);
         return prime_error("train: checkpoint %s does not match this run (mode, seed, optimizer)", path);
     }
-    for (int l = 0; l < PTR_NW && ok; l++) {
-        ptr_wlayer *L = &tr->L[l];
+    for (int l = 0; l < PRIME_TR_NW && ok; l++) {
+        prime_tr_wlayer *L = &tr->L[l];
         ok = fread(L->score, sizeof(float), L->n, f) == L->n &&
              fread(L->m, sizeof(float), L->n, f) == L->n &&
              fread(L->v, sizeof(float), L->n, f) == L->n;
@@ -897,7 +884,7 @@ int prime_trainer_fit(prime_trainer *tr, const prime_frames *train,
     int nb = (N + B - 1) / B;
     long total = (long)nb * p->epochs;
     int *order = malloc(sizeof(int) * N);
-    ptr_job *j = calloc(1, sizeof *j);
+    prime_tr_job *j = calloc(1, sizeof *j);
     if (!order || !j) { free(order); free(j); return prime_error("train: out of memory"); }
     double t0 = now_s();
     long done_here = 0;
@@ -915,7 +902,7 @@ int prime_trainer_fit(prime_trainer *tr, const prime_frames *train,
             tr->step++;
             if (make_weff(tr, 1, (uint64_t)tr->step) != 0) { free(order); free(j); return -1; }
             j->tr = tr; j->f = train; j->idx = order + (size_t)b * B; j->n = m; j->backward = 1;
-            j->nchunks = m < PTR_CHUNKS ? m : PTR_CHUNKS;
+            j->nchunks = m < PRIME_TR_CHUNKS ? m : PRIME_TR_CHUNKS;
             run_job(tr, j);
             for (int c = 1; c < j->nchunks; c++) { /* ordered sum into chunk 0 */
                 float *d = tr->gchunk, *s = tr->gchunk + (size_t)c * tr->ntot;
@@ -962,7 +949,7 @@ int prime_trainer_save_model(prime_trainer *tr, const char *path) {
     if (!tr || !path) return prime_error("train: NULL argument");
     if (tr->p.baseline || !tr->ctx) return prime_error("train: a baseline run has no masks to save");
     if (make_weff(tr, 0, 0) != 0) return -1;
-    for (int l = 0; l < PTR_NW; l++)
+    for (int l = 0; l < PRIME_TR_NW; l++)
         if (prime_set_mask(tr->ctx, tr->li[l], tr->L[l].mask, tr->L[l].n) != 0) return -1;
     uint8_t *buf = NULL;
     size_t len = 0;

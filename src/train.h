@@ -12,7 +12,7 @@
  *     prime_trainer_save_model(tr, "models/x.prime");     // masks -> .prime
  *     prime_trainer_free(tr);
  *
- * The network is prime_arch_nmnist() (reference.md §2): Conv+LIF, Pool,
+ * The network is prime_arch_nmnist() (the PRIME paper, arXiv 2407.18625): Conv+LIF, Pool,
  * Conv+LIF, Pool, FC + output cell. Internally activations are HWC (channel
  * fastest) so every inner loop is an axpy over output channels, which the
  * compiler vectorizes without reassociating sums (-ffp-contract=off, no
@@ -53,7 +53,7 @@ typedef struct {
     int resume;         /* 1: continue from `checkpoint` if it exists */
 } prime_train_params;
 
-/* Defaults of reference.md §2: T 10, Adam lr 1e-3 wd 5e-4, batch 128,
+/* Defaults of the PRIME paper (arXiv 2407.18625): T 10, Adam lr 1e-3 wd 5e-4, batch 128,
  * sparsity 0.5, 14 epochs, seed 1, 2 threads. */
 prime_train_params prime_train_default_params(void);
 
@@ -97,35 +97,36 @@ double prime_trainer_sample_grad(prime_trainer *tr, const uint8_t *x, int label,
 double prime_trainer_sample_grad_f(prime_trainer *tr, const float *x, int label,
                                    float *const *grads, float *logits);
 
-/* Layer kernels, HWC activations, weights [row][col] as in prime.h.
+/* Layer kernels (prefix prime_tr_: the classifier trainer's), HWC activations,
+ * weights [row][col] as in prime.h.
  * conv: in [H][W][C], out [OH][OW][OC], stride 1, zero padding `pad`. */
-void ptr_conv_forward(float *out, const float *in, const float *w, int H, int W,
+void prime_tr_conv_forward(float *out, const float *in, const float *w, int H, int W,
                       int C, int OC, int k, int pad);
-void ptr_conv_forward_ref(float *out, const float *in, const float *w, int H,
+void prime_tr_conv_forward_ref(float *out, const float *in, const float *w, int H,
                           int W, int C, int OC, int k, int pad);
 /* dw += dL/dw; din (may be NULL) = dL/din, overwritten. wt is w transposed
- * to [oc][ky][kx][ic] (ptr_conv_transpose). */
-void ptr_conv_backward(float *dw, float *din, const float *gout, const float *in,
+ * to [oc][ky][kx][ic] (prime_tr_conv_transpose). */
+void prime_tr_conv_backward(float *dw, float *din, const float *gout, const float *in,
                        const float *wt, int H, int W, int C, int OC, int k, int pad);
-void ptr_conv_backward_ref(float *dw, float *din, const float *gout,
+void prime_tr_conv_backward_ref(float *dw, float *din, const float *gout,
                            const float *in, const float *w, int H, int W, int C,
                            int OC, int k, int pad);
-void ptr_conv_transpose(float *wt, const float *w, int C, int OC, int k);
+void prime_tr_conv_transpose(float *wt, const float *w, int C, int OC, int k);
 /* avgpool k x k stride k: in [H][W][C] -> out [H/k][W/k][C]. */
-void ptr_pool_forward(float *out, const float *in, int H, int W, int C, int k);
-void ptr_pool_backward(float *din, const float *gout, int H, int W, int C, int k);
+void prime_tr_pool_forward(float *out, const float *in, int H, int W, int C, int k);
+void prime_tr_pool_backward(float *din, const float *gout, int H, int W, int C, int k);
 /* fc: in [N] (index = matrix row), out [M]; dw += in x gout; din = W gout. */
-void ptr_fc_forward(float *out, const float *in, const float *w, int N, int M);
-void ptr_fc_backward(float *dw, float *din, const float *gout, const float *in,
+void prime_tr_fc_forward(float *out, const float *in, const float *w, int N, int M);
+void prime_tr_fc_backward(float *dw, float *din, const float *gout, const float *in,
                      const float *w, int N, int M);
 /* Hidden LIF over n cells for one step. U holds the membrane (updated in
  * place), s the spikes of the previous step (updated). */
-void ptr_lif_forward(float *U, float *s, const float *I, int n, float th,
+void prime_tr_lif_forward(float *U, float *s, const float *I, int n, float th,
                      float decay, float leak, int smooth);
 /* One step of BPTT through the hidden LIF, from the stored membrane U_t.
  * gs: dL/ds_t from the layer above; ga: in = dL/da_{t+1} (zeros at t = T-1),
  * out = dL/da_t; gI: out = dL/dI_t. */
-void ptr_lif_backward(float *gI, float *ga, const float *gs, const float *U,
+void prime_tr_lif_backward(float *gI, float *ga, const float *gs, const float *U,
                       int n, float th, float decay, float leak, int smooth);
 
 #ifdef __cplusplus

@@ -22,7 +22,7 @@
 /* ============================================================ kernels */
 
 /* y = x W over F frames (forward of conv, transposed conv, fc). */
-void pvt_lin_forward(const prime_vae_layer *g, const int *conn, size_t nconn, const float *W,
+void prime_vt_lin_forward(const prime_vae_layer *g, const int *conn, size_t nconn, const float *W,
                      const float *x, float *y, int F) {
     const int OC = g->cols, IC = g->in_c, KK = g->k * g->k;
     const size_t nin = (size_t)g->in_c * g->in_h * g->in_w, nout = (size_t)g->out_c * g->out_h * g->out_w;
@@ -54,7 +54,7 @@ void pvt_lin_forward(const prime_vae_layer *g, const int *conn, size_t nconn, co
 }
 
 /* dW += x^T dy, dx = dy W^T (if dx). */
-void pvt_lin_backward(const prime_vae_layer *g, const int *conn, size_t nconn, const float *W,
+void prime_vt_lin_backward(const prime_vae_layer *g, const int *conn, size_t nconn, const float *W,
                       const float *x, const float *dy, float *dW, float *dx, int F) {
     const int OC = g->cols, IC = g->in_c, KK = g->k * g->k;
     const size_t nin = (size_t)g->in_c * g->in_h * g->in_w, nout = (size_t)g->out_c * g->out_h * g->out_w;
@@ -108,7 +108,7 @@ void pvt_lin_backward(const prime_vae_layer *g, const int *conn, size_t nconn, c
 #define BN_EPS 1e-5f
 
 /* Batch norm forward with batch statistics (see train_vae.h). */
-void pvt_bn_forward(float *y, float *out, size_t N, int n, int C, const float *gamma,
+void prime_vt_bn_forward(float *y, float *out, size_t N, int n, int C, const float *gamma,
                     const float *beta, float *mean, float *invstd) {
     size_t per = N * (size_t)n / C;
     double *s = calloc(2 * (size_t)C, sizeof(double));
@@ -127,7 +127,7 @@ void pvt_bn_forward(float *y, float *out, size_t N, int n, int C, const float *g
 }
 
 /* Batch norm backward: dy = invstd/M (M dxh - sum dxh - xh sum dxh xh). */
-void pvt_bn_backward(const float *dout, const float *xhat, size_t N, int n, int C,
+void prime_vt_bn_backward(const float *dout, const float *xhat, size_t N, int n, int C,
                      const float *gamma, const float *invstd, float *dy, float *dgamma, float *dbeta) {
     size_t per = N * (size_t)n / C;
     double *s = calloc(2 * (size_t)C, sizeof(double));
@@ -148,7 +148,7 @@ void pvt_bn_backward(const float *dout, const float *xhat, size_t N, int n, int 
 }
 
 /* Inpainting LIF forward, x overwritten by the membrane u. */
-void pvt_lif_forward(float *xu, float *s, int B, int T, int n, float keep, float th) {
+void prime_vt_lif_forward(float *xu, float *s, int B, int T, int n, float keep, float th) {
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             float *u = xu + ((size_t)b * T + t) * n, *o = s + ((size_t)b * T + t) * n;
@@ -162,7 +162,7 @@ void pvt_lif_forward(float *xu, float *s, int B, int T, int n, float keep, float
 }
 
 /* LIF backward through time (reset detached); t outer so memory runs contiguously. */
-void pvt_lif_backward(const float *u, const float *s, const float *ds, float *dx, int B, int T,
+void prime_vt_lif_backward(const float *u, const float *s, const float *ds, float *dx, int B, int T,
                       int n, float keep, float th, float a) {
     const float sg = 1.0f / (2.0f * a);
     float *carry = calloc((size_t)n, sizeof(float));
@@ -183,31 +183,31 @@ void pvt_lif_backward(const float *u, const float *s, const float *ds, float *dx
 }
 
 /* Decayed-membrane readout forward. */
-void pvt_readout_forward(const float *y, float *recon, int B, int T, int n, float decay) {
+void prime_vt_readout_forward(const float *y, float *recon, int B, int T, int n, float keep) {
     for (int b = 0; b < B; b++)
         for (int j = 0; j < n; j++) {
             float acc = 0;
-            for (int t = 0; t < T; t++) acc = decay * acc + y[((size_t)b * T + t) * n + j];
+            for (int t = 0; t < T; t++) acc = keep * acc + y[((size_t)b * T + t) * n + j];
             recon[(size_t)b * n + j] = tanhf(acc);
         }
 }
 
-/* Readout backward: dy_t = drecon (1 - recon^2) decay^(T-1-t). */
-void pvt_readout_backward(const float *recon, const float *drecon, float *dy, int B, int T,
-                          int n, float decay) {
+/* Readout backward: dy_t = drecon (1 - recon^2) keep^(T-1-t). */
+void prime_vt_readout_backward(const float *recon, const float *drecon, float *dy, int B, int T,
+                          int n, float keep) {
     for (int b = 0; b < B; b++)
         for (int j = 0; j < n; j++) {
             float r = recon[(size_t)b * n + j];
             float g = drecon[(size_t)b * n + j] * (1.0f - r * r);
             for (int t = T - 1; t >= 0; t--) {
                 dy[((size_t)b * T + t) * n + j] = g;
-                g *= decay;
+                g *= keep;
             }
         }
 }
 
 /* Bernoulli KL summed over n (clamped); gradients into dq, dp if given. */
-double pvt_kl(const float *q, const float *p, size_t n, float *dq, float *dp) {
+double prime_vt_kl(const float *q, const float *p, size_t n, float *dq, float *dp) {
     double kl = 0;
     for (size_t i = 0; i < n; i++) {
         double a = q[i] < 0.01f ? 0.01 : q[i] > 0.99f ? 0.99 : q[i];
@@ -234,10 +234,10 @@ typedef struct {
     float *xh, *u, *s;            /* [F][nout] activations of the batch */
 } tlayer;
 
-struct pvt {
+struct prime_vt {
     prime_vae_arch a;
     prime_device dev;
-    pvt_params p;
+    prime_vt_params p;
     tlayer L[PRIME_VAE_LAYERS];
     int Bcap, npix;
     float *x0, *q, *z, *zprev, *pp, *dq, *dpp, *yout, *recon, *target, *drecon;
@@ -246,17 +246,17 @@ struct pvt {
     uint64_t adam_t;
 };
 
-pvt_params pvt_default_params(void) {
-    pvt_params p = {1e-3f, 0.01f, 1.0f, 0.5f, 0.1f, 1};
-    return p;
+prime_vt_params prime_vt_default_params(void) {
+    return (prime_vt_params){.lr = 1e-3f, .beta = 0.01f, .hole_weight = 1.0f, .surrogate = 0.5f, .bn_momentum = 0.1f,
+                             .seed = 1};
 }
 
 static float *fz(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
 /* Makes a trainer; scores Uniform(+-1/sqrt(fan_in)), baseline weights start
  * at the formed weights of the same chip. NULL on error. */
-pvt *pvt_new(const prime_vae_arch *a, const prime_device *d, const pvt_params *p) {
-    pvt *tr = calloc(1, sizeof *tr);
+prime_vt *prime_vt_new(const prime_vae_arch *a, const prime_device *d, const prime_vt_params *p) {
+    prime_vt *tr = calloc(1, sizeof *tr);
     if (!tr) return NULL;
     tr->a = *a, tr->dev = *d, tr->p = *p;
     tr->npix = a->size * a->size;
@@ -296,7 +296,7 @@ pvt *pvt_new(const prime_vae_arch *a, const prime_device *d, const pvt_params *p
 }
 
 /* Frees a trainer; NULL is fine. */
-void pvt_free(pvt *tr) {
+void prime_vt_free(prime_vt *tr) {
     if (!tr) return;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         tlayer *L = &tr->L[i];
@@ -312,7 +312,7 @@ void pvt_free(pvt *tr) {
 }
 
 /* (Re)allocates the batch buffers for B images; 0 or -1. */
-static int ensure_batch(pvt *tr, int B) {
+static int ensure_batch(prime_vt *tr, int B) {
     if (B <= tr->Bcap) return 0;
     const int T = tr->a.T;
     size_t F = (size_t)B * T;
@@ -343,7 +343,7 @@ static int skey_cmp(const void *x, const void *y) {
 
 /* Masks from the scores (all but the floor(sparsity*n) smallest |score|) and
  * the batch's effective weights. */
-static void make_weff(pvt *tr) {
+static void make_weff(prime_vt *tr) {
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         tlayer *L = &tr->L[i];
         if (!L->g.crossbar || tr->a.software) { memcpy(L->weff, L->score, L->nw * sizeof(float)); continue; }
@@ -360,14 +360,14 @@ static void make_weff(pvt *tr) {
 
 /* Forward of layer i over F frames: x -> (lin [+bias]) -> BN -> LIF; output in L->s
  * (or L->u = raw output for the OUT layer). eval = 1 uses running statistics. */
-static void layer_forward(pvt *tr, int i, const float *x, int B, int eval) {
+static void layer_forward(prime_vt *tr, int i, const float *x, int B, int eval) {
     tlayer *L = &tr->L[i];
     const int T = tr->a.T, F = B * T, n = (int)L->nout, C = L->g.out_c;
     float *y = L->g.lif ? L->xh : L->u;
-    pvt_lin_forward(&L->g, L->conn, L->nconn, L->weff, x, y, F);
+    prime_vt_lin_forward(&L->g, L->conn, L->nconn, L->weff, x, y, F);
     if (!L->g.lif) return;
     if (L->g.bn && !eval) {
-        pvt_bn_forward(y, L->u, F, n, C, L->gamma, L->beta, L->mean, L->invstd);
+        prime_vt_bn_forward(y, L->u, F, n, C, L->gamma, L->beta, L->mean, L->invstd);
         float m = tr->p.bn_momentum;
         size_t per = (size_t)F * n / C;
         if (tr->adam_t == 0) m = 1.0f; /* first batch: start from its statistics */
@@ -386,30 +386,30 @@ static void layer_forward(pvt *tr, int i, const float *x, int B, int eval) {
     } else {
         for (size_t j = 0; j < (size_t)F * n; j++) L->u[j] = y[j] + L->bias[j % n];
     }
-    pvt_lif_forward(L->u, L->s, B, T, n, tr->a.keep, tr->a.th);
+    prime_vt_lif_forward(L->u, L->s, B, T, n, tr->a.keep, tr->a.th);
 }
 
 /* Backward of layer i given ds (grad of its spikes, or of its raw output for
  * OUT) in tr->d1; writes dx into dx (may be NULL). Uses d2 as scratch. */
-static void layer_backward(pvt *tr, int i, const float *x, int B, float *ds, float *dx) {
+static void layer_backward(prime_vt *tr, int i, const float *x, int B, float *ds, float *dx) {
     tlayer *L = &tr->L[i];
     const int T = tr->a.T, F = B * T, n = (int)L->nout, C = L->g.out_c;
     float *dy = ds;
     if (L->g.lif) {
-        pvt_lif_backward(L->u, L->s, ds, tr->d2, B, T, n, tr->a.keep, tr->a.th, tr->p.surrogate);
+        prime_vt_lif_backward(L->u, L->s, ds, tr->d2, B, T, n, tr->a.keep, tr->a.th, tr->p.surrogate);
         if (L->g.bn) {
-            pvt_bn_backward(tr->d2, L->xh, F, n, C, L->gamma, L->invstd, ds, L->gg, L->gbt);
+            prime_vt_bn_backward(tr->d2, L->xh, F, n, C, L->gamma, L->invstd, ds, L->gg, L->gbt);
             dy = ds;
         } else {
             for (size_t j = 0; j < (size_t)F * n; j++) L->gb[j % n] += tr->d2[j];
             dy = tr->d2;
         }
     }
-    pvt_lin_backward(&L->g, L->conn, L->nconn, L->weff, x, dy, L->gs, dx, F);
+    prime_vt_lin_backward(&L->g, L->conn, L->nconn, L->weff, x, dy, L->gs, dx, F);
 }
 
 /* Input frames: the masked image repeated T times. */
-static void make_input(pvt *tr, const float *clean, int B) {
+static void make_input(prime_vt *tr, const float *clean, int B) {
     const int T = tr->a.T, S = tr->a.size, c0 = S / 2 - 4;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
@@ -421,7 +421,7 @@ static void make_input(pvt *tr, const float *clean, int B) {
 }
 
 /* Full forward; returns nothing, fills recon, q, z, pp. */
-static void forward(pvt *tr, int B, uint64_t step, int eval) {
+static void forward(prime_vt *tr, int B, uint64_t step, int eval) {
     const int T = tr->a.T, Lt = tr->a.latent, k = tr->a.k;
     const float *x = tr->x0;
     for (int i = PRIME_VAE_ENC1; i <= PRIME_VAE_ENCFC; i++) { layer_forward(tr, i, x, B, eval); x = tr->L[i].s; }
@@ -453,7 +453,7 @@ static void forward(pvt *tr, int B, uint64_t step, int eval) {
         layer_forward(tr, i, x, B, eval);
         x = tr->L[i].g.lif ? tr->L[i].s : tr->L[i].u;
     }
-    pvt_readout_forward(tr->L[PRIME_VAE_OUT].u, tr->recon, B, T, tr->npix, tr->a.out_decay);
+    prime_vt_readout_forward(tr->L[PRIME_VAE_OUT].u, tr->recon, B, T, tr->npix, tr->a.out_keep);
 }
 
 /* Adam step on one array. */
@@ -468,7 +468,7 @@ static void adam(float *w, float *g, float *m, float *v, size_t n, float lr, uin
     }
 }
 
-double pvt_train_batch(pvt *tr, const float *clean, int B, uint64_t step, double parts[3]) {
+double prime_vt_train_batch(prime_vt *tr, const float *clean, int B, uint64_t step, double parts[3]) {
     if (ensure_batch(tr, B) != 0) return NAN;
     const int T = tr->a.T, Lt = tr->a.latent, k = tr->a.k, S = tr->a.size, c0 = S / 2 - 4, np = tr->npix;
     const size_t F = (size_t)B * T;
@@ -489,10 +489,10 @@ double pvt_train_batch(pvt *tr, const float *clean, int B, uint64_t step, double
         }
     for (size_t i = 0; i < (size_t)B * np; i++) tr->drecon[i] = (float)(tr->drecon[i] / wsum);
     rec /= wsum;
-    double kl = pvt_kl(tr->q, tr->pp, F * Lt, tr->dq, tr->dpp) / (double)(F * Lt);
+    double kl = prime_vt_kl(tr->q, tr->pp, F * Lt, tr->dq, tr->dpp) / (double)(F * Lt);
     float kscale = (float)(tr->p.beta / (double)(F * Lt));
     /* backward: readout -> out -> dec3 .. decfc -> z -> post -> encoder */
-    pvt_readout_backward(tr->recon, tr->drecon, tr->d1, B, T, np, tr->a.out_decay);
+    prime_vt_readout_backward(tr->recon, tr->drecon, tr->d1, B, T, np, tr->a.out_keep);
     float *ds = tr->d1, *dx = tr->d3;
     for (int i = PRIME_VAE_OUT; i >= PRIME_VAE_DECFC; i--) {
         const float *x = i == PRIME_VAE_DECFC ? tr->z : tr->L[i - 1].s;
@@ -540,7 +540,7 @@ double pvt_train_batch(pvt *tr, const float *clean, int B, uint64_t step, double
 }
 
 /* Exports masks (or weights), folded BN and latent layers; NULL on error. */
-prime_vae *pvt_export(pvt *tr) {
+prime_vae *prime_vt_export(prime_vt *tr) {
     prime_vae *v = prime_vae_create(&tr->a, &tr->dev);
     if (!v) return NULL;
     make_weff(tr);
@@ -569,7 +569,7 @@ prime_vae *pvt_export(pvt *tr) {
 /* Checkpoint: the Adam step count, then per layer score, bias, gamma, beta,
  * running mean / var and every Adam moment (raw floats): resuming from it
  * continues the run exactly. */
-static int ckpt_io(pvt *tr, const char *path, int save) {
+static int ckpt_io(prime_vt *tr, const char *path, int save) {
     FILE *f = fopen(path, save ? "wb" : "rb");
     if (!f) return prime_error("cannot open %s", path);
     int ok = (save ? fwrite(&tr->adam_t, 8, 1, f) : fread(&tr->adam_t, 8, 1, f)) == 1;
@@ -587,12 +587,12 @@ static int ckpt_io(pvt *tr, const char *path, int save) {
     return ok ? 0 : prime_error("checkpoint %s: short %s or wrong shape", path, save ? "write" : "read");
 }
 /* Adam steps taken (= batches trained). */
-uint64_t pvt_steps(const pvt *tr) { return tr->adam_t; }
-int pvt_save(const pvt *tr, const char *path) { return ckpt_io((pvt *)tr, path, 1); }
-int pvt_load(pvt *tr, const char *path) { return ckpt_io(tr, path, 0); }
+uint64_t prime_vt_steps(const prime_vt *tr) { return tr->adam_t; }
+int prime_vt_save(const prime_vt *tr, const char *path) { return ckpt_io((prime_vt *)tr, path, 1); }
+int prime_vt_load(prime_vt *tr, const char *path) { return ckpt_io(tr, path, 0); }
 
 /* Eval-mode reconstructions of B images; 0 or -1. */
-int pvt_reconstruct(pvt *tr, const float *clean, int B, float *recon) {
+int prime_vt_reconstruct(prime_vt *tr, const float *clean, int B, float *recon) {
     if (ensure_batch(tr, B) != 0) return -1;
     make_weff(tr);
     make_input(tr, clean, B);
@@ -602,7 +602,7 @@ int pvt_reconstruct(pvt *tr, const float *clean, int B, float *recon) {
 }
 
 /* Parameter arrays for tests (see train_vae.h). */
-float *pvt_param(pvt *tr, int i, int which, size_t *n) {
+float *prime_vt_param(prime_vt *tr, int i, int which, size_t *n) {
     if (!tr || i < 0 || i >= PRIME_VAE_LAYERS) return NULL;
     tlayer *L = &tr->L[i];
     size_t C = (size_t)L->g.out_c;

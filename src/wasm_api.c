@@ -2,7 +2,8 @@
  * build only; native callers use prime.h directly).
  *
  * Structs cross the boundary as arrays of doubles in a fixed order (below), so
- * the JS side never depends on C struct layout. Seeds travel as doubles: exact
+ * the JS side never depends on C struct layout; lengths and offsets are the
+ * PW_* constants of wasm_abi.h, which prime.js reads at load (pw_abi). Seeds travel as doubles: exact
  * up to 2^53. Every function returns 0 / a pointer on success and -1 / 0 on
  * error with prime_last_error() set.
  */
@@ -11,6 +12,7 @@
 
 #include "prime.h"
 #include "simd.h"
+#include "wasm_abi.h"
 
 #define EXPORT __attribute__((used, visibility("default")))
 
@@ -22,13 +24,14 @@ EXPORT const char *pw_simd(void) { return PRIME_SIMD_NAME; }
 
 /* ============================================================ parameters */
 
-/* Device as 21 doubles, in the order of prime_device's fields. */
-#define DEV_FIELDS 21
+/* Device as PW_DEV_FIELDS doubles, in the order of prime_device's fields. */
+#define DEV_FIELDS PW_DEV_FIELDS
 static void dev_to(const prime_device *d, double *o) {
-    double v[DEV_FIELDS] = {(double)d->chip_seed, d->g_dist, d->g_mean, d->g_sd, d->g_off, d->g_off_sd, d->g_max,
+    double v[] = {(double)d->chip_seed, d->g_dist, d->g_mean, d->g_sd, d->g_off, d->g_off_sd, d->g_max,
                             d->prog_noise, d->stuck_on, d->stuck_off, d->read_noise, d->noise_mode, d->adc_bits,
                             d->adc_fs, d->dac_bits, d->v_read, d->e_cell_pj, d->e_adc_fom_fj, d->e_dac_pj,
                             d->e_neuron_pj, d->e_mac_pj};
+    _Static_assert(sizeof v == DEV_FIELDS * sizeof(double), "PW_DEV_FIELDS");
     memcpy(o, v, sizeof v);
 }
 static int dev_from(const double *v, prime_device *d) {
@@ -52,7 +55,7 @@ EXPORT int pw_set_device(prime_ctx *c, const double *v) {
     return prime_set_device(c, &d);
 }
 
-/* Run policy as 5 doubles: policy, alpha, threshold, min_steps, noise_seed. */
+/* Run policy as PW_RUN_FIELDS doubles: policy, alpha, threshold, min_steps, noise_seed. */
 static void run_to(const prime_run *r, double *o) {
     o[0] = r->policy, o[1] = r->alpha, o[2] = r->threshold, o[3] = r->min_steps, o[4] = (double)r->noise_seed;
 }
@@ -66,20 +69,22 @@ EXPORT int pw_set_run(prime_ctx *c, const double *v) {
     return prime_set_run(c, &r);
 }
 
-/* Architecture: 7 doubles (task, T, in_c, in_h, in_w, n_classes, n_layers)
- * then 16 per layer (op, in_c, in_h, in_w, out_c, out_h, out_w, k, stride,
+/* Architecture: PW_ARCH_HEAD doubles (task, T, in_c, in_h, in_w, n_classes, n_layers)
+ * then PW_ARCH_LAYER_FIELDS per layer (op, in_c, in_h, in_w, out_c, out_h, out_w, k, stride,
  * pad, neuron, th, decay, leak, scale, sparsity). */
 EXPORT int pw_arch(prime_ctx *c, double *o) {
     const prime_arch *a = prime_get_arch(c);
-    double h[7] = {a->task, a->T, a->in_c, a->in_h, a->in_w, a->n_classes, a->n_layers};
+    double h[] = {a->task, a->T, a->in_c, a->in_h, a->in_w, a->n_classes, a->n_layers};
+    _Static_assert(sizeof h == PW_ARCH_HEAD * sizeof(double), "PW_ARCH_HEAD");
     memcpy(o, h, sizeof h);
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];
-        double v[16] = {L->op, L->in_c, L->in_h, L->in_w, L->out_c, L->out_h, L->out_w, L->k, L->stride, L->pad,
+        double v[] = {L->op, L->in_c, L->in_h, L->in_w, L->out_c, L->out_h, L->out_w, L->k, L->stride, L->pad,
                         L->neuron, L->th, L->decay, L->leak, L->scale, L->sparsity};
-        memcpy(o + 7 + 16 * l, v, sizeof v);
+        _Static_assert(sizeof v == PW_ARCH_LAYER_FIELDS * sizeof(double), "PW_ARCH_LAYER_FIELDS");
+        memcpy(o + PW_ARCH_HEAD + PW_ARCH_LAYER_FIELDS * l, v, sizeof v);
     }
-    return 7 + 16 * a->n_layers;
+    return PW_ARCH_HEAD + PW_ARCH_LAYER_FIELDS * a->n_layers;
 }
 
 /* ============================================================ results */
@@ -88,18 +93,20 @@ EXPORT int pw_arch(prime_ctx *c, double *o) {
  * [5] energy_pj [6] baseline_pj [7] ratio [8..14] counters (cell_reads,
  * adc_conversions, dac_drives, vmm_reads, neuron_updates, macs_dense,
  * timesteps) [16..31] logits [32..47] probs [48..111] confidence
- * [112..175] step_label [176..191] spikes. 192 doubles. */
-#define RES_DOUBLES 192
+ * [112..175] step_label [176..191] spikes. 192 doubles (PW_RES_* of wasm_abi.h). */
+#define RES_DOUBLES PW_RES_DOUBLES
 static void res_to(const prime_result *r, double *o) {
     memset(o, 0, RES_DOUBLES * sizeof(double));
     o[0] = r->label, o[1] = r->T, o[2] = r->steps_used, o[3] = r->n_classes, o[4] = r->n_layers;
     o[5] = r->energy_pj, o[6] = r->baseline_pj, o[7] = r->energy_ratio;
     const prime_counters *k = &r->counters;
-    double cv[7] = {k->cell_reads, k->adc_conversions, k->dac_drives, k->vmm_reads, k->neuron_updates, k->macs_dense, k->timesteps};
-    memcpy(o + 8, cv, sizeof cv);
-    for (int i = 0; i < PRIME_MAX_CLASSES; i++) o[16 + i] = r->logits[i], o[32 + i] = r->probs[i];
-    for (int t = 0; t < PRIME_MAX_T; t++) o[48 + t] = r->confidence[t], o[112 + t] = r->step_label[t];
-    for (int l = 0; l < PRIME_MAX_LAYERS; l++) o[176 + l] = r->spikes[l];
+    double cv[] = {k->cell_reads, k->adc_conversions, k->dac_drives, k->vmm_reads, k->neuron_updates, k->macs_dense, k->timesteps};
+    _Static_assert(sizeof cv == PW_COUNTERS * sizeof(double), "PW_COUNTERS");
+    memcpy(o + PW_RES_COUNTERS, cv, sizeof cv);
+    for (int i = 0; i < PRIME_MAX_CLASSES; i++) o[PW_RES_LOGITS + i] = r->logits[i], o[PW_RES_PROBS + i] = r->probs[i];
+    for (int t = 0; t < PRIME_MAX_T; t++)
+        o[PW_RES_CONFIDENCE + t] = r->confidence[t], o[PW_RES_STEP_LABEL + t] = r->step_label[t];
+    for (int l = 0; l < PRIME_MAX_LAYERS; l++) o[PW_RES_SPIKES + l] = r->spikes[l];
 }
 EXPORT int pw_classify(prime_ctx *c, const float *x, int T, double *o) {
     prime_result r;
@@ -114,11 +121,12 @@ EXPORT int pw_result(prime_ctx *c, double *o) {
     return 0;
 }
 
-/* Tiling of layer l as 7 doubles (rows, cols, row_tiles, col_tiles, arrays, fill, first_array). */
+/* Tiling of layer l as PW_TILING_FIELDS doubles (rows, cols, row_tiles, col_tiles, arrays, fill, first_array). */
 EXPORT int pw_tiling(prime_ctx *c, int l, double *o) {
     prime_tiling t;
     if (prime_get_tiling(c, l, &t) != 0) return -1;
-    double v[7] = {t.rows, t.cols, t.row_tiles, t.col_tiles, t.arrays, t.fill, t.first_array};
+    double v[] = {t.rows, t.cols, t.row_tiles, t.col_tiles, t.arrays, t.fill, t.first_array};
+    _Static_assert(sizeof v == PW_TILING_FIELDS * sizeof(double), "PW_TILING_FIELDS");
     memcpy(o, v, sizeof v);
     return 0;
 }
@@ -132,7 +140,7 @@ EXPORT uint8_t *pw_save(prime_ctx *c, size_t *n) {
 
 /* ============================================================ events */
 
-/* Event params as 7 doubles: size, contrast, noise_rate, duration_us,
+/* Event params as PW_EVENT_FIELDS doubles: size, contrast, noise_rate, duration_us,
  * steps_per_saccade, amplitude, seed. */
 static int evp_from(const double *v, prime_event_params *p) {
     *p = prime_default_event_params();
@@ -163,7 +171,7 @@ EXPORT prime_event *pw_nmnist_parse(const uint8_t *b, size_t len, size_t *n) {
 }
 /* Image -> events (default params, given seed) -> T frames of size x size. */
 EXPORT int pw_frames_from_image(const float *img, int w, int h, int T, double seed, float *frames) {
-    double v[7];
+    double v[PW_EVENT_FIELDS];
     pw_default_event_params(v);
     v[6] = seed;
     size_t n;
@@ -186,14 +194,14 @@ EXPORT uint8_t *pw_onnx_export(prime_ctx *c, int T, uint32_t *n) {
     return b;
 }
 
-/* ---- Inpainting (issue 4) ---- */
+/* ============================================================ inpainting (docs/inpainting.md) */
 
 /* Size and T of an inpainting model: o[0] = size, o[1] = T, o[2] = software. */
 EXPORT void pw_vae_arch(const prime_vae *v, double *o) {
     const prime_vae_arch *a = prime_vae_get_arch(v);
     o[0] = a->size, o[1] = a->T, o[2] = a->software;
 }
-/* Applies the inpaint / generate options, 9 doubles: read_noise, adc_bits,
+/* Applies the inpaint / generate options, PW_VAE_OPT_FIELDS doubles: read_noise, adc_bits,
  * policy (0 none, 1 convergence), m_div, m_th, m_window, noise_seed,
  * latent_seed, dac_bits. 0 or -1. */
 static int vae_options(prime_vae *v, const double *opt) {
@@ -205,13 +213,14 @@ static int vae_options(prime_vae *v, const double *opt) {
     r.noise_seed = (uint64_t)opt[6], r.latent_seed = (uint64_t)opt[7];
     return prime_vae_set_run(v, &r);
 }
-/* Result, 72 doubles: steps_used, T, energy_pj, baseline_pj, energy_ratio,
+/* Result, PW_VAE_RES_DOUBLES doubles: steps_used, T, energy_pj, baseline_pj, energy_ratio,
  * cell_reads, adc_conversions, spikes, then m[0..63]. */
 static void vae_res_to(const prime_vae_result *res, double *o) {
-    double h[8] = {res->steps_used, res->T, res->energy_pj, res->baseline_pj, res->energy_ratio,
+    double h[] = {res->steps_used, res->T, res->energy_pj, res->baseline_pj, res->energy_ratio,
                    res->counters.cell_reads, res->counters.adc_conversions, res->spikes};
+    _Static_assert(sizeof h == PW_VAE_RES_HEAD * sizeof(double), "PW_VAE_RES_HEAD");
     memcpy(o, h, sizeof h);
-    for (int t = 0; t < PRIME_MAX_T; t++) o[8 + t] = t < res->steps_used ? res->m[t] : 0;
+    for (int t = 0; t < PRIME_MAX_T; t++) o[PW_VAE_RES_M + t] = t < res->steps_used ? res->m[t] : 0;
 }
 /* Inpaints img (size*size in [-1, 1]); hole (size*size bytes, 1 = unknown) or 0
  * for the centre 8x8. opt: vae_options; o: vae_res_to. 0 or -1. */
@@ -237,11 +246,12 @@ EXPORT int pw_vae_uniforms(prime_vae *v, const double *opt, double *u) {
     const prime_vae_arch *a = prime_vae_get_arch(v);
     return prime_vae_latent_uniforms(v, u, (size_t)a->T * a->latent);
 }
-/* Layer i's geometry, 10 doubles: op, in_c, in_h, out_c, out_h, k, rows, cols, crossbar, bn. 0 or -1. */
+/* Layer i's geometry, PW_VAE_LAYER_FIELDS doubles: op, in_c, in_h, out_c, out_h, k, rows, cols, crossbar, bn. 0 or -1. */
 EXPORT int pw_vae_layer(const prime_vae *v, int i, double *o) {
     prime_vae_layer g;
     if (prime_vae_layer_info(prime_vae_get_arch(v), i, &g) != 0) return -1;
-    double h[10] = {g.op, g.in_c, g.in_h, g.out_c, g.out_h, g.k, g.rows, g.cols, g.crossbar, g.bn};
+    double h[] = {g.op, g.in_c, g.in_h, g.out_c, g.out_h, g.k, g.rows, g.cols, g.crossbar, g.bn};
+    _Static_assert(sizeof h == PW_VAE_LAYER_FIELDS * sizeof(double), "PW_VAE_LAYER_FIELDS");
     memcpy(o, h, sizeof h);
     return 0;
 }
@@ -251,19 +261,19 @@ EXPORT int pw_vae_param(const prime_vae *v, int i, int what, float *out, uint32_
     prime_vae_layer g;
     if (prime_vae_layer_info(prime_vae_get_arch(v), i, &g) != 0) return -1;
     const size_t nw = (size_t)g.rows * g.cols;
-    if (what == 0 && g.crossbar) return prime_vae_get_weights(v, i, out, n);
-    if (what == 1 || what == 2) {
+    if (what == PW_VAE_PARAM_WEIGHTS && g.crossbar) return prime_vae_get_weights(v, i, out, n);
+    if (what == PW_VAE_PARAM_BN_A || what == PW_VAE_PARAM_BN_B) {
         float *ab = malloc(2 * sizeof(float) * (n ? n : 1));
         int rc = ab ? prime_vae_get_bn(v, i, ab, ab + n, n) : prime_error("out of memory");
-        if (rc == 0) memcpy(out, ab + (what == 2 ? n : 0), n * sizeof(float));
+        if (rc == 0) memcpy(out, ab + (what == PW_VAE_PARAM_BN_B ? n : 0), n * sizeof(float));
         free(ab);
         return rc;
     }
-    if ((what == 0 || what == 3) && !g.crossbar) {
+    if ((what == PW_VAE_PARAM_WEIGHTS || what == PW_VAE_PARAM_BIAS) && !g.crossbar) {
         float *w = malloc(sizeof(float) * (nw + g.cols));
         int rc = w ? prime_vae_get_digital(v, i, w, nw, w + nw, g.cols) : prime_error("out of memory");
-        if (rc == 0 && n != (what == 0 ? nw : (size_t)g.cols)) rc = prime_error("vae layer %d: %u values asked", i, n);
-        if (rc == 0) memcpy(out, what == 0 ? w : w + nw, n * sizeof(float));
+        if (rc == 0 && n != (what == PW_VAE_PARAM_WEIGHTS ? nw : (size_t)g.cols)) rc = prime_error("vae layer %d: %u values asked", i, n);
+        if (rc == 0) memcpy(out, what == PW_VAE_PARAM_WEIGHTS ? w : w + nw, n * sizeof(float));
         free(w);
         return rc;
     }
@@ -277,4 +287,35 @@ EXPORT uint8_t *pw_vae_onnx_export(const prime_vae *v, uint32_t *n) {
     if (prime_vae_onnx_export(v, &b, &len) != 0) return 0;
     *n = (uint32_t)len;
     return b;
+}
+
+/* ============================================================ version and ABI */
+
+/* The version string of the C core (PRIME_VERSION_STRING); prime.js checks it. */
+EXPORT const char *pw_version(void) { return PRIME_VERSION_STRING; }
+
+#define PW_ABI_NAME(name, value) #name ","
+#define PW_ABI_VALUE(name, value) (int32_t)(value),
+static const char abi_names[] = PW_ABI_TABLE(PW_ABI_NAME);
+static const int32_t abi_values[] = {PW_ABI_TABLE(PW_ABI_VALUE)};
+/* The names of the ABI table, comma-separated (each followed by a comma), in
+ * the order of pw_abi()'s values. Static. */
+EXPORT const char *pw_abi_names(void) { return abi_names; }
+/* The ABI table (wasm_abi.h): [0] = number of values n, then the n values. */
+EXPORT const int32_t *pw_abi(void) {
+    static int32_t t[1 + sizeof abi_values / sizeof abi_values[0]];
+    t[0] = (int32_t)(sizeof abi_values / sizeof abi_values[0]);
+    memcpy(t + 1, abi_values, sizeof abi_values);
+    return t;
+}
+
+/* The default inpaint / generate options (vae_options' order): the default
+ * device's read noise, ADC and DAC bits and prime_vae_default_run(). */
+EXPORT void pw_vae_default_options(double *o) {
+    prime_device d = prime_vae_default_device();
+    prime_vae_run r = prime_vae_default_run();
+    double v[] = {d.read_noise, d.adc_bits, r.policy, r.m_div, r.m_th, r.m_window, (double)r.noise_seed,
+                  (double)r.latent_seed, d.dac_bits};
+    _Static_assert(sizeof v == PW_VAE_OPT_FIELDS * sizeof(double), "PW_VAE_OPT_FIELDS");
+    memcpy(o, v, sizeof v);
 }

@@ -13,22 +13,56 @@
 // where it is used and never kept across a call that may allocate (memory
 // growth detaches old views). Results are copied out. Errors from C become
 // PrimeError exceptions carrying the C message.
+//
+// The C/JS boundary (buffer sizes, offsets, enum values) is defined once, in
+// src/wasm_abi.h; loadPrime reads it from the module (pw_abi) and checks it
+// against what this file decodes by position (abiMismatches). Types: prime.d.ts.
 
 export class PrimeError extends Error {
   constructor(message) { super(message); this.name = 'PrimeError'; }
 }
 
+/** The version of this file; the wasm module's (pw_version) must be the same. */
+export const VERSION = '0.1.0';
+
 const DEVICE_KEYS = ['chipSeed', 'gDist', 'gMean', 'gSd', 'gOff', 'gOffSd', 'gMax', 'progNoise', 'stuckOn',
   'stuckOff', 'readNoise', 'noiseMode', 'adcBits', 'adcFs', 'dacBits', 'vRead', 'eCellPj', 'eAdcFomFj',
   'eDacPj', 'eNeuronPj', 'eMacPj'];
 const RUN_KEYS = ['policy', 'alpha', 'threshold', 'minSteps', 'noiseSeed'];
-const POLICIES = ['none', 'confidence'];
-const OPS = { 1: 'conv', 2: 'fc', 3: 'avgpool' };
-const NEURONS = ['none', 'lif', 'output'];
-const STATES = { membrane: 0, spikes: 1, current: 2 };
 const EVENT_KEYS = ['size', 'contrast', 'noiseRate', 'durationUs', 'stepsPerSaccade', 'amplitude', 'seed'];
 const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps'];
-const ARRAY_SIZE = 512;
+
+/**
+ * What this file decodes by position, against the module's ABI table: the
+ * lengths of the key lists above, the heads of the result arrays it unpacks
+ * field by field, the widths its DataView calls read, and every key it uses.
+ */
+export const ABI_EXPECTED = {
+  dev_fields: DEVICE_KEYS.length, run_fields: RUN_KEYS.length, event_fields: EVENT_KEYS.length,
+  counters: COUNTER_KEYS.length, arch_head: 7, arch_layer_fields: 16, res_head: 8, tiling_fields: 7,
+  vae_arch_fields: 3, vae_layer_fields: 10, vae_opt_fields: 9, vae_res_head: 8,
+  event_x_bytes: 2, event_y_bytes: 2, event_p_bytes: 1, event_t_bytes: 4,
+};
+const ABI_USED = ['max_layers', 'max_t', 'array_size', 'arch_doubles', 'res_counters', 'res_logits', 'res_probs',
+  'res_confidence', 'res_step_label', 'res_spikes', 'res_doubles', 'event_size', 'event_x', 'event_y', 'event_p',
+  'event_t', 'op_conv', 'op_fc', 'op_avgpool', 'neuron_none', 'neuron_lif', 'neuron_output', 'stop_none',
+  'stop_confidence', 'state_membrane', 'state_spikes', 'state_current', 'vae_layers', 'vae_latent_layer',
+  'vae_op_conv', 'vae_op_tconv', 'vae_op_fc', 'vae_stop_none', 'vae_stop_convergence', 'vae_res_m',
+  'vae_res_doubles', 'vae_param_weights', 'vae_param_bn_a', 'vae_param_bn_b', 'vae_param_bias'];
+
+/**
+ * Compares an ABI table (name -> value, as read from the module) with what
+ * this file expects: returns a list of differences, [] when they agree.
+ */
+export function abiMismatches(abi, expected = ABI_EXPECTED, used = ABI_USED) {
+  const out = [];
+  for (const [k, v] of Object.entries(expected)) {
+    if (!(k in abi)) out.push(`${k} missing from the module`);
+    else if (abi[k] !== v) out.push(`${k} = ${abi[k]} in the module, ${v} in prime.js`);
+  }
+  for (const k of used) if (!(k in abi)) out.push(`${k} missing from the module`);
+  return out;
+}
 
 const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
 
@@ -61,6 +95,7 @@ export async function loadPrime(opts = {}) {
     u8: () => new Uint8Array(mem.buffer),
     f32: () => new Float32Array(mem.buffer),
     f64: () => new Float64Array(mem.buffer),
+    i32: () => new Int32Array(mem.buffer),
     u32: () => new Uint32Array(mem.buffer),
     dv: () => new DataView(mem.buffer),
   };
@@ -71,6 +106,29 @@ export async function loadPrime(opts = {}) {
     while (u8[e]) e++;
     return new TextDecoder().decode(u8.subarray(p, e));
   };
+
+  // ---- version and ABI (src/wasm_abi.h), checked before anything else
+  if (!X.pw_version || !X.pw_abi || !X.pw_abi_names) {
+    throw new PrimeError(`prime.wasm has no version / ABI table: it was built from older sources than prime.js ${VERSION} (rebuild it: ./build.sh wasm)`);
+  }
+  const wasmVersion = cstr(X.pw_version());
+  if (wasmVersion !== VERSION) {
+    throw new PrimeError(`prime.wasm is version ${wasmVersion}, prime.js is version ${VERSION}: use the files of one release (or rebuild: ./build.sh wasm)`);
+  }
+  const A = (() => {
+    const names = cstr(X.pw_abi_names()).split(',').filter(Boolean);
+    const p = X.pw_abi() >> 2, n = heap.i32()[p];
+    if (n !== names.length) throw new PrimeError(`prime.wasm ABI table holds ${n} values for ${names.length} names`);
+    const vals = heap.i32().subarray(p + 1, p + 1 + n);
+    return Object.freeze(Object.fromEntries(names.map((k, i) => [k, vals[i]])));
+  })();
+  const bad = abiMismatches(A);
+  if (bad.length) throw new PrimeError(`prime.wasm and prime.js disagree on the ABI (src/wasm_abi.h): ${bad.join('; ')}`);
+  const OPS = { [A.op_conv]: 'conv', [A.op_fc]: 'fc', [A.op_avgpool]: 'avgpool' };
+  const NEURONS = { [A.neuron_none]: 'none', [A.neuron_lif]: 'lif', [A.neuron_output]: 'output' };
+  const POLICIES = { [A.stop_none]: 'none', [A.stop_confidence]: 'confidence' };
+  const STATES = { membrane: A.state_membrane, spikes: A.state_spikes, current: A.state_current };
+  const VAE_OPS = { [A.vae_op_conv]: 'conv', [A.vae_op_tconv]: 'tconv', [A.vae_op_fc]: 'fc' };
   const fail = (what) => { throw new PrimeError(cstr(X.prime_last_error()) || `${what} failed`); };
   /** Allocates n bytes in wasm memory; throws PrimeError when memory is exhausted. */
   const alloc = (n) => {
@@ -103,19 +161,19 @@ export async function loadPrime(opts = {}) {
     throw new PrimeError(`${what} must be a Uint8Array or ArrayBuffer`);
   };
 
-  const readDevice = (fnPtr) => withBufs([8 * DEVICE_KEYS.length], (p) => {
+  const readDevice = (fnPtr) => withBufs([8 * A.dev_fields], (p) => {
     fnPtr(p);
     const v = getF64(p, DEVICE_KEYS.length);
     return Object.fromEntries(DEVICE_KEYS.map((k, i) => [k, v[i]]));
   });
-  const readRun = (fnPtr) => withBufs([8 * RUN_KEYS.length], (p) => {
+  const readRun = (fnPtr) => withBufs([8 * A.run_fields], (p) => {
     fnPtr(p);
     const v = getF64(p, RUN_KEYS.length);
     const r = Object.fromEntries(RUN_KEYS.map((k, i) => [k, v[i]]));
     r.policy = POLICIES[r.policy];
     return r;
   });
-  const eventParams = (partial) => withBufs([8 * EVENT_KEYS.length], (p) => {
+  const eventParams = (partial) => withBufs([8 * A.event_fields], (p) => {
     X.pw_default_event_params(p);
     const v = getF64(p, EVENT_KEYS.length);
     const o = Object.fromEntries(EVENT_KEYS.map((k, i) => [k, v[i]]));
@@ -126,29 +184,30 @@ export async function loadPrime(opts = {}) {
     return o;
   });
 
-  /** Decodes a result array of 192 doubles (layout in src/wasm_api.c). */
+  /** Decodes a result array of A.res_doubles doubles (layout in src/wasm_abi.h). */
   const decodeResult = (v) => {
     const n = v[3], s = v[2], L = v[4];
+    const at = (off, len) => v.subarray(off, off + len);
     return {
       label: v[0], T: v[1], stepsUsed: s, nClasses: n,
-      logits: Float32Array.from(v.subarray(16, 16 + n)),
-      probs: Float32Array.from(v.subarray(32, 32 + n)),
-      confidence: Float32Array.from(v.subarray(48, 48 + s)),
-      stepLabel: Int32Array.from(v.subarray(112, 112 + s)),
-      spikes: Float64Array.from(v.subarray(176, 176 + L)),
-      counters: Object.fromEntries(COUNTER_KEYS.map((k, i) => [k, v[8 + i]])),
+      logits: Float32Array.from(at(A.res_logits, n)),
+      probs: Float32Array.from(at(A.res_probs, n)),
+      confidence: Float32Array.from(at(A.res_confidence, s)),
+      stepLabel: Int32Array.from(at(A.res_step_label, s)),
+      spikes: Float64Array.from(at(A.res_spikes, L)),
+      counters: Object.fromEntries(COUNTER_KEYS.map((k, i) => [k, v[A.res_counters + i]])),
       energyPj: v[5], baselinePj: v[6], energyRatio: v[7],
     };
   };
 
   const readEvents = (ep, n) => {
-    const stride = X.pw_event_size();
+    const stride = A.event_size;
     const dv = heap.dv();
     const ev = { x: new Uint16Array(n), y: new Uint16Array(n), p: new Uint8Array(n), t: new Uint32Array(n), count: n };
     for (let i = 0; i < n; i++) {
       const o = ep + i * stride;
-      ev.x[i] = dv.getUint16(o, true); ev.y[i] = dv.getUint16(o + 2, true);
-      ev.p[i] = dv.getUint8(o + 4); ev.t[i] = dv.getUint32(o + 8, true);
+      ev.x[i] = dv.getUint16(o + A.event_x, true); ev.y[i] = dv.getUint16(o + A.event_y, true);
+      ev.p[i] = dv.getUint8(o + A.event_p); ev.t[i] = dv.getUint32(o + A.event_t, true);
     }
     return ev;
   };
@@ -160,12 +219,13 @@ export async function loadPrime(opts = {}) {
     }
     _ctx() { if (!this._c) throw new PrimeError('model was freed'); return this._c; }
     _arch() {
-      return withBufs([8 * (7 + 16 * 16)], (p) => {
+      return withBufs([8 * A.arch_doubles], (p) => {
         const n = X.pw_arch(this._ctx(), p);
         const v = getF64(p, n);
         const a = { task: v[0], T: v[1], inC: v[2], inH: v[3], inW: v[4], nClasses: v[5], layers: [] };
+        const H = A.arch_head, F = A.arch_layer_fields;
         for (let l = 0; l < v[6]; l++) {
-          const q = v.subarray(7 + 16 * l, 23 + 16 * l);
+          const q = v.subarray(H + F * l, H + F * (l + 1));
           a.layers.push({ op: OPS[q[0]], inC: q[1], inH: q[2], inW: q[3], outC: q[4], outH: q[5], outW: q[6],
             k: q[7], stride: q[8], pad: q[9], neuron: NEURONS[q[10]], th: q[11], decay: q[12], leak: q[13],
             scale: q[14], sparsity: q[15] });
@@ -182,7 +242,7 @@ export async function loadPrime(opts = {}) {
         if (!DEVICE_KEYS.includes(k)) throw new PrimeError(`unknown device parameter "${k}"`);
         d[k] = Number(partial[k]);
       }
-      withBufs([8 * DEVICE_KEYS.length], (p) => {
+      withBufs([8 * A.dev_fields], (p) => {
         heap.f64().set(DEVICE_KEYS.map((k) => d[k]), p >> 3);
         if (X.pw_set_device(this._ctx(), p) !== 0) fail('setDevice');
       });
@@ -196,9 +256,10 @@ export async function loadPrime(opts = {}) {
         if (!RUN_KEYS.includes(k)) throw new PrimeError(`unknown run parameter "${k}"`);
         r[k] = partial[k];
       }
-      const pol = typeof r.policy === 'string' ? POLICIES.indexOf(r.policy) : Number(r.policy);
+      const byName = Object.entries(POLICIES).find(([, name]) => name === r.policy);
+      const pol = typeof r.policy === 'string' ? (byName ? Number(byName[0]) : -1) : Number(r.policy);
       if (pol < 0) throw new PrimeError(`unknown policy "${r.policy}" (none, confidence)`);
-      withBufs([8 * RUN_KEYS.length], (p) => {
+      withBufs([8 * A.run_fields], (p) => {
         heap.f64().set([pol, Number(r.alpha), Number(r.threshold), Number(r.minSteps), Number(r.noiseSeed)], p >> 3);
         if (X.pw_set_run(this._ctx(), p) !== 0) fail('setRun');
       });
@@ -207,17 +268,17 @@ export async function loadPrime(opts = {}) {
     _frames(frames, T) {
       const f = toF32(frames, 'frames');
       const per = this.arch.inC * this.arch.inH * this.arch.inW;
-      if (!Number.isInteger(T) || T < 1 || T > 64) throw new PrimeError(`T = ${T} out of 1..64`);
+      if (!Number.isInteger(T) || T < 1 || T > A.max_t) throw new PrimeError(`T = ${T} out of 1..${A.max_t}`);
       if (f.length !== T * per) throw new PrimeError(`frames hold ${f.length} values, expected T*${this.arch.inC}*${this.arch.inH}*${this.arch.inW} = ${T * per}`);
       return f;
     }
     /** Classifies one input [T][C][H][W]; returns the result object (copied out). */
     classify(frames, T = this.arch.T) {
       const f = this._frames(frames, T);
-      return withBufs([4 * f.length, 8 * 192], (pin, pres) => {
+      return withBufs([4 * f.length, 8 * A.res_doubles], (pin, pres) => {
         putF32(pin, f);
         if (X.pw_classify(this._ctx(), pin, T, pres) !== 0) fail('classify');
-        return decodeResult(getF64(pres, 192));
+        return decodeResult(getF64(pres, A.res_doubles));
       });
     }
     /** Starts step mode with an input; then step() advances one timestep. */
@@ -237,9 +298,9 @@ export async function loadPrime(opts = {}) {
     }
     /** The result after the steps run so far. */
     result() {
-      return withBufs([8 * 192], (p) => {
+      return withBufs([8 * A.res_doubles], (p) => {
         if (X.pw_result(this._ctx(), p) !== 0) fail('result');
-        return decodeResult(getF64(p, 192));
+        return decodeResult(getF64(p, A.res_doubles));
       });
     }
     /** A copy of a layer's state ('membrane' | 'spikes' | 'current'), CHW order. */
@@ -256,9 +317,9 @@ export async function loadPrime(opts = {}) {
     tiling() {
       return this.arch.layers.map((L, l) => {
         if (L.op === 'avgpool') return null;
-        return withBufs([8 * 7], (p) => {
+        return withBufs([8 * A.tiling_fields], (p) => {
           if (X.pw_tiling(this._ctx(), l, p) !== 0) fail('tiling');
-          const v = getF64(p, 7);
+          const v = getF64(p, A.tiling_fields);
           return { rows: v[0], cols: v[1], rowTiles: v[2], colTiles: v[3], arrays: v[4], fill: v[5], firstArray: v[6] };
         });
       });
@@ -266,7 +327,7 @@ export async function loadPrime(opts = {}) {
     totalArrays() { return X.prime_total_arrays(this._ctx()); }
     /** Conductances (uS) of crossbar array i: Float32Array(512*512), columns in (G+, G-) pairs. */
     array(i) {
-      const n = ARRAY_SIZE * ARRAY_SIZE;
+      const n = A.array_size * A.array_size;
       return withBufs([4 * n], (p) => {
         if (X.prime_get_array(this._ctx(), i, p, n) !== 0) fail('array');
         return heap.f32().slice(p >> 2, (p >> 2) + n);
@@ -335,11 +396,27 @@ export async function loadPrime(opts = {}) {
         return out;
       });
     }
+    /** The network as ONNX bytes, unrolled over T steps (zero noise, ideal ADC/DAC; docs/performance.md). */
+    exportOnnx(T = this.arch.T) {
+      if (!Number.isInteger(T) || T < 1 || T > A.max_t) throw new PrimeError(`T = ${T} out of 1..${A.max_t}`);
+      return withBufs([4], (pn) => {
+        const p = X.pw_onnx_export(this._ctx(), T, pn);
+        if (!p) fail('exportOnnx');
+        const out = heap.u8().slice(p, p + heap.u32()[pn >> 2]);
+        X.pw_free(p);
+        return out;
+      });
+    }
     free() { if (this._c) { X.prime_free(this._c); this._c = 0; } }
   }
+  const eventDefaults = eventParams({});
+  const vaeDefaults = withBufs([8 * A.vae_opt_fields], (p) => { X.pw_vae_default_options(p); return getF64(p, A.vae_opt_fields); });
 
   return {
     simd: cstr(X.pw_simd()),
+    version: wasmVersion,
+    /** The module's ABI table (src/wasm_abi.h), name -> value. */
+    abi: A,
     PrimeError,
     /** Default device parameters (prime_default_device). */
     defaultDevice: () => readDevice((p) => X.pw_default_device(p)),
@@ -369,7 +446,7 @@ export async function loadPrime(opts = {}) {
       const f = toF32(img, 'image');
       if (f.length !== w * h) throw new PrimeError(`image holds ${f.length} values, expected ${w}x${h}`);
       const o = eventParams(params);
-      return withBufs([4 * f.length, 8 * 7, 4], (pi, pp, pn) => {
+      return withBufs([4 * f.length, 8 * A.event_fields, 4], (pi, pp, pn) => {
         putF32(pi, f);
         heap.f64().set(EVENT_KEYS.map((k) => o[k]), pp >> 3);
         const ep = X.pw_events_from_image(pi, w, h, pp, pn);
@@ -388,14 +465,14 @@ export async function loadPrime(opts = {}) {
       });
     },
     /** Bins events into T frames [T][2][size][size] of counts (equal events per frame). */
-    binEvents(ev, T, size = 34) {
-      const n = ev.count, stride = X.pw_event_size();
+    binEvents(ev, T, size = eventDefaults.size) {
+      const n = ev.count, stride = A.event_size;
       return withBufs([Math.max(1, n * stride), 4 * T * 2 * size * size], (pe, pf) => {
         const dv = heap.dv();
         for (let i = 0; i < n; i++) {
           const o = pe + i * stride;
-          dv.setUint16(o, ev.x[i], true); dv.setUint16(o + 2, ev.y[i], true);
-          dv.setUint8(o + 4, ev.p[i]); dv.setUint32(o + 8, ev.t[i], true);
+          dv.setUint16(o + A.event_x, ev.x[i], true); dv.setUint16(o + A.event_y, ev.y[i], true);
+          dv.setUint8(o + A.event_p, ev.p[i]); dv.setUint32(o + A.event_t, ev.t[i], true);
         }
         if (X.prime_events_bin(pe, n, T, size, pf) !== 0) fail('binEvents');
         return heap.f32().slice(pf >> 2, (pf >> 2) + T * 2 * size * size);
@@ -405,7 +482,7 @@ export async function loadPrime(opts = {}) {
     framesFromImage(img, w, h, T = 10, seed = 0) {
       const f = toF32(img, 'image');
       if (f.length !== w * h) throw new PrimeError(`image holds ${f.length} values, expected ${w}x${h}`);
-      const size = 34, n = T * 2 * size * size;
+      const size = eventDefaults.size, n = T * 2 * size * size;
       return withBufs([4 * f.length, 4 * n], (pi, pf) => {
         putF32(pi, f);
         if (X.pw_frames_from_image(pi, w, h, T, seed, pf) !== 0) fail('framesFromImage');
@@ -428,16 +505,19 @@ export async function loadPrime(opts = {}) {
       const b = toU8(bytes, 'inpainting model');
       let v = withBufs([b.length || 1], (p) => { putBytes(p, b); return X.prime_vae_load(p, b.length); });
       if (!v) fail('loadInpainter');
-      const [size, T, software] = withBufs([24], (p) => { X.pw_vae_arch(v, p); return getF64(p, 3); });
+      const [size, T, software] = withBufs([8 * A.vae_arch_fields], (p) => { X.pw_vae_arch(v, p); return getF64(p, A.vae_arch_fields); });
       const n = size * size;
-      const OPS = ['', 'conv', 'tconv', 'fc'];
       const layers = [];
-      for (let i = 0; i < 11; i++) {
-        const g = withBufs([80], (p) => { if (X.pw_vae_layer(v, i, p) !== 0) fail('inpainter layer'); return getF64(p, 10); });
-        layers.push({ op: OPS[g[0]], inC: g[1], inH: g[2], outC: g[3], outH: g[4], k: g[5], rows: g[6], cols: g[7], crossbar: !!g[8], bn: !!g[9] });
+      for (let i = 0; i < A.vae_layers; i++) {
+        const g = withBufs([8 * A.vae_layer_fields], (p) => {
+          if (X.pw_vae_layer(v, i, p) !== 0) fail('inpainter layer');
+          return getF64(p, A.vae_layer_fields);
+        });
+        layers.push({ op: VAE_OPS[g[0]], inC: g[1], inH: g[2], outC: g[3], outH: g[4], k: g[5], rows: g[6], cols: g[7], crossbar: !!g[8], bn: !!g[9] });
       }
-      const optArray = (opts) => [opts.readNoise ?? 0, opts.adcBits ?? 14, opts.earlyStop === false ? 0 : 1, opts.mDiv ?? 100,
-        opts.mTh ?? 0.2, opts.mWindow ?? 3, opts.noiseSeed ?? 1, opts.latentSeed ?? 7, opts.dacBits ?? 16];
+      const D = vaeDefaults, stop = (on) => (on === false ? A.vae_stop_none : on === true ? A.vae_stop_convergence : D[2]);
+      const optArray = (opts) => [opts.readNoise ?? D[0], opts.adcBits ?? D[1], stop(opts.earlyStop), opts.mDiv ?? D[3],
+        opts.mTh ?? D[4], opts.mWindow ?? D[5], opts.noiseSeed ?? D[6], opts.latentSeed ?? D[7], opts.dacBits ?? D[8]];
       const param = (i, what, len) => withBufs([4 * len], (p) => {
         if (X.pw_vae_param(v, i, what, p, len) !== 0) fail('getParams');
         return heap.f32().slice(p >> 2, (p >> 2) + len);
@@ -446,10 +526,10 @@ export async function loadPrime(opts = {}) {
       /* Runs fn(optsPtr, resultPtr) (a pw_vae_* call) with the read options,
        * then copies the result and every step's image out of wasm memory. */
       const run = (opts, what, fn) => {
-        return withBufs([8 * 9, 8 * 72], (po, pr) => {
+        return withBufs([8 * A.vae_opt_fields, 8 * A.vae_res_doubles], (po, pr) => {
           heap.f64().set(optArray(opts), po >> 3);
           if (fn(po, pr) !== 0) fail(what);
-          const r = getF64(pr, 72), s = r[0];
+          const r = getF64(pr, A.vae_res_doubles), s = r[0];
           const steps = [];
           for (let t = 0; t < s; t++) {
             const q = X.prime_vae_recon(v, t);
@@ -458,7 +538,7 @@ export async function loadPrime(opts = {}) {
           return {
             stepsUsed: s, T: r[1], energyPj: r[2], baselinePj: r[3], energyRatio: r[4],
             counters: { cellReads: r[5], adcConversions: r[6] }, spikes: r[7],
-            m: Float64Array.from(r.subarray(8, 8 + s)), steps, recon: steps[s - 1],
+            m: Float64Array.from(r.subarray(A.vae_res_m, A.vae_res_m + s)), steps, recon: steps[s - 1],
           };
         });
       };
@@ -492,16 +572,16 @@ export async function loadPrime(opts = {}) {
         /** Layer i's effective parameters: { w } (crossbar: programmed (G+ - G-)*scale, [rows][cols]), { a, b } folded BN, { bias }. */
         getParams(i) {
           if (!v) throw new PrimeError('inpainter was freed');
-          const L = layers[i], out = { w: param(i, 0, L.rows * L.cols) };
-          if (L.bn) out.a = param(i, 1, L.outC), out.b = param(i, 2, L.outC);
-          if (!L.crossbar) out.bias = param(i, 3, L.cols);
+          const L = layers[i], out = { w: param(i, A.vae_param_weights, L.rows * L.cols) };
+          if (L.bn) out.a = param(i, A.vae_param_bn_a, L.outC), out.b = param(i, A.vae_param_bn_b, L.outC);
+          if (!L.crossbar) out.bias = param(i, A.vae_param_bias, L.cols);
           return out;
         },
         /** The uniforms [T][latent] (Float64Array) an inpaint with these options compares with q (z = u < q). */
         latentUniforms(opts = {}) {
           if (!v) throw new PrimeError('inpainter was freed');
-          const m = T * layers[4].inC;
-          return withBufs([8 * 9, 8 * m], (po, pu) => {
+          const m = T * layers[A.vae_latent_layer].inC;
+          return withBufs([8 * A.vae_opt_fields, 8 * m], (po, pu) => {
             heap.f64().set(optArray(opts), po >> 3);
             if (X.pw_vae_uniforms(v, po, pu) !== 0) fail('latentUniforms');
             return getF64(pu, m);

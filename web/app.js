@@ -116,7 +116,7 @@ function defaultsFromModel(info) {
   const d = info.device, r = info.run;
   return {
     noise: d.readNoise, prog: d.progNoise, goff: d.gOff, adc: d.adcBits, stuckon: d.stuckOn, stuckoff: d.stuckOff,
-    // early stop starts on (PRIME's input-aware stop, reference.md §2) whatever the file says
+    // early stop starts on (PRIME's input-aware stop, arXiv 2407.18625) whatever the file says
     chip: Number(d.chipSeed), stop: true, th: r.threshold, alpha: r.alpha,
     T: info.arch.T, seed: Number(r.noiseSeed) || 1,
   };

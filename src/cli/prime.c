@@ -12,9 +12,14 @@
  *                                         N x [T][2][34][34] floats), prints JSON
  *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC);
  *                                         an inpainting MODEL.pvae too (its own T)
- *   prime bench-vae MODEL.pvae IMAGES.f32 N [--noise ETA --adc B --dac B --stop 0|1 --repeat R]
+ *   prime bench-vae MODEL.pvae IMAGES.f32 N [--noise ETA --adc B --dac B --stop TH --repeat R]
  *                                         times the inpainting network on N images
  *                                         (N x size*size floats in [-1, 1]), prints JSON
+ *
+ * --stop TH switches the input-aware early stop on with threshold TH in every
+ * subcommand: the confidence stop (max p > TH) of the classifier, the
+ * convergence stop (m_t < TH, default 0.2 and on) of the inpainting network;
+ * --no-stop switches it off (all T steps).
  */
 #include <math.h>
 #include <stdio.h>
@@ -199,6 +204,7 @@ static int cmd_classify(int argc, char **argv) {
         else if (!strcmp(o, "--adc")) d.adc_bits = atoi(v), i++;
         else if (!strcmp(o, "--chip")) d.chip_seed = strtoull(v, NULL, 10), i++;
         else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
+        else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else if (!strcmp(o, "--alpha")) r.alpha = (float)atof(v), i++;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
         else if (!strcmp(o, "--import")) { /* masks / weights / measured conductances from a .npz */
@@ -286,6 +292,7 @@ static int cmd_bench_frames(int argc, char **argv) {
         else if (!strcmp(o, "--cell-noise")) d.noise_mode = PRIME_NOISE_CELL;
         else if (!strcmp(o, "--adc")) d.adc_bits = atoi(v), i++;
         else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
+        else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
         else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
         else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
@@ -368,7 +375,8 @@ static int cmd_bench_vae(int argc, char **argv) {
         if (!strcmp(o, "--noise")) d.read_noise = (float)atof(val), i++;
         else if (!strcmp(o, "--adc")) d.adc_bits = atoi(val), i++;
         else if (!strcmp(o, "--dac")) d.dac_bits = atoi(val), i++;
-        else if (!strcmp(o, "--stop")) r.policy = atoi(val), i++;
+        else if (!strcmp(o, "--stop")) r.policy = PRIME_VAE_STOP_CONVERGENCE, r.m_th = (float)atof(val), i++;
+        else if (!strcmp(o, "--no-stop")) r.policy = PRIME_VAE_STOP_NONE;
         else if (!strcmp(o, "--repeat")) R = atoi(val), i++;
         else { fprintf(stderr, "unknown option %s\n", o); prime_vae_free(v); return 2; }
     }
@@ -474,6 +482,7 @@ int main(int argc, char **argv) {
             "       --chip SEED --stop TH --alpha A --T N --import NPZ] | bench [MODEL [N]]\n"
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n"
-            "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop 0|1 --repeat R]\n");
+            "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop TH --repeat R]\n"
+            "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n");
     return 2;
 }

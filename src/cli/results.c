@@ -137,7 +137,7 @@ static double baseline_from_log(const char *path) {
  *   prime-results shapes  DATASET --masks M [--software S] [--n N] [--threads K]
  *                         [--rect X,Y,W,H]... [--mask-png FILE]...
  *
- * inpaint: the metrics table of issue 4 (centre 8x8 hole) and one line per
+ * inpaint: the metrics table of docs/inpainting.md (centre 8x8 hole) and one line per
  * target; shapes: MSE / PSNR / SSIM per hole shape (rectangles, free-form
  * masks given as images: white = unknown, decoded to 32x32 by stb_image;
  * without --rect / --mask-png, a default set of 13 shapes). Rectangles are
@@ -265,7 +265,7 @@ static int inpaint_table(ip_ctx *c) {
            "the dense digital baseline (%.0f nJ per image at noise 0) / this. The software baseline runs no macro.\n\n",
            m[0][0].st.baseline_pj / 1e3);
     /* targets */
-    printf("Targets (issue 4):\n\n");
+    printf("Targets (docs/inpainting.md):\n\n");
     if (c->sb) {
         printf("- Masked-region PSNR within 1 dB of the software baseline (%.2f dB, no early stop):", sw[0].st.psnr);
         for (int k = 0; k < 3; k++) {

@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     const char *out = NULL, *eval = NULL, *ckpt = NULL, *resume = NULL;
     prime_vae_arch a = prime_vae_default_arch();
     a.ch = 32;
-    pvt_params p = pvt_default_params();
+    prime_vt_params p = prime_vt_default_params();
     prime_device dev = prime_vae_default_device();
     int batch = 32, epochs = 100, train_limit = 0, test_limit = 500, max_steps = 0;
     double minutes = 18;
@@ -122,7 +122,7 @@ int main(int argc, char **argv) {
     float *xtr, *xte;
     int ntr = load32("train", train_limit, &xtr), nte = load32("test", test_limit, &xte);
     if (ntr < 0 || nte < 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-    pvt *tr = pvt_new(&a, &dev, &p);
+    prime_vt *tr = prime_vt_new(&a, &dev, &p);
     if (!tr) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
     printf("inpainting %s on %s: ch %d, T %d, batch %d, lr %g, beta %g, seed %llu, chip %llu, %d train / %d test\n",
            a.software ? "software baseline" : "masks", dataset, a.ch, a.T, batch, p.lr, p.beta,
@@ -130,8 +130,8 @@ int main(int argc, char **argv) {
     fflush(stdout);
     uint64_t start = 0;
     if (resume) {
-        if (pvt_load(tr, resume) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-        start = pvt_steps(tr);
+        if (prime_vt_load(tr, resume) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+        start = prime_vt_steps(tr);
         printf("resumed from %s after %llu steps\n", resume, (unsigned long long)start);
     }
     int *perm = malloc(sizeof(int) * ntr);
@@ -152,7 +152,7 @@ int main(int argc, char **argv) {
             if (max_steps && step >= (uint64_t)max_steps) { stop = 1; break; }
             for (int b = 0; b < batch; b++) memcpy(bx + b * 1024, xtr + (size_t)perm[s + b] * 1024, 4096);
             double parts[3];
-            pvt_train_batch(tr, bx, batch, step++, parts);
+            prime_vt_train_batch(tr, bx, batch, step++, parts);
             sl += parts[0], sk += parts[1], sh += parts[2], nb++;
             if (nb % 25 == 0) {
                 printf("  epoch %d batch %d: mse %.4f kl %.4f hole-mse %.4f (%.0f s)\n", ep, nb, sl / nb, sk / nb, sh / nb, now_s() - t0);
@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
         /* eval-mode hole MSE on the first 100 test images */
         double hm = 0;
         int ne = nte < 100 ? nte : 100;
-        pvt_reconstruct(tr, xte, ne, rec);
+        prime_vt_reconstruct(tr, xte, ne, rec);
         for (int i = 0; i < ne; i++) {
             double m;
             prime_vae_metrics(rec + i * 1024, xte + i * 1024, centre_hole, 32, 32, &m, NULL, NULL);
@@ -178,9 +178,9 @@ int main(int argc, char **argv) {
                sl / (nb ? nb : 1), sk / (nb ? nb : 1), sh / (nb ? nb : 1), hm / ne, now_s() - t0);
         fflush(stdout);
     }
-    if (ckpt && pvt_save(tr, ckpt) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    if (ckpt && prime_vt_save(tr, ckpt) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
     if (ckpt) printf("checkpoint %s (resume with --resume %s)\n", ckpt, ckpt);
-    prime_vae *v = pvt_export(tr);
+    prime_vae *v = prime_vt_export(tr);
     uint8_t *bytes;
     size_t nbytes;
     if (!v || prime_vae_save(v, &bytes, &nbytes) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
@@ -190,7 +190,7 @@ int main(int argc, char **argv) {
     printf("saved %s (%zu bytes) after %llu steps, %.0f s\n", out, nbytes, (unsigned long long)step, now_s() - t0);
     prime_free_buffer(bytes);
     prime_vae_free(v);
-    pvt_free(tr);
+    prime_vt_free(tr);
     free(perm), free(bx), free(rec), free(xtr), free(xte);
     return evaluate(out, test_limit);
 }

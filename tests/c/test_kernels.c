@@ -1,5 +1,5 @@
 /* test_kernels.c - the fast crossbar kernels against the plain reference ones
- * (prime_kernel_reference = 1: scatter over inputs, one column at a time):
+ * (prime_set_reference_kernels(1): scatter over inputs, one column at a time):
  * identical bits on real-sized networks under every device setting, and the
  * read-noise normal (ziggurat) has the moments and tails of N(0, 1). */
 #include <math.h>
@@ -29,7 +29,7 @@ static void masks(prime_ctx *c, uint64_t seed) {
 /* Runs x through c with the fast or the reference kernels; fills res and the
  * final layer states (membranes of every layer, CHW) into st. */
 static void run(prime_ctx *c, const float *x, int T, int ref, prime_result *res, float *st, size_t *nst) {
-    prime_kernel_reference = ref;
+    prime_set_reference_kernels(ref);
     prime_run r = prime_get_run(c);
     prime_set_run(c, &r); /* same noise stream */
     prime_classify(c, x, T, res);
@@ -41,7 +41,7 @@ static void run(prime_ctx *c, const float *x, int T, int ref, prime_result *res,
         k += n;
     }
     *nst = k;
-    prime_kernel_reference = 0;
+    prime_set_reference_kernels(0);
 }
 
 /* Network a at several input densities (sparse inputs take the scatter path

@@ -70,16 +70,16 @@ static void test_conv(int pad) {
     fill_sparse(in, ni, 1, 0.4f);
     for (size_t i = 0; i < nw; i++) w[i] = urand(2, i);
     for (size_t i = 0; i < no; i++) R[i] = urand(3, i);
-    ptr_conv_forward(out, in, w, H, W, C, OC, k, pad);
-    ptr_conv_forward_ref(ref, in, w, H, W, C, OC, k, pad);
+    prime_tr_conv_forward(out, in, w, H, W, C, OC, k, pad);
+    prime_tr_conv_forward_ref(ref, in, w, H, W, C, OC, k, pad);
     double mx = 0;
     for (size_t i = 0; i < no; i++) mx = fmax(mx, fabs(out[i] - ref[i]));
     char msg[200];
     snprintf(msg, sizeof msg, "conv pad %d: fast forward = reference (max abs diff %.2e, tol 1e-5)", pad, mx);
     CHECKV(mx < 1e-5, "%s", msg);
-    ptr_conv_transpose(wt, w, C, OC, k);
-    ptr_conv_backward(dw, din, R, in, wt, H, W, C, OC, k, pad);
-    ptr_conv_backward_ref(dwr, dinr, R, in, w, H, W, C, OC, k, pad);
+    prime_tr_conv_transpose(wt, w, C, OC, k);
+    prime_tr_conv_backward(dw, din, R, in, wt, H, W, C, OC, k, pad);
+    prime_tr_conv_backward_ref(dwr, dinr, R, in, w, H, W, C, OC, k, pad);
     mx = 0;
     for (size_t i = 0; i < nw; i++) mx = fmax(mx, fabs(dw[i] - dwr[i]));
     for (size_t i = 0; i < ni; i++) mx = fmax(mx, fabs(din[i] - dinr[i]));
@@ -91,9 +91,9 @@ static void test_conv(int pad) {
     for (size_t i = 0; i < nw + ni; i++) {
         float *p = i < nw ? &w[i] : &in[i - nw];
         float o = *p;
-        *p = o + eps; ptr_conv_forward_ref(out, in, w, H, W, C, OC, k, pad);
+        *p = o + eps; prime_tr_conv_forward_ref(out, in, w, H, W, C, OC, k, pad);
         double lp = dot(out, R, no);
-        *p = o - eps; ptr_conv_forward_ref(out, in, w, H, W, C, OC, k, pad);
+        *p = o - eps; prime_tr_conv_forward_ref(out, in, w, H, W, C, OC, k, pad);
         double lm = dot(out, R, no);
         *p = o;
         fd[i] = (lp - lm) / (2 * eps);
@@ -112,11 +112,11 @@ static void test_pool_fc(void) {
     double an[72], fd[72];
     for (size_t i = 0; i < ni; i++) in[i] = urand(4, i);
     for (size_t i = 0; i < no; i++) R[i] = urand(5, i);
-    ptr_pool_backward(din, R, H, W, C, k);
+    prime_tr_pool_backward(din, R, H, W, C, k);
     for (size_t i = 0; i < ni; i++) {
         float o = in[i], eps = 1e-2f;
-        in[i] = o + eps; ptr_pool_forward(out, in, H, W, C, k); double lp = dot(out, R, no);
-        in[i] = o - eps; ptr_pool_forward(out, in, H, W, C, k); double lm = dot(out, R, no);
+        in[i] = o + eps; prime_tr_pool_forward(out, in, H, W, C, k); double lp = dot(out, R, no);
+        in[i] = o - eps; prime_tr_pool_forward(out, in, H, W, C, k); double lm = dot(out, R, no);
         in[i] = o;
         fd[i] = (lp - lm) / (2 * eps);
         an[i] = din[i];
@@ -129,11 +129,11 @@ static void test_pool_fc(void) {
     fill_sparse(x, N, 6, 0.5f);
     for (int i = 0; i < N * M; i++) w[i] = urand(7, i);
     for (int i = 0; i < M; i++) R2[i] = urand(8, i);
-    ptr_fc_backward(dw, dx, R2, x, w, N, M);
+    prime_tr_fc_backward(dw, dx, R2, x, w, N, M);
     for (int i = 0; i < N * M + N; i++) {
         float *p = i < N * M ? &w[i] : &x[i - N * M], o = *p, eps = 1e-2f;
-        *p = o + eps; ptr_fc_forward(o2, x, w, N, M); double lp = dot(o2, R2, M);
-        *p = o - eps; ptr_fc_forward(o2, x, w, N, M); double lm = dot(o2, R2, M);
+        *p = o + eps; prime_tr_fc_forward(o2, x, w, N, M); double lp = dot(o2, R2, M);
+        *p = o - eps; prime_tr_fc_forward(o2, x, w, N, M); double lm = dot(o2, R2, M);
         *p = o;
         fd2[i] = (lp - lm) / (2 * eps);
         an2[i] = i < N * M ? dw[i] : dx[i - N * M];
@@ -146,7 +146,7 @@ static double lif_loss(const float *I, const float *R, int n, int T, float *Ust)
     float U[16] = {0}, s[16] = {0};
     double L = 0;
     for (int t = 0; t < T; t++) {
-        ptr_lif_forward(U, s, I + t * n, n, 0.2f, 0.8f, 0.1f, 1);
+        prime_tr_lif_forward(U, s, I + t * n, n, 0.2f, 0.8f, 0.1f, 1);
         if (Ust) memcpy(Ust + t * n, U, sizeof(float) * n);
         L += dot(s, R + t * n, n);
     }
@@ -161,7 +161,7 @@ static void test_lif(void) {
     double L0 = lif_loss(I, R, n, T, Ust);
     memset(ga, 0, sizeof ga);
     for (int t = T - 1; t >= 0; t--)
-        ptr_lif_backward(gI + t * n, ga, R + t * n, Ust + t * n, n, 0.2f, 0.8f, 0.1f, 1);
+        prime_tr_lif_backward(gI + t * n, ga, R + t * n, Ust + t * n, n, 0.2f, 0.8f, 0.1f, 1);
     for (int i = 0; i < n * T; i++) {
         float o = I[i], eps = 1e-3f;
         I[i] = o + eps; double lp = lif_loss(I, R, n, T, NULL);

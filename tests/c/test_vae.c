@@ -99,13 +99,13 @@ static void test_lin(void) {
         for (size_t j = 0; j < nw; j++) W[j] = rnd(1 + i, j);
         for (size_t j = 0; j < nin; j++) x[j] = (j % 3 == 0) ? 0.0f : rnd(2 + i, j); /* zeros: skipped rows */
         for (size_t j = 0; j < nout; j++) c[j] = rnd(3 + i, j);
-        pvt_lin_forward(&g, conn, nc, W, x, y, 1);
+        prime_vt_lin_forward(&g, conn, nc, W, x, y, 1);
         naive_lin(&g, W, x, yr);
         double md = 0;
         for (size_t j = 0; j < nout; j++) md = fmax(md, fabs(y[j] - yr[j]));
         CHECK(md < 1e-4, "layer %d forward vs naive: max diff %g", i, md);
         /* L = sum c*y: dL/dW, dL/dx vs central differences (the op is linear: exact) */
-        pvt_lin_backward(&g, conn, nc, W, x, c, dW, dx, 1);
+        prime_vt_lin_backward(&g, conn, nc, W, x, c, dW, dx, 1);
         double an[40], fd[40];
         int m = 0;
         for (int t = 0; t < 20; t++) {
@@ -141,7 +141,7 @@ static void test_lin(void) {
     for (size_t j = 0; j < nw; j++) W[j] = rnd(11, j);
     for (size_t j = 0; j < nin; j++) x[j] = rnd(12, j);
     for (size_t j = 0; j < nout; j++) c[j] = rnd(13, j);
-    pvt_lin_backward(&g, conn, nc, W, x, c, dW, NULL, 1);
+    prime_vt_lin_backward(&g, conn, nc, W, x, c, dW, NULL, 1);
     double an[20], fd[20];
     for (int t = 0; t < 20; t++) {
         size_t j = (size_t)prime_rand_u64(9, 0, t) % nw;
@@ -163,7 +163,7 @@ static double bn_loss(const float *y0, size_t N, int n, int C, const float *gm, 
     size_t tot = N * n;
     float *y = malloc(tot * 4), *o = malloc(tot * 4), mean[8], inv[8];
     memcpy(y, y0, tot * 4);
-    pvt_bn_forward(y, o, N, n, C, gm, bt, mean, inv);
+    prime_vt_bn_forward(y, o, N, n, C, gm, bt, mean, inv);
     double L = 0;
     for (size_t i = 0; i < tot; i++) L += c[i] * o[i] * o[i]; /* non-linear in o: checks the full Jacobian */
     free(y), free(o);
@@ -177,13 +177,13 @@ static void test_bn(void) {
     float y[48], xh[48], o[48], c[48], gm[4] = {1.2f, 0.7f, -0.5f, 2}, bt[4] = {0.1f, -0.2f, 0.3f, 0}, mean[4], inv[4];
     for (size_t i = 0; i < tot; i++) y[i] = rnd(21, i) * 3 + (float)(i % C), c[i] = rnd(22, i);
     memcpy(xh, y, sizeof y);
-    pvt_bn_forward(xh, o, N, n, C, gm, bt, mean, inv);
+    prime_vt_bn_forward(xh, o, N, n, C, gm, bt, mean, inv);
     double m0 = 0, v0 = 0;
     for (size_t i = 0; i < tot; i += C) m0 += xh[i], v0 += xh[i] * xh[i];
     CHECK(fabs(m0 / (tot / C)) < 1e-5 && fabs(v0 / (tot / C) - 1) < 1e-3, "bn: xhat mean %g var %g", m0, v0);
     float dout[48], dy[48], dg[4] = {0}, db[4] = {0};
     for (size_t i = 0; i < tot; i++) dout[i] = 2 * c[i] * o[i];
-    pvt_bn_backward(dout, xh, N, n, C, gm, inv, dy, dg, db);
+    prime_vt_bn_backward(dout, xh, N, n, C, gm, inv, dy, dg, db);
     double an[60], fd[60];
     int m = 0;
     const double e = 1e-3;
@@ -234,7 +234,7 @@ static void test_lif(void) {
     float x[96], u[96], s[96], c[96], dx[96];
     for (int i = 0; i < T * n; i++) x[i] = 0.3f * rnd(31, i) + 0.1f, c[i] = rnd(32, i);
     memcpy(u, x, sizeof x);
-    pvt_lif_forward(u, s, 1, T, n, keep, th);
+    prime_vt_lif_forward(u, s, 1, T, n, keep, th);
     /* forward against the formula, step by step */
     int ok = 1;
     for (int j = 0; j < n; j++) {
@@ -249,7 +249,7 @@ static void test_lif(void) {
     double spikes = 0;
     for (int i = 0; i < T * n; i++) spikes += s[i];
     CHECK(spikes > 5 && spikes < T * n - 5, "lif test needs some spikes (%g)", spikes);
-    pvt_lif_backward(u, s, c, dx, 1, T, n, keep, th, a);
+    prime_vt_lif_backward(u, s, c, dx, 1, T, n, keep, th, a);
     double an[96], fd[96];
     int m = 0;
     const double e = 1e-3;
@@ -271,39 +271,39 @@ static void test_readout_kl(void) {
     float y[80], r[5], c[5], dy[80];
     for (int i = 0; i < T * n; i++) y[i] = 0.2f * rnd(41, i);
     for (int j = 0; j < n; j++) c[j] = rnd(42, j);
-    pvt_readout_forward(y, r, 1, T, n, 0.8f);
+    prime_vt_readout_forward(y, r, 1, T, n, 0.8f);
     double acc = 0;
     for (int t = 0; t < T; t++) acc += pow(0.8, T - 1 - t) * y[t * n];
     CHECK(fabs(tanh(acc) - r[0]) < 1e-6, "readout: %g vs %g", tanh(acc), r[0]);
-    pvt_readout_backward(r, c, dy, 1, T, n, 0.8f);
+    prime_vt_readout_backward(r, c, dy, 1, T, n, 0.8f);
     double an[80], fd[80];
     for (int i = 0; i < T * n; i++) {
         float yp[80], rp[5];
         double lp = 0, lm = 0, e = 1e-3;
         memcpy(yp, y, sizeof y);
-        yp[i] = y[i] + (float)e; pvt_readout_forward(yp, rp, 1, T, n, 0.8f); for (int j = 0; j < n; j++) lp += c[j] * rp[j];
-        yp[i] = y[i] - (float)e; pvt_readout_forward(yp, rp, 1, T, n, 0.8f); for (int j = 0; j < n; j++) lm += c[j] * rp[j];
+        yp[i] = y[i] + (float)e; prime_vt_readout_forward(yp, rp, 1, T, n, 0.8f); for (int j = 0; j < n; j++) lp += c[j] * rp[j];
+        yp[i] = y[i] - (float)e; prime_vt_readout_forward(yp, rp, 1, T, n, 0.8f); for (int j = 0; j < n; j++) lm += c[j] * rp[j];
         an[i] = dy[i], fd[i] = (lp - lm) / (2 * e);
     }
     double err = relerr(an, fd, T * n);
     CHECK(err < 1e-2, "readout backward: rel err %g", err);
     float q[6] = {0.1f, 0.5f, 0.9f, 0.3f, 0.7f, 0.45f}, p[6] = {0.5f, 0.2f, 0.6f, 0.3f, 0.95f, 0.05f}, dq[6], dp[6];
-    pvt_kl(q, p, 6, dq, dp);
+    prime_vt_kl(q, p, 6, dq, dp);
     double an2[12], fd2[12];
     for (int i = 0; i < 6; i++) {
         float qq[6], pp[6];
         double e = 1e-3;
         memcpy(qq, q, sizeof q), memcpy(pp, p, sizeof p);
-        qq[i] = q[i] + (float)e; double lp = pvt_kl(qq, p, 6, NULL, NULL);
-        qq[i] = q[i] - (float)e; double lm = pvt_kl(qq, p, 6, NULL, NULL);
+        qq[i] = q[i] + (float)e; double lp = prime_vt_kl(qq, p, 6, NULL, NULL);
+        qq[i] = q[i] - (float)e; double lm = prime_vt_kl(qq, p, 6, NULL, NULL);
         an2[i] = dq[i], fd2[i] = (lp - lm) / (2 * e);
-        pp[i] = p[i] + (float)e; lp = pvt_kl(q, pp, 6, NULL, NULL);
-        pp[i] = p[i] - (float)e; lm = pvt_kl(q, pp, 6, NULL, NULL);
+        pp[i] = p[i] + (float)e; lp = prime_vt_kl(q, pp, 6, NULL, NULL);
+        pp[i] = p[i] - (float)e; lm = prime_vt_kl(q, pp, 6, NULL, NULL);
         an2[6 + i] = dp[i], fd2[6 + i] = (lp - lm) / (2 * e);
     }
     double e2 = relerr(an2, fd2, 12);
     CHECK(e2 < 1e-2, "Bernoulli KL gradient: rel err %g", e2);
-    CHECK(pvt_kl(q, q, 6, NULL, NULL) < 1e-12, "KL(q||q) must be 0");
+    CHECK(prime_vt_kl(q, q, 6, NULL, NULL) < 1e-12, "KL(q||q) must be 0");
     printf("readout tanh(sum 0.8^(T-1-t) x_t) and Bernoulli KL: finite differences (rel err %.1e, %.1e)\n", err, e2);
 }
 
@@ -332,22 +332,22 @@ static float latent_bias(size_t j, int k) { return ((j / k) % 3) ? 5.0f : -5.0f;
 /* A small trainer (ch 6, latent 16, k 4, ideal device) whose BN parameters
  * keep every layer spiking and whose posterior is deterministic: weights 0,
  * biases latent_bias, so z = q in {0, 1}. NULL on error. */
-static pvt *live_trainer(prime_vae_arch *a) {
+static prime_vt *live_trainer(prime_vae_arch *a) {
     *a = prime_vae_default_arch();
     a->ch = 6, a->latent = 16, a->k = 4;
     prime_device d = ideal();
-    pvt_params p = pvt_default_params();
-    pvt *tr = pvt_new(a, &d, &p);
-    CHECK(tr != NULL, "pvt_new: %s", prime_last_error());
+    prime_vt_params p = prime_vt_default_params();
+    prime_vt *tr = prime_vt_new(a, &d, &p);
+    CHECK(tr != NULL, "prime_vt_new: %s", prime_last_error());
     if (!tr) return NULL;
     size_t n;
-    float *w = pvt_param(tr, PRIME_VAE_POST, 0, &n);
+    float *w = prime_vt_param(tr, PRIME_VAE_POST, 0, &n);
     memset(w, 0, n * 4);
-    float *b = pvt_param(tr, PRIME_VAE_POST, 1, &n);
+    float *b = prime_vt_param(tr, PRIME_VAE_POST, 1, &n);
     for (size_t j = 0; j < n; j++) b[j] = latent_bias(j, a->k);
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         for (int which = 2; which <= 5; which++) {
-            float *q = pvt_param(tr, i, which, &n);
+            float *q = prime_vt_param(tr, i, which, &n);
             if (!q || !n || i == PRIME_VAE_POST || i == PRIME_VAE_PRIOR) continue;
             for (size_t j = 0; j < n; j++)
                 q[j] = which == 2 ? 40 + 10 * rnd(50 + i, j) : which == 3 ? 0.3f * rnd(60 + i, j)
@@ -360,12 +360,12 @@ static pvt *live_trainer(prime_vae_arch *a) {
 static void test_network(void) {
     prime_vae_arch a;
     prime_device d = ideal();
-    pvt *tr = live_trainer(&a);
+    prime_vt *tr = live_trainer(&a);
     if (!tr) return;
     const int B = 3;
     float *x = test_images(B), rec[3 * 1024];
-    pvt_reconstruct(tr, x, B, rec);
-    prime_vae *v = pvt_export(tr);
+    prime_vt_reconstruct(tr, x, B, rec);
+    prime_vae *v = prime_vt_export(tr);
     CHECK(v != NULL, "export: %s", prime_last_error());
     if (!v) return;
     prime_vae_run run = prime_vae_default_run();
@@ -458,7 +458,7 @@ static void test_network(void) {
     prime_vae_free(v2);
     prime_vae_free(v);
     free(x);
-    pvt_free(tr);
+    prime_vt_free(tr);
     printf("file round trip, read noise, convergence stop rule, free-form holes, metrics ok\n");
 }
 
@@ -480,11 +480,11 @@ static float bias_half(size_t j, int k) { return (int)(j % k) < k / 2 ? 5.0f : -
 
 static void test_generate(void) {
     prime_vae_arch a;
-    pvt *tr = live_trainer(&a);
+    prime_vt *tr = live_trainer(&a);
     if (!tr) return;
-    prime_vae *v = pvt_export(tr);
+    prime_vae *v = prime_vt_export(tr);
     CHECK(v != NULL, "export: %s", prime_last_error());
-    if (!v) { pvt_free(tr); return; }
+    if (!v) { prime_vt_free(tr); return; }
     prime_vae_run run = prime_vae_default_run();
     run.policy = 0;
     prime_vae_set_run(v, &run);
@@ -548,14 +548,14 @@ static void test_generate(void) {
     CHECK_INT(prime_vae_generate(v, 1, NULL), -1, "NULL result must fail");
     printf("generation: prior-driven decoder = inpainting decoder, z_(-1) = 0 and recurrence, seeded, errors ok\n");
     prime_vae_free(v);
-    pvt_free(tr);
+    prime_vt_free(tr);
     free(x);
 }
 
 /* ------------------------------------------------------------ fast kernels */
 
 /* The fast read path (gathers, add-only for spikes, shared readout) against
- * the plain scatter (prime_kernel_reference = 1): identical reconstructions,
+ * the plain scatter (prime_set_reference_kernels(1)): identical reconstructions,
  * steps and counters at noise 0 and 0.1, ADC 14 and 6 bits, on a random
  * network whose BN keeps the layers firing; ch 60 puts the convs on two row
  * tiles (the fast path then falls back), the fc layers on several. */
@@ -597,7 +597,7 @@ static void test_fast_kernels(void) {
             float out[2][2][1024];
             prime_vae_result r[2];
             for (int ref = 0; ref < 2; ref++) {
-                prime_kernel_reference = ref;
+                prime_set_reference_kernels(ref);
                 prime_vae_run run = prime_vae_default_run();
                 run.policy = 0;
                 prime_vae_set_run(v, &run);
@@ -606,7 +606,7 @@ static void test_fast_kernels(void) {
                     memcpy(out[ref][img], prime_vae_recon(v, a.T - 1), 4096);
                 }
             }
-            prime_kernel_reference = 0;
+            prime_set_reference_kernels(0);
             CHECK(memcmp(out[0], out[1], sizeof out[0]) == 0, "ch %d noise %g adc %d: fast != reference reconstruction", a.ch,
                   (double)d.read_noise, d.adc_bits);
             CHECK(r[0].counters.cell_reads == r[1].counters.cell_reads && r[0].counters.adc_conversions == r[1].counters.adc_conversions &&
@@ -625,23 +625,23 @@ static void test_training(void) {
     prime_vae_arch a = prime_vae_default_arch();
     a.ch = 4, a.latent = 8, a.k = 4;
     prime_device d = ideal();
-    pvt_params p = pvt_default_params();
+    prime_vt_params p = prime_vt_default_params();
     p.lr = 1e-2f;
     for (int sw = 0; sw < 2; sw++) {
         a.software = sw;
-        pvt *tr = pvt_new(&a, &d, &p);
+        prime_vt *tr = prime_vt_new(&a, &d, &p);
         float *x = test_images(4);
         double first = 0, last = 0;
         for (int s = 0; s < 40; s++) {
             double parts[3];
-            pvt_train_batch(tr, x, 4, s, parts);
+            prime_vt_train_batch(tr, x, 4, s, parts);
             if (s < 5) first += parts[0];
             if (s >= 35) last += parts[0];
         }
         CHECK(last < 0.9 * first, "%s: reconstruction loss %g -> %g did not fall", sw ? "software" : "masks", first / 5, last / 5);
         printf("training (%s, 4 images, 40 steps): mse %.3f -> %.3f\n", sw ? "software" : "masks", first / 5, last / 5);
         free(x);
-        pvt_free(tr);
+        prime_vt_free(tr);
     }
 }
 
@@ -650,19 +650,19 @@ static void test_checkpoint(void) {
     prime_vae_arch a = prime_vae_default_arch();
     a.ch = 4, a.latent = 8, a.k = 4;
     prime_device d = ideal();
-    pvt_params p = pvt_default_params();
+    prime_vt_params p = prime_vt_default_params();
     float *x = test_images(2);
-    pvt *t1 = pvt_new(&a, &d, &p), *t2 = pvt_new(&a, &d, &p);
+    prime_vt *t1 = prime_vt_new(&a, &d, &p), *t2 = prime_vt_new(&a, &d, &p);
     double l1 = 0, l2 = 0;
-    for (int s = 0; s < 3; s++) pvt_train_batch(t1, x, 2, s, NULL);
+    for (int s = 0; s < 3; s++) prime_vt_train_batch(t1, x, 2, s, NULL);
     const char *path = "build/test_vae.ckpt";
-    CHECK_INT(pvt_save(t1, path), 0, "save checkpoint: %s", prime_last_error());
-    for (int s = 3; s < 5; s++) l1 = pvt_train_batch(t1, x, 2, s, NULL);
-    CHECK(pvt_load(t2, path) == 0 && pvt_steps(t2) == 3, "load checkpoint: %s", prime_last_error());
-    for (int s = 3; s < 5; s++) l2 = pvt_train_batch(t2, x, 2, s, NULL);
+    CHECK_INT(prime_vt_save(t1, path), 0, "save checkpoint: %s", prime_last_error());
+    for (int s = 3; s < 5; s++) l1 = prime_vt_train_batch(t1, x, 2, s, NULL);
+    CHECK(prime_vt_load(t2, path) == 0 && prime_vt_steps(t2) == 3, "load checkpoint: %s", prime_last_error());
+    for (int s = 3; s < 5; s++) l2 = prime_vt_train_batch(t2, x, 2, s, NULL);
     CHECK(l1 == l2, "resumed loss %.9g vs uninterrupted %.9g", l2, l1);
     remove(path);
-    pvt_free(t1), pvt_free(t2), free(x);
+    prime_vt_free(t1), prime_vt_free(t2), free(x);
     printf("checkpoint: resumed run = uninterrupted run (loss %.6f)\n", l1);
 }
 

@@ -1,0 +1,86 @@
+// types-check.ts - compiled by tests/node/package.test.mjs with tsc --noEmit
+// --strict against wasm/prime.d.ts: the API used as README.md and
+// docs/architecture.md show it must type-check, and each misuse below (marked
+// as an expected error) must be rejected: tsc fails if one is accepted, so a
+// declaration that is too loose fails the check as well as one too strict.
+import { loadPrime, PrimeError, VERSION, abiMismatches } from '../../wasm/prime.js';
+import type { ClassifyResult, InpaintResult, Model, Prime } from '../../wasm/prime.js';
+
+declare const modelBytes: Uint8Array;
+declare const pvaeBytes: ArrayBuffer;
+declare const img28: Float32Array;
+declare const img32: number[];
+declare function draw(state: Float32Array): void;
+
+async function readme(): Promise<void> {
+  const P: Prime = await loadPrime();
+  const m: Model = P.loadModel(modelBytes);
+  m.setDevice({ readNoise: 0.05, adcBits: 8 });
+  m.setRun({ policy: 'confidence', threshold: 0.8, alpha: 2 });
+  const r: ClassifyResult = m.classify(P.framesFromImage(img28, 28, 28, 10, 3));
+  const label: number = r.label, steps: number = r.stepsUsed, nj: number = r.energyPj / 1000;
+  const ratio: number = r.energyRatio, p0: number = r.probs[0], c: number = r.confidence[r.stepsUsed - 1];
+  const spikes: Float64Array = r.spikes, reads: number = r.counters.cellReads;
+  console.log(label, steps, nj, ratio, p0, c, spikes, reads);
+  m.begin(P.framesFromImage(img28, 28, 28));
+  while (m.step()) draw(m.layerState(0, 'spikes'));
+  const t = m.tiling()[0];
+  if (t) console.log(t.rows, t.arrays, t.fill);
+  const op: 'conv' | 'fc' | 'avgpool' = m.arch.layers[0].op;
+  const run = m.getRun();
+  const policy: 'none' | 'confidence' = run.policy;
+  m.setRun({ ...P.defaultRun(), policy: 'none' }).setDevice({ ...P.defaultDevice(), chipSeed: 7 });
+  const saved: Uint8Array = m.save(), onnx: Uint8Array = m.exportOnnx(10);
+  const mask: Uint8Array = m.getMask(0);
+  m.setMask(0, mask).setConductances(0, m.getWeights(0, true), new Float32Array(mask.length));
+  console.log(op, policy, saved.length, onnx.length, m.totalArrays(), m.array(0).length, m.importNpz(saved));
+  m.free();
+
+  const ev = P.eventsFromImage(img28, 28, 28, { seed: 5, contrast: 0.2 });
+  const frames: Float32Array = P.binEvents(ev, 10);
+  const xs: Uint16Array = ev.x, n: number = P.parseNmnist(modelBytes).count;
+  console.log(frames.length, xs.length, n, P.decodeImage(modelBytes, 28, 28, true).length, P.memoryBytes());
+
+  const ip = P.loadInpainter(pvaeBytes);
+  const res: InpaintResult = ip.inpaint(img32, { readNoise: 0.05, earlyStop: true, hole: new Uint8Array(ip.size * ip.size) });
+  const recon: Float32Array = res.recon, m1: number = res.m[0], step0: Float32Array = res.steps[0];
+  const g = ip.generate({ seed: 42 });
+  const seed: number = g.seed;
+  const w: Float32Array = ip.getParams(0).w, bias: Float32Array | undefined = ip.getParams(4).bias;
+  const u: Float64Array = ip.latentUniforms({ noiseSeed: 2 });
+  console.log(recon, m1, step0, seed, w, bias, u, ip.layers[0].crossbar, ip.exportOnnx().length);
+  ip.free();
+
+  const version: string = P.version, same: boolean = VERSION === version;
+  const bad: string[] = abiMismatches(P.abi);
+  console.log(same, bad, P.abi.event_size);
+  try { P.loadModel(new Uint8Array(3)); } catch (e) { if (e instanceof PrimeError) console.log(e.message); }
+}
+
+async function misuse(): Promise<void> {
+  const P = await loadPrime({ wasmUrl: new URL('https://example.org/prime.wasm') });
+  const m = P.loadModel(modelBytes);
+  // @ts-expect-error: a policy the API does not have
+  m.setRun({ policy: 'sometimes' });
+  // @ts-expect-error: a misspelled device field
+  m.setDevice({ readNois: 0.05 });
+  // @ts-expect-error: a layer state that does not exist
+  m.layerState(0, 'voltage');
+  // @ts-expect-error: label is a number
+  const s: string = m.classify(img28).label;
+  // @ts-expect-error: step() returns a boolean
+  const k: number = m.step();
+  // @ts-expect-error: a pool's tiling may be null
+  const rows: number = m.tiling()[1].rows;
+  // @ts-expect-error: loadModel needs bytes
+  P.loadModel('models/nmnist-digits.prime');
+  // @ts-expect-error: generate takes options, not a seed
+  P.loadInpainter(pvaeBytes).generate(42);
+  // @ts-expect-error: earlyStop is a boolean
+  P.loadInpainter(pvaeBytes).inpaint(img32, { earlyStop: 'yes' });
+  // @ts-expect-error: loadPrime returns a promise
+  P.loadModel === loadPrime().loadModel;
+  console.log(s, k, rows);
+}
+
+export { readme, misuse };

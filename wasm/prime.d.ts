@@ -1,0 +1,319 @@
+// prime.d.ts - types of the JavaScript API of PRIME-sim (wasm/prime.js).
+//
+//   import { loadPrime } from 'prime-sim';
+//   const P = await loadPrime();
+//   const m = P.loadModel(bytes);
+//   m.setDevice({ readNoise: 0.05 }).setRun({ policy: 'confidence', threshold: 0.8 });
+//   const r = m.classify(P.framesFromImage(img28, 28, 28, 10, seed));
+//
+// Checked by tests/node/package.test.mjs (tsc --noEmit on tests/node/types-check.ts).
+
+/** An error reported by the C core (its message) or by the JS layer (bad argument). */
+export class PrimeError extends Error {
+  constructor(message: string);
+  name: 'PrimeError';
+}
+
+/** The version of prime.js; loadPrime throws a PrimeError when prime.wasm's differs. */
+export const VERSION: string;
+
+/** The ABI table of the wasm module (src/wasm_abi.h): name -> value. */
+export type Abi = Readonly<Record<string, number>>;
+/** What prime.js decodes by position, compared with the module's table at load. */
+export const ABI_EXPECTED: Readonly<Record<string, number>>;
+/** The differences between an ABI table and what prime.js expects ([] when they agree). */
+export function abiMismatches(abi: Abi, expected?: Readonly<Record<string, number>>, used?: readonly string[]): string[];
+
+/** Bytes of a file: a Uint8Array, an ArrayBuffer or any other view of bytes. */
+export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+/** Numbers: a Float32Array (used as is), another typed array or an array (copied). */
+export type Floats = Float32Array | ArrayLike<number>;
+
+export interface LoadOptions {
+  /** The bytes of prime.wasm (otherwise fetched in a browser, read from disk in Node). */
+  wasmBytes?: BufferSource;
+  /** Where prime.wasm is (default: next to prime.js). */
+  wasmUrl?: string | URL;
+  /** Load the scalar build (build/prime-scalar.wasm of a repository checkout; tests, benchmarks). */
+  scalar?: boolean;
+}
+
+/** Loads the wasm module and returns the API object. */
+export function loadPrime(opts?: LoadOptions): Promise<Prime>;
+
+/** Memristor macro parameters (prime.h prime_device, camelCase; docs/device.md). */
+export interface Device {
+  chipSeed: number;
+  /** 0 normal, 1 lognormal */
+  gDist: number;
+  gMean: number;
+  gSd: number;
+  gOff: number;
+  gOffSd: number;
+  gMax: number;
+  progNoise: number;
+  stuckOn: number;
+  stuckOff: number;
+  readNoise: number;
+  /** 0 one Gaussian per column read, 1 one per cell read */
+  noiseMode: number;
+  adcBits: number;
+  adcFs: number;
+  dacBits: number;
+  vRead: number;
+  eCellPj: number;
+  eAdcFomFj: number;
+  eDacPj: number;
+  eNeuronPj: number;
+  eMacPj: number;
+}
+
+export type StopPolicy = 'none' | 'confidence';
+
+/** The run policy (prime.h prime_run) as read back. */
+export interface Run {
+  policy: StopPolicy;
+  alpha: number;
+  threshold: number;
+  minSteps: number;
+  noiseSeed: number;
+}
+/** What setRun takes: any subset; the policy by name or by its number. */
+export type RunInput = Partial<Omit<Run, 'policy'>> & { policy?: StopPolicy | number };
+
+/** Parameters of the N-MNIST event synthesizer (docs/data.md). */
+export interface EventParams {
+  size: number;
+  contrast: number;
+  noiseRate: number;
+  durationUs: number;
+  stepsPerSaccade: number;
+  amplitude: number;
+  seed: number;
+}
+
+/** Events, one entry per index: pixel (x, y), polarity p (1 ON, 0 OFF), time t in us. */
+export interface Events {
+  x: Uint16Array;
+  y: Uint16Array;
+  p: Uint8Array;
+  t: Uint32Array;
+  count: number;
+}
+
+export type LayerOp = 'conv' | 'fc' | 'avgpool';
+export type NeuronType = 'none' | 'lif' | 'output';
+export type LayerStateKind = 'membrane' | 'spikes' | 'current';
+
+export interface ArchLayer {
+  op: LayerOp;
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+  outH: number;
+  outW: number;
+  k: number;
+  stride: number;
+  pad: number;
+  neuron: NeuronType;
+  th: number;
+  /** fraction of the membrane lost per step: U = U * (1 - decay) */
+  decay: number;
+  leak: number;
+  scale: number;
+  sparsity: number;
+}
+
+export interface Arch {
+  task: number;
+  T: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  nClasses: number;
+  layers: ArchLayer[];
+}
+
+export interface Counters {
+  cellReads: number;
+  adcConversions: number;
+  dacDrives: number;
+  vmmReads: number;
+  neuronUpdates: number;
+  macsDense: number;
+  timesteps: number;
+}
+
+/** The result of classify() / result(), copied out of wasm memory. */
+export interface ClassifyResult {
+  label: number;
+  T: number;
+  stepsUsed: number;
+  nClasses: number;
+  /** mean output membrane after stepsUsed steps, nClasses values */
+  logits: Float32Array;
+  probs: Float32Array;
+  /** max probability after each step, stepsUsed values */
+  confidence: Float32Array;
+  stepLabel: Int32Array;
+  /** spikes emitted per layer */
+  spikes: Float64Array;
+  counters: Counters;
+  energyPj: number;
+  baselinePj: number;
+  energyRatio: number;
+}
+
+/** How a weight layer lies on the 512 x 512 arrays. */
+export interface Tiling {
+  rows: number;
+  cols: number;
+  rowTiles: number;
+  colTiles: number;
+  arrays: number;
+  fill: number;
+  firstArray: number;
+}
+
+/** A classification network on the simulated macro (a .prime file). */
+export interface Model {
+  readonly arch: Arch;
+  getDevice(): Device;
+  /** Merges partial device parameters; re-forms the chip only if a forming field changed. */
+  setDevice(partial: Partial<Device>): this;
+  getRun(): Run;
+  setRun(partial: RunInput): this;
+  /** Classifies one input [T][C][H][W]. */
+  classify(frames: Floats, T?: number): ClassifyResult;
+  /** Starts step mode; then step() advances one timestep. */
+  begin(frames: Floats, T?: number): this;
+  /** Runs one timestep: true if it ran, false when finished. */
+  step(): boolean;
+  result(): ClassifyResult;
+  /** A copy of a layer's state, CHW order. */
+  layerState(layer: number, what?: LayerStateKind): Float32Array;
+  /** Per layer: null for pools. */
+  tiling(): (Tiling | null)[];
+  totalArrays(): number;
+  /** Conductances (uS) of crossbar array i, 512 * 512 values, columns in (G+, G-) pairs. */
+  array(i: number): Float32Array;
+  /** 1 keep / 0 pruned, [row][col]. */
+  getMask(layer: number): Uint8Array;
+  setMask(layer: number, mask: Bytes): this;
+  getWeights(layer: number, kept?: boolean): Float32Array;
+  setConductances(layer: number, gpos: Floats, gneg: Floats): this;
+  /** Imports masks / weights / conductances from a NumPy .npz; returns the arrays used. */
+  importNpz(bytes: Bytes): number;
+  /** The model file bytes. */
+  save(): Uint8Array;
+  /** The network as ONNX bytes (zero noise, ideal ADC/DAC), unrolled over T steps. */
+  exportOnnx(T?: number): Uint8Array;
+  free(): void;
+}
+
+export type InpainterOp = 'conv' | 'tconv' | 'fc';
+
+export interface InpainterLayer {
+  op: InpainterOp;
+  inC: number;
+  inH: number;
+  outC: number;
+  outH: number;
+  k: number;
+  rows: number;
+  cols: number;
+  crossbar: boolean;
+  bn: boolean;
+}
+
+/** Options of inpaint / generate / latentUniforms; each defaults to the model's default run. */
+export interface RunOptions {
+  readNoise?: number;
+  adcBits?: number;
+  dacBits?: number;
+  /** the convergence early stop (default on) */
+  earlyStop?: boolean;
+  mDiv?: number;
+  mTh?: number;
+  mWindow?: number;
+  noiseSeed?: number;
+  latentSeed?: number;
+}
+export interface InpaintOptions extends RunOptions {
+  /** size * size values, 1 = unknown; default the centre 8 x 8 */
+  hole?: Bytes;
+}
+export interface GenerateOptions extends RunOptions {
+  /** picks the sample (integer, default 1) */
+  seed?: number;
+}
+
+export interface InpaintResult {
+  stepsUsed: number;
+  T: number;
+  energyPj: number;
+  baselinePj: number;
+  energyRatio: number;
+  counters: { cellReads: number; adcConversions: number };
+  spikes: number;
+  /** convergence measure after each step */
+  m: Float64Array;
+  /** the image after every step, size * size values in [-1, 1] */
+  steps: Float32Array[];
+  /** the image after the last step */
+  recon: Float32Array;
+}
+export interface GenerateResult extends InpaintResult {
+  seed: number;
+}
+
+export interface InpainterParams {
+  w: Float32Array;
+  a?: Float32Array;
+  b?: Float32Array;
+  bias?: Float32Array;
+}
+
+/** An inpainting network (a .pvae file; docs/inpainting.md). */
+export interface Inpainter {
+  readonly size: number;
+  readonly T: number;
+  readonly software: boolean;
+  readonly layers: InpainterLayer[];
+  /** Inpaints img (size * size values in [-1, 1]). */
+  inpaint(img: Floats, opts?: InpaintOptions): InpaintResult;
+  /** A new image from the prior. */
+  generate(opts?: GenerateOptions): GenerateResult;
+  getParams(i: number): InpainterParams;
+  /** The uniforms [T][latent] an inpaint with these options compares with q. */
+  latentUniforms(opts?: RunOptions): Float64Array;
+  exportOnnx(): Uint8Array;
+  free(): void;
+}
+
+/** The API object loadPrime returns. */
+export interface Prime {
+  /** 'wasm-simd128' or 'scalar' */
+  readonly simd: string;
+  /** The version of the wasm module (equal to VERSION). */
+  readonly version: string;
+  readonly abi: Abi;
+  readonly PrimeError: typeof PrimeError;
+  defaultDevice(): Device;
+  defaultRun(): Run;
+  defaultEventParams(): EventParams;
+  /** A Model from .prime bytes; throws PrimeError for a bad file. */
+  loadModel(bytes: Bytes): Model;
+  /** PNG/JPEG/BMP/GIF bytes to a w * h Float32Array in [0, 1]. */
+  decodeImage(bytes: Bytes, w?: number, h?: number, invert?: boolean): Float32Array;
+  eventsFromImage(img: Floats, w: number, h: number, params?: Partial<EventParams>): Events;
+  parseNmnist(bytes: Bytes): Events;
+  /** T frames [T][2][size][size] of counts. */
+  binEvents(ev: Events, T: number, size?: number): Float32Array;
+  /** Image -> synthetic events -> T frames of 2 x 34 x 34. */
+  framesFromImage(img: Floats, w: number, h: number, T?: number, seed?: number): Float32Array;
+  memoryBytes(): number;
+  /** An Inpainter from .pvae bytes; throws PrimeError for a bad file. */
+  loadInpainter(bytes: Bytes): Inpainter;
+}
