@@ -23,7 +23,7 @@
 #define EV_EPS 0.3
 /* Stream ids of the counter RNG (key = params.seed). */
 #define EV_STREAM_NOISE 0x6e6f697365000000ull /* "noise" + pixel index */
-#define EV_MAX_EVENTS ((size_t)PRIME_MAX_EVENTS) /* hard cap, 48 MB of events */
+#define EV_MAX_EVENTS ((size_t)PRIME_MAX_EVENTS) /* hard cap, 24 MB of events */
 
 /* Default parameters: see docs/data.md. */
 prime_event_params prime_default_event_params(void) {
@@ -209,7 +209,7 @@ static int check_params(const prime_event_params *p) {
         return prime_error("event params: amplitude %g outside 0..size", (double)p->amplitude);
     if ((int64_t)p->steps_per_saccade * p->size * p->size > PRIME_MAX_EVENT_WORK)
         return prime_error("event params: steps_per_saccade %d x size %d^2 above the work cap of %d "
-                           "(e.g. 10000 steps at size 34)", p->steps_per_saccade, p->size, PRIME_MAX_EVENT_WORK);
+                           "(e.g. 2500 steps at size 34)", p->steps_per_saccade, p->size, PRIME_MAX_EVENT_WORK);
     return 0;
 }
 

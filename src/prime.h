@@ -302,10 +302,10 @@ int prime_image_resize(const float *in, int w, int h, float *out, int ow, int oh
 /* Limits of the event functions (docs/data.md, "Limits"): at most
  * PRIME_MAX_EVENTS events per stream (synthesized, parsed or binned), the
  * synthesizer's work steps_per_saccade * size^2 at most PRIME_MAX_EVENT_WORK
- * (10,000 sub-steps at the default 34x34 sensor), and binning into 1..PRIME_MAX_T
+ * (2,500 sub-steps at the default 34x34 sensor), and binning into 1..PRIME_MAX_T
  * frames of at most PRIME_MAX_FRAME_VALUES values in all. */
-#define PRIME_MAX_EVENTS (1 << 22)
-#define PRIME_MAX_EVENT_WORK 11560000
+#define PRIME_MAX_EVENTS (1 << 21)
+#define PRIME_MAX_EVENT_WORK 2890000
 #define PRIME_MAX_FRAME_VALUES (1 << 25)
 
 typedef struct {
