@@ -22,12 +22,15 @@ static PRIME_TLS char g_err[512];
 /* Returns the message of the thread's last error ("" if none); never NULL. */
 const char *prime_last_error(void) { return g_err; }
 
-/* Formats the thread's last error; always returns -1. */
+/* Formats the thread's last error; always returns -1. The message may quote
+ * prime_last_error() itself ("model file: %s"): formatted apart, then copied. */
 int prime_error(const char *fmt, ...) {
+    char msg[sizeof g_err];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_err, sizeof g_err, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(g_err, msg, sizeof msg);
     return -1;
 }
 
