@@ -34,7 +34,7 @@ PARAMS = {
     "amplitude": 3.0,       # triangle side of the saccade path, sensor pixels
     "duration_ms": 300.0,   # three saccades
     "dt_ms": 0.5,           # simulation step
-    "direction": 1.0,       # +1: V0 -> V1 -> V2 as docs/data.md; -1: the reverse way round
+    "motion": 1.0,          # 1: the camera follows the triangle (as recorded), the image moves the other way; 0: the image does
     "psf_sigma": 0.6,       # lens blur, sensor pixels (Gaussian)
     "monitor_gamma": 2.2,   # displayed luminance = (value)^gamma
     "black_level": 0.02,    # monitor black relative to white
@@ -93,11 +93,10 @@ def lin_log(I, knee):
 
 
 def path(P, t_ms):
-    """Position of the image at time t: three straight saccades at constant speed."""
-    A = P["amplitude"]
+    """Displacement of the image at time t: three straight saccades at constant speed
+    along the triangle of docs/data.md, point-reflected when the camera moves."""
+    A = P["amplitude"] * (-1 if P["motion"] else 1)
     V = [(0.0, -A / 2), (A / 2, A / 2), (-A / 2, A / 2)]
-    if P["direction"] < 0:
-        V = [V[0], V[2], V[1]]
     third = P["duration_ms"] / 3
     s = min(int(t_ms // third), 2)
     u = min(1.0, (t_ms - s * third) / third)
@@ -195,7 +194,8 @@ def main():
     n = len(imgs) if not opt["n"] else min(int(opt["n"]), len(imgs))
     T, size = int(opt["T"]), int(opt["size"])
     P = {k: opt[k] for k in PARAMS}
-    out = bytearray(b"PFRM" + np.array([1, n, T, 2, size, size], "<u4").tobytes())
+    # PFRM version 2, fingerprint 0: frames from another event model (docs/data.md)
+    out = bytearray(b"PFRM" + np.array([2, n, T, 2, size, size, 0, 0], "<u4").tobytes())
     out += labels[:n].tobytes()
     t0, total = time.time(), 0
     for i in range(n):

@@ -327,6 +327,11 @@ typedef struct {
     uint32_t t;        /* microseconds */
 } prime_event;
 
+/* Who follows the saccade triangle of docs/data.md: the image (the original
+ * synthesizer's choice) or the camera, as in the N-MNIST recording, where the
+ * pan-tilt unit moves the sensor and the image moves the opposite way. */
+enum prime_motion { PRIME_MOTION_IMAGE = 0, PRIME_MOTION_CAMERA = 1 };
+
 typedef struct {
     int size;            /* sensor side (34) */
     float contrast;      /* log-intensity change that fires an event (0.15) */
@@ -335,6 +340,7 @@ typedef struct {
     int steps_per_saccade; /* sub-steps simulated per saccade */
     float amplitude;     /* saccade displacement in pixels */
     uint64_t seed;
+    enum prime_motion motion; /* PRIME_MOTION_IMAGE (default) or PRIME_MOTION_CAMERA */
 } prime_event_params;
 
 prime_event_params prime_default_event_params(void);
