@@ -124,7 +124,7 @@ int prime_fx_noise_check(const prime_noise_params *p, const char *what) {
     RANGE(what, "sigma", p->sigma, 0, 1000);
     RANGE(what, "scale", p->scale, 0, 100);
     RANGE(what, "clip", p->clip, 0, 10);
-    if (p->model == PRIME_NM_MEASURED) {
+    { /* checked whatever the model: a bad table is refused when given */
         char w[32];
         snprintf(w, sizeof w, "%s_sigma_fn", what);
         return prime_fx_sigma_check(&p->measured, w);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "device_fx.h"
+#include "device_opts.h"
 #include "pmath.h"
 #include "prime.h"
 #include "prime_internal.h"
@@ -566,6 +567,47 @@ static void test_params(void) {
     }
 }
 
+/* `key=value` settings: each kind of value, and errors that name the key and change nothing. */
+static void test_options(void) {
+    prime_device d = prime_default_device();
+    prime_devfx_params fx = prime_devfx_default();
+    const char *good[] = {"read_model=weight", "read_noise=0.1", "t_read=2d", "relax_model=wan2022", "r_row=1.5",
+                          "adc_inl=sine", "adc_inl_periods=3", "chip_seed=77", "g_dist=lognormal",
+                          "prog_table=0:0.5,20:1,40:2.5", "read_poly=1,0.5", "read_g_ref=40", "adc_bits=8"};
+    int ok = 1;
+    for (int k = 0; k < (int)(sizeof good / sizeof good[0]); k++)
+        if (prime_device_set_option(&d, &fx, good[k]) != 0) {
+            ok = 0;
+            printf("  %s: %s\n", good[k], prime_last_error());
+        }
+    CHECK(ok, "every good setting accepted");
+    CHECK(fx.read.model == PRIME_NM_WEIGHT && d.read_noise == 0.1f && fx.read.eta == 0.1f, "read_model, read_noise");
+    CHECK(fx.relax.t_read == 172800 && fx.relax.model == PRIME_RELAX_WAN2022, "t_read=2d is 172800 s");
+    CHECK(fx.ir.r_row == 1.5f && fx.adc.inl == PRIME_INL_SINE && fx.adc.inl_periods == 3 && d.chip_seed == 77 &&
+              d.g_dist == PRIME_DIST_LOGNORMAL && d.adc_bits == 8, "numbers and names");
+    CHECK(fx.prog.measured.kind == PRIME_SIGMA_TABLE && fx.prog.measured.n == 3 && fx.prog.measured.ts[2] == 2.5f,
+          "prog_table parsed");
+    CHECK(fx.read.measured.kind == PRIME_SIGMA_POLY && fx.read.measured.n == 2 && fx.read.measured.g_ref == 40,
+          "read_poly and read_g_ref parsed");
+    struct { const char *kv, *want; } bad[] = {
+        {"read_model=paper", "read_model"}, {"read_noise=abc", "read_noise"}, {"read_noise=0.9", "read_noise"},
+        {"t_read=3y", "t_read"}, {"t_read=1e9d", "t_read"}, {"bogus=1", "unknown key 'bogus'"},
+        {"r_row", "key=value"}, {"adc_bits=3.5", "adc_bits"}, {"chip_seed=-1", "chip_seed"},
+        {"prog_table=0:1,10", "prog_table"}, {"prog_table=5:1,1:2", "must increase"}, {"read_poly=1,", "trailing comma"},
+        {"r_tia=-5", "r_tia"}, {"adc_gain=0.7", "adc_gain"}, {"read_preset=wan2023", "read_preset"},
+    };
+    prime_device d1 = d;
+    prime_devfx_params f1 = fx;
+    for (int k = 0; k < (int)(sizeof bad / sizeof bad[0]); k++) {
+        int rc = prime_device_set_option(&d, &fx, bad[k].kv);
+        CHECK(rc != 0 && strstr(prime_last_error(), bad[k].want), "'%s' refused: \"%s\"", bad[k].kv, prime_last_error());
+    }
+    CHECK(!memcmp(&d, &d1, sizeof d) && !memcmp(&fx, &f1, sizeof fx), "refused settings change nothing");
+    int keys = prime_device_option_count(), named = 1;
+    for (int k = 0; k < keys; k++) named &= prime_device_option_key(k) && prime_device_option_help(k);
+    CHECK(keys > 40 && named && !prime_device_option_key(keys), "%d keys, each with a help text", keys);
+}
+
 int main(void) {
     test_noise_models();
     test_sigma();
@@ -575,5 +617,6 @@ int main(void) {
     test_ir_exact();
     test_ir_fast();
     test_params();
+    test_options();
     return check_summary();
 }
