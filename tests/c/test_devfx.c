@@ -463,9 +463,10 @@ static void test_ir_exact(void) {
     CHECK(prime_ir_check(&p) != 0 && strstr(prime_last_error(), "r_tia"), "NaN r_tia: %s", prime_last_error());
     p = (prime_ir_params){.r_row = 1, .r_col = 1};
     prime_ir_solve_info info = {.max_iter = 1};
-    float gbig[64];
+    float gbig[64], v8[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    double I8[8];
     random_array(gbig, 8, 8, 8, 8, 3);
-    CHECK(prime_ir_solve(&p, gbig, 8, 8, vv, I, NULL, NULL, &info) != 0 && strstr(prime_last_error(), "convergence"),
+    CHECK(prime_ir_solve(&p, gbig, 8, 8, v8, I8, NULL, NULL, &info) != 0 && strstr(prime_last_error(), "convergence"),
           "no convergence reported: %s", prime_last_error());
 }
 
