@@ -17,6 +17,10 @@
 
 #include "check.h"
 
+/* The golden fingerprint of test_fingerprint: gcc -O2, clang -O3 -DPRIME_NO_SIMD
+ * and emcc -O2 -msimd128 (node) builds all print it. */
+#define DEVFX_FINGERPRINT 0xc0efe1b0d6e1721aull
+
 /* ============================================================ helpers */
 
 /* Sample mean and standard deviation of x [n]. */
@@ -609,6 +613,50 @@ static void test_options(void) {
     CHECK(keys > 40 && named && !prime_device_option_key(keys), "%d keys, each with a help text", keys);
 }
 
+/* A 64-bit fingerprint of many outputs of every effect (float bits): the
+ * same on native, native scalar (-DPRIME_NO_SIMD) and wasm builds. */
+static uint64_t fp_acc;
+static void fp_f(double x) {
+    float f = (float)x;
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    fp_acc = prime_mix64(fp_acc ^ b);
+}
+
+static void test_fingerprint(void) {
+    prime_devfx_params fx = prime_devfx_default();
+    fx.read.model = PRIME_NM_MEASURED, fx.read.scale = 1;
+    fx.prog.model = PRIME_NM_ADDITIVE, fx.prog.sigma = 0.7f, fx.prog.clip = 2;
+    prime_relax_params cmo = {.model = PRIME_RELAX_CMO, .t_read = 3600, .drift_scale = 1};
+    prime_relax_params wan = {.model = PRIME_RELAX_WAN2022, .t_read = 4000, .drift_scale = 1};
+    prime_conv_params adc = {.offset_sd = 0.6f, .gain_sd = 0.01f, .inl = PRIME_INL_SINE, .inl_lsb = 0.7f, .inl_periods = 3};
+    for (int i = 0; i < 2000; i++) {
+        float g = cell_g(42, (uint64_t)i), h = cell_g(43, (uint64_t)i), a, b;
+        fp_f(prime_fx_noise_coef(&fx.read, g, h, 0.01f));
+        fp_f(prime_fx_noise_cell(&fx.read, g, h, 0.01f, 0.3f, -1.1f));
+        prime_fx_program_pair(&fx.prog, g, h, 60, 9, 1, (uint64_t)i, &a, &b);
+        fp_f(a), fp_f(b);
+        fp_f(prime_fx_relax(&cmo, g, 9, 2, (uint64_t)i)), fp_f(prime_fx_relax(&wan, g, 9, 3, (uint64_t)i));
+        prime_conv_unit u = prime_fx_conv_draw(&adc, 9, 4, (uint64_t)i);
+        fp_f(prime_fx_adc(&adc, u, (float)(prime_rand_uniform(9, 5, i) * 2 - 1), 1, 10, NULL));
+        fp_f(prime_fx_dac(&adc, u, (float)prime_rand_uniform(9, 6, i), 1, 8, NULL));
+    }
+    const int n = 48;
+    float g[48 * 48], f[48 * 48], v[48];
+    double I[48];
+    random_array(g, n, n, 40, 30, 77);
+    for (int i = 0; i < n; i++) v[i] = (float)prime_rand_uniform(9, 7, i);
+    prime_ir_params p = {.r_row = 1, .r_col = 2, .r_drv = 10, .r_tia = 5};
+    for (int m = 0; m < 2; m++) {
+        prime_ir_factors(&p, (enum prime_ir_method)m, g, n, n, f);
+        for (int k = 0; k < n * n; k++) fp_f(f[k]);
+    }
+    prime_ir_solve(&p, g, n, n, v, I, NULL, NULL, NULL);
+    for (int j = 0; j < n; j++) fp_f(I[j]);
+    CHECKV(fp_acc == DEVFX_FINGERPRINT, "fingerprint of every effect %016llx (golden %016llx, the same on every build)",
+           (unsigned long long)fp_acc, (unsigned long long)DEVFX_FINGERPRINT);
+}
+
 int main(void) {
     test_noise_models();
     test_sigma();
@@ -619,5 +667,6 @@ int main(void) {
     test_ir_fast();
     test_params();
     test_options();
+    test_fingerprint();
     return check_summary();
 }
