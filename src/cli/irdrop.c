@@ -9,7 +9,9 @@
  * Inputs: every row at 1 V (full drive, the worst case) and 10 % of the rows
  * spiking at 1 V. Figures are relative to the largest ideal column current
  * of the array: effect = max |ideal - exact|, error = max |fast - exact|.
- * Prints markdown tables (docs/logs/irdrop-study.txt).
+ * Times (CPU ms): the exact solve of the full-drive input, and the lines
+ * form's factors, computed once per programmed array (a read then costs a
+ * plain read). Prints markdown tables (docs/logs/irdrop-study.txt).
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,7 +33,7 @@ static float cell_g(uint64_t seed, uint64_t i) {
 typedef struct {
     double effect[2], err_lines[2], err_first[2]; /* [input: full, spikes] */
     int iters;
-    double ms;
+    double ms, fms; /* exact solve, lines factors (once per programming) */
 } result;
 
 /* One array: n x n tile, block rows x cols; fills *r. 0 or -1. */
@@ -42,9 +44,11 @@ static int study(const prime_ir_params *p, int n, int rows, int cols, uint64_t s
     if (!g || !v || !ie) return -1;
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) g[(size_t)i * n + j] = cell_g(seed, (uint64_t)i * n + j);
-    if (prime_ir_factors(p, PRIME_IR_LINES, g, n, n, fl) || prime_ir_factors(p, PRIME_IR_FIRST_ORDER, g, n, n, ff))
-        return -1;
     memset(r, 0, sizeof *r);
+    clock_t t0 = clock();
+    if (prime_ir_factors(p, PRIME_IR_LINES, g, n, n, fl)) return -1;
+    r->fms = 1000.0 * (clock() - t0) / CLOCKS_PER_SEC;
+    if (prime_ir_factors(p, PRIME_IR_FIRST_ORDER, g, n, n, ff)) return -1;
     for (int in = 0; in < 2; in++) {
         for (int i = 0; i < n; i++) v[i] = in ? (prime_rand_uniform(seed, 31, i) < 0.1 ? 1.0f : 0.0f) : 1.0f;
         prime_ir_solve_info info = {0};
@@ -71,15 +75,15 @@ static int study(const prime_ir_params *p, int n, int rows, int cols, uint64_t s
 
 /* Prints one table row. */
 static void row(const char *what, int n, int rows, int cols, const result *r) {
-    printf("| %s | %d | %dx%d | %.1f %% | %.2f %% | %.3f %% | %.2f %% | %.2f %% | %.3f %% | %.2f %% | %d | %.0f |\n", what, n,
+    printf("| %s | %d | %dx%d | %.1f %% | %.2f %% | %.3f %% | %.2f %% | %.2f %% | %.3f %% | %.2f %% | %d | %.0f | %.1f |\n", what, n,
            rows, cols, 100.0 * rows * cols / ((double)n * n), 100 * r->effect[0], 100 * r->err_lines[0],
-           100 * r->err_first[0], 100 * r->effect[1], 100 * r->err_lines[1], 100 * r->err_first[1], r->iters, r->ms);
+           100 * r->err_first[0], 100 * r->effect[1], 100 * r->err_lines[1], 100 * r->err_first[1], r->iters, r->ms, r->fms);
 }
 
 static void header(void) {
     printf("| array | tile | block | fill | effect, full | lines err | 1st-order err | effect, 10 %% | lines err | "
-           "1st-order err | CG iters | solve ms |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+           "1st-order err | CG iters | solve ms | lines factors ms |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
 int main(int argc, char **argv) {
