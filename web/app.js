@@ -461,7 +461,7 @@ function render() {
   const lifs = r.layers.filter((L) => L.neuron === 'lif');
   $('spikes').previousElementSibling.textContent = lifs.length > 1 ? 'spikes per layer' : 'spikes';
   $('spikes').textContent = lifs.map((L) => Math.round(res.spikes[L.layer]).toLocaleString()).join(' / ') || '-';
-  drawBars($('probs'), Array.from(res.probs), V.names, degenerate ? -1 : res.label, truth);
+  V.barLabels = drawBars($('probs'), Array.from(res.probs), V.names, degenerate ? -1 : res.label, truth);
   drawCompare(r);
   const b = V.before, bp = $('before');
   bp.hidden = !b;
@@ -1186,7 +1186,8 @@ window.primeLab = {
       settings: { ...S }, busy: V.busy || V.queued, runs: V.runs,
       compare: V.last && V.last.compare, degenerate: !!(r && Math.max(...r.logits) - Math.min(...r.logits) < 1e-6),
       batch: JSON.parse(JSON.stringify(V.batch)),
-      arrayShown: V.arrayData ? V.arrayData.i : null,
+      arrayShown: V.arrayData ? V.arrayData.i : null, barLabels: V.barLabels,
+      xbarScale: V.arrayData ? (V.arrayData.device.gMax > 0 ? V.arrayData.device.gMax : 60) : null,
       totalArrays: V.info && V.info.totalArrays, layers: V.info && V.info.arch.layers.length,
       inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(), dataset: IP.dataset,
         file: IP.info && IP.info.entry.file, busy: IP.busy || IP.queued,

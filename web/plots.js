@@ -222,7 +222,7 @@ export function drawRaster(canvas, layers, T, stop, cursor) {
 
 /* Horizontal probability bars; `label` (the prediction, -1: none) highlighted and
  * marked with a check when it equals `truth`, a cross when not; the true class
- * (if known and not predicted) says "true". */
+ * (if known and not predicted) says "true". Returns the row labels drawn. */
 export function drawBars(canvas, probs, names, label, truth) {
   const rowH = 18;
   const { ctx, w, h } = prepare(canvas, 0, probs.length * rowH + 4);
@@ -230,6 +230,7 @@ export function drawBars(canvas, probs, names, label, truth) {
   const lw = Math.min(110, Math.max(...names.map((s) => ctx.measureText(s + ' (true)').width)) + 10);
   ctx.clearRect(0, 0, w, h);
   ctx.textBaseline = 'middle';
+  const labels = [];
   for (let i = 0; i < probs.length; i++) {
     const y = 2 + i * rowH;
     ctx.fillStyle = i === label ? accent : muted;
@@ -238,9 +239,11 @@ export function drawBars(canvas, probs, names, label, truth) {
     ctx.fillStyle = fg; ctx.textAlign = 'right';
     const mark = i === label && truth != null ? (label === truth ? ' \u2713' : ' \u2717') : i === truth ? ' (true)' : '';
     ctx.fillText(names[i] + mark, lw - 6, y + rowH / 2);
+    labels.push(names[i] + mark);
     ctx.textAlign = 'left';
     ctx.fillText((probs[i] * 100).toFixed(1) + '%', lw + bw + 4, y + rowH / 2);
   }
+  return labels; // the row labels as drawn
 }
 
 /* Viridis-like colour map, v in [0,1] -> [r,g,b]. */
