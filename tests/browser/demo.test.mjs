@@ -383,3 +383,44 @@ test('phone 390 x 844: the settings are reachable next to the result; screenshot
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/* The view= snippets of docs/web.md: [{name, html, height}]. */
+function viewSnippets() {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs/web.md'), 'utf8');
+  return [...doc.matchAll(/```html\n(<iframe id="prime-view-(\w+)"[\s\S]*?)```/g)].map((m) => ({
+    name: m[2], html: m[1].replace('https://YOUR-HOST/prime-sim', H.base), height: +m[1].match(/height="(\d+)"/)[1] }));
+}
+
+test('view= one-figure embeds: each snippet of docs/web.md shows one figure, no tabs or model bar, at its exact height', { skip }, async () => {
+  const snippets = viewSnippets();
+  assert.deepEqual(snippets.map((s) => s.name).sort(), ['confidence', 'inpaint', 'raster', 'sweep']);
+  const figureOf = { confidence: '#conf', raster: '#raster', sweep: '#plotnoise', inpaint: '#ip-filled' };
+  for (const sn of snippets) {
+    H.pages.set('/__view.html', `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>host</title><body style="margin:0">\n${sn.html}</body>`);
+    const { page, errors } = await newPage({ width: 760, height: 900 });
+    await page.goto(`${H.base}/__view.html`);
+    const frame = await (await page.waitForSelector('iframe')).contentFrame();
+    const ready = {
+      confidence: () => +(document.body.dataset.runs || 0) >= 1,
+      raster: () => +(document.body.dataset.runs || 0) >= 1,
+      sweep: () => document.body.dataset.batch === 'noise-done',
+      inpaint: () => ['ready', 'na'].includes(window.primeLab.snapshot().inpaint.state) && (window.primeLab.snapshot().inpaint.runs >= 1 || window.primeLab.snapshot().inpaint.state === 'na'),
+    }[sn.name];
+    await frame.waitForFunction(ready, null, { timeout: 120000 });
+    await frame.waitForTimeout(300);
+    const v = await frame.evaluate((sel) => ({
+      tabs: document.querySelector('.tabs').offsetParent !== null, modelbar: document.querySelector('.modelbar').offsetParent !== null,
+      settings: document.getElementById('settings').offsetParent !== null, explainer: document.getElementById('explainer').offsetParent !== null,
+      figure: (() => { const r = document.querySelector(sel).getBoundingClientRect(); return r.width > 100 && r.height > 100; })(),
+      figures: [...document.querySelectorAll('figure:not(.ipgrid figure), .ipgrid')].filter((f) => f.offsetParent !== null).length,
+      h: document.documentElement.scrollHeight, wide: document.documentElement.scrollWidth - innerWidth,
+    }), figureOf[sn.name]);
+    assert.equal(v.tabs || v.modelbar || v.settings || v.explainer, false, `${sn.name}: only the figure`);
+    assert.equal(v.figure, true, `${sn.name}: the figure is drawn`);
+    assert.equal(v.figures, 1, `${sn.name}: one figure`);
+    assert.ok(v.h <= sn.height && sn.height - v.h <= 24, `${sn.name}: content ${v.h} px in a ${sn.height} px frame`);
+    assert.ok(v.wide <= 0, `${sn.name}: no horizontal scroll`);
+    assert.deepEqual(errors, [], sn.name);
+    await page.close();
+  }
+});
