@@ -120,6 +120,10 @@ test_all() {
     gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
         -o $B/test_clf_asan tests/c/test_clf.c "${lib[@]}" $LIBS
     ASAN_OPTIONS=detect_leaks=1 $B/test_clf_asan || fail=1
+    # image header checks before stb_image (hand-made and crafted files)
+    gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+        -o $B/test_image_asan tests/c/test_image.c "${lib[@]}" $LIBS
+    ASAN_OPTIONS=detect_leaks=1 $B/test_image_asan || fail=1
     log "golden: native, native scalar and wasm agree"
     $B/prime golden $B > $B/golden-native.txt
     $B/prime-scalar golden > $B/golden-scalar.txt
