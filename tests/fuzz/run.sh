@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# run.sh - builds the libFuzzer harnesses (tests/fuzz/fuzz_*.c) into
+# build/fuzz/, makes the seed corpus (make-corpus.sh), replays the committed
+# crash inputs (tests/fuzz/regress/<harness>/) and fuzzes each harness.
+#
+#   tests/fuzz/run.sh short            ~20 s per harness (part of ./build.sh test)
+#   tests/fuzz/run.sh long SECONDS     SECONDS per harness, or until 10^6 runs
+#                                      (JOBS=2 harnesses at a time, nice'd)
+#   tests/fuzz/run.sh build            build only
+#
+# Prints per harness: executions, coverage (cov/ft of libFuzzer's last
+# status line), corpus size, crashes; exits non-zero on any crash or a
+# failing regression input. Logs: build/fuzz/log/<harness>.txt, crash
+# inputs: build/fuzz/crash/<harness>/. docs/fuzzing.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MODE=${1:-short}
+SECS=${2:-20}
+[ "$MODE" = short ] && SECS=20
+F=build/fuzz
+HARNESSES="model vae clf npy npz image nmnist frames events device"
+SRC="src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c src/prime_vae.c src/prime_onnx.c src/data.c src/classifier.c"
+# -fsanitize=fuzzer,address,undefined: libFuzzer + ASan + UBSan; UBSan reports abort
+# (-fno-sanitize-recover) so libFuzzer counts them as crashes; the fuzzing macro
+# makes the model file's CRC non-fatal (src/prime_model.c, prime_load).
+CF="-std=c11 -g -O1 -ffp-contract=off -Isrc -I/usr/include/stb -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+build() {
+    mkdir -p $F/obj
+    local objs=()
+    for s in $SRC; do
+        local o=$F/obj/$(basename "$s" .c).o
+        if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ src/prime.h -nt "$o" ] || [ "$0" -nt "$o" ]; then
+            clang $CF -fsanitize=fuzzer-no-link -c -o "$o" "$s" -Wno-unknown-pragmas
+        fi
+        objs+=("$o")
+    done
+    for h in $HARNESSES; do
+        clang $CF -fsanitize=fuzzer -o $F/fuzz_$h tests/fuzz/fuzz_$h.c "${objs[@]}" -lm -lz -pthread
+    done
+    gcc -std=c11 -O1 -Isrc -I/usr/include/stb -D_GNU_SOURCE -o $F/make_seeds tests/fuzz/make_seeds.c \
+        src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c src/prime_vae.c \
+        src/data.c src/classifier.c -lm -lz -pthread
+}
+
+# Options common to every run: 2 GB RSS / single malloc, 10 s per input, no leak
+# reports for the networks kept across inputs (fuzz_npz, fuzz_device).
+OPTS="-rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -print_final_stats=1"
+
+# Replays every committed crash input of harness $1; 0 if all pass.
+replay() {
+    local d=tests/fuzz/regress/$1
+    [ -d "$d" ] && [ -n "$(ls "$d")" ] || return 0
+    $F/fuzz_$1 $OPTS "$d"/* > $F/log/$1-regress.txt 2>&1 || { echo "$1: regression input FAILED (see $F/log/$1-regress.txt)"; return 1; }
+}
+
+# Fuzzes harness $1 for $SECS seconds (long: also stops at 10^6 runs); writes its log.
+fuzz_one() {
+    local h=$1 runs=""
+    [ "$MODE" = long ] && runs="-runs=1000000"
+    mkdir -p $F/crash/$h $F/work/$h
+    local t0=$(date +%s)
+    nice -n 10 $F/fuzz_$h $OPTS -max_total_time=$SECS $runs -artifact_prefix=$F/crash/$h/ \
+        $F/work/$h $F/corpus/$h > $F/log/$h.txt 2>&1 || true
+    echo "seconds: $(( $(date +%s) - t0 ))" >> $F/log/$h.txt
+}
+
+# One summary line for harness $1 from its log.
+summary() {
+    local log=$F/log/$1.txt
+    local execs=$(sed -n 's/.*stat::number_of_executed_units: *//p' "$log" | tail -1)
+    local st=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    local cov=$(echo "$st" | sed -n 's/.*cov: \([0-9]*\).*/\1/p') ft=$(echo "$st" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
+    local corp=$(echo "$st" | sed -n 's/.*corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p')
+    local secs=$(sed -n 's/^seconds: //p' "$log" | tail -1)
+    local crashes=$(ls $F/crash/$1 | wc -l)
+    printf '%-8s execs %9s  cov %5s  ft %6s  corpus %-12s crashes %s  seconds %s\n' "$1" "${execs:-0}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" "${secs:-?}"
+    [ "$crashes" = 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:' "$log"
+}
+
+build
+[ "$MODE" = build ] && exit 0
+tests/fuzz/make-corpus.sh > /dev/null
+rm -rf $F/log $F/crash $F/work
+mkdir -p $F/log
+fail=0
+for h in $HARNESSES; do replay $h || fail=1; done
+JOBS=${JOBS:-1}
+[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2}
+set -- $HARNESSES
+while [ $# -gt 0 ]; do
+    pids=()
+    for ((j = 0; j < JOBS && $# > 0; j++)); do fuzz_one $1 & pids+=($!); shift; done
+    wait "${pids[@]}"
+done
+for h in $HARNESSES; do summary $h || fail=1; done
+[ $fail = 0 ] && echo "fuzz: no crashes" || echo "fuzz: CRASHES (inputs in $F/crash/, logs in $F/log/)"
+exit $fail
