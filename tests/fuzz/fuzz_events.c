@@ -3,7 +3,8 @@
  * prime_events_bin with a fuzzed T and size. The parameter struct is filled
  * field by field from raw bytes (any float, NaN and infinities included);
  * the synthesizer runs only when the work it would do is small (sensor
- * <= 64, <= 400 sub-steps per saccade, <= 1 s recorded), so one input never
+ * side^2 x sub-steps per saccade <= 12,000, <= 0.3 s recorded, noise below
+ * 20 events per pixel per second), so one input never
  * takes long: the cost at the documented limits is measured elsewhere.
  * docs/fuzzing.md. */
 #include "fuzz_common.h"
@@ -23,7 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int T = (int)(int8_t)fz_u8(&in), bsize = (int)(int16_t)(fz_u8(&in) | fz_u8(&in) << 8);
     static float img[40 * 40];
     for (int i = 0; i < w * h; i++) img[i] = fz_u8(&in) / 255.0f;
-    if (p.size > 64 || p.steps_per_saccade > 400 || p.duration_us > 1000000 || !(p.noise_rate < 50)) return 0;
+    int small = p.size <= 64 && p.steps_per_saccade <= 400 && p.duration_us <= 300000 && !(p.noise_rate >= 20) &&
+                (p.size < 1 || p.steps_per_saccade < 1 || p.size * p.size * p.steps_per_saccade <= 12000);
+    if (!small) return 0; /* negative and zero values still reach the checks */
     prime_event *ev = NULL;
     size_t count = 0;
     if (prime_events_from_image(img, w, h, &p, &ev, &count) != 0) return 0;
@@ -31,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         float *frames = malloc((size_t)T * 2 * bsize * bsize * sizeof *frames);
         prime_events_bin(ev, count, T, bsize, frames);
         free(frames);
-    } else {
+    } else if (T < 1 || bsize < 1 || bsize > 4096) {
         static float one[1];
         prime_events_bin(ev, count, T, bsize, one); /* must refuse the sizes, never write */
     }

@@ -1,15 +1,20 @@
 /* fuzz_frames.c - libFuzzer harness: a frame cache file (PFRM, src/data.c)
  * through prime_frames_load, which reads a path: the bytes are written to a
- * per-process file under /tmp first. docs/fuzzing.md. */
+ * per-process file under /dev/shm (memory) first. docs/fuzzing.md. */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "data.h"
 #include "fuzz_common.h"
 
+static char path[64];
+static void remove_file(void) { unlink(path); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static char path[64];
-    if (!path[0]) snprintf(path, sizeof path, "/tmp/prime-fuzz-frames-%d.bin", (int)getpid());
+    if (!path[0]) {
+        snprintf(path, sizeof path, "%s/prime-fuzz-frames-%d.bin", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
+        atexit(remove_file);
+    }
     FILE *fp = fopen(path, "wb");
     if (!fp) return 0;
     fwrite(data, 1, size, fp);

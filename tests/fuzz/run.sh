@@ -87,13 +87,17 @@ mkdir -p $F/log
 fail=0
 for h in $HARNESSES; do replay $h || fail=1; done
 JOBS=${JOBS:-1}
-[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2}
-set -- $HARNESSES
-while [ $# -gt 0 ]; do
-    pids=()
-    for ((j = 0; j < JOBS && $# > 0; j++)); do fuzz_one $1 & pids+=($!); shift; done
-    wait "${pids[@]}"
+ORDER=$HARNESSES
+# long runs: the slowest harnesses (per execution) first, JOBS_LONG at a time,
+# the next one starting as soon as one finishes
+[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2} && ORDER="vae model events device image npz frames clf nmnist npy"
+running=0
+for h in $ORDER; do
+    if [ $running -ge $JOBS ]; then wait -n; running=$((running - 1)); fi
+    fuzz_one $h &
+    running=$((running + 1))
 done
+wait
 for h in $HARNESSES; do summary $h || fail=1; done
 [ $fail = 0 ] && echo "fuzz: no crashes" || echo "fuzz: CRASHES (inputs in $F/crash/, logs in $F/log/)"
 exit $fail
