@@ -124,6 +124,10 @@ test_all() {
     gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
         -o $B/test_image_asan tests/c/test_image.c "${lib[@]}" $LIBS
     ASAN_OPTIONS=detect_leaks=1 $B/test_image_asan || fail=1
+    # crafted files and parameters that once bought memory or overwrote the heap
+    gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+        -o $B/test_safety_asan tests/c/test_safety.c "${lib[@]}" $LIBS
+    ASAN_OPTIONS=detect_leaks=1 $B/test_safety_asan || fail=1
     log "golden: native, native scalar and wasm agree"
     $B/prime golden $B > $B/golden-native.txt
     $B/prime-scalar golden > $B/golden-scalar.txt

@@ -23,7 +23,7 @@
 #define EV_EPS 0.3
 /* Stream ids of the counter RNG (key = params.seed). */
 #define EV_STREAM_NOISE 0x6e6f697365000000ull /* "noise" + pixel index */
-#define EV_MAX_EVENTS 50000000u               /* hard cap, about 600 MB */
+#define EV_MAX_EVENTS ((size_t)PRIME_MAX_EVENTS) /* hard cap, 24 MB of events */
 
 /* Default parameters: see docs/data.md. */
 prime_event_params prime_default_event_params(void) {
@@ -52,7 +52,7 @@ static int ev_push(ev_list *l, int x, int y, int p, uint32_t t) {
         size_t cap = l->cap ? l->cap * 2 : 4096;
         if (cap > EV_MAX_EVENTS) cap = EV_MAX_EVENTS;
         if (cap <= l->n)
-            return prime_error("events: more than %u events (lower noise_rate or raise contrast)",
+            return prime_error("events: more than %zu events (lower noise_rate or raise contrast)",
                                EV_MAX_EVENTS);
         prime_event *v = realloc(l->v, cap * sizeof *v);
         if (!v) return prime_error("events: out of memory for %zu events", cap);
@@ -207,6 +207,9 @@ static int check_params(const prime_event_params *p) {
                            p->steps_per_saccade);
     if (!(p->amplitude >= 0.0f && p->amplitude <= (float)p->size))
         return prime_error("event params: amplitude %g outside 0..size", (double)p->amplitude);
+    if ((int64_t)p->steps_per_saccade * p->size * p->size > PRIME_MAX_EVENT_WORK)
+        return prime_error("event params: steps_per_saccade %d x size %d^2 above the work cap of %d "
+                           "(e.g. 2500 steps at size 34)", p->steps_per_saccade, p->size, PRIME_MAX_EVENT_WORK);
     return 0;
 }
 
@@ -330,6 +333,8 @@ int prime_nmnist_parse(const uint8_t *bytes, size_t n, prime_event **events, siz
     if (n % 5 != 0)
         return prime_error("nmnist_parse: %zu bytes is not a multiple of 5 (truncated file?)", n);
     size_t m = n / 5;
+    if (m > EV_MAX_EVENTS)
+        return prime_error("nmnist_parse: %zu events, more than the cap of %zu", m, EV_MAX_EVENTS);
     prime_event *ev = malloc((m ? m : 1) * sizeof *ev);
     if (!ev) return prime_error("nmnist_parse: out of memory for %zu events", m);
     for (size_t i = 0; i < m; i++) {
@@ -384,8 +389,12 @@ int prime_nmnist_write(const prime_event *ev, size_t count, uint8_t **out, size_
  * sizes differ by at most one). */
 int prime_events_bin(const prime_event *ev, size_t count, int T, int size, float *frames) {
     if ((!ev && count) || !frames) return prime_error("events_bin: NULL argument");
-    if (T < 1) return prime_error("events_bin: T = %d, need T >= 1", T);
+    if (T < 1 || T > PRIME_MAX_T) return prime_error("events_bin: T = %d outside 1..%d", T, PRIME_MAX_T);
     if (size < 1 || size > 4096) return prime_error("events_bin: size %d outside 1..4096", size);
+    if ((int64_t)T * 2 * size * size > PRIME_MAX_FRAME_VALUES)
+        return prime_error("events_bin: %d frames of 2x%dx%d are more than %d values", T, size, size,
+                           PRIME_MAX_FRAME_VALUES);
+    if (count > EV_MAX_EVENTS) return prime_error("events_bin: %zu events, more than the cap of %zu", count, EV_MAX_EVENTS);
     if (count < (size_t)T)
         return prime_error("events_bin: %zu events cannot fill %d frames with an equal "
                            "number of events each (need at least T)", count, T);

@@ -46,6 +46,18 @@ extern "C" {
 #define PRIME_MAX_T 64
 #define PRIME_MAX_CLASSES 16
 #define PRIME_ARRAY_SIZE 512 /* crossbar rows = columns */
+/* Size caps (docs/model-format.md, "Limits"). Every size an architecture or a
+ * model file implies is computed in 64 bits and checked against these before
+ * anything is allocated, so the worst accepted file costs at most about
+ * PRIME_MAX_CTX_BYTES, in native and wasm (32-bit size_t) builds alike. */
+#define PRIME_MAX_DIM 4096                 /* input channels / side, output channels */
+#define PRIME_MAX_INPUT (1 << 20)          /* in_c * in_h * in_w values per frame */
+#define PRIME_MAX_FAN_IN (1 << 20)         /* rows of one weight layer (FC: in_c*in_h*in_w) */
+#define PRIME_MAX_LAYER_OUTPUTS (1 << 22)  /* out_c * out_h * out_w of one layer */
+#define PRIME_MAX_LAYER_CELLS (1 << 24)    /* differential pairs (rows * cols) of one layer */
+#define PRIME_MAX_MODEL_CELLS (1 << 24)    /* pairs of all layers of one model */
+#define PRIME_MAX_STATE_FLOATS (1 << 25)   /* a context's state block, floats */
+#define PRIME_MAX_CTX_BYTES (768u << 20)   /* every block of a context together */
 
 /* ---------------------------------------------------------------- errors */
 
@@ -290,6 +302,15 @@ int prime_image_decode(const uint8_t *bytes, size_t n, int out_w, int out_h,
 int prime_image_resize(const float *in, int w, int h, float *out, int ow, int oh);
 
 /* ------------------------------------------------------ events (N-MNIST) */
+
+/* Limits of the event functions (docs/data.md, "Limits"): at most
+ * PRIME_MAX_EVENTS events per stream (synthesized, parsed or binned), the
+ * synthesizer's work steps_per_saccade * size^2 at most PRIME_MAX_EVENT_WORK
+ * (2,500 sub-steps at the default 34x34 sensor), and binning into 1..PRIME_MAX_T
+ * frames of at most PRIME_MAX_FRAME_VALUES values in all. */
+#define PRIME_MAX_EVENTS (1 << 21)
+#define PRIME_MAX_EVENT_WORK 2890000
+#define PRIME_MAX_FRAME_VALUES (1 << 25)
 
 typedef struct {
     uint16_t x, y;     /* pixel, 0..33 */

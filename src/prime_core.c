@@ -378,16 +378,18 @@ void prime_program_layer(prime_ctx *c, int l) {
 
 /* ============================================================ context */
 
-/* Allocates the context's buffers for c->arch; 0 or -1. */
+/* Allocates the context's buffers for c->arch; 0 or -1. Every block size
+ * comes from prime_arch_plan (64-bit, capped) and must fit size_t. */
 static int ctx_alloc(prime_ctx *c) {
     const prime_arch *a = &c->arch;
-    size_t nw = 0, ns = 0, acc = 0, in = (size_t)a->in_c * a->in_h * a->in_w, rowcap = 0, colcap = 0;
+    prime_ctx_plan plan;
+    if (prime_arch_plan(a, &plan) != 0) return -1;
+    if (plan.bytes > SIZE_MAX) return prime_error("the model needs %llu bytes, more than this build can address",
+                                                  (unsigned long long)plan.bytes);
+    size_t nw = (size_t)plan.cells, acc = (size_t)plan.acc;
     int arrays = 0;
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];
-        size_t out = (size_t)L->out_c * L->out_h * L->out_w;
-        ns += out;
-        if (out > c->max_act) c->max_act = out;
         if (prime_layer_rows(L)) {
             wlayer *w = &c->w[l];
             w->rows = prime_layer_rows(L), w->cols = prime_layer_cols(L);
@@ -395,22 +397,15 @@ static int ctx_alloc(prime_ctx *c) {
             w->col_tiles = (2 * w->cols + PRIME_ARRAY_SIZE - 1) / PRIME_ARRAY_SIZE;
             w->first_array = arrays;
             arrays += w->row_tiles * w->col_tiles;
-            nw += (size_t)w->rows * w->cols;
-            size_t t = (size_t)w->row_tiles * out;
-            if (t > acc) acc = t;
-            t = (size_t)w->row_tiles * PRIME_ARRAY_SIZE;
-            if (t > rowcap) rowcap = t;
-            if ((size_t)w->cols > colcap) colcap = (size_t)w->cols;
         }
     }
-    if (in > c->max_act) c->max_act = in;
+    c->max_act = (size_t)plan.max_act;
     c->n_arrays = arrays;
-    c->n_in = in;
+    c->n_in = (size_t)plan.n_in;
     /* one block for the weights: 8 floats + 1 mask byte per pair */
     c->wblock = malloc(nw * (8 * sizeof(float) + 1) + 16);
     /* one block for the state: u, s, cur, out per layer + sums + buffers */
-    size_t nstate = 4 * ns + 2 * acc + 2 * c->max_act + PRIME_MAX_CLASSES + 3 * rowcap + colcap + 4 * c->max_act;
-    c->sblock = calloc(nstate, sizeof(float));
+    c->sblock = calloc((size_t)plan.state, sizeof(float));
     c->active = calloc(acc ? acc : 1, 1);
     c->input = NULL;
     if (!c->wblock || !c->sblock || !c->active) return prime_error("out of memory allocating the model");
@@ -447,6 +442,7 @@ static int ctx_alloc(prime_ctx *c) {
     c->frame = s, s += c->max_act;
     c->view = s, s += c->max_act;
     c->sum = s, s += PRIME_MAX_CLASSES;
+    const size_t rowcap = (size_t)plan.rowcap, colcap = (size_t)plan.colcap;
     c->rowoff = (int32_t *)s, s += rowcap; /* int32 and float are both 4 bytes */
     c->rowval = s, s += rowcap;
     c->rowval2 = s, s += rowcap;

@@ -59,6 +59,21 @@ struct prime_ctx {
 
 prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
 
+/* What a context for a finalized architecture allocates, every count in 64
+ * bits so nothing wraps (not even in wasm's 32-bit size_t). prime_arch_plan
+ * (prime_util.c) fills it and refuses sizes over the caps of prime.h; ctx_alloc
+ * allocates exactly these. */
+typedef struct {
+    uint64_t cells;          /* pairs of all weight layers (8 floats + 1 mask byte each) */
+    uint64_t ns;             /* outputs of all layers (u, s, cur, out each) */
+    uint64_t acc;            /* [tile][pos][oc] scratch entries (floats; `active` bytes) */
+    uint64_t max_act, n_in;  /* largest activation (or input) / input values per frame */
+    uint64_t rowcap, colcap; /* crossbar scratch: active rows, columns */
+    uint64_t state;          /* floats of the state block */
+    uint64_t bytes;          /* weights + state + active + the largest input (T = PRIME_MAX_T) */
+} prime_ctx_plan;
+int prime_arch_plan(const prime_arch *a, prime_ctx_plan *p);
+
 /* The device model, for other networks built on the same macro (e.g. the
  * inpainting VAE). `layer` keys the random streams; i is the pair index. */
 float prime_dev_form_on(const prime_device *d, int layer, int cell, size_t i);  /* formed G, uS */

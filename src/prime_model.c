@@ -159,7 +159,29 @@ prime_ctx *prime_load(const uint8_t *bytes, size_t n) {
         l->th = get_f32(&r), l->decay = get_f32(&r), l->leak = get_f32(&r), l->scale = get_f32(&r), l->sparsity = get_f32(&r);
         if (bf || r.bad) { prime_error("model file: layer %d has a field out of range or is truncated", i); return NULL; }
     }
+    prime_arch stored = a;
     if (prime_arch_finalize(&a) != 0) return NULL;
+    /* canonical: the fields finalize derives (pool stride, pad, out_c; FC k,
+     * stride, pad) must already hold what prime_save writes */
+    for (int i = 0; i < a.n_layers; i++) {
+        const prime_layer *s = &stored.layers[i], *l = &a.layers[i];
+        if (s->out_c != l->out_c || s->k != l->k || s->stride != l->stride || s->pad != l->pad) {
+            prime_error("model file: layer %d (%s) is not canonical: out_c %d k %d stride %d pad %d, expected %d %d %d %d", i,
+                        l->op == PRIME_OP_FC ? "FC" : l->op == PRIME_OP_CONV ? "conv" : "pool", s->out_c, s->k, s->stride,
+                        s->pad, l->out_c, l->k, l->stride, l->pad);
+            return NULL;
+        }
+    }
+    /* the file must hold every mask the architecture declares: its exact
+     * length follows from the header, checked before anything is built */
+    uint64_t expect = r.off + 8 + 4 * 20 + 4 * 4 + 8 + 4; /* device, run, CRC */
+    for (int i = 0; i < a.n_layers; i++)
+        if (prime_layer_rows(&a.layers[i])) expect += 8 + ((uint64_t)prime_layer_weights(&a.layers[i]) + 7) / 8;
+    if (expect != n) {
+        prime_error("model file: its architecture needs %llu bytes (masks included), the file has %zu",
+                    (unsigned long long)expect, n);
+        return NULL;
+    }
     prime_device d;
     memset(&d, 0, sizeof d);
     d.chip_seed = get_u64(&r);

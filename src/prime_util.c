@@ -1,6 +1,7 @@
 /* prime_util.c - errors, architecture helpers and default parameters. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,15 @@ static PRIME_TLS char g_err[512];
 /* Returns the message of the thread's last error ("" if none); never NULL. */
 const char *prime_last_error(void) { return g_err; }
 
-/* Formats the thread's last error; always returns -1. */
+/* Formats the thread's last error; always returns -1. The message may quote
+ * prime_last_error() itself ("model file: %s"): formatted apart, then copied. */
 int prime_error(const char *fmt, ...) {
+    char msg[sizeof g_err];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_err, sizeof g_err, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(g_err, msg, sizeof msg);
     return -1;
 }
 
@@ -68,8 +72,13 @@ int prime_arch_finalize(prime_arch *a) {
     if (a->T < 1 || a->T > PRIME_MAX_T) return prime_error("architecture: T = %d out of 1..%d", a->T, PRIME_MAX_T);
     if (a->n_layers < 1 || a->n_layers > PRIME_MAX_LAYERS)
         return prime_error("architecture: %d layers (1..%d allowed)", a->n_layers, PRIME_MAX_LAYERS);
-    if (a->in_c < 1 || a->in_h < 1 || a->in_w < 1 || a->in_c > 4096 || a->in_h > 4096 || a->in_w > 4096)
-        return prime_error("architecture: input shape %dx%dx%d out of range", a->in_c, a->in_h, a->in_w);
+    if (a->in_c < 1 || a->in_h < 1 || a->in_w < 1 || a->in_c > PRIME_MAX_DIM || a->in_h > PRIME_MAX_DIM ||
+        a->in_w > PRIME_MAX_DIM)
+        return prime_error("architecture: input shape %dx%dx%d out of range (1..%d each)", a->in_c, a->in_h, a->in_w,
+                           PRIME_MAX_DIM);
+    if ((int64_t)a->in_c * a->in_h * a->in_w > PRIME_MAX_INPUT)
+        return prime_error("architecture: input %dx%dx%d has more than %d values", a->in_c, a->in_h, a->in_w,
+                           PRIME_MAX_INPUT);
     int c = a->in_c, h = a->in_h, w = a->in_w;
     for (int i = 0; i < a->n_layers; i++) {
         prime_layer *l = &a->layers[i];
@@ -105,19 +114,64 @@ int prime_arch_finalize(prime_arch *a) {
         default:
             return prime_error("layer %d: unknown op %d", i, l->op);
         }
-        if ((double)l->in_c * l->k * l->k * l->out_c > 64e6)
-            return prime_error("layer %d: weight matrix larger than 64M cells", i);
-        if (l->op == PRIME_OP_FC && (double)c * h * w > 1e6) return prime_error("layer %d: FC fan-in too large", i);
+        /* 64-bit sizes, so no product wraps: fan-in (FC: the flattened input), cells, outputs */
+        int64_t rows = l->op == PRIME_OP_CONV ? (int64_t)c * l->k * l->k : l->op == PRIME_OP_FC ? (int64_t)c * h * w : 0;
+        int64_t outs = (int64_t)l->out_c * l->out_h * l->out_w;
+        if (rows > PRIME_MAX_FAN_IN)
+            return prime_error("layer %d: fan-in %lld above the cap of %d rows", i, (long long)rows, PRIME_MAX_FAN_IN);
+        if (rows * l->out_c > PRIME_MAX_LAYER_CELLS)
+            return prime_error("layer %d: %lld x %d weight matrix above the cap of %d cells", i, (long long)rows,
+                               l->out_c, PRIME_MAX_LAYER_CELLS);
+        if (outs > PRIME_MAX_LAYER_OUTPUTS)
+            return prime_error("layer %d: %lld outputs above the cap of %d", i, (long long)outs, PRIME_MAX_LAYER_OUTPUTS);
         c = l->out_c, h = l->out_h, w = l->out_w;
-        if (l->op == PRIME_OP_FC) { /* fan-in is the whole flattened input */ }
     }
     const prime_layer *last = &a->layers[a->n_layers - 1];
     if (last->neuron != PRIME_NEURON_OUTPUT) return prime_error("architecture: last layer must have the output cell");
-    if (last->out_c * last->out_h * last->out_w != a->n_classes || a->n_classes < 2 || a->n_classes > PRIME_MAX_CLASSES)
-        return prime_error("architecture: output size %d does not match %d classes (2..%d)",
-                           last->out_c * last->out_h * last->out_w, a->n_classes, PRIME_MAX_CLASSES);
+    int64_t nout = (int64_t)last->out_c * last->out_h * last->out_w;
+    if (nout != a->n_classes || a->n_classes < 2 || a->n_classes > PRIME_MAX_CLASSES)
+        return prime_error("architecture: output size %lld does not match %d classes (2..%d)", (long long)nout,
+                           a->n_classes, PRIME_MAX_CLASSES);
     for (int i = 0; i < a->n_layers - 1; i++)
         if (a->layers[i].neuron == PRIME_NEURON_OUTPUT) return prime_error("layer %d: output cell before the last layer", i);
+    prime_ctx_plan plan;
+    return prime_arch_plan(a, &plan);
+}
+
+/* Fills *p with the sizes of a context for the finalized architecture a, in
+ * 64 bits; 0, or -1 naming the model cap (prime.h) a size exceeds. */
+int prime_arch_plan(const prime_arch *a, prime_ctx_plan *p) {
+    memset(p, 0, sizeof *p);
+    p->n_in = (uint64_t)a->in_c * a->in_h * a->in_w;
+    p->max_act = p->n_in;
+    for (int l = 0; l < a->n_layers; l++) {
+        const prime_layer *L = &a->layers[l];
+        uint64_t out = (uint64_t)L->out_c * L->out_h * L->out_w;
+        p->ns += out;
+        if (out > p->max_act) p->max_act = out;
+        uint64_t rows = L->op == PRIME_OP_CONV ? (uint64_t)L->in_c * L->k * L->k
+                      : L->op == PRIME_OP_FC ? (uint64_t)L->in_c * L->in_h * L->in_w : 0;
+        if (!rows) continue;
+        uint64_t cols = (uint64_t)L->out_c, row_tiles = (rows + PRIME_ARRAY_SIZE - 1) / PRIME_ARRAY_SIZE;
+        p->cells += rows * cols;
+        if (row_tiles * out > p->acc) p->acc = row_tiles * out;
+        if (row_tiles * PRIME_ARRAY_SIZE > p->rowcap) p->rowcap = row_tiles * PRIME_ARRAY_SIZE;
+        if (cols > p->colcap) p->colcap = cols;
+    }
+    /* u, s, cur, out per layer; acc, var; frame, view; sums; 3 row and 1 column
+     * scratch; 4 per-pixel lists (the layout of ctx_alloc in prime_core.c) */
+    p->state = 4 * p->ns + 2 * p->acc + 2 * p->max_act + PRIME_MAX_CLASSES + 3 * p->rowcap + p->colcap + 4 * p->max_act;
+    p->bytes = p->cells * (8 * sizeof(float) + 1) + 16 + p->state * sizeof(float) + (p->acc ? p->acc : 1) +
+               (uint64_t)PRIME_MAX_T * p->n_in * sizeof(float);
+    if (p->cells > PRIME_MAX_MODEL_CELLS)
+        return prime_error("architecture: %llu cells in all, above the model cap of %d", (unsigned long long)p->cells,
+                           PRIME_MAX_MODEL_CELLS);
+    if (p->state > PRIME_MAX_STATE_FLOATS)
+        return prime_error("architecture: state of %llu floats, above the model cap of %d", (unsigned long long)p->state,
+                           PRIME_MAX_STATE_FLOATS);
+    if (p->bytes > PRIME_MAX_CTX_BYTES)
+        return prime_error("architecture: the model needs %llu bytes, above the cap of %u", (unsigned long long)p->bytes,
+                           PRIME_MAX_CTX_BYTES);
     return 0;
 }
 

@@ -156,6 +156,42 @@ static int arch_check(const prime_vae_arch *a) {
     if (!(a->th > 0 && a->th < 100) || !(a->keep >= 0 && a->keep <= 1) || !(a->out_decay >= 0 && a->out_decay <= 1) ||
         !(a->scale > 0 && a->scale < 1e3f) || !(a->sparsity >= 0 && a->sparsity < 1))
         return prime_error("vae: th, keep, out_decay, scale or sparsity out of range");
+    if (a->software != 0 && a->software != 1) return prime_error("vae: software = %d (0 macro, 1 software)", a->software);
+    /* what prime_vae_create allocates, in 64 bits, against the caps of prime.h */
+    uint64_t cells = 0, floats = 0, state = 0, acc = 0, ints = 0, pixcap = 0, rowcap = 0, colcap = 0, padcap = 0;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(a, i, &g);
+        uint64_t n = (uint64_t)g.rows * g.cols, nout = (uint64_t)g.out_c * g.out_h * g.out_w;
+        uint64_t nin = (uint64_t)g.in_c * g.in_h * g.in_w, rt = ((uint64_t)g.rows + PRIME_ARRAY_SIZE - 1) / PRIME_ARRAY_SIZE;
+        if (g.crossbar && n > PRIME_MAX_LAYER_CELLS)
+            return prime_error("vae layer %d: %d x %d weight matrix above the cap of %d cells", i, g.rows, g.cols,
+                               PRIME_MAX_LAYER_CELLS);
+        cells += g.crossbar ? n : 0;
+        floats += (g.crossbar ? 8 * n : n + nout) + 2 * (uint64_t)g.out_c;
+        state += 3 * nout;
+        if (rt * nout > acc) acc = rt * nout;
+        if (g.op != PRIME_VAE_FC) /* connection triples, then the gather list */
+            ints += 3 * (uint64_t)g.in_h * g.in_w * g.k * g.k + (uint64_t)g.out_h * g.out_w + 1 +
+                    2 * (uint64_t)g.in_h * g.in_w * g.k * g.k;
+        if (nin > pixcap) pixcap = nin;
+        if ((uint64_t)g.rows > rowcap) rowcap = (uint64_t)g.rows;
+        if ((uint64_t)g.cols > colcap) colcap = (uint64_t)g.cols;
+        uint64_t np = (uint64_t)g.in_c * (g.in_h + 2 * g.pad) * (g.in_w + 2 * g.pad);
+        if (g.op != PRIME_VAE_FC && np > padcap) padcap = np;
+    }
+    uint64_t npix = (uint64_t)a->size * a->size;
+    state += 2 * acc + 3 * npix + 2 * (uint64_t)a->latent + (uint64_t)PRIME_MAX_T * npix;
+    ints += 3 * pixcap + 3 * rowcap + colcap + padcap;
+    uint64_t bytes = 4 * (floats + state + ints) + cells + acc;
+    if (cells > PRIME_MAX_MODEL_CELLS)
+        return prime_error("vae: %llu crossbar cells, above the model cap of %d", (unsigned long long)cells, PRIME_MAX_MODEL_CELLS);
+    if (state > PRIME_MAX_STATE_FLOATS)
+        return prime_error("vae: state of %llu floats, above the model cap of %d", (unsigned long long)state,
+                           PRIME_MAX_STATE_FLOATS);
+    if (bytes > PRIME_MAX_CTX_BYTES || bytes > SIZE_MAX)
+        return prime_error("vae: the network needs %llu bytes, above the cap of %u", (unsigned long long)bytes,
+                           PRIME_MAX_CTX_BYTES);
     return 0;
 }
 
@@ -471,6 +507,21 @@ prime_vae *prime_vae_load(const uint8_t *bytes, size_t n) {
     get(&b, &d.chip_seed, 8);
     get(&b, (uint8_t *)&d + 8, 4 * DEV_WORDS);
     if (b.err) { prime_error("inpainting model: truncated header"); return NULL; }
+    if (arch_check(&a) != 0) { prime_error("inpainting model: %s", prime_last_error()); return NULL; }
+    /* the exact length follows from the header: checked before anything is built */
+    uint64_t expect = b.at;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(&a, i, &g);
+        uint64_t nw = (uint64_t)g.rows * g.cols, nout = (uint64_t)g.out_c * g.out_h * g.out_w;
+        expect += g.crossbar ? (a.software ? 4 * nw : nw) : 4 * (nw + nout);
+        if (g.bn) expect += 8 * (uint64_t)g.out_c;
+    }
+    if (expect != n) {
+        prime_error("inpainting model: its architecture needs %llu bytes, the file has %zu (%s)", (unsigned long long)expect,
+                    n, n < expect ? "truncated" : "trailing bytes");
+        return NULL;
+    }
     prime_vae *v = prime_vae_create(&a, &d);
     if (!v) return NULL;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {

@@ -22,6 +22,31 @@ EXPORT const char *pw_simd(void) { return PRIME_SIMD_NAME; }
 
 /* ============================================================ parameters */
 
+/* Every double from JS is range-checked here before it is cast: a cast of an
+ * out-of-range double to int or float is undefined behaviour in C. Field names
+ * in the messages are the JS (camelCase) names. */
+
+/* *o = v if v is an integer in [lo, hi]; else -1 with a message naming the field. */
+static int as_int(double v, const char *what, int lo, int hi, int *o) {
+    if (!(v >= lo && v <= hi) || v != (double)(int)v)
+        return prime_error("%s = %g must be an integer in %d..%d", what, v, lo, hi);
+    *o = (int)v;
+    return 0;
+}
+/* *o = v if v is an integer in 0..2^53 (seeds travel as doubles); else -1. */
+static int as_seed(double v, const char *what, uint64_t *o) {
+    if (!(v >= 0 && v <= 9007199254740992.0) || v != (double)(uint64_t)v)
+        return prime_error("%s = %g must be an integer in 0..2^53", what, v);
+    *o = (uint64_t)v;
+    return 0;
+}
+/* *o = (float)v if v is finite and within float range; else -1. */
+static int as_float(double v, const char *what, float *o) {
+    if (!(v >= -3.4e38 && v <= 3.4e38)) return prime_error("%s = %g is not a finite number in float range", what, v);
+    *o = (float)v;
+    return 0;
+}
+
 /* Device as 21 doubles, in the order of prime_device's fields. */
 #define DEV_FIELDS 21
 static void dev_to(const prime_device *d, double *o) {
@@ -32,16 +57,18 @@ static void dev_to(const prime_device *d, double *o) {
     memcpy(o, v, sizeof v);
 }
 static int dev_from(const double *v, prime_device *d) {
-    if (!(v[0] >= 0 && v[0] <= 9007199254740992.0)) return prime_error("device: chipSeed must be an integer in 0..2^53");
-    for (int i = 1; i < DEV_FIELDS; i++)
-        if (v[i] != v[i]) return prime_error("device: field %d is NaN", i);
-    d->chip_seed = (uint64_t)v[0], d->g_dist = (int)v[1], d->g_mean = (float)v[2], d->g_sd = (float)v[3];
-    d->g_off = (float)v[4], d->g_off_sd = (float)v[5], d->g_max = (float)v[6], d->prog_noise = (float)v[7];
-    d->stuck_on = (float)v[8], d->stuck_off = (float)v[9], d->read_noise = (float)v[10];
-    d->noise_mode = (int)v[11], d->adc_bits = (int)v[12], d->adc_fs = (float)v[13], d->dac_bits = (int)v[14];
-    d->v_read = (float)v[15], d->e_cell_pj = (float)v[16], d->e_adc_fom_fj = (float)v[17];
-    d->e_dac_pj = (float)v[18], d->e_neuron_pj = (float)v[19], d->e_mac_pj = (float)v[20];
-    if ((double)d->adc_bits != v[12] || (double)d->dac_bits != v[14]) return prime_error("device: adcBits and dacBits must be integers");
+    if (as_seed(v[0], "device: chipSeed", &d->chip_seed) || as_int(v[1], "device: gDist", 0, 1, &d->g_dist) ||
+        as_float(v[2], "device: gMean", &d->g_mean) || as_float(v[3], "device: gSd", &d->g_sd) ||
+        as_float(v[4], "device: gOff", &d->g_off) || as_float(v[5], "device: gOffSd", &d->g_off_sd) ||
+        as_float(v[6], "device: gMax", &d->g_max) || as_float(v[7], "device: progNoise", &d->prog_noise) ||
+        as_float(v[8], "device: stuckOn", &d->stuck_on) || as_float(v[9], "device: stuckOff", &d->stuck_off) ||
+        as_float(v[10], "device: readNoise", &d->read_noise) || as_int(v[11], "device: noiseMode", 0, 1, &d->noise_mode) ||
+        as_int(v[12], "device: adcBits", 0, 24, &d->adc_bits) || as_float(v[13], "device: adcFs", &d->adc_fs) ||
+        as_int(v[14], "device: dacBits", 0, 24, &d->dac_bits) || as_float(v[15], "device: vRead", &d->v_read) ||
+        as_float(v[16], "device: eCellPj", &d->e_cell_pj) || as_float(v[17], "device: eAdcFomFj", &d->e_adc_fom_fj) ||
+        as_float(v[18], "device: eDacPj", &d->e_dac_pj) || as_float(v[19], "device: eNeuronPj", &d->e_neuron_pj) ||
+        as_float(v[20], "device: eMacPj", &d->e_mac_pj))
+        return -1;
     return prime_device_check(d);
 }
 EXPORT void pw_default_device(double *o) { prime_device d = prime_default_device(); dev_to(&d, o); }
@@ -59,10 +86,11 @@ static void run_to(const prime_run *r, double *o) {
 EXPORT void pw_default_run(double *o) { prime_run r = prime_default_run(); run_to(&r, o); }
 EXPORT void pw_get_run(prime_ctx *c, double *o) { prime_run r = prime_get_run(c); run_to(&r, o); }
 EXPORT int pw_set_run(prime_ctx *c, const double *v) {
-    if (!(v[4] >= 0 && v[4] <= 9007199254740992.0)) return prime_error("run: noiseSeed must be an integer in 0..2^53");
-    if (v[3] != (double)(int)v[3]) return prime_error("run: minSteps must be an integer");
-    prime_run r = {(int)v[0], (float)v[1], (float)v[2], (int)v[3], (uint64_t)v[4]};
-    if ((double)r.policy != v[0]) return prime_error("run: policy must be 0 or 1");
+    prime_run r;
+    if (as_int(v[0], "run: policy", 0, 1, &r.policy) || as_float(v[1], "run: alpha", &r.alpha) ||
+        as_float(v[2], "run: threshold", &r.threshold) || as_int(v[3], "run: minSteps", 1, PRIME_MAX_T, &r.min_steps) ||
+        as_seed(v[4], "run: noiseSeed", &r.noise_seed))
+        return -1;
     return prime_set_run(c, &r);
 }
 
@@ -137,9 +165,12 @@ EXPORT uint8_t *pw_save(prime_ctx *c, size_t *n) {
 static int evp_from(const double *v, prime_event_params *p) {
     *p = prime_default_event_params();
     if (!v) return 0;
-    if (!(v[6] >= 0 && v[6] <= 9007199254740992.0)) return prime_error("events: seed must be an integer in 0..2^53");
-    p->size = (int)v[0], p->contrast = (float)v[1], p->noise_rate = (float)v[2], p->duration_us = (int)v[3];
-    p->steps_per_saccade = (int)v[4], p->amplitude = (float)v[5], p->seed = (uint64_t)v[6];
+    if (as_int(v[0], "events: size", 1, 255, &p->size) || as_float(v[1], "events: contrast", &p->contrast) ||
+        as_float(v[2], "events: noiseRate", &p->noise_rate) ||
+        as_int(v[3], "events: durationUs", 3, 8388607, &p->duration_us) ||
+        as_int(v[4], "events: stepsPerSaccade", 1, 10000, &p->steps_per_saccade) ||
+        as_float(v[5], "events: amplitude", &p->amplitude) || as_seed(v[6], "events: seed", &p->seed))
+        return -1;
     return 0;
 }
 EXPORT void pw_default_event_params(double *o) {
@@ -198,11 +229,14 @@ EXPORT void pw_vae_arch(const prime_vae *v, double *o) {
  * latent_seed, dac_bits. 0 or -1. */
 static int vae_options(prime_vae *v, const double *opt) {
     prime_device d = prime_vae_get_device(v);
-    d.read_noise = (float)opt[0], d.adc_bits = (int)opt[1], d.dac_bits = (int)opt[8];
-    if (prime_vae_set_device(v, &d) != 0) return -1;
     prime_vae_run r = prime_vae_default_run();
-    r.policy = (int)opt[2], r.m_div = (float)opt[3], r.m_th = (float)opt[4], r.m_window = (int)opt[5];
-    r.noise_seed = (uint64_t)opt[6], r.latent_seed = (uint64_t)opt[7];
+    if (as_float(opt[0], "inpaint: readNoise", &d.read_noise) || as_int(opt[1], "inpaint: adcBits", 0, 24, &d.adc_bits) ||
+        as_int(opt[8], "inpaint: dacBits", 0, 24, &d.dac_bits) || as_int(opt[2], "inpaint: earlyStop", 0, 1, &r.policy) ||
+        as_float(opt[3], "inpaint: mDiv", &r.m_div) || as_float(opt[4], "inpaint: mTh", &r.m_th) ||
+        as_int(opt[5], "inpaint: mWindow", 1, PRIME_MAX_T, &r.m_window) ||
+        as_seed(opt[6], "inpaint: noiseSeed", &r.noise_seed) || as_seed(opt[7], "inpaint: latentSeed", &r.latent_seed))
+        return -1;
+    if (prime_vae_set_device(v, &d) != 0) return -1;
     return prime_vae_set_run(v, &r);
 }
 /* Result, 72 doubles: steps_used, T, energy_pj, baseline_pj, energy_ratio,
@@ -224,10 +258,10 @@ EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, c
 /* Generates an image from the prior with this seed (an integer in 0..2^53).
  * opt: vae_options; o: vae_res_to. 0 or -1. */
 EXPORT int pw_vae_generate(prime_vae *v, double seed, const double *opt, double *o) {
-    if (!(seed >= 0 && seed <= 9007199254740992.0) || seed != (double)(uint64_t)seed)
-        return prime_error("generate: seed must be an integer in 0..2^53");
+    uint64_t s;
+    if (as_seed(seed, "generate: seed", &s) != 0) return -1;
     prime_vae_result res;
-    if (vae_options(v, opt) != 0 || prime_vae_generate(v, (uint64_t)seed, &res) != 0) return -1;
+    if (vae_options(v, opt) != 0 || prime_vae_generate(v, s, &res) != 0) return -1;
     vae_res_to(&res, o);
     return 0;
 }

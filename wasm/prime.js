@@ -29,6 +29,24 @@ const STATES = { membrane: 0, spikes: 1, current: 2 };
 const EVENT_KEYS = ['size', 'contrast', 'noiseRate', 'durationUs', 'stepsPerSaccade', 'amplitude', 'seed'];
 const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps'];
 const ARRAY_SIZE = 512;
+// The wasm build's memory ceiling (-sMAXIMUM_MEMORY=1GB in build.sh): no buffer
+// can be larger, and pw_malloc takes a 32-bit size, so a larger request would wrap.
+const MAX_ALLOC = 1 << 30;
+
+/** v, if it is a number (no numeric strings) that is an integer in lo..hi when `int`; else throws. */
+function num(v, what, int = false, lo = -Infinity, hi = Infinity) {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new PrimeError(`${what} must be a number, got ${typeof v === 'number' ? v : typeof v}`);
+  if (int && !Number.isInteger(v)) throw new PrimeError(`${what} = ${v} must be an integer`);
+  if (!(v >= lo && v <= hi)) throw new PrimeError(`${what} = ${v} out of range ${lo}..${hi}`);
+  return v;
+}
+/** Throws unless p is undefined/null or a plain object of parameters. */
+function params(p, what) {
+  if (p === undefined || p === null) return {};
+  if (typeof p !== 'object' || Array.isArray(p) || ArrayBuffer.isView(p))
+    throw new PrimeError(`${what} expects an object of named parameters, got ${Array.isArray(p) ? 'an array' : typeof p}`);
+  return p;
+}
 
 const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
 
@@ -74,6 +92,8 @@ export async function loadPrime(opts = {}) {
   const fail = (what) => { throw new PrimeError(cstr(X.prime_last_error()) || `${what} failed`); };
   /** Allocates n bytes in wasm memory; throws PrimeError when memory is exhausted. */
   const alloc = (n) => {
+    if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ALLOC)
+      throw new PrimeError(`buffer of ${n} bytes does not fit the wasm memory (at most ${MAX_ALLOC})`);
     const p = X.pw_malloc(n);
     if (!p) throw new PrimeError(`wasm memory exhausted (asked for ${n} bytes)`);
     return p;
@@ -119,9 +139,9 @@ export async function loadPrime(opts = {}) {
     X.pw_default_event_params(p);
     const v = getF64(p, EVENT_KEYS.length);
     const o = Object.fromEntries(EVENT_KEYS.map((k, i) => [k, v[i]]));
-    for (const k of Object.keys(partial || {})) {
+    for (const k of Object.keys(params(partial, 'event parameters'))) {
       if (!EVENT_KEYS.includes(k)) throw new PrimeError(`unknown event parameter "${k}"`);
-      o[k] = Number(partial[k]);
+      o[k] = num(partial[k], `event parameter ${k}`);
     }
     return o;
   });
@@ -178,9 +198,9 @@ export async function loadPrime(opts = {}) {
     /** Merges partial device parameters; re-forms the chip only if a forming field changed. */
     setDevice(partial) {
       const d = { ...this.getDevice() };
-      for (const k of Object.keys(partial || {})) {
+      for (const k of Object.keys(params(partial, 'setDevice'))) {
         if (!DEVICE_KEYS.includes(k)) throw new PrimeError(`unknown device parameter "${k}"`);
-        d[k] = Number(partial[k]);
+        d[k] = num(partial[k], `device parameter ${k}`);
       }
       withBufs([8 * DEVICE_KEYS.length], (p) => {
         heap.f64().set(DEVICE_KEYS.map((k) => d[k]), p >> 3);
@@ -192,14 +212,14 @@ export async function loadPrime(opts = {}) {
     /** Merges a partial run policy {policy: 'none'|'confidence', alpha, threshold, minSteps, noiseSeed}. */
     setRun(partial) {
       const r = { ...this.getRun() };
-      for (const k of Object.keys(partial || {})) {
+      for (const k of Object.keys(params(partial, 'setRun'))) {
         if (!RUN_KEYS.includes(k)) throw new PrimeError(`unknown run parameter "${k}"`);
-        r[k] = partial[k];
+        r[k] = k === 'policy' && typeof partial[k] === 'string' ? partial[k] : num(partial[k], `run parameter ${k}`);
       }
-      const pol = typeof r.policy === 'string' ? POLICIES.indexOf(r.policy) : Number(r.policy);
+      const pol = typeof r.policy === 'string' ? POLICIES.indexOf(r.policy) : r.policy;
       if (pol < 0) throw new PrimeError(`unknown policy "${r.policy}" (none, confidence)`);
       withBufs([8 * RUN_KEYS.length], (p) => {
-        heap.f64().set([pol, Number(r.alpha), Number(r.threshold), Number(r.minSteps), Number(r.noiseSeed)], p >> 3);
+        heap.f64().set([pol, r.alpha, r.threshold, r.minSteps, r.noiseSeed], p >> 3);
         if (X.pw_set_run(this._ctx(), p) !== 0) fail('setRun');
       });
       return this;
@@ -358,6 +378,7 @@ export async function loadPrime(opts = {}) {
     /** Decodes PNG/JPEG/BMP/GIF bytes to a w*h Float32Array in [0,1] (invert: dark strokes -> bright). */
     decodeImage(bytes, w = 28, h = 28, invert = true) {
       const b = toU8(bytes, 'image');
+      num(w, 'decodeImage: width', true, 1, 4096), num(h, 'decodeImage: height', true, 1, 4096);
       return withBufs([b.length || 1, 4 * w * h], (p, po) => {
         putBytes(p, b);
         if (X.prime_image_decode(p, b.length, w, h, invert ? 1 : 0, po) !== 0) fail('decodeImage');
@@ -367,6 +388,7 @@ export async function loadPrime(opts = {}) {
     /** Synthetic N-MNIST events from an image (values 0..1). */
     eventsFromImage(img, w, h, params = {}) {
       const f = toF32(img, 'image');
+      num(w, 'eventsFromImage: width', true, 1, 4096), num(h, 'eventsFromImage: height', true, 1, 4096);
       if (f.length !== w * h) throw new PrimeError(`image holds ${f.length} values, expected ${w}x${h}`);
       const o = eventParams(params);
       return withBufs([4 * f.length, 8 * 7, 4], (pi, pp, pn) => {
@@ -389,7 +411,10 @@ export async function loadPrime(opts = {}) {
     },
     /** Bins events into T frames [T][2][size][size] of counts (equal events per frame). */
     binEvents(ev, T, size = 34) {
-      const n = ev.count, stride = X.pw_event_size();
+      num(T, 'binEvents: T', true, 1, 64), num(size, 'binEvents: size', true, 1, 4096);
+      const n = num(ev && ev.count, 'binEvents: ev.count', true, 0, 1 << 21), stride = X.pw_event_size();
+      for (const k of ['x', 'y', 'p', 't'])
+        if (!ev[k] || ev[k].length < n) throw new PrimeError(`binEvents: ev.${k} must hold ev.count = ${n} values`);
       return withBufs([Math.max(1, n * stride), 4 * T * 2 * size * size], (pe, pf) => {
         const dv = heap.dv();
         for (let i = 0; i < n; i++) {
@@ -404,6 +429,8 @@ export async function loadPrime(opts = {}) {
     /** Image (w*h, 0..1) -> synthetic events (default params, this seed) -> T frames of 2x34x34. */
     framesFromImage(img, w, h, T = 10, seed = 0) {
       const f = toF32(img, 'image');
+      num(w, 'framesFromImage: width', true, 1, 4096), num(h, 'framesFromImage: height', true, 1, 4096);
+      num(T, 'framesFromImage: T', true, 1, 64), num(seed, 'framesFromImage: seed', true, 0, 2 ** 53);
       if (f.length !== w * h) throw new PrimeError(`image holds ${f.length} values, expected ${w}x${h}`);
       const size = 34, n = T * 2 * size * size;
       return withBufs([4 * f.length, 4 * n], (pi, pf) => {
@@ -436,8 +463,15 @@ export async function loadPrime(opts = {}) {
         const g = withBufs([80], (p) => { if (X.pw_vae_layer(v, i, p) !== 0) fail('inpainter layer'); return getF64(p, 10); });
         layers.push({ op: OPS[g[0]], inC: g[1], inH: g[2], outC: g[3], outH: g[4], k: g[5], rows: g[6], cols: g[7], crossbar: !!g[8], bn: !!g[9] });
       }
-      const optArray = (opts) => [opts.readNoise ?? 0, opts.adcBits ?? 14, opts.earlyStop === false ? 0 : 1, opts.mDiv ?? 100,
-        opts.mTh ?? 0.2, opts.mWindow ?? 3, opts.noiseSeed ?? 1, opts.latentSeed ?? 7, opts.dacBits ?? 16];
+      const OPT_NUMS = ['readNoise', 'adcBits', 'mDiv', 'mTh', 'mWindow', 'noiseSeed', 'latentSeed', 'dacBits', 'seed'];
+      const optArray = (opts) => {
+        params(opts, 'inpainter options');
+        for (const k of OPT_NUMS) if (opts[k] !== undefined) num(opts[k], `inpainter option ${k}`);
+        if (opts.earlyStop !== undefined && typeof opts.earlyStop !== 'boolean')
+          throw new PrimeError(`inpainter option earlyStop must be true or false, got ${typeof opts.earlyStop}`);
+        return [opts.readNoise ?? 0, opts.adcBits ?? 14, opts.earlyStop === false ? 0 : 1, opts.mDiv ?? 100,
+          opts.mTh ?? 0.2, opts.mWindow ?? 3, opts.noiseSeed ?? 1, opts.latentSeed ?? 7, opts.dacBits ?? 16];
+      };
       const param = (i, what, len) => withBufs([4 * len], (p) => {
         if (X.pw_vae_param(v, i, what, p, len) !== 0) fail('getParams');
         return heap.f32().slice(p >> 2, (p >> 2) + len);
@@ -467,6 +501,7 @@ export async function loadPrime(opts = {}) {
         /** Inpaints img (size*size in [-1, 1]); opts.hole: size*size 0/1 (1 = unknown), default centre 8x8. */
         inpaint(img, opts = {}) {
           live();
+          opts = params(opts, 'inpaint');
           const f = toF32(img, 'image');
           if (f.length !== n) throw new PrimeError(`image holds ${f.length} values, expected ${size}x${size}`);
           const hole = opts.hole ? toU8(opts.hole, 'hole') : null;
@@ -485,6 +520,7 @@ export async function loadPrime(opts = {}) {
          */
         generate(opts = {}) {
           live();
+          opts = params(opts, 'generate');
           const seed = opts.seed ?? 1;
           if (typeof seed !== 'number') throw new PrimeError('generate: seed must be a number');
           return { seed, ...run(opts, 'generate', (po, pr) => X.pw_vae_generate(v, seed, po, pr)) };

@@ -133,7 +133,7 @@ function applyUrl() {
   num('adc', 'adc', 0, 16); num('stuckon', 'stuckon', 0, 0.1); num('stuckoff', 'stuckoff', 0, 0.2);
   num('th', 'th', 0.3, 0.99); num('alpha', 'alpha', 0.5, 5); num('T', 'T', 1, 30); num('chip', 'chip', 0, 2 ** 31);
   if (params.has('stop')) S.stop = params.get('stop') === '1' || params.get('stop') === 'true';
-  S.adc = Math.round(S.adc); S.T = Math.round(S.T);
+  S.adc = Math.round(S.adc); S.T = Math.round(S.T); S.chip = Math.round(S.chip);
 }
 
 function onControl(e) {
