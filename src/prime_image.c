@@ -82,8 +82,9 @@ static int check_png(const uint8_t *b, size_t n) {
 
 /* JPEG DHT segment body (after its length): per table, class 0/1 and id 0..3,
  * 16 code counts summing to at most 256, and the symbols inside the segment;
- * the tables fill the segment exactly. 0 or -1. */
-static int check_dht(const uint8_t *p, size_t len, size_t at) {
+ * the tables fill the segment exactly. Sets bit class*4 + id of *defined per
+ * table. 0 or -1. */
+static int check_dht(const uint8_t *p, size_t len, size_t at, unsigned *defined) {
     while (len > 0) {
         if (len < 17) return prime_error("image: JPEG Huffman table (DHT at byte %zu) truncated by its segment length", at);
         int tc = p[0] >> 4, th = p[0] & 15;
@@ -92,7 +93,39 @@ static int check_dht(const uint8_t *p, size_t len, size_t at) {
         for (int i = 1; i <= 16; i++) sum += p[i];
         if (sum > 256) return prime_error("image: JPEG Huffman table (DHT at byte %zu) declares %zu codes (at most 256)", at, sum);
         if (17 + sum > len) return prime_error("image: JPEG Huffman table (DHT at byte %zu) has %zu symbols, its segment holds %zu", at, sum, len - 17);
+        *defined |= 1u << (tc * 4 + th);
         p += 17 + sum, len -= 17 + sum;
+    }
+    return 0;
+}
+
+/* What the segments before a scan defined: Huffman tables (bit class*4 + id),
+ * quantization tables (bit id), the frame's components and its mode. */
+typedef struct {
+    unsigned dht, dqt;
+    int sof, progressive, ncomp;
+    int comp_id[4], comp_tq[4];
+} jpeg_state;
+
+/* JPEG SOS header: every component of the scan is one of the frame's, its
+ * quantization table and the Huffman tables the scan decodes with are
+ * defined (stb 2.27 keeps its tables in uninitialised memory and reads past
+ * maxcode[] on a table no DHT defined). 0 or -1. */
+static int check_sos(const uint8_t *p, size_t len, size_t at, const jpeg_state *st) {
+    if (!st->sof) return prime_error("image: JPEG scan at byte %zu before any frame header (SOF)", at);
+    if (len < 1 || len < 1 + 2 * (size_t)p[0] + 3) return prime_error("image: JPEG scan header at byte %zu too short", at);
+    int ns = p[0];
+    const uint8_t *sel = p + 1 + 2 * ns; /* Ss, Se, Ah/Al */
+    int need_dc = !st->progressive || (sel[0] == 0 && (sel[2] >> 4) == 0);
+    int need_ac = !st->progressive || sel[0] != 0;
+    for (int i = 0; i < ns; i++) {
+        int id = p[1 + 2 * i], td = p[2 + 2 * i] >> 4, ta = p[2 + 2 * i] & 15, c = 0;
+        while (c < st->ncomp && st->comp_id[c] != id) c++;
+        if (c == st->ncomp) return prime_error("image: JPEG scan at byte %zu names component %d, which the frame does not have", at, id);
+        if (!(st->dqt >> st->comp_tq[c] & 1))
+            return prime_error("image: JPEG component %d uses quantization table %d, which no DQT defined before the scan at byte %zu", id, st->comp_tq[c], at);
+        if ((need_dc && (td > 3 || !(st->dht >> td & 1))) || (need_ac && (ta > 3 || !(st->dht >> (4 + ta) & 1))))
+            return prime_error("image: JPEG scan at byte %zu uses Huffman table DC %d / AC %d, which no DHT defined before it", at, td, ta);
     }
     return 0;
 }
@@ -100,8 +133,11 @@ static int check_dht(const uint8_t *p, size_t len, size_t at) {
 /* JPEG: walks the markers from SOI to EOI the way stb does (fill bytes 0xFF,
  * padding between segments, entropy-coded data after SOS up to the next
  * marker that is not a restart), so every DHT stb would read is validated
- * here first; the first SOF gives the dimensions. 0 or -1. */
+ * here first and every scan uses tables defined before it; the first SOF
+ * gives the dimensions. 0 or -1. */
 static int check_jpeg(const uint8_t *b, size_t n) {
+    jpeg_state st;
+    memset(&st, 0, sizeof st);
     size_t at = 0;
     while (at < n && b[at] == 0xFF) at++; /* SOI: FF..FF D8 (checked by the caller) */
     at++;
@@ -118,11 +154,19 @@ static int check_jpeg(const uint8_t *b, size_t n) {
         if (len < 2 || len > n - at)
             return prime_error("image: JPEG segment 0x%02X at byte %zu declares %zu bytes, the file has %zu left", m, mpos, len, n - at);
         const uint8_t *p = b + at + 2;
-        if (m == 0xC4 && check_dht(p, len - 2, mpos)) return -1;
-        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) { /* SOFn */
-            if (len < 7) return prime_error("image: JPEG frame header at byte %zu too short", mpos);
+        size_t body = len - 2;
+        if (m == 0xC4 && check_dht(p, body, mpos, &st.dht)) return -1;
+        if (m == 0xDB) /* DQT: note the tables defined (stb checks the rest) */
+            for (size_t q = 0; q < body && (p[q] >> 4) <= 1; q += (p[q] >> 4) ? 129 : 65) st.dqt |= 1u << (p[q] & 15);
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC && !st.sof) { /* SOFn */
+            if (body < 6) return prime_error("image: JPEG frame header at byte %zu too short", mpos);
             if (check_dims("JPEG", be16(p + 3), be16(p + 1))) return -1;
+            st.sof = 1, st.progressive = m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE;
+            st.ncomp = p[5] < 4 ? p[5] : 4;
+            for (int c = 0; c < st.ncomp && 6 + 3 * (size_t)c + 2 < body; c++)
+                st.comp_id[c] = p[6 + 3 * c], st.comp_tq[c] = p[8 + 3 * c] & 15;
         }
+        if (m == 0xDA && check_sos(p, body, mpos, &st)) return -1;
         at += len;
         if (m == 0xDA) { /* entropy-coded data: skip to the next marker that is not RSTn or stuffing */
             for (;;) {

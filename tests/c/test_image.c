@@ -110,6 +110,21 @@ static void test_jpeg(void) {
     memcpy(c + n - 2 + k - 4, b + n - 2, 2);
     rc = decode8(c, n + k - 4, out);
     check(refused(rc, "512 codes"), "bad DHT after the entropy-coded data refused: %s", prime_last_error());
+    /* a scan naming Huffman tables no DHT defined (stb 2.27 then decodes with
+     * uninitialised tables and reads past maxcode[]): AC table 1 */
+    memcpy(c, b, n);
+    size_t sos = n - 2; /* find the SOS marker */
+    while (sos > 0 && !(c[sos] == 0xFF && c[sos + 1] == 0xDA)) sos--;
+    c[sos + 6] = 0x01;
+    rc = decode8(c, n, out);
+    check(refused(rc, "DC 0 / AC 1, which no DHT defined"), "scan with an undefined Huffman table refused: %s", prime_last_error());
+    c[sos + 6] = 0x00, c[sos + 5] = 2; /* component 2: not in the frame */
+    rc = decode8(c, n, out);
+    check(refused(rc, "component 2"), "scan naming a component the frame lacks refused: %s", prime_last_error());
+    c[sos + 5] = 1;
+    c[6] = 0x01; /* the DQT (after SOI and its length) defines table 1, the component uses 0 */
+    rc = decode8(c, n, out);
+    check(refused(rc, "quantization table 0"), "component with an undefined quantization table refused: %s", prime_last_error());
     /* dimensions from SOF0 */
     memcpy(c, b, n);
     size_t sof = dq;

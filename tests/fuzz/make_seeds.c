@@ -131,7 +131,7 @@ static void events(void) {
         s[m++] = (uint8_t)(k == 0 ? 0 : 0x7F);
         if (k) {
             prime_event_params q = p;
-            q.size = k == 1 ? 20 : 34, q.seed = 3 + k, q.amplitude = 2.5f;
+            q.size = k == 1 ? 20 : 34, q.steps_per_saccade = k == 1 ? 5 : 2, q.seed = 3 + k, q.amplitude = 2.5f;
             memcpy(s + m, &q.size, 4), m += 4;
             memcpy(s + m, &q.contrast, 4), m += 4;
             memcpy(s + m, &q.noise_rate, 4), m += 4;
