@@ -6,6 +6,7 @@
  * up to 2^53. Every function returns 0 / a pointer on success and -1 / 0 on
  * error with prime_last_error() set.
  */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,7 @@ static int as_seed(double v, const char *what, uint64_t *o) {
 }
 /* *o = (float)v if v is finite and within float range; else -1. */
 static int as_float(double v, const char *what, float *o) {
-    if (!(v >= -3.4e38 && v <= 3.4e38)) return prime_error("%s = %g is not a finite number in float range", what, v);
+    if (!(v >= -FLT_MAX && v <= FLT_MAX)) return prime_error("%s = %g is not a finite number in float range", what, v);
     *o = (float)v;
     return 0;
 }

@@ -286,6 +286,7 @@ export async function loadPrime(opts = {}) {
     totalArrays() { return X.prime_total_arrays(this._ctx()); }
     /** Conductances (uS) of crossbar array i: Float32Array(512*512), columns in (G+, G-) pairs. */
     array(i) {
+      num(i, 'array: index', true, 0, 2 ** 31 - 1);
       const n = ARRAY_SIZE * ARRAY_SIZE;
       return withBufs([4 * n], (p) => {
         if (X.prime_get_array(this._ctx(), i, p, n) !== 0) fail('array');

@@ -179,9 +179,9 @@ test('wasm memory exhaustion is an error, and the module keeps working', () => {
   const x = new Float32Array(fs.readFileSync(path.join(build, 'golden.f32')).buffer.slice(0));
   const before = m0.classify(x);
   // a CRC-correct file whose first conv has 1600*25 x 1000 = 40M cell pairs (~1.3 GB
-  // with the device model, over the 1 GB wasm ceiling): refused by the layer cap
-  // before any allocation (docs/model-format.md, "Limits")
-  assert.throws(() => P.loadModel(craftModel(1600, 1000)), /above the cap/);
+  // with the device model, over the 1 GB wasm ceiling): refused by the input cap
+  // (1600x34x34 values) before any allocation (docs/model-format.md, "Limits")
+  assert.throws(() => P.loadModel(craftModel(1600, 1000)), /input 1600x34x34 has more than/);
   // grow memory (a 3000x3000 float image), then the first model still works
   const img = P.decodeImage(bmp4x4(), 3000, 3000, false);
   assert.equal(img.length, 9e6);
