@@ -7,6 +7,7 @@
 #   ./build.sh test     setup + build + every test (C, sanitizers, golden, node, browser)
 #   ./build.sh serve    setup + build + serve the page on http://localhost:8000/web/
 #   ./build.sh bench    benchmarks (prints figures; never part of the tests)
+#   ./build.sh fuzz [short | long SECONDS]   libFuzzer + wasm fuzzing (docs/fuzzing.md)
 #   ./build.sh all      native + wasm
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -128,6 +129,8 @@ test_all() {
     gcc $CFLAGS_COMMON -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
         -o $B/test_safety_asan tests/c/test_safety.c "${lib[@]}" $LIBS
     ASAN_OPTIONS=detect_leaks=1 $B/test_safety_asan || fail=1
+    log "fuzzing, short run (~20 s per harness, docs/fuzzing.md)"
+    tests/fuzz/run.sh short || fail=1
     log "golden: native, native scalar and wasm agree"
     $B/prime golden $B > $B/golden-native.txt
     $B/prime-scalar golden > $B/golden-scalar.txt
@@ -156,6 +159,7 @@ wasm) wasm ;;
 all) native; wasm ;;
 test) test_all ;;
 serve) serve ;;
+fuzz) tests/fuzz/run.sh "${@:2}" ;;
 bench) # PyTorch on the CPU is an optional peer (Debian python3-torch)
     /usr/bin/python3 -c "import torch" 2>/dev/null || DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q python3-torch || true
     [ -x $B/prime ] || native; [ -f wasm/prime.wasm ] || wasm; node scripts/bench.mjs "${@:2}" ;;

@@ -8,7 +8,8 @@
 #                                      (JOBS=2 harnesses at a time, nice'd)
 #   tests/fuzz/run.sh build            build only
 #
-# Prints per harness: executions, coverage (cov/ft of libFuzzer's last
+# The wasm fuzzer (wasm-fuzz.mjs) runs as one more harness when wasm/prime.wasm and
+# node are there. Prints per harness: executions, coverage (cov/ft of libFuzzer's last
 # status line), corpus size, crashes; exits non-zero on any crash or a
 # failing regression input. Logs: build/fuzz/log/<harness>.txt, crash
 # inputs: build/fuzz/crash/<harness>/. docs/fuzzing.md.
@@ -58,8 +59,15 @@ replay() {
 }
 
 # Fuzzes harness $1 for $SECS seconds (long: also stops at 10^6 runs); writes its log.
+# "wasm" is the Node fuzzer of the wasm build (tests/fuzz/wasm-fuzz.mjs).
 fuzz_one() {
     local h=$1 runs=""
+    if [ $h = wasm ]; then
+        local wcount=100000
+        [ "$MODE" = long ] && wcount=1000000
+        nice -n 10 node tests/fuzz/wasm-fuzz.mjs --count $wcount --seconds $SECS > $F/log/wasm.txt 2>&1 || true
+        return
+    fi
     [ "$MODE" = long ] && runs="-runs=1000000"
     mkdir -p $F/crash/$h $F/work/$h
     local t0=$(date +%s)
@@ -88,11 +96,14 @@ rm -rf $F/log $F/crash $F/work
 mkdir -p $F/log
 fail=0
 for h in $HARNESSES; do replay $h || fail=1; done
+# the wasm fuzzer joins when the wasm build and node are there
+WASM=""
+[ -f wasm/prime.wasm ] && command -v node >/dev/null && WASM=wasm
 JOBS=${JOBS:-1}
-ORDER=$HARNESSES
+ORDER="$HARNESSES $WASM"
 # long runs: the slowest harnesses (per execution) first, JOBS_LONG at a time,
 # the next one starting as soon as one finishes
-[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2} && ORDER="vae model events device image npz frames clf nmnist npy"
+[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2} && ORDER="events device $WASM vae image model npz frames clf nmnist npy"
 running=0
 for h in $ORDER; do
     if [ $running -ge $JOBS ]; then wait -n; running=$((running - 1)); fi
@@ -101,5 +112,9 @@ for h in $ORDER; do
 done
 wait
 for h in $HARNESSES; do summary $h || fail=1; done
+if [ -n "$WASM" ]; then
+    grep -E '^FAIL|^wasm fuzz' $F/log/wasm.txt || true
+    grep -q 'no failures' $F/log/wasm.txt || fail=1
+fi
 [ $fail = 0 ] && echo "fuzz: no crashes" || echo "fuzz: CRASHES (inputs in $F/crash/, logs in $F/log/)"
 exit $fail
