@@ -23,6 +23,16 @@
 #define STBI_NO_HDR
 #define STBI_NO_LINEAR
 #define STBI_ASSERT(x) ((void)0)
+/* Every allocation of stb goes through a cap: the largest a 4096 x 4096 image
+ * needs is 128 MiB (16-bit RGBA), while a PNG's zlib stream can inflate to
+ * about 1,000 times its size and stb grows its output buffer as long as the
+ * data lasts. Beyond the cap stb reports "outofmem" and frees what it had. */
+#define PRIME_IMAGE_MAX_ALLOC ((size_t)256 << 20)
+static void *img_malloc(size_t n) { return n > PRIME_IMAGE_MAX_ALLOC ? NULL : malloc(n); }
+static void *img_realloc(void *p, size_t n) { return n > PRIME_IMAGE_MAX_ALLOC ? NULL : realloc(p, n); }
+#define STBI_MALLOC(n) img_malloc(n)
+#define STBI_REALLOC(p, n) img_realloc(p, n)
+#define STBI_FREE(p) free(p)
 #define STBI_MAX_DIMENSIONS PRIME_IMAGE_MAX_SIDE /* second line behind image_precheck */
 #if defined(__GNUC__)
 #pragma GCC diagnostic push

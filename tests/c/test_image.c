@@ -171,6 +171,33 @@ static void test_png(void) {
     rc = decode8(c, n, out);
     check(refused(rc, "8192 x 8192"), "PNG declaring 8192 x 8192 refused: %s", prime_last_error());
     free(b), free(c);
+    /* a zlib bomb: a 16 x 16 PNG whose IDAT inflates to 160 MB of zeros (stb keeps
+     * doubling its output buffer); refused at the allocation cap, not by the system */
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    deflateInit(&z, 9);
+    static uint8_t zeros[1 << 20];
+    craft_buf zb = {0};
+    uint8_t chunk[1 << 16];
+    for (int i = 0; i <= 160; i++) {
+        z.next_in = zeros, z.avail_in = i < 160 ? sizeof zeros : 0;
+        do {
+            z.next_out = chunk, z.avail_out = sizeof chunk;
+            deflate(&z, i < 160 ? Z_NO_FLUSH : Z_FINISH);
+            cb_put(&zb, chunk, sizeof chunk - z.avail_out);
+        } while (z.avail_out == 0);
+    }
+    deflateEnd(&z);
+    b = craft_png(g, 16, 16, &n);
+    craft_buf bomb = {0};
+    cb_put(&bomb, b, idat);
+    craft_png_chunk(&bomb, "IDAT", zb.p, (uint32_t)zb.n);
+    craft_png_chunk(&bomb, "IEND", NULL, 0);
+    double t0 = now();
+    rc = decode8(bomb.p, bomb.n, out);
+    double dt = now() - t0;
+    check(refused(rc, "outofmem"), "PNG zlib bomb (%zu bytes -> 160 MB) refused at the allocation cap in %.2f s: %s", bomb.n, dt, prime_last_error());
+    free(b), free(zb.p), free(bomb.p);
 }
 
 static void test_huge_headers(void) {
