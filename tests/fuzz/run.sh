@@ -4,7 +4,7 @@
 # crash inputs (tests/fuzz/regress/<harness>/) and fuzzes each harness.
 #
 #   tests/fuzz/run.sh short            ~20 s per harness (part of ./build.sh test)
-#   tests/fuzz/run.sh long SECONDS     SECONDS per harness, or until 10^6 runs
+#   tests/fuzz/run.sh long SECONDS     SECONDS per harness, or until RUNS (10^6) runs
 #                                      (JOBS=2 harnesses at a time, nice'd)
 #   tests/fuzz/run.sh build            build only
 #
@@ -64,11 +64,11 @@ fuzz_one() {
     local h=$1 runs=""
     if [ $h = wasm ]; then
         local wcount=100000
-        [ "$MODE" = long ] && wcount=1000000
+        [ "$MODE" = long ] && wcount=${RUNS:-1000000}
         nice -n 10 node tests/fuzz/wasm-fuzz.mjs --count $wcount --seconds $SECS > $F/log/wasm.txt 2>&1 || true
         return
     fi
-    [ "$MODE" = long ] && runs="-runs=1000000"
+    [ "$MODE" = long ] && runs="-runs=${RUNS:-1000000}"
     mkdir -p $F/crash/$h $F/work/$h
     local t0=$(date +%s)
     nice -n 10 $F/fuzz_$h $OPTS -max_total_time=$SECS $runs -artifact_prefix=$F/crash/$h/ \
@@ -111,7 +111,18 @@ for h in $ORDER; do
     running=$((running + 1))
 done
 wait
-for h in $HARNESSES; do summary $h || fail=1; done
+{
+    echo "# tests/fuzz/run.sh $MODE $SECS (RUNS=${RUNS:-1000000}, JOBS=$JOBS), commit $(git rev-parse --short HEAD 2>/dev/null), $(date -u)"
+    for h in $HARNESSES; do summary $h || echo "CRASH $h"; done
+    for h in $HARNESSES; do
+        echo "## $h"
+        grep -E '^#[0-9]+' $F/log/$h.txt | tail -1
+        grep -E '^stat::|^seconds' $F/log/$h.txt
+    done
+    [ -n "$WASM" ] && echo "## wasm" && tail -12 $F/log/wasm.txt
+} > $F/summary.txt
+grep -q '^CRASH' $F/summary.txt && fail=1
+sed -n '2,/^## /p' $F/summary.txt | grep -v '^## '
 if [ -n "$WASM" ]; then
     grep -E '^FAIL|^wasm fuzz' $F/log/wasm.txt || true
     grep -q 'no failures' $F/log/wasm.txt || fail=1
