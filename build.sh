@@ -37,6 +37,8 @@ setup() {
     [ -d /usr/share/datasets/fashion-mnist ] || pk+=(dataset-fashion-mnist)
     /usr/bin/python3 -c "import numpy" 2>/dev/null || pk+=(python3-numpy)
     command -v node >/dev/null || pk+=(nodejs npm)
+    # clang with libFuzzer (tests/fuzz/run.sh)
+    [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || pk+=(clang libclang-rt-dev)
     command -v chromium >/dev/null || pk+=(chromium)
     if [ ${#pk[@]} -gt 0 ]; then
         log "apt-get install ${pk[*]}"
