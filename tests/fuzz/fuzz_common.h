@@ -13,7 +13,7 @@
 
 /* A small classification network: 2x8x8 input, conv 2->3 (k3, pad 1) + LIF,
  * pool 2, FC 48 -> 3 + output; T = 2. Costs microseconds per step. */
-static prime_arch fuzz_tiny_arch(void) {
+static inline prime_arch fuzz_tiny_arch(void) {
     prime_arch a;
     memset(&a, 0, sizeof a);
     a.task = PRIME_TASK_CLASSIFY, a.T = 2, a.in_c = 2, a.in_h = 8, a.in_w = 8, a.n_classes = 3;
@@ -32,7 +32,7 @@ static prime_arch fuzz_tiny_arch(void) {
 }
 
 /* The smallest inpainting network the format allows: ch 2, latent 4, k 2, T 2, 8x8. */
-static prime_vae_arch fuzz_tiny_vae_arch(void) {
+static inline prime_vae_arch fuzz_tiny_vae_arch(void) {
     prime_vae_arch a = prime_vae_default_arch();
     a.ch = 2, a.latent = 4, a.k = 2, a.T = 2, a.size = 8;
     return a;
@@ -40,17 +40,17 @@ static prime_vae_arch fuzz_tiny_vae_arch(void) {
 
 /* Reads fuzz bytes as values: each call takes the next bytes (zeros past the end). */
 typedef struct { const uint8_t *p; size_t n, at; } fuzz_in;
-static void fz_take(fuzz_in *f, void *dst, size_t k) {
+static inline void fz_take(fuzz_in *f, void *dst, size_t k) {
     memset(dst, 0, k);
     size_t m = f->n - f->at < k ? f->n - f->at : k;
     if (m) memcpy(dst, f->p + f->at, m);
     f->at += m;
 }
-static uint8_t fz_u8(fuzz_in *f) { uint8_t v; fz_take(f, &v, 1); return v; }
-static uint32_t fz_u32(fuzz_in *f) { uint32_t v; fz_take(f, &v, 4); return v; }
+static inline uint8_t fz_u8(fuzz_in *f) { uint8_t v; fz_take(f, &v, 1); return v; }
+static inline uint32_t fz_u32(fuzz_in *f) { uint32_t v; fz_take(f, &v, 4); return v; }
 
 /* Total weights of an architecture (cells to form). */
-static size_t fuzz_arch_weights(const prime_arch *a) {
+static inline size_t fuzz_arch_weights(const prime_arch *a) {
     size_t s = 0;
     for (int i = 0; i < a->n_layers && i < PRIME_MAX_LAYERS; i++) s += prime_layer_weights(&a->layers[i]);
     return s;
