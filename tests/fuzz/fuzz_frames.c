@@ -25,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         volatile unsigned s = 0;
         if (nx) s += f.x[0] + f.x[nx - 1];
         if (f.n) s += f.y[0] + f.y[f.n - 1];
+        (void)s;
         prime_frames_free(&f);
     }
     return 0;
