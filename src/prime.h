@@ -302,6 +302,12 @@ int prime_npy_read(const uint8_t *bytes, size_t n, float **data, int shape[8], i
 
 /* ------------------------------------------------------ images */
 
+/* Largest accepted image side, checked from the file header before decoding
+ * (docs/web.md, "Images"): a decode then needs at most about 130 MB. */
+#ifndef PRIME_IMAGE_MAX_SIDE /* the fuzz build (tests/fuzz/run.sh) lowers it to keep inputs fast */
+#define PRIME_IMAGE_MAX_SIDE 4096
+#endif
+
 /* Decodes PNG/JPEG/BMP/GIF bytes to grayscale, resizes (area average) to
  * out_w x out_h and writes values in [0,1] to out (row-major); `invert` = 1
  * maps dark strokes on light paper to bright digits. 0 or -1. */
