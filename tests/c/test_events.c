@@ -345,10 +345,10 @@ static void test_motion(void) {
     CHECKV(diff <= total / 50, "camera motion = point-reflected path: %ld of %ld per-pixel counts differ from rot180 (<= 2 %%)",
            diff, total);
     CHECKV(diff_image > total / 4, "camera motion differs from image motion: %ld of %ld counts", diff_image, total);
+    prime_free_buffer(a), prime_free_buffer(b), prime_free_buffer(c);
     p.motion = (enum prime_motion)2;
     CHECK(prime_events_from_image(img, W, W, &p, &c, &nc) == -1 && strstr(prime_last_error(), "motion"),
           "motion 2 refused: %s", prime_last_error());
-    prime_free_buffer(a), prime_free_buffer(b), prime_free_buffer(c);
 }
 
 /* ---------------------------------------------------------------- datasets */

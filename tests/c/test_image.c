@@ -16,18 +16,7 @@
 #include "craft_images.h"
 #include "prime.h"
 
-static int n_pass, n_fail;
-
-static void check(int ok, const char *fmt, ...) {
-    va_list a;
-    va_start(a, fmt);
-    printf("%s: ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, a);
-    printf("\n");
-    va_end(a);
-    if (ok) n_pass++;
-    else n_fail++;
-}
+#include "check.h"
 
 static double now(void) {
     struct timespec t;
@@ -60,7 +49,7 @@ static void test_valid(void) {
         int rc = decode8(b, n, out);
         /* left column ~32/255, right column ~224/255 (GIF: 128 levels, JPEG: DC only) */
         int ok = rc == 0 && out[0] > 0.10f && out[0] < 0.15f && out[7] > 0.85f && out[7] < 0.90f;
-        check(ok, "hand-made %s (%zu bytes) decodes: %s (%.3f %.3f)", names[f], n,
+        CHECKV(ok, "hand-made %s (%zu bytes) decodes: %s (%.3f %.3f)", names[f], n,
               rc ? prime_last_error() : "ok", rc ? 0 : out[0], rc ? 0 : out[7]);
         free(b);
     }
@@ -72,7 +61,7 @@ static void test_jpeg(void) {
      * the file and whose counts (read as zeros by stb past the end) sum to 510 */
     static const uint8_t j9[9] = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0xFF, 0xFF};
     int rc = decode8(j9, 9, out);
-    check(refused(rc, "DHT") || refused(rc, "declares"), "9-byte JPEG refused: %s", prime_last_error());
+    CHECKV(refused(rc, "DHT") || refused(rc, "declares"), "9-byte JPEG refused: %s", prime_last_error());
     /* a well-formed DHT segment whose 16 counts sum to 512 (stb 2.27 writes past h->size) */
     uint8_t d[64];
     size_t k = 0;
@@ -80,7 +69,7 @@ static void test_jpeg(void) {
     for (int i = 0; i < 16; i++) d[k++] = 32;
     d[k++] = 0xFF, d[k++] = 0xD9;
     rc = decode8(d, k, out);
-    check(refused(rc, "512 codes"), "DHT with 512 codes refused: %s", prime_last_error());
+    CHECKV(refused(rc, "512 codes"), "DHT with 512 codes refused: %s", prime_last_error());
     /* the same counts behind a valid picture's first segments */
     uint8_t g[256];
     picture(g);
@@ -92,24 +81,24 @@ static void test_jpeg(void) {
     memcpy(c + dq, d + 2, k - 4); /* the bad DHT */
     memcpy(c + dq + k - 4, b + dq, n - dq);
     rc = decode8(c, n + k - 4, out);
-    check(refused(rc, "512 codes"), "bad DHT among valid segments refused: %s", prime_last_error());
+    CHECKV(refused(rc, "512 codes"), "bad DHT among valid segments refused: %s", prime_last_error());
     /* class 2 / id 5 */
     memcpy(c, b, n);
     size_t dht = dq + 2 + 11; /* after SOF0 */
     c[dht + 4] = 0x25;
     rc = decode8(c, n, out);
-    check(refused(rc, "class 2 id 5"), "DHT class/id out of range refused: %s", prime_last_error());
+    CHECKV(refused(rc, "class 2 id 5"), "DHT class/id out of range refused: %s", prime_last_error());
     /* counts that fit 256 but not the segment: 12 codes declared, segment cut to 5 symbols */
     memcpy(c, b, n);
     c[dht + 3] = 2 + 17 + 5;
     rc = decode8(c, n, out);
-    check(refused(rc, "segment holds"), "DHT symbols beyond its segment refused: %s", prime_last_error());
+    CHECKV(refused(rc, "segment holds"), "DHT symbols beyond its segment refused: %s", prime_last_error());
     /* a DHT after the scan (progressive files define tables between scans) */
     memcpy(c, b, n - 2);
     memcpy(c + n - 2, d + 2, k - 4);
     memcpy(c + n - 2 + k - 4, b + n - 2, 2);
     rc = decode8(c, n + k - 4, out);
-    check(refused(rc, "512 codes"), "bad DHT after the entropy-coded data refused: %s", prime_last_error());
+    CHECKV(refused(rc, "512 codes"), "bad DHT after the entropy-coded data refused: %s", prime_last_error());
     /* a scan naming Huffman tables no DHT defined (stb 2.27 then decodes with
      * uninitialised tables and reads past maxcode[]): AC table 1 */
     memcpy(c, b, n);
@@ -117,20 +106,20 @@ static void test_jpeg(void) {
     while (sos > 0 && !(c[sos] == 0xFF && c[sos + 1] == 0xDA)) sos--;
     c[sos + 6] = 0x01;
     rc = decode8(c, n, out);
-    check(refused(rc, "DC 0 / AC 1, which no DHT defined"), "scan with an undefined Huffman table refused: %s", prime_last_error());
+    CHECKV(refused(rc, "DC 0 / AC 1, which no DHT defined"), "scan with an undefined Huffman table refused: %s", prime_last_error());
     c[sos + 6] = 0x00, c[sos + 5] = 2; /* component 2: not in the frame */
     rc = decode8(c, n, out);
-    check(refused(rc, "component 2"), "scan naming a component the frame lacks refused: %s", prime_last_error());
+    CHECKV(refused(rc, "component 2"), "scan naming a component the frame lacks refused: %s", prime_last_error());
     c[sos + 5] = 1;
     c[6] = 0x01; /* the DQT (after SOI and its length) defines table 1, the component uses 0 */
     rc = decode8(c, n, out);
-    check(refused(rc, "quantization table 0"), "component with an undefined quantization table refused: %s", prime_last_error());
+    CHECKV(refused(rc, "quantization table 0"), "component with an undefined quantization table refused: %s", prime_last_error());
     /* dimensions from SOF0 */
     memcpy(c, b, n);
     size_t sof = dq;
     c[sof + 5] = 0x20, c[sof + 6] = 0x00; /* height 8192 */
     rc = decode8(c, n, out);
-    check(refused(rc, "8192"), "JPEG declaring 8192 rows refused: %s", prime_last_error());
+    CHECKV(refused(rc, "8192"), "JPEG declaring 8192 rows refused: %s", prime_last_error());
     free(b), free(c);
 }
 
@@ -146,30 +135,30 @@ static void test_png(void) {
     memcpy(c, b, n);
     c[idat] = 0x7F, c[idat + 1] = 0xFF, c[idat + 2] = 0xFF, c[idat + 3] = 0xF0;
     int rc = decode8(c, n, out);
-    check(refused(rc, "declares 2147483632 bytes"), "PNG chunk length beyond the file refused: %s", prime_last_error());
+    CHECKV(refused(rc, "declares 2147483632 bytes"), "PNG chunk length beyond the file refused: %s", prime_last_error());
     /* an empty IDAT before the real one */
     craft_buf e = {0};
     cb_put(&e, b, idat);
     craft_png_chunk(&e, "IDAT", NULL, 0);
     cb_put(&e, b + idat, n - idat);
     rc = decode8(e.p, e.n, out);
-    check(refused(rc, "empty IDAT"), "PNG with an empty IDAT refused: %s", prime_last_error());
+    CHECKV(refused(rc, "empty IDAT"), "PNG with an empty IDAT refused: %s", prime_last_error());
     free(e.p);
     /* no IDAT at all: signature, IHDR, IEND */
     memcpy(c, b, idat);
     memcpy(c + idat, b + n - 12, 12);
     rc = decode8(c, idat + 12, out);
-    check(refused(rc, "no IDAT"), "PNG without image data refused: %s", prime_last_error());
+    CHECKV(refused(rc, "no IDAT"), "PNG without image data refused: %s", prime_last_error());
     /* truncated in a chunk */
     rc = decode8(b, n - 6, out);
-    check(rc == -1 && *prime_last_error(), "truncated PNG refused: %s", prime_last_error());
+    CHECKV(rc == -1 && *prime_last_error(), "truncated PNG refused: %s", prime_last_error());
     /* 8192 x 8192 in IHDR (CRC fixed up, so only the size check can refuse it) */
     memcpy(c, b, n);
     c[16 + 2] = 0x20, c[16 + 6] = 0x20, c[16 + 3] = 0, c[16 + 7] = 0;
     uLong crc = crc32(0L, c + 12, 17);
     for (int i = 0; i < 4; i++) c[29 + i] = (uint8_t)(crc >> (24 - 8 * i));
     rc = decode8(c, n, out);
-    check(refused(rc, "8192 x 8192"), "PNG declaring 8192 x 8192 refused: %s", prime_last_error());
+    CHECKV(refused(rc, "8192 x 8192"), "PNG declaring 8192 x 8192 refused: %s", prime_last_error());
     free(b), free(c);
     /* a zlib bomb: a 16 x 16 PNG whose IDAT inflates to 160 MB of zeros (stb keeps
      * doubling its output buffer); refused at the allocation cap, not by the system */
@@ -196,7 +185,7 @@ static void test_png(void) {
     double t0 = now();
     rc = decode8(bomb.p, bomb.n, out);
     double dt = now() - t0;
-    check(refused(rc, "outofmem"), "PNG zlib bomb (%zu bytes -> 160 MB) refused at the allocation cap in %.2f s: %s", bomb.n, dt, prime_last_error());
+    CHECKV(refused(rc, "outofmem"), "PNG zlib bomb (%zu bytes -> 160 MB) refused at the allocation cap in %.2f s: %s", bomb.n, dt, prime_last_error());
     free(b), free(zb.p), free(bomb.p);
 }
 
@@ -211,7 +200,7 @@ static void test_huge_headers(void) {
     double t0 = now();
     int rc = decode8(gif, sizeof gif, out);
     double dt = now() - t0;
-    check(refused(rc, "8192 x 8192") && dt < 0.1, "35-byte GIF declaring 8192 x 8192 refused in %.3f ms: %s", dt * 1e3, prime_last_error());
+    CHECKV(refused(rc, "8192 x 8192") && dt < 0.1, "35-byte GIF declaring 8192 x 8192 refused in %.3f ms: %s", dt * 1e3, prime_last_error());
     /* 54-byte BMP declaring 8192 x 8192, and one declaring 4096 x 4096 (within the
      * cap, but the file cannot hold its 48 MB of rows) */
     uint8_t bmp[54] = {'B', 'M'};
@@ -219,17 +208,17 @@ static void test_huge_headers(void) {
     t0 = now();
     rc = decode8(bmp, sizeof bmp, out);
     dt = now() - t0;
-    check(refused(rc, "8192 x 8192") && dt < 0.1, "54-byte BMP declaring 8192 x 8192 refused in %.3f ms: %s", dt * 1e3, prime_last_error());
+    CHECKV(refused(rc, "8192 x 8192") && dt < 0.1, "54-byte BMP declaring 8192 x 8192 refused in %.3f ms: %s", dt * 1e3, prime_last_error());
     bmp[19] = 0x10, bmp[23] = 0x10;
     rc = decode8(bmp, sizeof bmp, out);
-    check(refused(rc, "the file has 54"), "54-byte BMP declaring 4096 x 4096 refused: %s", prime_last_error());
+    CHECKV(refused(rc, "the file has 54"), "54-byte BMP declaring 4096 x 4096 refused: %s", prime_last_error());
     bmp[22] = 0, bmp[23] = 0, bmp[24] = 0, bmp[25] = 0x80; /* height INT32_MIN */
     rc = decode8(bmp, sizeof bmp, out);
-    check(refused(rc, "2147483648"), "BMP with height INT32_MIN refused: %s", prime_last_error());
+    CHECKV(refused(rc, "2147483648"), "BMP with height INT32_MIN refused: %s", prime_last_error());
     /* unknown signature */
     static const uint8_t junk[16] = "not an image....";
     rc = decode8(junk, sizeof junk, out);
-    check(refused(rc, "not a PNG, JPEG, BMP or GIF"), "unknown format refused: %s", prime_last_error());
+    CHECKV(refused(rc, "not a PNG, JPEG, BMP or GIF"), "unknown format refused: %s", prime_last_error());
     /* the largest accepted side still decodes (a compressed 4096 x 4096 PNG) */
     uint8_t *g = calloc((size_t)PRIME_IMAGE_MAX_SIDE * PRIME_IMAGE_MAX_SIDE, 1);
     size_t n;
@@ -237,7 +226,7 @@ static void test_huge_headers(void) {
     t0 = now();
     rc = decode8(b, n, out);
     dt = now() - t0;
-    check(rc == 0, "%d x %d PNG (%zu bytes) decodes in %.2f s: %s", PRIME_IMAGE_MAX_SIDE, PRIME_IMAGE_MAX_SIDE, n, dt, rc ? prime_last_error() : "ok");
+    CHECKV(rc == 0, "%d x %d PNG (%zu bytes) decodes in %.2f s: %s", PRIME_IMAGE_MAX_SIDE, PRIME_IMAGE_MAX_SIDE, n, dt, rc ? prime_last_error() : "ok");
     free(b), free(g);
 }
 
@@ -246,6 +235,5 @@ int main(void) {
     test_jpeg();
     test_png();
     test_huge_headers();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }
