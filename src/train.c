@@ -30,6 +30,9 @@
 #define PRIME_TR_CHUNKS 8      /* gradient chunks per batch (fixed: determinism) */
 #define PRIME_TR_EVAL_CHUNK 32 /* samples per evaluation chunk */
 #define PRIME_TR_NW 3          /* weight layers: conv1, conv2, fc */
+#define PRIME_TR_MAXTERMS 256  /* terms of one tr_rows call (longer sums are split) */
+#define PRIME_TR_GATHER_MIN 32 /* conv layers with fewer output channels scatter */
+#define PRIME_TR_GATHER_MAXHW 4096 /* dw gather: input planes up to this many pixels */
 
 /* ================================================================ params */
 
@@ -99,14 +102,101 @@ static inline void axpy(float *restrict y, const float *restrict x, float a, int
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* ---------------------------------------------------------------- row sums */
+/* y[i] += a[j] * p[j][off + i] for i in [0, n), terms j = 0 .. m-1 in order.
+ * Per element this is the multiply-then-add sequence of m axpy calls (so the
+ * same bits), but a block of y stays in registers over all m terms: one load
+ * of x per multiply-add instead of load y, load x, store y. The block is 8
+ * vectors wide; on x86-64 an AVX2 copy (8 lanes, same IEEE operations) is
+ * picked at run time. Vectors are GCC/clang vector extensions (element-wise
+ * only, like simd.h); -DPRIME_NO_SIMD keeps the scalar loop. */
+#define TR_V8(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7)
+#define TR_LD(q) tr_vt s##q = {0}; if (TR_NV > q) s##q = *(tr_vt *)(y + i + q * TR_VW);
+#define TR_MA(q) if (TR_NV > q) s##q += aj * *(const tr_vt *)(x + q * TR_VW);
+#define TR_ST(q) if (TR_NV > q) *(tr_vt *)(y + i + q * TR_VW) = s##q;
+/* one block of NV vectors (NV <= 8: 16 registers hold 8 sums, the factor, a product) */
+#define TR_BLOCK(NV)                                                                  \
+    {                                                                                 \
+        enum { TR_NV = NV };                                                          \
+        TR_V8(TR_LD)                                                                  \
+        for (int j = 0; j < m; j++) {                                                 \
+            const float *x = p[j] + off + i;                                          \
+            tr_vt aj = (tr_vt){0} + a[j];                                             \
+            TR_V8(TR_MA)                                                              \
+        }                                                                             \
+        TR_V8(TR_ST)                                                                  \
+        i += NV * TR_VW;                                                              \
+    }
+/* blocks of 8 vectors, one block of the 1..7 vectors left, then HT-wide half
+ * vectors (if HW > 0), then scalars */
+#define TR_ROWS_BODY(VT, VW, HT, HW)                                                  \
+    typedef VT tr_vt;                                                                 \
+    enum { TR_VW = VW };                                                              \
+    int i = 0;                                                                        \
+    while (i + 8 * TR_VW <= n) TR_BLOCK(8)                                            \
+    switch ((n - i) / TR_VW) {                                                        \
+    case 7: TR_BLOCK(7) break;                                                        \
+    case 6: TR_BLOCK(6) break;                                                        \
+    case 5: TR_BLOCK(5) break;                                                        \
+    case 4: TR_BLOCK(4) break;                                                        \
+    case 3: TR_BLOCK(3) break;                                                        \
+    case 2: TR_BLOCK(2) break;                                                        \
+    case 1: TR_BLOCK(1) break;                                                        \
+    default: break;                                                                   \
+    }                                                                                 \
+    if (HW > 0) for (; i + (HW) <= n; i += (HW)) {                                    \
+        HT s0 = *(HT *)(y + i);                                                       \
+        for (int j = 0; j < m; j++) s0 += ((HT){0} + a[j]) * *(const HT *)(p[j] + off + i); \
+        *(HT *)(y + i) = s0;                                                          \
+    }                                                                                 \
+    for (; i < n; i++) {                                                              \
+        float s = y[i];                                                               \
+        for (int j = 0; j < m; j++) s += a[j] * p[j][off + i];                        \
+        y[i] = s;                                                                     \
+    }
+
+#if defined(PRIME_NO_SIMD) || !(defined(__GNUC__) || defined(__clang__))
+static void tr_rows(float *restrict y, int n, const float *restrict a,
+                    const float *const *restrict p, size_t off, int m) {
+    for (int i = 0; i < n; i++) {
+        float s = y[i];
+        for (int j = 0; j < m; j++) s += a[j] * p[j][off + i];
+        y[i] = s;
+    }
+}
+#else
+typedef float tr_v4 __attribute__((vector_size(16), aligned(4), may_alias));
+static void tr_rows_v4(float *restrict y, int n, const float *restrict a,
+                       const float *const *restrict p, size_t off, int m) {
+    TR_ROWS_BODY(tr_v4, 4, tr_v4, 0)
+}
+#if defined(__x86_64__)
+typedef float tr_v8 __attribute__((vector_size(32), aligned(4), may_alias));
+__attribute__((target("avx2"))) static void tr_rows_v8(float *restrict y, int n,
+                                                       const float *restrict a,
+                                                       const float *const *restrict p,
+                                                       size_t off, int m) {
+    TR_ROWS_BODY(tr_v8, 8, tr_v4, 4)
+}
+#endif
+static void tr_rows(float *restrict y, int n, const float *restrict a,
+                    const float *const *restrict p, size_t off, int m) {
+#if defined(__x86_64__)
+    static int avx2 = -1; /* benign race: every thread stores the same value */
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (avx2) { tr_rows_v8(y, n, a, p, off, m); return; }
+#endif
+    tr_rows_v4(y, n, a, p, off, m);
+}
+#endif
+
 /* ---------------------------------------------------------------- conv2d */
-/* in [H][W][C], w [(ic*k+ky)*k+kx][OC], out [OH][OW][OC], OH = H + 2 pad - k + 1.
- * Fast version: scatter from each non-zero input (spikes and events are
- * sparse), so zero inputs cost nothing. */
-void prime_tr_conv_forward(float *out, const float *in, const float *w, int H, int W,
-                      int C, int OC, int k, int pad) {
+/* Narrow layers (OC < PRIME_TR_GATHER_MIN, conv1's 12 channels) scatter from
+ * each non-zero input with axpy: a row of OC floats is too short to pay for
+ * gathering its terms. out must be zero. */
+static void conv_forward_scatter(float *out, const float *in, const float *w, int H, int W,
+                                 int C, int OC, int k, int pad) {
     int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
-    memset(out, 0, sizeof(float) * (size_t)OH * OW * OC);
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
             for (int c = 0; c < C; c++) {
@@ -123,6 +213,96 @@ void prime_tr_conv_forward(float *out, const float *in, const float *w, int H, i
                     }
                 }
             }
+}
+
+/* dw += in x gout by scatter from each non-zero input (narrow layers). */
+static void conv_dw_scatter(float *dw, const float *gout, const float *in, int H, int W,
+                            int C, int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < C; c++) {
+                float v = in[(y * W + x) * C + c];
+                if (v == 0.0f) continue;
+                for (int ky = 0; ky < k; ky++) {
+                    int oy = y + pad - ky;
+                    if (oy < 0 || oy >= OH) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ox = x + pad - kx;
+                        if (ox < 0 || ox >= OW) continue;
+                        axpy(dw + (size_t)((c * k + ky) * k + kx) * OC,
+                             gout + ((size_t)oy * OW + ox) * OC, v, OC);
+                    }
+                }
+            }
+}
+
+/* dw += in x gout, each dw row gathering the non-zero inputs of its channel
+ * (listed once per channel, raster order) into one tr_rows call. */
+static void conv_dw_gather(float *dw, const float *gout, const float *in, int H, int W,
+                           int C, int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    float a[PRIME_TR_MAXTERMS], nv[PRIME_TR_GATHER_MAXHW];
+    const float *p[PRIME_TR_MAXTERMS];
+    short ny[PRIME_TR_GATHER_MAXHW], nx[PRIME_TR_GATHER_MAXHW];
+    for (int c = 0; c < C; c++) {
+        int nz = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                float v = in[((size_t)y * W + x) * C + c];
+                if (v != 0.0f) { nv[nz] = v; ny[nz] = (short)y; nx[nz++] = (short)x; }
+            }
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                float *row = dw + (size_t)((c * k + ky) * k + kx) * OC;
+                int m = 0;
+                for (int e = 0; e < nz; e++) {
+                    int oy = ny[e] + pad - ky, ox = nx[e] + pad - kx;
+                    if (oy < 0 || oy >= OH || ox < 0 || ox >= OW) continue;
+                    a[m] = nv[e];
+                    p[m++] = gout + ((size_t)oy * OW + ox) * OC;
+                    if (m == PRIME_TR_MAXTERMS) { tr_rows(row, OC, a, p, 0, m); m = 0; }
+                }
+                tr_rows(row, OC, a, p, 0, m);
+            }
+    }
+}
+
+/* in [H][W][C], w [(ic*k+ky)*k+kx][OC], out [OH][OW][OC], OH = H + 2 pad - k + 1.
+ * Fast version: each output row gathers its non-zero inputs (spikes and events
+ * are sparse, zero inputs cost nothing) in input raster order (y, x, c), the
+ * order in which a scatter from each input would add them: the same bits as
+ * the scatter, with the output row held in registers (tr_rows). */
+void prime_tr_conv_forward(float *out, const float *in, const float *w, int H, int W,
+                      int C, int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    memset(out, 0, sizeof(float) * (size_t)OH * OW * OC);
+    if (OC < PRIME_TR_GATHER_MIN) { conv_forward_scatter(out, in, w, H, W, C, OC, k, pad); return; }
+    float a[PRIME_TR_MAXTERMS];
+    const float *p[PRIME_TR_MAXTERMS];
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++) {
+            int m = 0;
+            for (int ky = 0; ky < k; ky++) {
+                int y = oy - pad + ky;
+                if (y < 0 || y >= H) continue;
+                for (int kx = 0; kx < k; kx++) {
+                    int x = ox - pad + kx;
+                    if (x < 0 || x >= W) continue;
+                    const float *v = in + ((size_t)y * W + x) * C;
+                    for (int c = 0; c < C; c++) {
+                        if (v[c] == 0.0f) continue;
+                        a[m] = v[c];
+                        p[m++] = w + (size_t)((c * k + ky) * k + kx) * OC;
+                        if (m == PRIME_TR_MAXTERMS) {
+                            tr_rows(out + ((size_t)oy * OW + ox) * OC, OC, a, p, 0, m);
+                            m = 0;
+                        }
+                    }
+                }
+            }
+            tr_rows(out + ((size_t)oy * OW + ox) * OC, OC, a, p, 0, m);
+        }
 }
 
 /* Reference: the textbook gather, one output at a time. */
@@ -155,27 +335,20 @@ void prime_tr_conv_transpose(float *wt, const float *w, int C, int OC, int k) {
                         w[(size_t)((c * k + ky) * k + kx) * OC + oc];
 }
 
-/* gout [OH][OW][OC]: dw += sum over positions of in x gout (scatter from the
- * non-zero inputs); din [H][W][C] = sum of gout * w (skipping zero gout). */
+/* gout [OH][OW][OC]: dw += sum over positions of in x gout, each dw row
+ * gathering the non-zero inputs of its channel in raster order (the order of a
+ * scatter from each input: same bits); din [H][W][C] = sum of gout * w in
+ * (oy, ox, oc) order, skipping zero gout, one register-held din row segment per
+ * (position, ky) over all output channels. */
 void prime_tr_conv_backward(float *dw, float *din, const float *gout, const float *in,
                        const float *wt, int H, int W, int C, int OC, int k, int pad) {
     int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            for (int c = 0; c < C; c++) {
-                float v = in[(y * W + x) * C + c];
-                if (v == 0.0f) continue;
-                for (int ky = 0; ky < k; ky++) {
-                    int oy = y + pad - ky;
-                    if (oy < 0 || oy >= OH) continue;
-                    for (int kx = 0; kx < k; kx++) {
-                        int ox = x + pad - kx;
-                        if (ox < 0 || ox >= OW) continue;
-                        axpy(dw + (size_t)((c * k + ky) * k + kx) * OC,
-                             gout + ((size_t)oy * OW + ox) * OC, v, OC);
-                    }
-                }
-            }
+    if (OC < PRIME_TR_GATHER_MIN || H * W > PRIME_TR_GATHER_MAXHW)
+        conv_dw_scatter(dw, gout, in, H, W, C, OC, k, pad);
+    else
+        conv_dw_gather(dw, gout, in, H, W, C, OC, k, pad);
+    float a[PRIME_TR_MAXTERMS];
+    const float *p[PRIME_TR_MAXTERMS];
     if (!din) return;
     memset(din, 0, sizeof(float) * (size_t)H * W * C);
     for (int oy = 0; oy < OH; oy++)
@@ -184,15 +357,19 @@ void prime_tr_conv_backward(float *dw, float *din, const float *gout, const floa
             int kx0 = pad - ox > 0 ? pad - ox : 0;
             int kx1 = W + pad - ox < k ? W + pad - ox : k;
             if (kx1 <= kx0) continue;
-            for (int oc = 0; oc < OC; oc++) {
-                float gv = g[oc];
-                if (gv == 0.0f) continue;
+            for (int oc0 = 0; oc0 < OC; oc0 += PRIME_TR_MAXTERMS) {
+                int m = 0;
+                for (int oc = oc0; oc < OC && oc < oc0 + PRIME_TR_MAXTERMS; oc++) {
+                    if (g[oc] == 0.0f) continue;
+                    a[m] = g[oc];
+                    p[m++] = wt + ((size_t)oc * k * k + kx0) * C;
+                }
+                if (m == 0) continue;
                 for (int ky = 0; ky < k; ky++) {
                     int y = oy - pad + ky;
                     if (y < 0 || y >= H) continue;
-                    axpy(din + ((size_t)y * W + (ox - pad + kx0)) * C,
-                         wt + ((size_t)(oc * k + ky) * k + kx0) * C, gv,
-                         (kx1 - kx0) * C);
+                    tr_rows(din + ((size_t)y * W + (ox - pad + kx0)) * C, (kx1 - kx0) * C, a, p,
+                            (size_t)ky * k * C, m);
                 }
             }
         }
