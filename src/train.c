@@ -33,6 +33,7 @@
 #define PRIME_TR_MAXTERMS 256  /* terms of one tr_rows call (longer sums are split) */
 #define PRIME_TR_GATHER_MIN 32 /* conv layers with fewer output channels scatter */
 #define PRIME_TR_GATHER_MAXHW 4096 /* dw gather: input planes up to this many pixels */
+#define PRIME_TR_GATHER_MAXIN 8192 /* forward gather: inputs up to this many values */
 
 /* ================================================================ params */
 
@@ -190,6 +191,14 @@ static void tr_rows(float *restrict y, int n, const float *restrict a,
 }
 #endif
 
+/* Element-wise kernels get an AVX2 copy too (picked by the loader: same IEEE
+ * operations on 8 lanes instead of 4, so the same bits). */
+#if defined(__x86_64__) && !defined(PRIME_NO_SIMD) && (defined(__GNUC__) || defined(__clang__))
+#define TR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TR_CLONES
+#endif
+
 /* ---------------------------------------------------------------- conv2d */
 /* Narrow layers (OC < PRIME_TR_GATHER_MIN, conv1's 12 channels) scatter from
  * each non-zero input with axpy: a row of OC floats is too short to pay for
@@ -277,31 +286,39 @@ void prime_tr_conv_forward(float *out, const float *in, const float *w, int H, i
                       int C, int OC, int k, int pad) {
     int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
     memset(out, 0, sizeof(float) * (size_t)OH * OW * OC);
-    if (OC < PRIME_TR_GATHER_MIN) { conv_forward_scatter(out, in, w, H, W, C, OC, k, pad); return; }
+    if (OC < PRIME_TR_GATHER_MIN || H * W * C > PRIME_TR_GATHER_MAXIN) {
+        conv_forward_scatter(out, in, w, H, W, C, OC, k, pad);
+        return;
+    }
+    /* the non-zero channels of every input pixel, listed once */
+    short nzn[PRIME_TR_GATHER_MAXIN], nzc[PRIME_TR_GATHER_MAXIN];
+    for (int q = 0; q < H * W; q++) {
+        int cnt = 0;
+        for (int c = 0; c < C; c++)
+            if (in[(size_t)q * C + c] != 0.0f) nzc[q * C + cnt++] = (short)c;
+        nzn[q] = (short)cnt;
+    }
     float a[PRIME_TR_MAXTERMS];
     const float *p[PRIME_TR_MAXTERMS];
     for (int oy = 0; oy < OH; oy++)
         for (int ox = 0; ox < OW; ox++) {
+            float *o = out + ((size_t)oy * OW + ox) * OC;
             int m = 0;
             for (int ky = 0; ky < k; ky++) {
                 int y = oy - pad + ky;
                 if (y < 0 || y >= H) continue;
                 for (int kx = 0; kx < k; kx++) {
-                    int x = ox - pad + kx;
+                    int x = ox - pad + kx, q = y * W + x;
                     if (x < 0 || x >= W) continue;
-                    const float *v = in + ((size_t)y * W + x) * C;
-                    for (int c = 0; c < C; c++) {
-                        if (v[c] == 0.0f) continue;
-                        a[m] = v[c];
+                    for (int e = 0; e < nzn[q]; e++) {
+                        int c = nzc[q * C + e];
+                        a[m] = in[(size_t)q * C + c];
                         p[m++] = w + (size_t)((c * k + ky) * k + kx) * OC;
-                        if (m == PRIME_TR_MAXTERMS) {
-                            tr_rows(out + ((size_t)oy * OW + ox) * OC, OC, a, p, 0, m);
-                            m = 0;
-                        }
+                        if (m == PRIME_TR_MAXTERMS) { tr_rows(o, OC, a, p, 0, m); m = 0; }
                     }
                 }
             }
-            tr_rows(out + ((size_t)oy * OW + ox) * OC, OC, a, p, 0, m);
+            tr_rows(o, OC, a, p, 0, m);
         }
 }
 
@@ -453,17 +470,34 @@ void prime_tr_fc_backward(float *dw, float *din, const float *gout, const float 
 void prime_tr_lif_forward(float *U, float *s, const float *I, int n, float th,
                      float decay, float leak, int smooth) {
     float keep = 1.0f - decay;
-    for (int i = 0; i < n; i++) {
-        float a = U[i] * (1.0f - s[i]);
-        float c = a * keep + I[i];
-        float u = c > 0.0f ? c : leak * c;
-        U[i] = u;
-        if (smooth) {
+    if (smooth) {
+        for (int i = 0; i < n; i++) {
+            float a = U[i] * (1.0f - s[i]);
+            float c = a * keep + I[i];
+            float u = c > 0.0f ? c : leak * c;
+            U[i] = u;
             float z = u - th + 0.5f;
             s[i] = z < 0.0f ? 0.0f : (z > 1.0f ? 1.0f : z);
-        } else {
-            s[i] = u > th ? 1.0f : 0.0f;
         }
+        return;
+    }
+    int i = 0;
+#ifndef PRIME_SCALAR /* the same operations on PV_W lanes (simd.h), selects for the branches */
+    pv vk = pv_set1(keep), vl = pv_set1(leak), vt = pv_set1(th), one = pv_set1(1.0f), zero = pv_set1(0.0f);
+    for (; i + PV_W <= n; i += PV_W) {
+        pv a = pv_mul(pv_load(U + i), pv_sub(one, pv_load(s + i)));
+        pv c = pv_add(pv_mul(a, vk), pv_load(I + i));
+        pv u = pv_select(pv_gt(c, zero), c, pv_mul(vl, c));
+        pv_store(U + i, u);
+        pv_store(s + i, pv_select(pv_gt(u, vt), one, zero));
+    }
+#endif
+    for (; i < n; i++) {
+        float a = U[i] * (1.0f - s[i]);
+        float c = a * keep + I[i], lc = leak * c;
+        float u = c > 0.0f ? c : lc;
+        U[i] = u;
+        s[i] = u > th ? 1.0f : 0.0f;
     }
 }
 
@@ -474,16 +508,44 @@ void prime_tr_lif_forward(float *U, float *s, const float *I, int n, float th,
 void prime_tr_lif_backward(float *gI, float *ga, const float *gs, const float *U,
                       int n, float th, float decay, float leak, int smooth) {
     float keep = 1.0f - decay;
-    for (int i = 0; i < n; i++) {
-        float u = U[i], s;
-        if (smooth) {
+    if (smooth) {
+        for (int i = 0; i < n; i++) {
+            float u = U[i];
             float z = u - th + 0.5f;
-            s = z < 0.0f ? 0.0f : (z > 1.0f ? 1.0f : z);
-        } else {
-            s = u > th ? 1.0f : 0.0f;
+            float s = z < 0.0f ? 0.0f : (z > 1.0f ? 1.0f : z);
+            float d = u - th;
+            float sg = (d > -0.5f && d < 0.5f) ? 1.0f : 0.0f;
+            float gan = ga[i];
+            float gst = gs[i] - gan * u;
+            float gU = gst * sg + gan * (1.0f - s);
+            float gc = gU * (u > 0.0f ? 1.0f : leak);
+            gI[i] = gc;
+            ga[i] = gc * keep;
         }
+        return;
+    }
+    int i = 0;
+#ifndef PRIME_SCALAR /* the same operations on PV_W lanes (simd.h), selects for the branches */
+    pv vk = pv_set1(keep), vl = pv_set1(leak), vt = pv_set1(th), one = pv_set1(1.0f), zero = pv_set1(0.0f);
+    pv mh = pv_set1(-0.5f), ph = pv_set1(0.5f);
+    for (; i + PV_W <= n; i += PV_W) {
+        pv u = pv_load(U + i);
+        pv sv = pv_select(pv_gt(u, vt), one, zero);
+        pv d = pv_sub(u, vt);
+        pv sg = pv_select(pv_and(pv_gt(d, mh), pv_gt(ph, d)), one, zero);
+        pv gan = pv_load(ga + i);
+        pv gst = pv_sub(pv_load(gs + i), pv_mul(gan, u));
+        pv gU = pv_add(pv_mul(gst, sg), pv_mul(gan, pv_sub(one, sv)));
+        pv gc = pv_mul(gU, pv_select(pv_gt(u, zero), one, vl));
+        pv_store(gI + i, gc);
+        pv_store(ga + i, pv_mul(gc, vk));
+    }
+#endif
+    for (; i < n; i++) {
+        float u = U[i];
+        float s = u > th ? 1.0f : 0.0f;
         float d = u - th;
-        float sg = (d > -0.5f && d < 0.5f) ? 1.0f : 0.0f;
+        float sg = ((d > -0.5f) & (d < 0.5f)) ? 1.0f : 0.0f;
         float gan = ga[i];
         float gst = gs[i] - gan * u;
         float gU = gst * sg + gan * (1.0f - s);
