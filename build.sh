@@ -75,7 +75,7 @@ fuzz) $MAKE fuzz FUZZ="${*:2}" ;;
 docs-figures) make docs-figures ;;
 bench) # PyTorch on the CPU is an optional peer (Debian python3-torch)
     /usr/bin/python3 -c "import torch" 2>/dev/null || DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q python3-torch || true
-    if [ "${2:-}" = train ]; then $MAKE build/prime-train && exec scripts/bench-train.sh "${@:3}"; fi
+    if [ "${2:-}" = train ]; then $MAKE build/prime-train build/prime-train_vae && exec scripts/bench-train.sh "${@:3}"; fi
     $MAKE tools wasm && node scripts/bench.mjs "${@:2}" ;;
 *) sed -n '2,16p' "$0"; exit 2 ;;
 esac
