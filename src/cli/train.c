@@ -26,7 +26,9 @@ static void usage(void) {
         "  --epochs E (8)  --batch B (128)  --opt adam|sgd (adam)  --lr X (1e-3; sgd 0.1)\n"
         "  --wd X (5e-4)  --momentum X (0.9)  --sparsity S (0.5)  --seed S (1)  --T T (10)\n"
         "  --train-limit N  --test-limit N  --threads N (2)  --data-seed S (1)\n"
-        "  --hw-aware [--read-noise 0.05]  --baseline  --checkpoint FILE [--resume]\n");
+        "  --hw-aware [--read-noise 0.05]  --baseline  --checkpoint FILE [--resume]\n"
+        "  --bench N: time N batches of training (no --out, no evaluation) and print\n"
+        "             one JSON line: samples/s by CPU time and by wall time\n");
 }
 
 static double now_s(void) {
@@ -100,11 +102,40 @@ static int sim_accuracy(const char *path, const prime_frames *f, int n, double *
     return 0;
 }
 
+/* --bench N: trains N batches of p->batch samples (the first N * batch of the
+ * training split, one epoch, no test set) and prints one JSON line with the
+ * process CPU time (clock(): all threads) and wall time per sample. 0 or 1. */
+static int run_bench(prime_train_params *p, const char *data, uint64_t dseed, int nb) {
+    prime_frames trf;
+    if (get_frames(data, "train", p->T, dseed, nb * p->batch, &trf) != 0) {
+        fprintf(stderr, "prime-train: %s\n", prime_last_error());
+        return 1;
+    }
+    if (trf.n > nb * p->batch) trf.n = nb * p->batch;
+    p->epochs = 1;
+    p->verbose = 0;
+    p->checkpoint = NULL;
+    prime_trainer *tr = prime_trainer_create(p);
+    if (!tr) { fprintf(stderr, "prime-train: %s\n", prime_last_error()); return 1; }
+    clock_t c0 = clock();
+    double t0 = now_s();
+    int rc = prime_trainer_fit(tr, &trf, NULL);
+    double wall = now_s() - t0, cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    if (rc != 0) { fprintf(stderr, "prime-train: %s\n", prime_last_error()); return 1; }
+    printf("{\"engine\": \"prime-train\", \"mode\": \"%s\", \"threads\": %d, \"batch\": %d, \"T\": %d, "
+           "\"samples\": %d, \"cpu_s\": %.4f, \"wall_s\": %.4f, \"samples_per_cpu_s\": %.2f, "
+           "\"samples_per_wall_s\": %.2f}\n", p->baseline ? "baseline" : "masks", p->threads, p->batch,
+           p->T, trf.n, cpu, wall, trf.n / cpu, trf.n / wall);
+    prime_trainer_free(tr);
+    prime_frames_free(&trf);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     prime_train_params p = prime_train_default_params();
     p.epochs = 8;
     const char *data = NULL, *out = NULL;
-    int train_limit = 0, test_limit = 0, lr_set = 0;
+    int train_limit = 0, test_limit = 0, lr_set = 0, bench = 0;
     uint64_t dseed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -127,12 +158,14 @@ int main(int argc, char **argv) {
         else if (ARG("--threads")) p.threads = atoi(v);
         else if (ARG("--read-noise")) p.read_noise = (float)atof(v);
         else if (ARG("--checkpoint")) p.checkpoint = v;
+        else if (ARG("--bench")) bench = atoi(v);
         else if (strcmp(a, "--hw-aware") == 0) p.hw_aware = 1;
         else if (strcmp(a, "--baseline") == 0) p.baseline = 1;
         else if (strcmp(a, "--resume") == 0) p.resume = 1;
         else { usage(); return 2; }
 #undef ARG
     }
+    if (bench > 0) return run_bench(&p, data ? data : "mnist", dseed, bench);
     if (!data || (!out && !p.baseline)) { usage(); return 2; }
     if (p.opt == PRIME_OPT_SGD && !lr_set) p.lr = 0.1f;
 

@@ -36,7 +36,8 @@ static void usage(void) {
             "       prime-train_vae --eval FILE [--data D] [--test-limit N]\n"
             "  --data mnist|fashion (mnist)  --ch C (32)  --batch B (32)  --epochs E (100)  --max-steps N  --minutes M (18, a safety cap)\n  --seed S (1)"
             "  --lr X (1e-3)  --beta X (0.01)  --hole-weight X (1)  --train-limit N  --test-limit N (500)\n"
-            "  --chip-seed S (2024)  --checkpoint FILE (save at the end)  --resume FILE (continue exactly)\n");
+            "  --chip-seed S (2024)  --checkpoint FILE (save at the end)  --resume FILE (continue exactly)\n"
+            "  --bench N: time N training batches (no --out) and print one JSON line of images/s\n");
 }
 
 static const char *dataset = "mnist";
@@ -85,13 +86,37 @@ static int evaluate(const char *path, int test_limit) {
     return rc ? 1 : 0;
 }
 
+/* --bench N: N training batches on the first N * batch training images (in
+ * order), timed by process CPU time (clock(), all threads) and wall time; one
+ * JSON line (the VAE trainer runs on one thread). 0 or 1. */
+static int run_bench(const prime_vae_arch *a, const prime_device *dev, const prime_vt_params *p,
+                     int batch, int nb) {
+    float *x;
+    int n = load32("train", nb * batch, &x);
+    if (n < nb * batch) { fprintf(stderr, "%s\n", n < 0 ? prime_last_error() : "too few images"); return 1; }
+    prime_vt *tr = prime_vt_new(a, dev, p);
+    if (!tr) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    clock_t c0 = clock();
+    double t0 = now_s();
+    for (int b = 0; b < nb; b++) prime_vt_train_batch(tr, x + (size_t)b * batch * 1024, batch, (uint64_t)b, NULL);
+    double wall = now_s() - t0, cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    int s = nb * batch;
+    printf("{\"engine\": \"prime-train_vae\", \"mode\": \"%s\", \"threads\": %d, \"batch\": %d, \"T\": %d, "
+           "\"samples\": %d, \"cpu_s\": %.4f, \"wall_s\": %.4f, \"samples_per_cpu_s\": %.2f, "
+           "\"samples_per_wall_s\": %.2f}\n", a->software ? "baseline" : "masks", 1, batch, a->T, s,
+           cpu, wall, s / cpu, s / wall);
+    prime_vt_free(tr);
+    free(x);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *out = NULL, *eval = NULL, *ckpt = NULL, *resume = NULL;
     prime_vae_arch a = prime_vae_default_arch();
     a.ch = 32;
     prime_vt_params p = prime_vt_default_params();
     prime_device dev = prime_vae_default_device();
-    int batch = 32, epochs = 100, train_limit = 0, test_limit = 500, max_steps = 0;
+    int batch = 32, epochs = 100, train_limit = 0, test_limit = 500, max_steps = 0, bench = 0;
     double minutes = 18;
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -106,6 +131,7 @@ int main(int argc, char **argv) {
         else if (ARG("--epochs")) epochs = atoi(v);
         else if (ARG("--minutes")) minutes = atof(v);
         else if (ARG("--max-steps")) max_steps = atoi(v);
+        else if (ARG("--bench")) bench = atoi(v);
         else if (ARG("--seed")) p.seed = strtoull(v, NULL, 10);
         else if (ARG("--chip-seed")) dev.chip_seed = strtoull(v, NULL, 10);
         else if (ARG("--lr")) p.lr = (float)atof(v);
@@ -118,6 +144,7 @@ int main(int argc, char **argv) {
     }
     prime_inpaint_rect(centre_hole, 32, 12, 12, 8, 8);
     if (eval) return evaluate(eval, test_limit);
+    if (bench > 0) return run_bench(&a, &dev, &p, batch, bench);
     if (!out) { usage(); return 2; }
     float *xtr, *xte;
     int ntr = load32("train", train_limit, &xtr), nte = load32("test", test_limit, &xte);

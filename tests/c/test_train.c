@@ -105,6 +105,67 @@ static void test_conv(int pad) {
     free(in); free(w); free(wt); free(out); free(ref); free(R); free(dw); free(dwr); free(din); free(dinr);
 }
 
+/* The float scatter every fast kernel must match bit for bit (the summation
+ * order of the trainer's earlier axpy kernels): dw, din and out accumulate
+ * one multiply-then-add at a time in input raster / (oy, ox, oc) order. */
+static void scatter_conv(float *out, float *dw, float *din, const float *in, const float *w,
+                         const float *gout, int H, int W, int C, int OC, int k, int pad) {
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    memset(out, 0, sizeof(float) * (size_t)OH * OW * OC);
+    memset(din, 0, sizeof(float) * (size_t)H * W * C);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < C; c++) {
+                float v = in[(y * W + x) * C + c];
+                if (v == 0.0f) continue;
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        int oy = y + pad - ky, ox = x + pad - kx;
+                        if (oy < 0 || oy >= OH || ox < 0 || ox >= OW) continue;
+                        size_t r = (size_t)((c * k + ky) * k + kx) * OC, o = ((size_t)oy * OW + ox) * OC;
+                        for (int oc = 0; oc < OC; oc++) {
+                            out[o + oc] += v * w[r + oc];
+                            dw[r + oc] += v * gout[o + oc];
+                        }
+                    }
+            }
+    for (int oy = 0; oy < OH; oy++)
+        for (int ox = 0; ox < OW; ox++)
+            for (int oc = 0; oc < OC; oc++) {
+                float g = gout[((size_t)oy * OW + ox) * OC + oc];
+                if (g == 0.0f) continue;
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        int y = oy - pad + ky, x = ox - pad + kx;
+                        if (y < 0 || y >= H || x < 0 || x >= W) continue;
+                        for (int c = 0; c < C; c++)
+                            din[(y * W + x) * C + c] += g * w[(size_t)((c * k + ky) * k + kx) * OC + oc];
+                    }
+            }
+}
+
+/* Fast conv kernels (register-held gather, tails of every width) against the
+ * float scatter: identical bits, for the narrow (scatter) and wide (gather) paths. */
+static void test_conv_bits(int OC, int pad, int C) {
+    int H = 13, W = 11, k = 5;
+    int OH = H + 2 * pad - k + 1, OW = W + 2 * pad - k + 1;
+    size_t ni = (size_t)H * W * C, nw = (size_t)C * k * k * OC, no = (size_t)OH * OW * OC;
+    float *in = malloc(ni * 4), *w = malloc(nw * 4), *wt = malloc(nw * 4), *g = malloc(no * 4),
+          *o1 = malloc(no * 4), *o2 = malloc(no * 4), *dw1 = calloc(nw, 4), *dw2 = calloc(nw, 4),
+          *di1 = malloc(ni * 4), *di2 = malloc(ni * 4);
+    fill_sparse(in, ni, 11 + OC, 0.3f);
+    for (size_t i = 0; i < nw; i++) w[i] = urand(12, i);
+    for (size_t i = 0; i < no; i++) g[i] = prime_rand_uniform(7, 13, i) < 0.2 ? 0.0f : urand(14, i);
+    for (size_t i = 0; i < nw; i++) dw1[i] = dw2[i] = urand(15, i); /* accumulates onto a sum */
+    prime_tr_conv_transpose(wt, w, C, OC, k);
+    prime_tr_conv_forward(o1, in, w, H, W, C, OC, k, pad);
+    prime_tr_conv_backward(dw1, di1, g, in, wt, H, W, C, OC, k, pad);
+    scatter_conv(o2, dw2, di2, in, w, g, H, W, C, OC, k, pad);
+    CHECKV(memcmp(o1, o2, no * 4) == 0 && memcmp(dw1, dw2, nw * 4) == 0 && memcmp(di1, di2, ni * 4) == 0,
+           "conv %d->%d ch pad %d: fast forward, dw, din bit-identical to the float scatter", C, OC, pad);
+    free(in); free(w); free(wt); free(g); free(o1); free(o2); free(dw1); free(dw2); free(di1); free(di2);
+}
+
 static void test_pool_fc(void) {
     int H = 6, W = 4, C = 3, k = 2;
     size_t ni = (size_t)H * W * C, no = ni / 4;
@@ -345,6 +406,10 @@ static void test_training(void) {
 int main(void) {
     test_conv(0);
     test_conv(1);
+    test_conv_bits(12, 1, 2);
+    test_conv_bits(64, 0, 12);
+    test_conv_bits(61, 2, 3);
+    test_conv_bits(37, 0, 5);
     test_pool_fc();
     test_lif();
     test_network();
