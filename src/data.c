@@ -409,8 +409,8 @@ void prime_frames_free(prime_frames *f) {
 typedef struct {
     const prime_images *im;
     prime_frames *out;
-    int T, size;
-    uint64_t seed;
+    int T;
+    prime_event_params ev;  /* image i: these parameters with seed ev.seed + i */
     int first, step;   /* images first, first + step, ... */
     int rc;
     char err[256];
@@ -436,20 +436,19 @@ static void bin_u8(const prime_event *ev, size_t n, int T, int size, uint8_t *x)
 /* Worker: synthesizes and bins its share of the images. */
 static void *frames_worker(void *arg) {
     frames_job *j = arg;
-    prime_event_params p = prime_default_event_params();
-    p.size = j->size;
+    prime_event_params p = j->ev;
     size_t ss = prime_frames_sample_size(j->out);
     for (int i = j->first; i < j->im->n; i += j->step) {
         prime_event *ev;
         size_t n;
-        p.seed = j->seed + (uint64_t)i;
+        p.seed = j->ev.seed + (uint64_t)i;
         if (prime_events_from_image(j->im->x + (size_t)i * j->im->w * j->im->h, j->im->w,
                                     j->im->h, &p, &ev, &n) != 0) {
             snprintf(j->err, sizeof j->err, "image %d: %s", i, prime_last_error());
             j->rc = -1;
             return NULL;
         }
-        bin_u8(ev, n, j->T, j->size, j->out->x + (size_t)i * ss);
+        bin_u8(ev, n, j->T, j->ev.size, j->out->x + (size_t)i * ss);
         free(ev);
     }
     return NULL;
@@ -457,7 +456,16 @@ static void *frames_worker(void *arg) {
 
 int prime_frames_from_images(const prime_images *im, int T, int size, uint64_t seed,
                              prime_frames *out) {
+    prime_event_params ev = prime_default_event_params();
+    ev.size = size, ev.seed = seed;
+    return prime_frames_from_images_ev(im, T, &ev, out);
+}
+
+int prime_frames_from_images_ev(const prime_images *im, int T, const prime_event_params *ev,
+                                prime_frames *out) {
     if (!out) return prime_error("frames_from_images: NULL output");
+    if (!ev) return prime_error("frames_from_images: NULL event parameters");
+    int size = ev->size;
     memset(out, 0, sizeof *out);
     if (!im || (!im->x && im->n) || (!im->y && im->n) || im->n < 0)
         return prime_error("frames_from_images: bad image set");
@@ -483,7 +491,7 @@ int prime_frames_from_images(const prime_images *im, int T, int size, uint64_t s
     pthread_t th[NT];
     int started[NT] = {0};
     for (int t = 0; t < NT; t++) {
-        jobs[t] = (frames_job){im, out, T, size, seed, t, NT, 0, {0}};
+        jobs[t] = (frames_job){im, out, T, *ev, t, NT, 0, {0}};
         started[t] = pthread_create(&th[t], NULL, frames_worker, &jobs[t]) == 0;
         if (!started[t]) frames_worker(&jobs[t]); /* no thread: do it here */
     }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prime.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -56,6 +58,10 @@ size_t prime_frames_sample_size(const prime_frames *f); /* T*c*h*w */
  * them into T frames. Uses both cores where available. 0 or -1. */
 int prime_frames_from_images(const prime_images *im, int T, int size,
                              uint64_t seed, prime_frames *out);
+/* The same with any event parameters (ev->size is the sensor side; image i
+ * gets seed ev->seed + i), e.g. ev->motion = PRIME_MOTION_CAMERA. 0 or -1. */
+int prime_frames_from_images_ev(const prime_images *im, int T, const prime_event_params *ev,
+                                prime_frames *out);
 /* Cache file: saves / loads frames (a small header + raw bytes). 0 or -1. */
 int prime_frames_save(const prime_frames *f, const char *path);
 int prime_frames_load(const char *path, prime_frames *out);

@@ -26,6 +26,8 @@ static void usage(void) {
         "  --epochs E (8)  --batch B (128)  --opt adam|sgd (adam)  --lr X (1e-3; sgd 0.1)\n"
         "  --wd X (5e-4)  --momentum X (0.9)  --sparsity S (0.5)  --seed S (1)  --T T (10)\n"
         "  --train-limit N  --test-limit N  --threads N (2)  --data-seed S (1)\n"
+        "  --motion 0|1 (0): events with the image (0) or the camera (1) following the\n"
+        "             saccades (docs/data.md); frame caches are kept apart (-m1)\n"
         "  --hw-aware [--read-noise 0.05]  --baseline  --checkpoint FILE [--resume]\n"
         "  --bench N: time N batches of training (no --out, no evaluation) and print\n"
         "             one JSON line: samples/s by CPU time and by wall time\n");
@@ -40,14 +42,15 @@ static double now_s(void) {
 /* Loads cached frames or synthesizes and caches them; limit > 0 keeps only
  * the first `limit` samples (image i always gets event seed dseed + i, so a
  * limited set equals the head of the full one). 0 or -1. */
-static int get_frames(const char *name, const char *split, int T, uint64_t dseed,
+static int get_frames(const char *name, const char *split, int T, uint64_t dseed, int motion,
                       int limit, prime_frames *out) {
     char path[512], full[512];
+    const char *m = motion ? "-m1" : ""; /* the synthesizer's fingerprint is of motion 0 */
     mkdir("data", 0755);
-    snprintf(full, sizeof full, "data/frames-%s-%s-T%d-s%llu.bin", name, split, T,
-             (unsigned long long)dseed);
-    snprintf(path, sizeof path, "data/frames-%s-%s-T%d-s%llu-n%d.bin", name, split, T,
-             (unsigned long long)dseed, limit);
+    snprintf(full, sizeof full, "data/frames-%s-%s-T%d-s%llu%s.bin", name, split, T,
+             (unsigned long long)dseed, m);
+    snprintf(path, sizeof path, "data/frames-%s-%s-T%d-s%llu%s-n%d.bin", name, split, T,
+             (unsigned long long)dseed, m, limit);
     if (prime_frames_load(full, out) == 0 || (limit > 0 && prime_frames_load(path, out) == 0)) {
         printf("frames: %s/%s %d samples, cached\n", name, split, out->n);
         if (limit > 0 && limit < out->n) out->n = limit;
@@ -58,7 +61,9 @@ static int get_frames(const char *name, const char *split, int T, uint64_t dseed
     if (limit > 0 && limit < im.n) im.n = limit;
     else snprintf(path, sizeof path, "%s", full);
     double t0 = now_s();
-    int rc = prime_frames_from_images(&im, T, 34, dseed, out);
+    prime_event_params ev = prime_default_event_params();
+    ev.seed = dseed, ev.motion = motion ? PRIME_MOTION_CAMERA : PRIME_MOTION_IMAGE;
+    int rc = prime_frames_from_images_ev(&im, T, &ev, out);
     prime_images_free(&im);
     if (rc != 0) return -1;
     printf("frames: synthesized %d %s/%s samples in %.1f s -> %s\n", out->n, name, split,
@@ -107,7 +112,7 @@ static int sim_accuracy(const char *path, const prime_frames *f, int n, double *
  * process CPU time (clock(): all threads) and wall time per sample. 0 or 1. */
 static int run_bench(prime_train_params *p, const char *data, uint64_t dseed, int nb) {
     prime_frames trf;
-    if (get_frames(data, "train", p->T, dseed, nb * p->batch, &trf) != 0) {
+    if (get_frames(data, "train", p->T, dseed, 0, nb * p->batch, &trf) != 0) {
         fprintf(stderr, "prime-train: %s\n", prime_last_error());
         return 1;
     }
@@ -135,7 +140,7 @@ int main(int argc, char **argv) {
     prime_train_params p = prime_train_default_params();
     p.epochs = 8;
     const char *data = NULL, *out = NULL;
-    int train_limit = 0, test_limit = 0, lr_set = 0, bench = 0;
+    int train_limit = 0, test_limit = 0, lr_set = 0, bench = 0, motion = 0;
     uint64_t dseed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -152,6 +157,7 @@ int main(int argc, char **argv) {
         else if (ARG("--sparsity")) p.sparsity = (float)atof(v);
         else if (ARG("--seed")) p.seed = strtoull(v, NULL, 10);
         else if (ARG("--data-seed")) dseed = strtoull(v, NULL, 10);
+        else if (ARG("--motion")) motion = atoi(v);
         else if (ARG("--T")) p.T = atoi(v);
         else if (ARG("--train-limit")) train_limit = atoi(v);
         else if (ARG("--test-limit")) test_limit = atoi(v);
@@ -165,6 +171,7 @@ int main(int argc, char **argv) {
         else { usage(); return 2; }
 #undef ARG
     }
+    if (motion != 0 && motion != 1) { usage(); return 2; }
     if (bench > 0) return run_bench(&p, data ? data : "mnist", dseed, bench);
     if (!data || (!out && !p.baseline)) { usage(); return 2; }
     if (p.opt == PRIME_OPT_SGD && !lr_set) p.lr = 0.1f;
@@ -175,8 +182,8 @@ int main(int argc, char **argv) {
            (unsigned long long)p.seed, p.T, p.hw_aware ? ", hw-aware" : "", p.threads);
     double t0 = now_s();
     prime_frames trf, tef;
-    if (get_frames(data, "train", p.T, dseed, train_limit, &trf) != 0 ||
-        get_frames(data, "test", p.T, dseed + 1000, test_limit, &tef) != 0) {
+    if (get_frames(data, "train", p.T, dseed, motion, train_limit, &trf) != 0 ||
+        get_frames(data, "test", p.T, dseed + 1000, motion, test_limit, &tef) != 0) {
         fprintf(stderr, "prime-train: %s\n", prime_last_error());
         return 1;
     }
