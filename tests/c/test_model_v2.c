@@ -10,21 +10,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "crc_ref.h"
 #include "pmath.h"
 #include "prime.h"
 
-static uint32_t crc32_ref(const uint8_t *p, size_t n) {
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-static void fix_crc(uint8_t *b, size_t n) {
-    uint32_t c = crc32_ref(b, n - 4);
-    for (int k = 0; k < 4; k++) b[n - 4 + k] = (uint8_t)(c >> (8 * k));
-}
 static uint32_t rd32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
 static void wr32(uint8_t *b, uint32_t v) { for (int k = 0; k < 4; k++) b[k] = (uint8_t)(v >> (8 * k)); }
 
