@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../device_opts.h"
 #include "../pmath.h"
 #include "../prime.h"
 #include "../simd.h"
@@ -191,6 +192,26 @@ static float *load_input(const char *path, int T, uint64_t seed) {
     return frames;
 }
 
+/* Applies one repeatable `--device key=value` (src/device_opts.h) to d; 0, or
+ * -1 after printing why. Keys of the effects not yet in the crossbar read
+ * (noise models, relaxation, IR drop, converter errors) are refused. */
+static int device_opt(prime_device *d, const char *kv) {
+    prime_devfx_params fx = prime_devfx_default(), f0 = fx;
+    fx.read.eta = d->read_noise;
+    prime_device d1 = *d;
+    if (prime_device_set_option(&d1, &fx, kv) != 0) {
+        fprintf(stderr, "--device %s: %s\n", kv, prime_last_error());
+        return -1;
+    }
+    fx.read.eta = 0;
+    if (memcmp(&fx, &f0, sizeof fx) != 0) {
+        fprintf(stderr, "--device %s: this effect is not in the crossbar read yet (docs/device.md)\n", kv);
+        return -1;
+    }
+    *d = d1;
+    return 0;
+}
+
 static int cmd_classify(int argc, char **argv) {
     prime_ctx *c = load_model(argv[0]);
     if (!c) return 1;
@@ -207,6 +228,7 @@ static int cmd_classify(int argc, char **argv) {
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else if (!strcmp(o, "--alpha")) r.alpha = (float)atof(v), i++;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
         else if (!strcmp(o, "--import")) { /* masks / weights / measured conductances from a .npz */
             size_t nb;
             uint8_t *b = read_file(v, &nb);
@@ -296,6 +318,7 @@ static int cmd_bench_frames(int argc, char **argv) {
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
         else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
         else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
     if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
@@ -378,6 +401,7 @@ static int cmd_bench_vae(int argc, char **argv) {
         else if (!strcmp(o, "--stop")) r.policy = PRIME_VAE_STOP_CONVERGENCE, r.m_th = (float)atof(val), i++;
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_VAE_STOP_NONE;
         else if (!strcmp(o, "--repeat")) R = atoi(val), i++;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, val)) { prime_vae_free(v); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_vae_free(v); return 2; }
     }
     if (prime_vae_set_device(v, &d) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
@@ -483,6 +507,8 @@ int main(int argc, char **argv) {
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n"
             "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop TH --repeat R]\n"
-            "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n");
+            "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n"
+            "--device KEY=VALUE (repeatable, classify and bench-*): any device field by name, e.g. g_sd=5,\n"
+            "       read_noise=0.1, adc_bits=8 (keys, units and ranges: docs/device.md)\n");
     return 2;
 }
