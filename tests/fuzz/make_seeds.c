@@ -46,6 +46,35 @@ static void models(void) {
     }
 }
 
+/* Version-2 model files (tests/fuzz/fuzz_model_v2.c): the tiny network with a
+ * stored conductance map on every weight layer, and on the first only. */
+static void models_v2(void) {
+    prime_arch a = fuzz_tiny_arch();
+    prime_device d = prime_default_device();
+    for (int k = 0; k < 2; k++) {
+        prime_ctx *c = prime_create(&a, &d);
+        die_if(!c, "prime_create");
+        for (int l = 0, w = 0; l < a.n_layers; l++) {
+            size_t nw = prime_layer_weights(&a.layers[l]);
+            if (!nw || (k == 1 && w++ > 0)) continue;
+            float *g = malloc(2 * nw * sizeof(float));
+            die_if(!g, "malloc");
+            for (size_t i = 0; i < 2 * nw; i++) g[i] = 10.0f + (float)(i % 17) * 2.5f;
+            die_if(prime_set_conductances(c, l, g, g + nw, nw) != 0, "prime_set_conductances");
+            free(g);
+        }
+        uint8_t *b;
+        size_t n;
+        die_if(prime_save(c, &b, &n) != 0, "prime_save");
+        char name[32];
+        snprintf(name, sizeof name, "tiny-v2-%d.prime", k);
+        put("model_v2", name, b, n);
+        put("model", name, b, n);
+        prime_free_buffer(b);
+        prime_free(c);
+    }
+}
+
 static void vaes(void) {
     for (int sw = 0; sw < 2; sw++) {
         prime_vae_arch a = fuzz_tiny_vae_arch();
@@ -191,6 +220,7 @@ int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: make_seeds OUTDIR\n"); return 2; }
     outdir = argv[1];
     models();
+    models_v2();
     vaes();
     classifiers();
     images();

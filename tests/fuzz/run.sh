@@ -19,8 +19,10 @@ MODE=${1:-short}
 SECS=${2:-20}
 [ "$MODE" = short ] && SECS=20
 F=build/fuzz
-HARNESSES="model vae clf npy npz image nmnist frames events device"
-SRC="src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c src/prime_vae.c src/prime_onnx.c src/data.c src/classifier.c"
+HARNESSES="model model_v2 vae clf npy npz image nmnist frames events device"
+# the Makefile's CORE_SRC (the core, as the wasm build) and the native parts the harnesses use
+CORE=$(sed -n '/^CORE_SRC :=/,/[^\\]$/p' Makefile | sed 's/^CORE_SRC :=//; s/\\$//' | tr -s ' \n' ' ')
+SRC="$CORE src/data.c src/classifier.c"
 # -fsanitize=fuzzer,address,undefined: libFuzzer + ASan + UBSan; UBSan reports abort
 # (-fno-sanitize-recover) so libFuzzer counts them as crashes; the fuzzing macro
 # makes the model file's CRC non-fatal (src/prime_model.c, prime_load); images are
@@ -43,8 +45,7 @@ build() {
         clang $CF -fsanitize=fuzzer -o $F/fuzz_$h tests/fuzz/fuzz_$h.c "${objs[@]}" -lm -lz -pthread
     done
     gcc -std=c11 -O1 -Isrc -I/usr/include/stb -D_GNU_SOURCE -o $F/make_seeds tests/fuzz/make_seeds.c \
-        src/prime_util.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c src/prime_vae.c \
-        src/data.c src/classifier.c -lm -lz -pthread
+        $SRC -lm -lz -pthread
 }
 
 # Options common to every run: 2 GB RSS / single malloc, 10 s per input, no leak
@@ -103,7 +104,7 @@ JOBS=${JOBS:-1}
 ORDER="$HARNESSES $WASM"
 # long runs: the slowest harnesses (per execution) first, JOBS_LONG at a time,
 # the next one starting as soon as one finishes
-[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2} && ORDER="events device $WASM vae image model npz frames clf nmnist npy"
+[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2} && ORDER="events device $WASM vae image model model_v2 npz frames clf nmnist npy"
 running=0
 for h in $ORDER; do
     if [ $running -ge $JOBS ]; then wait -n; running=$((running - 1)); fi
