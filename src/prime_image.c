@@ -110,7 +110,17 @@ int prime_inflate_raw(const uint8_t *src, size_t n, size_t expected, size_t cap,
     /* one spare byte: a stream that would give more than declared then fills it and is caught */
     uint8_t *o = malloc(expected + 1);
     if (!o) return prime_error("inflate: out of memory for %zu bytes", expected);
-    int got = stbi_zlib_decode_noheader_buffer((char *)o, (int)expected + 1, (const char *)src, (int)n);
+    /* stb's decoder (v2.27) reports the end of its input while it still
+     * holds fewer than 16 bits to peek at, though the last codes may be
+     * shorter: a zlib stream has its 4-byte Adler trailer there, a zip entry
+     * has nothing. Zero padding stands in for it; decoding past the real end
+     * is caught by the size check here and the entry's CRC-32 (prime_zip.c). */
+    uint8_t *in = malloc(n + 8);
+    if (!in) { free(o); return prime_error("inflate: out of memory for %zu bytes", n); }
+    memcpy(in, src, n);
+    memset(in + n, 0, 8);
+    int got = stbi_zlib_decode_noheader_buffer((char *)o, (int)expected + 1, (const char *)in, (int)n + 8);
+    free(in);
     if (got < 0) {
         free(o);
         return prime_error("inflate: bad or truncated deflate data (%s)", stbi_failure_reason());

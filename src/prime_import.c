@@ -59,8 +59,9 @@ int prime_pt_read(const uint8_t *b, size_t n, prime_tensor_list *out) {
     memcpy(prefix, z.e[pi].name, pl);
     prefix[pl] = 0;
     if (z.e[pi].usize > PRIME_PICKLE_MAX_BYTES) {
+        prime_error(".pt: data.pkl of %zu bytes (cap %u)", z.e[pi].usize, PRIME_PICKLE_MAX_BYTES);
         prime_zip_close(&z);
-        return prime_error(".pt: data.pkl of %zu bytes (cap %u)", z.e[pi].usize, PRIME_PICKLE_MAX_BYTES);
+        return -1;
     }
     uint8_t *pkl;
     size_t len;
@@ -79,7 +80,7 @@ static int npz_read(const uint8_t *b, size_t n, prime_tensor_list *out) {
     prime_zip z;
     if (prime_zip_open(&z, b, n, ".npz") != 0) return -1;
     snprintf(out->format, sizeof out->format, "npz");
-    if (z.count > PRIME_IMPORT_MAX_TENSORS) { prime_zip_close(&z); return prime_error(".npz: %d entries (cap %d)", z.count, PRIME_IMPORT_MAX_TENSORS); }
+    if (z.count > PRIME_IMPORT_MAX_TENSORS) { prime_error(".npz: %d entries (cap %d)", z.count, PRIME_IMPORT_MAX_TENSORS); prime_zip_close(&z); return -1; }
     out->t = calloc(z.count ? (size_t)z.count : 1, sizeof *out->t);
     if (!out->t) { prime_zip_close(&z); return prime_error(".npz: out of memory"); }
     size_t total = 0;
@@ -87,8 +88,9 @@ static int npz_read(const uint8_t *b, size_t n, prime_tensor_list *out) {
         const char *name = z.e[i].name;
         size_t nl = strlen(name);
         if (nl < 5 || strcmp(name + nl - 4, ".npy") || nl - 4 > PRIME_TENSOR_MAX_NAME) {
+            prime_error(".npz: entry %s is not a <name>.npy array", name);
             prime_zip_close(&z);
-            return prime_error(".npz: entry %s is not a <name>.npy array", name);
+            return -1;
         }
         uint8_t *eb;
         size_t en;

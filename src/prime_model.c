@@ -331,9 +331,10 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
     for (int k = 0; k < z.count; k++) {
         const char *nm = z.e[k].name, *sl = strrchr(nm, '/');
         if (sl && !strcmp(sl + 1, "data.pkl")) {
-            prime_zip_close(&z);
-            return prime_error(".npz expected, got a PyTorch checkpoint (torch.save zip with %s): import it with prime import CKPT OUT, "
+            prime_error(".npz expected, got a PyTorch checkpoint (torch.save zip with %s): import it with prime import CKPT OUT, "
                                "prime_import_model or P.importModel", nm);
+            prime_zip_close(&z);
+            return -1;
         }
     }
     for (int l = 0; l < c->arch.n_layers; l++)
@@ -345,16 +346,18 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
                  : !strncmp(name, "gneg", 4) ? 4 : 0;
         int is_mask = kind == 1;
         if (!kind) {
+            prime_error(".npz: entry %s matches no layer (expected mask<i>, weight<i>, gpos<i> or gneg<i>, i in 0..%d)", name, nwl - 1);
             prime_zip_close(&z);
-            return prime_error(".npz: entry %s matches no layer (expected mask<i>, weight<i>, gpos<i> or gneg<i>, i in 0..%d)", name, nwl - 1);
+            return -1;
         }
         {
             size_t plen = kind == 2 ? 6 : 4;
             char *end;
             long i = strtol(name + plen, &end, 10);
             if (end == name + plen || strcmp(end, ".npy") || i < 0 || i >= nwl) {
+                prime_error(".npz: entry %s: expected mask<i>, weight<i>, gpos<i> or gneg<i> (.npy) with i in 0..%d", name, nwl - 1);
                 prime_zip_close(&z);
-                return prime_error(".npz: entry %s: expected mask<i>, weight<i>, gpos<i> or gneg<i> (.npy) with i in 0..%d", name, nwl - 1);
+                return -1;
             }
             int l = widx[i];
             float *arr = NULL;

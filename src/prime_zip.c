@@ -44,6 +44,12 @@ static long find_eocd(const uint8_t *b, size_t n) {
 /* 1 when the bytes end with a zip end-of-central-directory record. */
 int prime_zip_is_zip(const uint8_t *b, size_t n) { return b && find_eocd(b, n) >= 0; }
 
+/* Closes z after an error was set (its message may name an entry); -1. */
+static int zfail(prime_zip *z, int rc) {
+    prime_zip_close(z);
+    return rc;
+}
+
 /* Reads the central directory into z; 0 or -1. */
 int prime_zip_open(prime_zip *z, const uint8_t *b, size_t n, const char *what) {
     if (!z || !b) return prime_error("prime_zip_open: NULL argument");
@@ -67,7 +73,7 @@ int prime_zip_open(prime_zip *z, const uint8_t *b, size_t n, const char *what) {
     z->b = b, z->n = n;
     size_t p = (size_t)cd_off, end = (size_t)(cd_off + cd_size);
     for (uint64_t i = 0; i < count; i++) {
-        if (end - p < 46 || rd32(b + p) != 0x02014b50u) { prime_zip_close(z); return prime_error("%s: central directory entry %llu damaged", w, (unsigned long long)i); }
+        if (end - p < 46 || rd32(b + p) != 0x02014b50u) { return zfail(z, prime_error("%s: central directory entry %llu damaged", w, (unsigned long long)i)); }
         const uint8_t *h = b + p;
         prime_zip_entry *en = &z->e[i];
         int flags = rd16(h + 8);
@@ -75,11 +81,11 @@ int prime_zip_open(prime_zip *z, const uint8_t *b, size_t n, const char *what) {
         en->crc = rd32(h + 16);
         uint64_t csize = rd32(h + 20), usize = rd32(h + 24), loff = rd32(h + 42);
         size_t nlen = rd16(h + 28), xlen = rd16(h + 30), clen = rd16(h + 32);
-        if (end - p - 46 < nlen + xlen + clen) { prime_zip_close(z); return prime_error("%s: central directory entry %llu truncated", w, (unsigned long long)i); }
-        if (nlen > PRIME_ZIP_MAX_NAME) { prime_zip_close(z); return prime_error("%s: entry name of %zu bytes (cap %d)", w, nlen, PRIME_ZIP_MAX_NAME); }
+        if (end - p - 46 < nlen + xlen + clen) { return zfail(z, prime_error("%s: central directory entry %llu truncated", w, (unsigned long long)i)); }
+        if (nlen > PRIME_ZIP_MAX_NAME) { return zfail(z, prime_error("%s: entry name of %zu bytes (cap %d)", w, nlen, PRIME_ZIP_MAX_NAME)); }
         memcpy(en->name, h + 46, nlen);
         en->name[nlen] = 0;
-        if (memchr(en->name, 0, nlen)) { prime_zip_close(z); return prime_error("%s: entry name with a NUL byte", w); }
+        if (memchr(en->name, 0, nlen)) { return zfail(z, prime_error("%s: entry name with a NUL byte", w)); }
         if (usize == 0xffffffffu || csize == 0xffffffffu || loff == 0xffffffffu) {
             const uint8_t *x = h + 46 + nlen, *xe = x + xlen;
             int found = 0;
@@ -95,20 +101,20 @@ int prime_zip_open(prime_zip *z, const uint8_t *b, size_t n, const char *what) {
                 }
                 x += 4 + sz;
             }
-            if (!found) { prime_zip_close(z); return prime_error("%s: entry %s has zip64 sizes without the zip64 field", w, en->name); }
+            if (!found) { return zfail(z, prime_error("%s: entry %s has zip64 sizes without the zip64 field", w, en->name)); }
         }
-        if (flags & 1) { prime_zip_close(z); return prime_error("%s: entry %s is encrypted (not supported)", w, en->name); }
+        if (flags & 1) { return zfail(z, prime_error("%s: entry %s is encrypted (not supported)", w, en->name)); }
         if (en->method != 0 && en->method != 8)
-            { prime_zip_close(z); return prime_error("%s: entry %s uses compression method %d (stored and deflate are read)", w, en->name, en->method); }
+            { return zfail(z, prime_error("%s: entry %s uses compression method %d (stored and deflate are read)", w, en->name, en->method)); }
         if (usize > PRIME_ZIP_MAX_ENTRY_BYTES)
-            { prime_zip_close(z); return prime_error("%s: entry %s holds %llu bytes, more than the cap of %u", w, en->name, (unsigned long long)usize, PRIME_ZIP_MAX_ENTRY_BYTES); }
-        if (en->method == 0 && csize != usize) { prime_zip_close(z); return prime_error("%s: stored entry %s has different sizes", w, en->name); }
+            { return zfail(z, prime_error("%s: entry %s holds %llu bytes, more than the cap of %u", w, en->name, (unsigned long long)usize, PRIME_ZIP_MAX_ENTRY_BYTES)); }
+        if (en->method == 0 && csize != usize) { return zfail(z, prime_error("%s: stored entry %s has different sizes", w, en->name)); }
         /* the local header: its name and extra field lengths place the data */
         if (loff > n || n - loff < 30 || rd32(b + loff) != 0x04034b50u)
-            { prime_zip_close(z); return prime_error("%s: local header of entry %s missing (truncated?)", w, en->name); }
+            { return zfail(z, prime_error("%s: local header of entry %s missing (truncated?)", w, en->name)); }
         size_t lnl = rd16(b + loff + 26), lxl = rd16(b + loff + 28);
         size_t doff = (size_t)loff + 30 + lnl + lxl;
-        if (doff > n || csize > n - doff) { prime_zip_close(z); return prime_error("%s: entry %s truncated", w, en->name); }
+        if (doff > n || csize > n - doff) { return zfail(z, prime_error("%s: entry %s truncated", w, en->name)); }
         en->data_off = doff, en->csize = (size_t)csize, en->usize = (size_t)usize;
         z->count++;
         p += 46 + nlen + xlen + clen;
