@@ -285,15 +285,16 @@ int prime_get_array(const prime_ctx *ctx, int array, float *out, size_t n);
 
 /* ------------------------------------------------------ model import */
 
-/* Imports per-layer arrays from a NumPy .npz (numpy.savez: stored, not
- * compressed) into ctx. Entry names, i = index among the weight layers (0 for
+/* Imports per-layer arrays from a NumPy .npz (numpy.savez or
+ * savez_compressed) into ctx. Entry names, i = index among the weight layers (0 for
  * the first conv, ...), arrays in PyTorch layout [out][in][k][k] or [out][in]:
  *   mask<i>    any dtype, nonzero = keep;
  *   weight<i>  differential conductance G+ - G- in uS (before the layer's
  *              software scale), programmed as G+- = g_mean +- w/2;
  *   gpos<i>, gneg<i>  a measured conductance map (uS) of the positive /
  *              negative cells, replacing the sampled formed state.
- * Returns the number of arrays used, or -1 (nothing recognised is an error). */
+ * Returns the number of arrays used, or -1 (an entry of another name, or none,
+ * is an error naming it). */
 int prime_import_npz(prime_ctx *ctx, const uint8_t *bytes, size_t n);
 
 /* Parses a .npy array: returns 0 and a malloc'ed float array (caller frees with
