@@ -183,10 +183,12 @@ static val *rebuild_v2(vm *m, val *args) {
     val *t = newval(m, V_TENSOR);
     if (!t) return NULL;
     t->storage = st, t->offset = (uint64_t)off, t->ndim = size->n;
+    /* sizes and strides at most 2^31 and at most 2^26 elements: the reach
+     * sum((size - 1) * stride) stays below 2^60, no overflow */
     uint64_t count = 1, last = 0;
     for (int d = 0; d < size->n; d++) {
         int64_t s, r;
-        if (as_int(size->items[d], &s) || as_int(stride->items[d], &r) || s < 0 || r < 0 || s > (1ll << 31) || r > (1ll << 40)) {
+        if (as_int(size->items[d], &s) || as_int(stride->items[d], &r) || s < 0 || r < 0 || s > (1ll << 31) || r > (1ll << 31)) {
             prime_error("pickle: bad tensor size or stride in dimension %d", d);
             return NULL;
         }
