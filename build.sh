@@ -8,7 +8,7 @@
 #                            fuzz smoke run, node, browser); leaves the checkout clean
 #   ./build.sh serve         setup + build + serve the page on http://localhost:8000/web/
 #   ./build.sh bench         benchmarks (prints figures; never part of the tests)
-#   ./build.sh fuzz [MODE]   the fuzzers (tests/fuzz/run.sh)
+#   ./build.sh fuzz [short | long SECONDS]   libFuzzer + wasm fuzzing (tests/fuzz/run.sh, docs/fuzzing.md)
 #   ./build.sh docs-figures  copies the last test run's screenshots and figures into docs/
 #   ./build.sh all           native + wasm
 set -euo pipefail
@@ -32,6 +32,8 @@ setup() {
     /usr/bin/python3 -c "import numpy" 2>/dev/null || pk+=(python3-numpy)
     /usr/bin/python3 -c "import torch" 2>/dev/null || pk+=(python3-torch)
     command -v node >/dev/null || pk+=(nodejs npm)
+    # clang with libFuzzer (tests/fuzz/run.sh)
+    [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || pk+=(clang libclang-rt-dev)
     command -v chromium >/dev/null || pk+=(chromium)
     if [ ${#pk[@]} -gt 0 ]; then
         log "apt-get install ${pk[*]}"

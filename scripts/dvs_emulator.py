@@ -3,7 +3,7 @@
 (never for training): static images -> N-MNIST-like event frames.
 
     /usr/bin/python3 scripts/dvs_emulator.py SAMPLES.psmp OUT.pfrm [--n N] [--T 10] [--seed S]
-        [--KEY VALUE ...]   (keys: see PARAMS below)
+        [--jobs K] [--KEY VALUE ...]   (keys: see PARAMS below; K processes, default all cores)
 
 It is written from another pixel model than the simulator's synthesizer
 (src/events.c, docs/data.md), in another language, so that a model that only
@@ -26,6 +26,7 @@ channel 0 OFF, 1 ON, counts clipped at 255) and written as PFRM (docs/data.md).
 import os
 import sys
 import time
+from multiprocessing import Pool
 
 import numpy as np
 
@@ -34,7 +35,7 @@ PARAMS = {
     "amplitude": 3.0,       # triangle side of the saccade path, sensor pixels
     "duration_ms": 300.0,   # three saccades
     "dt_ms": 0.5,           # simulation step
-    "direction": 1.0,       # +1: V0 -> V1 -> V2 as docs/data.md; -1: the reverse way round
+    "motion": 1.0,          # 1: the camera follows the triangle (as recorded), the image moves the other way; 0: the image does
     "psf_sigma": 0.6,       # lens blur, sensor pixels (Gaussian)
     "monitor_gamma": 2.2,   # displayed luminance = (value)^gamma
     "black_level": 0.02,    # monitor black relative to white
@@ -93,11 +94,10 @@ def lin_log(I, knee):
 
 
 def path(P, t_ms):
-    """Position of the image at time t: three straight saccades at constant speed."""
-    A = P["amplitude"]
+    """Displacement of the image at time t: three straight saccades at constant speed
+    along the triangle of docs/data.md, point-reflected when the camera moves."""
+    A = P["amplitude"] * (-1 if P["motion"] else 1)
     V = [(0.0, -A / 2), (A / 2, A / 2), (-A / 2, A / 2)]
-    if P["direction"] < 0:
-        V = [V[0], V[2], V[1]]
     third = P["duration_ms"] / 3
     s = min(int(t_ms // third), 2)
     u = min(1.0, (t_ms - s * third) / third)
@@ -167,6 +167,17 @@ def bin_frames(x, y, p, T, size):
     return np.minimum(fr, 255).astype(np.uint8)
 
 
+def one_sample(job):
+    """Frames of one image: job = (image, params, T, seed, index); seeded per index,
+    so the result does not depend on how the samples are spread over processes."""
+    img, P, T, seed, index = job
+    rng = np.random.default_rng([seed, index])
+    t, x, y, p = events(img, P, rng)
+    if len(t) < T:
+        raise SystemExit(f"sample {index}: {len(t)} events cannot fill {T} frames")
+    return len(t), bin_frames(x, y, p, T, int(P["size"])).tobytes()
+
+
 def read_psmp(path):
     b = open(path, "rb").read()
     if b[:4] != b"PSMP":
@@ -184,7 +195,7 @@ def main():
     if len(args) < 2:
         raise SystemExit(__doc__)
     src, dst = args[0], args[1]
-    opt = dict(PARAMS, n=0, T=10, seed=7)
+    opt = dict(PARAMS, n=0, T=10, seed=7, jobs=os.cpu_count() or 1)
     rest = args[2:]
     for i in range(0, len(rest), 2):
         key = rest[i].lstrip("-")
@@ -195,18 +206,17 @@ def main():
     n = len(imgs) if not opt["n"] else min(int(opt["n"]), len(imgs))
     T, size = int(opt["T"]), int(opt["size"])
     P = {k: opt[k] for k in PARAMS}
-    out = bytearray(b"PFRM" + np.array([1, n, T, 2, size, size], "<u4").tobytes())
+    # PFRM version 2, fingerprint 0: frames from another event model (docs/data.md)
+    out = bytearray(b"PFRM" + np.array([2, n, T, 2, size, size, 0, 0], "<u4").tobytes())
     out += labels[:n].tobytes()
     t0, total = time.time(), 0
-    for i in range(n):
-        rng = np.random.default_rng([int(opt["seed"]), int(idx[i])])
-        t, x, y, p = events(imgs[i], P, rng)
-        total += len(t)
-        if len(t) < T:
-            raise SystemExit(f"sample {i}: {len(t)} events cannot fill {T} frames")
-        out += bin_frames(x, y, p, T, size).tobytes()
-        if sys.stderr.isatty() and (i + 1) % 20 == 0:
-            sys.stderr.write(f"\r{i + 1}/{n} samples")
+    jobs = [(imgs[i], P, T, int(opt["seed"]), int(idx[i])) for i in range(n)]
+    with Pool(max(1, int(opt["jobs"]))) as pool:
+        for i, (count, frames) in enumerate(pool.imap(one_sample, jobs, chunksize=4)):
+            total += count
+            out += frames
+            if sys.stderr.isatty() and (i + 1) % 20 == 0:
+                sys.stderr.write(f"\r{i + 1}/{n} samples")
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     tmp = dst + ".tmp"

@@ -32,11 +32,13 @@ const s = parsePsmp(fs.readFileSync(inPath));
 const n = Math.min(opts.n ?? s.n, s.n);
 delete opts.n;
 const P = await loadPrime();
-const size = 34, per = T * 2 * size * size, hdr = 28;
+// PFRM version 2 with fingerprint 0: "frames from elsewhere", read by
+// prime_frames_load_any (the trainer's caches carry the synthesizer's own fingerprint)
+const size = 34, per = T * 2 * size * size, hdr = 36;
 const out = new Uint8Array(hdr + n + n * per);
 const dv = new DataView(out.buffer);
 out.set([0x50, 0x46, 0x52, 0x4d]); // "PFRM"
-[1, n, T, 2, size, size].forEach((v, i) => dv.setUint32(4 + 4 * i, v, true));
+[2, n, T, 2, size, size, 0, 0].forEach((v, i) => dv.setUint32(4 + 4 * i, v, true));
 out.set(s.labels.subarray(0, n), hdr);
 let events = 0, clipped = 0;
 const t0 = performance.now();

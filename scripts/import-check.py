@@ -4,12 +4,11 @@ classification checkpoint (docs/model-format.md, "Importing").
 
     /usr/bin/python3 scripts/import-check.py [--ckpt PATH] [--n 200] [--json OUT]
 
-1. `build/prime import CKPT OUT.prime`: one command. While the model file is v1
-   (masks and chip seed only) the command refuses to write a file that would
-   lose the imported weights (exit 3); the check then evaluates the checkpoint
-   itself (imported in memory by the same code) and says the save -> reload
-   part is pending. With model file v2 the file is written, evaluated, and its
-   outputs must equal those of the checkpoint bit for bit.
+1. `build/prime import CKPT OUT.prime`: one command; OUT is a version-2 model
+   file (imported weights stored), and its outputs must equal those of the
+   checkpoint itself (imported in memory by the same code) bit for bit. A
+   build whose model file cannot hold imported weights refuses to write OUT
+   (exit 3): the check then says the save -> reload part is not checked.
 2. `build/prime eval MODEL FRAMES --ideal --stop 0.8` on N synthesized test
    digits (build/prime-samples mnist test N, seed 1001, scripts/event-frames.mjs),
    ideal device: no off-state residual, no noise, ideal ADC/DAC.
@@ -108,7 +107,7 @@ def main():
                 return 1
         print("save -> reload: the model file gives the checkpoint's outputs bit for bit")
     else:
-        print("save -> reload: pending (model file v1 cannot hold imported weights; runs once model file v2 lands)")
+        print("save -> reload: NOT checked (this build's model file cannot hold imported weights)")
     x, labels = realism.read_pfrm(frames)
     net = realism.load_authors(ckpt)
     logits, margin = [], []

@@ -44,16 +44,16 @@ def arg(args, name, default, conv):
 def read_pfrm(path):
     """PFRM frame file (docs/data.md) -> (frames [n][T][2][h][w] float32, labels)."""
     b = open(path, "rb").read()
-    if len(b) < 28 or b[:4] != b"PFRM":
+    if len(b) < 36 or b[:4] != b"PFRM":
         raise SystemExit(f"{path}: not a PFRM frame file")
-    version, n, T, c, h, w = np.frombuffer(b, "<u4", 6, 4)
-    if version != 1:
-        raise SystemExit(f"{path}: PFRM version {version} not supported")
-    need = 28 + n + n * T * c * h * w
+    version, n, T, c, h, w = (int(v) for v in np.frombuffer(b, "<u4", 6, 4))
+    if version != 2:
+        raise SystemExit(f"{path}: PFRM version {version} not supported (2)")
+    need = 36 + n + n * T * c * h * w
     if len(b) != need:
         raise SystemExit(f"{path}: {len(b)} bytes, its header says {need}")
-    labels = np.frombuffer(b, np.uint8, n, 28).astype(np.int64)
-    x = np.frombuffer(b, np.uint8, n * T * c * h * w, 28 + n).reshape(n, T, c, h, w)
+    labels = np.frombuffer(b, np.uint8, n, 36).astype(np.int64)
+    x = np.frombuffer(b, np.uint8, n * T * c * h * w, 36 + n).reshape(n, T, c, h, w)
     return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(labels)
 
 
@@ -115,7 +115,7 @@ def default_frames(n):
     tool = os.path.join(ROOT, "build/prime-samples")
     if not os.path.exists(tool):
         raise SystemExit("build/prime-samples is missing: run ./build.sh native first")
-    subprocess.run([tool, "mnist", "test", str(n), psmp, "1001"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([tool, "mnist", "test", str(n), psmp, "1001"], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     subprocess.run(["node", os.path.join(ROOT, "scripts/event-frames.mjs"), psmp, out], check=True)
     return [out]
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # results.sh - writes docs/results.md from the shipped models on held-out data.
-# Usage: scripts/results.sh [N] [NI]
+# Usage: scripts/results.sh [N] [NI] [NE]
 #   N   test samples per classification model (default 2000)
+#   NE  test samples per dataset for the "Other events" section (default 500;
+#       scripts/results-events.sh)
 #   NI  test images per inpainting dataset (default 100; ~3 s CPU per image
 #       for both datasets with 32-channel models, about a quarter of that at 16)
 # Inpainting models (a missing one is skipped with a line saying so):
@@ -12,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}
 NI=${2:-100}
+NE=${3:-500}
 [ -x build/prime-results ] || ./build.sh native
 out=docs/results.md
 t0=$(date +%s)
@@ -32,6 +35,7 @@ t0=$(date +%s)
     if [ -f "$3" ]; then build/prime-results "$1" "$2" --n "$N" --baseline-log "$3"
     else build/prime-results "$1" "$2" --n "$N"; fi
   done
+  scripts/results-events.sh "$NE" || echo "(scripts/results-events.sh failed: see the script's stderr)"
   echo "## Inpainting"
   echo
   echo "The inpainting network of docs/inpainting.md. IS: the Inception Score with the repo's"

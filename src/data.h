@@ -59,6 +59,9 @@ int prime_frames_from_images(const prime_images *im, int T, int size,
 /* Cache file: saves / loads frames (a small header + raw bytes). 0 or -1. */
 int prime_frames_save(const prime_frames *f, const char *path);
 int prime_frames_load(const char *path, prime_frames *out);
+/* Loads a frame file whatever made its events (fingerprint 0: another event
+ * model, e.g. scripts/dvs_emulator.py or scripts/event-frames.mjs); 0 or -1. */
+int prime_frames_load_any(const char *path, prime_frames *out);
 void prime_frames_free(prime_frames *f);
 
 #ifdef __cplusplus

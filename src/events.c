@@ -28,7 +28,8 @@
 /* Default parameters: see docs/data.md. */
 prime_event_params prime_default_event_params(void) {
     return (prime_event_params){.size = 34, .contrast = 0.15f, .noise_rate = 0.2f, .duration_us = 300000,
-                                .steps_per_saccade = 100, .amplitude = 3.0f, .seed = 1};
+                                .steps_per_saccade = 100, .amplitude = 3.0f, .seed = 1,
+                                .motion = PRIME_MOTION_IMAGE};
 }
 
 /* ---------------------------------------------------------------- event list */
@@ -73,16 +74,18 @@ static int ev_cmp(const void *a, const void *b) {
 
 /* ---------------------------------------------------------------- saccades */
 
-/* Image displacement on the sensor (pixels) at fraction u in [0,1] of the
- * recording: three saccades along an isosceles triangle, apex first,
+/* Image displacement on the sensor (pixels) at fraction u in [0,1] of saccade
+ * sac: three saccades along an isosceles triangle, apex first,
  *   V0 = (0, -A/2) -> V1 = (+A/2, +A/2) -> V2 = (-A/2, +A/2) -> V0,
- * each with a smooth (smoothstep) velocity profile. */
-static void saccade_pos(double A, int sac, double u, double *dx, double *dy) {
+ * each with a smooth (smoothstep) velocity profile. With camera motion the
+ * camera follows that path, so the image moves by the opposite displacement
+ * (sign = -1). */
+static void saccade_pos(double A, double sign, int sac, double u, double *dx, double *dy) {
     static const double vx[4] = {0.0, 0.5, -0.5, 0.0};
     static const double vy[4] = {-0.5, 0.5, 0.5, -0.5};
     double s = u * u * (3.0 - 2.0 * u);
-    *dx = A * (vx[sac] + (vx[sac + 1] - vx[sac]) * s);
-    *dy = A * (vy[sac] + (vy[sac + 1] - vy[sac]) * s);
+    *dx = sign * A * (vx[sac] + (vx[sac + 1] - vx[sac]) * s);
+    *dy = sign * A * (vy[sac] + (vy[sac + 1] - vy[sac]) * s);
 }
 
 /* The image as the sensor sees it: clamped to [0,1], zero-padded so that
@@ -199,6 +202,8 @@ static int check_params(const prime_event_params *p) {
                            p->steps_per_saccade);
     if (!(p->amplitude >= 0.0f && p->amplitude <= (float)p->size))
         return prime_error("event params: amplitude %g outside 0..size", (double)p->amplitude);
+    if (p->motion != PRIME_MOTION_IMAGE && p->motion != PRIME_MOTION_CAMERA)
+        return prime_error("event params: motion %d (0 image, 1 camera)", (int)p->motion);
     if ((int64_t)p->steps_per_saccade * p->size * p->size > PRIME_MAX_EVENT_WORK)
         return prime_error("event params: steps_per_saccade %d x size %d^2 above the work cap of %d "
                            "(e.g. 2500 steps at size 34)", p->steps_per_saccade, p->size, PRIME_MAX_EVENT_WORK);
@@ -216,7 +221,7 @@ int prime_events_from_image(const float *img, int w, int h, const prime_event_pa
 
     int size = p->size, npix = size * size;
     int S = p->steps_per_saccade, nsteps = 3 * S;
-    double A = p->amplitude, c = p->contrast;
+    double A = p->amplitude, c = p->contrast, sign = p->motion == PRIME_MOTION_CAMERA ? -1.0 : 1.0;
     double dur = p->duration_us, log_eps = prime_log(EV_EPS);
 
     scene sc = {0};
@@ -237,7 +242,7 @@ int prime_events_from_image(const float *img, int w, int h, const prime_event_pa
 
     /* the pixels start adapted to the image at the first vertex */
     double dx, dy;
-    saccade_pos(A, 0, 0.0, &dx, &dy);
+    saccade_pos(A, sign, 0, 0.0, &dx, &dy);
     render(&sc, dx, dy, I0);
     for (size_t i = 0; i < na; i++) {
         ref[i] = log_i(I0[i], log_eps);
@@ -249,7 +254,7 @@ int prime_events_from_image(const float *img, int w, int h, const prime_event_pa
      * sub-step, the reference moved by c per event */
     for (int k = 1; k <= nsteps && na; k++) {
         int sac = (k - 1) / S, j = k - sac * S;
-        saccade_pos(A, sac, (double)j / S, &dx, &dy);
+        saccade_pos(A, sign, sac, (double)j / S, &dx, &dy);
         render(&sc, dx, dy, I1);
         double t0 = dur * (k - 1) / nsteps, t1 = dur * k / nsteps;
         for (size_t i = 0; i < na; i++) {

@@ -356,6 +356,12 @@ int prime_mask_from_scores(const float *scores, size_t n, float sparsity, uint8_
 
 /* ------------------------------------------------------ images */
 
+/* Largest accepted image side, checked from the file header before decoding
+ * (docs/web.md, "Images"): a decode then needs at most about 130 MB. */
+#ifndef PRIME_IMAGE_MAX_SIDE /* the fuzz build (tests/fuzz/run.sh) lowers it to keep inputs fast */
+#define PRIME_IMAGE_MAX_SIDE 4096
+#endif
+
 /* Decodes PNG/JPEG/BMP/GIF bytes to grayscale, resizes (area average) to
  * out_w x out_h and writes values in [0,1] to out (row-major); `invert` = 1
  * maps dark strokes on light paper to bright digits. 0 or -1. */
@@ -381,6 +387,11 @@ typedef struct {
     uint32_t t;        /* microseconds */
 } prime_event;
 
+/* Who follows the saccade triangle of docs/data.md: the image (the original
+ * synthesizer's choice) or the camera, as in the N-MNIST recording, where the
+ * pan-tilt unit moves the sensor and the image moves the opposite way. */
+enum prime_motion { PRIME_MOTION_IMAGE = 0, PRIME_MOTION_CAMERA = 1 };
+
 typedef struct {
     int size;            /* sensor side (34) */
     float contrast;      /* log-intensity change that fires an event (0.15) */
@@ -389,6 +400,7 @@ typedef struct {
     int steps_per_saccade; /* sub-steps simulated per saccade */
     float amplitude;     /* saccade displacement in pixels */
     uint64_t seed;
+    enum prime_motion motion; /* PRIME_MOTION_IMAGE (default) or PRIME_MOTION_CAMERA */
 } prime_event_params;
 
 prime_event_params prime_default_event_params(void);

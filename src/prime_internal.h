@@ -2,10 +2,12 @@
 #ifndef PRIME_INTERNAL_H
 #define PRIME_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "prime.h"
+#include "prime_crossbar.h"
 
 /* One weight layer on the crossbar. All arrays point into ctx->wblock and are
  * [rows][cols] (rows = fan-in, cols = outputs), one entry per differential pair. */
@@ -35,13 +37,9 @@ struct prime_ctx {
     wlayer w[PRIME_MAX_LAYERS];
     lstate st[PRIME_MAX_LAYERS];
     float *wblock, *sblock;
-    uint8_t *active;       /* [tile][pos]: did any row drive this read */
-    float *acc, *var;      /* [tile][pos][oc] partial sums / noise variances */
+    prime_xbar xb[PRIME_MAX_LAYERS]; /* the crossbar read's view of each weight layer */
+    prime_xscratch xs;     /* its scratch (xs.active is allocated apart, the rest in sblock) */
     float *frame, *view, *sum;
-    int32_t *rowoff;       /* crossbar scratch: active rows (offset r * cols) */
-    float *rowval, *rowval2, *zbuf; /* their inputs, inputs^2, column noise */
-    int32_t *pixcnt, *pixoff; /* per input pixel: non-zero channels, their row offsets */
-    float *pixval, *pixval2;  /* and their values, values^2 */
     size_t n_in, max_act;
     int n_arrays;
     /* the inference in progress */
@@ -74,12 +72,32 @@ typedef struct {
 } prime_ctx_plan;
 int prime_arch_plan(const prime_arch *a, prime_ctx_plan *p);
 
-/* The device model, for other networks built on the same macro (e.g. the
- * inpainting VAE). `layer` keys the random streams; i is the pair index. */
+/* The device model (prime_device.c), shared by every network on the macro.
+ * `layer` keys the random streams; i is the pair index. */
 float prime_dev_form_on(const prime_device *d, int layer, int cell, size_t i);  /* formed G, uS */
 float prime_dev_form_off(const prime_device *d, int layer, int cell, size_t i); /* reset G + prog. noise */
 int prime_dev_fault(const prime_device *d, int layer, int cell, size_t i);      /* 0, 1 stuck on, 2 off */
-float prime_dev_adc(float v, float fs, int bits);   /* signed ADC over [-fs, fs) */
+float prime_dev_adc(float v, float fs, int bits);   /* signed ADC over [-fs, fs): prime_adc */
+/* The ADC inline (the kernels' scalar tails): 2^bits codes over [-fs, fs). */
+static inline float prime_adc(float v, float fs, int bits) {
+    float half = (float)(1 << (bits - 1));
+    float lsb = fs / half;
+    float q = floorf(v / lsb + 0.5f);
+    if (q > half - 1) q = half - 1;
+    if (q < -half) q = -half;
+    return q * lsb;
+}
+/* Forms n pairs: on-state (unless measured) and off-state conductances. */
+void prime_dev_form(const prime_device *d, int layer, size_t n, int measured, float *gp_on, float *gn_on,
+                    float *gp_off, float *gn_off);
+/* 1 when a and b differ in a field that shapes the formed chip (re-form). */
+int prime_dev_forming_changed(const prime_device *a, const prime_device *b);
+/* Checks d, sets *cur = d; 1 if the chip must be re-formed, 0 if not, -1 on a bad d. */
+int prime_dev_update(prime_device *cur, const prime_device *d);
+/* Energy of counted work, pJ (ADC at adc_bits, 0 = 16; digital MACs at e_mac_pj). */
+double prime_dev_energy(const prime_device *d, const prime_counters *k, double digital_macs, int adc_bits);
+/* Digital baseline, pJ: macs and neuron updates per step, for T steps. */
+double prime_dev_baseline(const prime_device *d, double macs, double neurons, int T);
 /* A growable byte buffer for the writers (.prime, .pvae, ONNX): appends
  * never fail loudly; on allocation failure `oom` is set and later appends are
  * dropped, so a writer checks it once at the end. Start from {0}; free(p). */
@@ -98,13 +116,15 @@ float prime_dev_colmax(const float *wt, int rows, int cols); /* ADC full scale a
 float prime_dev_dac(float x, float xmax, int bits); /* 2^bits steps over [-xmax, xmax] */
 void prime_program_layer(prime_ctx *c, int l);
 
-/* Kernels (prime_core.c): a standard normal for the column read noise, a pure
- * function of (base, ctr) (ziggurat over a SplitMix64 counter stream), and a
- * switch that forces the plain reference kernels (scatter over inputs, one
- * ADC at a time) so tests can check the fast ones give identical bits. */
+/* The normal generator (prime_normal.c): a standard normal for the column read
+ * noise, a pure function of (base, ctr) (ziggurat over a SplitMix64 counter
+ * stream). Kernels (prime_kernels.c): a switch that forces the plain
+ * reference kernels (scatter over inputs, one ADC at a time) so tests can
+ * check the fast ones give identical bits. */
 float prime_dev_normal(uint64_t base, uint64_t ctr);
-/* z[j] = prime_dev_normal(base, ctr0 + j) for j < n, by its fast path (same values); its tables are set up by the
- * first prime_dev_normal call, so call that once before. */
+void prime_dev_normal_init(void); /* sets up the tables; call before prime_dev_normals */
+/* z[j] = prime_dev_normal(base, ctr0 + j) for j < n, by its fast path (same values); its tables are set up by
+ * prime_dev_normal_init (or the first prime_dev_normal call). */
 void prime_dev_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n);
 /* 1 forces the plain reference kernels everywhere (tests), 0 the fast ones (the default);
  * prime_reference_kernels() says which. Process-wide: set it before running, not during. */
@@ -117,5 +137,13 @@ void prime_kernel_gather(float *restrict out, const float *restrict W, const int
  * [-fs, fs) if bits > 0); cur += v. The same bits as prime_dev_adc per column. */
 void prime_kernel_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                const float *restrict z, int n, float eta, float fs, int bits);
+
+
+/* Early-stop policies (prime_policy.c). The confidence after step t: max of
+ * softmax(sum / t / alpha) over K classes, *label its argmax. */
+float prime_policy_confidence(const float *sum, int K, int t, float alpha, int *label);
+/* Convergence: 1 when m[t] < th and m fell over the `window` steps before
+ * (m[t-j] < m[t-j-1] for j < window), never before step window + 1. */
+int prime_policy_converged(const float *m, int t, float th, int window);
 
 #endif

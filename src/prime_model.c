@@ -1,10 +1,14 @@
 /* prime_model.c - the .prime model file (docs/model-format.md) and the NumPy
  * .npy / .npz importer.
  *
- * A model file stores what regenerates the chip, not the conductances: the
- * architecture, the device parameters with the forming seed, the default run
- * policy and one bit per weight (the mask). A CRC-32 closes the file, so a
- * truncated, corrupted or foreign file is an error, never a crash.
+ * A model file stores what regenerates the chip: the architecture, the device
+ * parameters with the forming seed, the default run policy and one bit per
+ * weight (the mask). Version 2 adds, after the masks, the conductance section:
+ * the on-state conductances of every layer whose cells are not regenerable
+ * from the chip seed (a measured map or imported weights, prime_set_conductances).
+ * prime_save writes version 1 when no layer has such a map (the same bytes as
+ * before), version 2 otherwise. A CRC-32 closes the file, so a truncated,
+ * corrupted or foreign file is an error, never a crash.
  */
 #include <math.h>
 #include <stdint.h>
@@ -16,7 +20,8 @@
 #include "prime_archive.h"
 
 #define MODEL_MAGIC "PRIMEMDL"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 1u    /* masks only */
+#define MODEL_VERSION_COND 2u /* masks + conductance section */
 
 /* ============================================================ CRC-32 */
 
@@ -49,8 +54,10 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     const prime_arch *a = &c->arch;
     const prime_device *d = &c->dev;
     prime_buf b = {0};
+    int measured = 0;
+    for (int i = 0; i < a->n_layers; i++) measured |= c->w[i].rows && c->w[i].measured;
     prime_buf_put(&b, MODEL_MAGIC, 8);
-    put_u32(&b, MODEL_VERSION);
+    put_u32(&b, measured ? MODEL_VERSION_COND : MODEL_VERSION);
     put_u32(&b, 0); /* total size, patched below */
     put_u32(&b, (uint32_t)a->task), put_u32(&b, (uint32_t)a->T);
     put_u32(&b, (uint32_t)a->in_c), put_u32(&b, (uint32_t)a->in_h), put_u32(&b, (uint32_t)a->in_w);
@@ -83,6 +90,18 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
             if (w->mask[k]) byte |= (uint8_t)(1u << (k & 7));
             if ((k & 7) == 7 || k + 1 == nw) prime_buf_put(&b, &byte, 1), byte = 0;
         }
+    }
+    /* version 2: per weight layer a u32 flag; 1: u32 pairs, then the on-state
+     * G+ and G- of every pair (f32, uS, matrix order) */
+    for (int i = 0; i < a->n_layers && measured; i++) {
+        const wlayer *w = &c->w[i];
+        if (!w->rows) continue;
+        size_t nw = (size_t)w->rows * w->cols;
+        put_u32(&b, (uint32_t)w->measured);
+        if (!w->measured) continue;
+        put_u32(&b, (uint32_t)nw);
+        for (size_t k = 0; k < nw; k++) put_f32(&b, w->gp_on[k]);
+        for (size_t k = 0; k < nw; k++) put_f32(&b, w->gn_on[k]);
     }
     if (b.oom) { free(b.p); return prime_error("out of memory saving the model"); }
     uint32_t total = (uint32_t)(b.n + 4);
@@ -124,6 +143,61 @@ static int get_int(rbuf *r, int lo, int hi, int *bad_field) {
     return (int)v;
 }
 
+/* Walks the conductance section of a version-2 file that starts at byte `at`
+ * (after the masks) to find its length, checking each layer's flag and pair
+ * count before anything is allocated; *expect += the section's bytes. 0 or -1. */
+static int cond_section_length(const prime_arch *a, const uint8_t *bytes, size_t n, uint64_t at, uint64_t *expect) {
+    rbuf r = {bytes, n >= 4 ? n - 4 : 0, (size_t)(at < n ? at : n), 0};
+    uint64_t len = 0;
+    int any = 0;
+    for (int i = 0; i < a->n_layers; i++) {
+        if (!prime_layer_rows(&a->layers[i])) continue;
+        uint32_t flag = get_u32(&r);
+        if (r.bad) return prime_error("model file truncated in the conductance section (flag of layer %d)", i);
+        if (flag > 1) return prime_error("model file: conductance flag of layer %d is %u (0 formed, 1 stored)", i, flag);
+        len += 4;
+        if (!flag) continue;
+        uint64_t nw = prime_layer_weights(&a->layers[i]);
+        uint32_t fw = get_u32(&r);
+        if (r.bad) return prime_error("model file truncated in the conductance section (pairs of layer %d)", i);
+        if (fw != nw)
+            return prime_error("model file: conductance map of layer %d holds %u pairs, the architecture needs %llu", i,
+                               fw, (unsigned long long)nw);
+        len += 4 + 8 * nw;
+        if (r.off + 8 * nw > r.n) return prime_error("model file truncated in the conductance map of layer %d", i);
+        r.off += (size_t)(8 * nw);
+        any = 1;
+    }
+    if (!any) return prime_error("model file: version 2 with no stored conductance map (a version-1 file has none)");
+    *expect += len;
+    return 0;
+}
+
+/* Reads the conductance section (lengths checked by cond_section_length) into
+ * c's layers and re-programs them; the first bad value is named. 0 or -1. */
+static int read_cond_section(prime_ctx *c, rbuf *r) {
+    for (int i = 0; i < c->arch.n_layers; i++) {
+        wlayer *w = &c->w[i];
+        if (!w->rows || !get_u32(r)) continue;
+        size_t nw = (size_t)get_u32(r);
+        float *g = malloc(2 * nw * sizeof(float));
+        if (!g) return prime_error("out of memory reading the conductance map of layer %d", i);
+        for (size_t k = 0; k < 2 * nw; k++) g[k] = get_f32(r);
+        for (size_t k = 0; k < 2 * nw && !r->bad; k++)
+            if (!(g[k] >= 0 && g[k] < 1e6f)) {
+                prime_error("model file: conductance map of layer %d: %s[%zu] = %g is not a conductance in [0, 1e6) uS", i,
+                            k < nw ? "gpos" : "gneg", k % nw, (double)g[k]);
+                free(g);
+                return -1;
+            }
+        int rc = r->bad ? prime_error("model file truncated in the conductance map of layer %d", i)
+                        : prime_set_conductances(c, i, g, g + nw, nw);
+        free(g);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 /* Returns a context from model file bytes; NULL with a clear error. */
 prime_ctx *prime_load(const uint8_t *bytes, size_t n) {
     if (!bytes) { prime_error("prime_load: NULL bytes"); return NULL; }
@@ -134,11 +208,19 @@ prime_ctx *prime_load(const uint8_t *bytes, size_t n) {
     rbuf r = {bytes, n, 8, 0};
     uint32_t version = get_u32(&r), total = get_u32(&r);
     if (r.bad) { prime_error("model file truncated in its header (%zu bytes)", n); return NULL; }
-    if (version != MODEL_VERSION) { prime_error("model file version %u is not supported (this build reads %u)", version, MODEL_VERSION); return NULL; }
+    if (version != MODEL_VERSION && version != MODEL_VERSION_COND) {
+        prime_error("model file version %u is not supported (this build reads %u and %u)", version, MODEL_VERSION,
+                    MODEL_VERSION_COND);
+        return NULL;
+    }
     if (total != n) { prime_error("model file size %zu differs from the %u bytes its header declares (truncated or padded)", n, total); return NULL; }
     if (n < 16) { prime_error("model file truncated"); return NULL; }
     uint32_t crc = (uint32_t)bytes[n - 4] | (uint32_t)bytes[n - 3] << 8 | (uint32_t)bytes[n - 2] << 16 | (uint32_t)bytes[n - 1] << 24;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzz builds (tests/fuzz): mutations must reach the parser */
     if (crc32_bytes(bytes, n - 4) != crc) { prime_error("model file checksum mismatch: the file is corrupted"); return NULL; }
+#else
+    (void)crc;
+#endif
     r.n = n - 4;
     int bf = 0;
     prime_arch a;
@@ -174,6 +256,7 @@ prime_ctx *prime_load(const uint8_t *bytes, size_t n) {
     uint64_t expect = r.off + 8 + 4 * 20 + 4 * 4 + 8 + 4; /* device, run, CRC */
     for (int i = 0; i < a.n_layers; i++)
         if (prime_layer_rows(&a.layers[i])) expect += 8 + ((uint64_t)prime_layer_weights(&a.layers[i]) + 7) / 8;
+    if (version == MODEL_VERSION_COND && cond_section_length(&a, bytes, n, expect - 4, &expect) != 0) return NULL;
     if (expect != n) {
         prime_error("model file: its architecture needs %llu bytes (masks included), the file has %zu",
                     (unsigned long long)expect, n);
@@ -216,6 +299,7 @@ prime_ctx *prime_load(const uint8_t *bytes, size_t n) {
         r.off += nb;
         prime_program_layer(c, i);
     }
+    if (version == MODEL_VERSION_COND && read_cond_section(c, &r) != 0) { prime_free(c); return NULL; }
     if (r.off != r.n) { prime_error("model file has %zu unexpected bytes after the masks", r.n - r.off); prime_free(c); return NULL; }
     return c;
 }

@@ -23,7 +23,7 @@
 /* Parameter structs as doubles, in the order of the struct's fields. */
 #define PW_DEV_FIELDS 21   /* prime_device */
 #define PW_RUN_FIELDS 5    /* prime_run: policy, alpha, threshold, min_steps, noise_seed */
-#define PW_EVENT_FIELDS 7  /* prime_event_params */
+#define PW_EVENT_FIELDS 8  /* prime_event_params */
 
 /* Architecture: a head (task, T, in_c, in_h, in_w, n_classes, n_layers), then
  * per layer (op, in_c, in_h, in_w, out_c, out_h, out_w, k, stride, pad,

@@ -174,22 +174,25 @@ EXPORT uint8_t *pw_save(prime_ctx *c, size_t *n) {
 /* ============================================================ events */
 
 /* Event params as PW_EVENT_FIELDS doubles: size, contrast, noise_rate, duration_us,
- * steps_per_saccade, amplitude, seed. */
+ * steps_per_saccade, amplitude, seed, motion. */
 static int evp_from(const double *v, prime_event_params *p) {
     *p = prime_default_event_params();
     if (!v) return 0;
+    int motion;
     if (as_int(v[0], "events: size", 1, 255, &p->size) || as_float(v[1], "events: contrast", &p->contrast) ||
         as_float(v[2], "events: noiseRate", &p->noise_rate) ||
         as_int(v[3], "events: durationUs", 3, 8388607, &p->duration_us) ||
         as_int(v[4], "events: stepsPerSaccade", 1, 10000, &p->steps_per_saccade) ||
-        as_float(v[5], "events: amplitude", &p->amplitude) || as_seed(v[6], "events: seed", &p->seed))
+        as_float(v[5], "events: amplitude", &p->amplitude) || as_seed(v[6], "events: seed", &p->seed) ||
+        as_int(v[7], "events: motion", 0, 1, &motion))
         return -1;
+    p->motion = (enum prime_motion)motion;
     return 0;
 }
 EXPORT void pw_default_event_params(double *o) {
     prime_event_params p = prime_default_event_params();
     o[0] = p.size, o[1] = p.contrast, o[2] = p.noise_rate, o[3] = p.duration_us, o[4] = p.steps_per_saccade;
-    o[5] = p.amplitude, o[6] = (double)p.seed;
+    o[5] = p.amplitude, o[6] = (double)p.seed, o[7] = p.motion;
 }
 /* Events from an image; returns a malloc'ed event array (pw_free), count in *n. */
 EXPORT prime_event *pw_events_from_image(const float *img, int w, int h, const double *params, size_t *n) {

@@ -90,6 +90,8 @@ export interface EventParams {
   stepsPerSaccade: number;
   amplitude: number;
   seed: number;
+  /** 0: the image follows the saccade triangle (default); 1: the camera does, as in the N-MNIST recording. */
+  motion: number;
 }
 
 /** Events, one entry per index: pixel (x, y), polarity p (1 ON, 0 OFF), time t in us. */

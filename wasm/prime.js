@@ -30,7 +30,7 @@ const DEVICE_KEYS = ['chipSeed', 'gDist', 'gMean', 'gSd', 'gOff', 'gOffSd', 'gMa
   'stuckOff', 'readNoise', 'noiseMode', 'adcBits', 'adcFs', 'dacBits', 'vRead', 'eCellPj', 'eAdcFomFj',
   'eDacPj', 'eNeuronPj', 'eMacPj'];
 const RUN_KEYS = ['policy', 'alpha', 'threshold', 'minSteps', 'noiseSeed'];
-const EVENT_KEYS = ['size', 'contrast', 'noiseRate', 'durationUs', 'stepsPerSaccade', 'amplitude', 'seed'];
+const EVENT_KEYS = ['size', 'contrast', 'noiseRate', 'durationUs', 'stepsPerSaccade', 'amplitude', 'seed', 'motion'];
 const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps'];
 
 /**

@@ -55,6 +55,7 @@ const V = {                // what the page shows
   batch: { eval: null, noise: null, th: null }, array: 0,
 };
 
+const cssVar = (name, fallback) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 function setStatus(s) { $('status').textContent = s; }
 function fail(msg) { const e = $('error'); e.textContent = msg; e.hidden = false; setStatus(''); }
 function clearError() { $('error').hidden = true; $('error').textContent = ''; }
@@ -95,6 +96,7 @@ function showControls() {
   $('stop').checked = S.stop;
   $('th').disabled = $('alpha').disabled = !S.stop;
   $('chipno').textContent = 'chip #' + S.chip;
+  showChipNote();
   $('cursor').max = String(S.T - 1);
 }
 
@@ -138,7 +140,7 @@ function applyUrl() {
 
 function onControl(e) {
   readControl(e.target);
-  schedule();
+  schedule(); invalidateBatch();
   if (V.tab === 'crossbar') showArray();
   if (V.tab === 'inpaint') refreshInpaint();
 }
@@ -146,17 +148,28 @@ function onControl(e) {
 for (const [id] of SLIDERS) $(id).addEventListener('input', onControl);
 $('adc').addEventListener('change', onControl);
 $('stop').addEventListener('change', onControl);
-$('newchip').addEventListener('click', () => {
-  S.chip = (S.chip + 1) % 2 ** 31; // the next chip: easy to cite as ?chip=N
-  showControls(); schedule();
+/* Sets the chip seed and redraws what depends on it. */
+function setChip(seed) {
+  S.chip = seed;
+  showControls(); schedule(); invalidateBatch();
   if (V.tab === 'crossbar') showArray();
-  V.note = `Formed chip #${S.chip}: new random conductances, the same masks` +
-    (V.defaults && S.chip !== V.defaults.chip ? ` (they were chosen for chip #${V.defaults.chip}).` : '.');
-  setStatus(V.note);
-});
-$('reread').addEventListener('click', () => { S.seed += 1; schedule(); if (V.tab === 'inpaint') refreshInpaint(); });
+}
+$('newchip').addEventListener('click', () => setChip((S.chip + 1) % 2 ** 31)); // the next chip: easy to cite as ?chip=N
+$('chipback').addEventListener('click', () => setChip(V.defaults.chip));
+
+/* The lasting note while the chip is not the one the masks were trained for. */
+function showChipNote() {
+  const d = V.defaults, other = d && S.chip !== d.chip;
+  const text = other ? `Chip #${S.chip}: new random conductances, but the masks were trained for chip #${d.chip}, so ` +
+    'they no longer fit: expect near-chance accuracy (run Batch). In PRIME the masks are chosen for each chip; ' +
+    `"Back to chip #${d.chip}" restores the trained one.` : '';
+  for (const id of ['chipnote', 'chipwarn']) { $(id).hidden = !other; $(id).textContent = text; }
+  $('chipback').hidden = !other;
+  if (d) $('chipback').textContent = `Back to chip #${d.chip}`;
+}
+$('reread').addEventListener('click', () => { S.seed += 1; schedule(); invalidateBatch(); if (V.tab === 'inpaint') refreshInpaint(); });
 $('reset').addEventListener('click', () => {
-  Object.assign(S, V.defaults); showControls(); schedule();
+  Object.assign(S, V.defaults); showControls(); schedule(); invalidateBatch();
   if (V.tab === 'crossbar') showArray();
   if (V.tab === 'inpaint') refreshInpaint();
 });
@@ -179,6 +192,15 @@ $('copylink').addEventListener('click', () => {
 
 /* ------------------------------------------------------------ tabs */
 
+/* Shows only the settings that act on the current tab (data-tabs lists them);
+ * a fieldset with none left is hidden too. */
+function showTabControls() {
+  for (const el of document.querySelectorAll('#settings [data-tabs]')) el.hidden = !el.dataset.tabs.split(' ').includes(V.tab);
+  for (const fs of document.querySelectorAll('#settings fieldset')) {
+    fs.hidden = ![...fs.querySelectorAll('[data-tabs]')].some((el) => !el.hidden);
+  }
+}
+
 const TABS = ['classify', 'batch', 'crossbar', 'inpaint'];
 function selectTab(name, focus) {
   if (!TABS.includes(name)) name = 'classify';
@@ -189,6 +211,7 @@ function selectTab(name, focus) {
     $('panel-' + t).hidden = !on;
   }
   if (focus) $('tab-' + name).focus();
+  showTabControls();
   if (name === 'inpaint') openInpaint();
   if (name === 'crossbar') { if (V.info) drawTilemap(); showArray(); }
   if (name === 'batch') drawBatchPlots();
@@ -249,6 +272,17 @@ function drawGallery() {
     const i = Math.floor((e.clientY - b.top) / cell) * perRow + Math.floor((e.clientX - b.left) / cell);
     if (i >= 0 && i < n) useSample(i);
   };
+  // keyboard: arrows move through the thumbnails (and classify), Home / End jump
+  c.onkeydown = (e) => {
+    const cur = V.source && V.source.kind === 'sample' && V.source.i < n ? V.source.i : -1;
+    const to = { ArrowRight: cur + 1, ArrowLeft: cur - 1, ArrowDown: cur + perRow, ArrowUp: cur - perRow, Home: 0, End: n - 1 }[e.key];
+    if (to == null) return;
+    e.preventDefault();
+    useSample(Math.max(0, Math.min(n - 1, to)));
+  };
+  const cur = V.source && V.source.kind === 'sample' ? V.source.i : null;
+  c.setAttribute('aria-label', 'The first 30 shipped samples: click one, or focus here and use the arrow keys, to classify it' +
+    (cur != null && cur < n ? `; sample ${cur} selected` : ''));
 }
 
 $('sample').addEventListener('change', () => useSample(parseInt($('sample').value, 10) || 0));
@@ -359,9 +393,44 @@ function schedule() {
     .finally(() => { V.busy = false; if (V.queued) schedule(); });
 }
 
+/* The one wording of an energy ratio (baseline / ours) on the page. */
+function ratioText(ratio) {
+  if (!(ratio > 0)) return '-';
+  return ratio >= 1 ? `${ratio.toFixed(1)}x less energy than digital` : `${(1 / ratio).toFixed(1)}x more energy than digital`;
+}
+
+/* Energy of one run split into cells, ADC, DAC and neurons (docs/device.md, the
+ * formula of prime_core.c), drawn as bars with pJ and share. */
+function drawEnergyBreakdown(res, d) {
+  const k = res.counters, el = $('ebreak');
+  if (!d || !k) { el.innerHTML = ''; return; }
+  const bits = d.adcBits ? d.adcBits : 16;
+  const parts = [['cells', k.cellReads * d.eCellPj], ['ADC', k.adcConversions * d.eAdcFomFj * 1e-3 * 2 ** bits],
+    ['DAC', k.dacDrives * d.eDacPj], ['neurons', k.neuronUpdates * d.eNeuronPj]];
+  const tot = parts.reduce((a, p) => a + p[1], 0) || 1;
+  el.innerHTML = parts.map(([n, e]) => `<span>${n}</span><span class="bar" style="width:${Math.max(0.5, 100 * e / tot).toFixed(1)}%"></span>` +
+    `<span>${fmtEnergy(e)} (${(100 * e / tot).toFixed(0)}%)</span>`).join('');
+  el.dataset.total = String(tot);
+}
+
+/* The same input with early stop flipped, and on ideal reads, beside this run. */
+function drawCompare(r) {
+  const c = r.compare, el = $('compare');
+  if (!c || !c.stopFlipped) { el.hidden = true; return; }
+  const res = r.result, name = (l) => V.names[l] ?? String(l);
+  const row = (what, x) => `<tr><td>${what}</td><td>${name(x.label)} (${(100 * x.conf).toFixed(0)}%)</td><td>${x.stepsUsed} of ${x.T}</td>` +
+    `<td>${fmtEnergy(x.energyPj)}</td></tr>`;
+  el.hidden = false;
+  el.innerHTML = '<table><caption class="muted">This input, side by side</caption><thead><tr><th scope="col">run</th><th scope="col">label</th>' +
+    '<th scope="col">steps</th><th scope="col">energy</th></tr></thead><tbody>' +
+    row('this run (early stop ' + (S.stop ? 'on' : 'off') + ')', { label: res.label, conf: res.probs[res.label], stepsUsed: res.stepsUsed, T: res.T, energyPj: res.energyPj }) +
+    row('early stop ' + (c.stopFlipped.stop ? 'on' : 'off'), c.stopFlipped) +
+    row('ideal reads (no read noise, ideal ADC)', c.ideal) + '</tbody></table>';
+}
+
 function fmtEnergy(pj) {
   if (!Number.isFinite(pj)) return '-';
-  if (pj >= 1e6) return (pj / 1e6).toFixed(2) + ' uJ';
+  if (pj >= 1e6) return (pj / 1e6).toFixed(2) + ' \u00b5J';
   if (pj >= 1e3) return (pj / 1e3).toFixed(2) + ' nJ';
   return pj.toFixed(1) + ' pJ';
 }
@@ -371,20 +440,29 @@ function render() {
   if (!r) return;
   const res = r.result, T = res.T;
   const truth = V.source && V.source.kind === 'sample' && V.samples ? V.samples.labels[V.source.i] : null;
-  $('pred').textContent = V.names[res.label] ?? String(res.label);
+  // an output where every class has the same value (e.g. a coarse ADC rounds every current to 0) decides nothing
+  const degenerate = Math.max(...res.logits) - Math.min(...res.logits) < 1e-6;
+  $('pred').textContent = degenerate ? 'none' : V.names[res.label] ?? String(res.label);
+  $('degenerate').hidden = !degenerate;
+  if (degenerate) $('degenerate').textContent = 'No decision: every output is the same (' + (+res.logits[0].toFixed(3)) + ')' +
+    (S.adc && S.adc <= 5 ? `; at ${S.adc} ADC bits the converter rounds every column current to the same level.` : '.') +
+    ' The label would be class 0 only by the tie rule.';
   const ok = $('predok');
-  if (truth != null) {
+  if (degenerate) { ok.hidden = false; ok.textContent = 'no decision'; ok.classList.add('wrong'); }
+  else if (truth != null) {
     ok.hidden = false; ok.textContent = res.label === truth ? 'correct' : 'wrong';
     ok.classList.toggle('wrong', res.label !== truth);
   } else ok.hidden = true;
   const stopped = res.stepsUsed < T;
   $('steps').textContent = `${res.stepsUsed} of ${T}` + (stopped ? ` (stopped early, ${(100 * (1 - res.stepsUsed / T)).toFixed(0)}% saved)` : '');
-  $('energy').textContent = fmtEnergy(res.energyPj);
-  $('baseline').textContent = `${fmtEnergy(res.baselinePj)} (${res.energyRatio.toFixed(1)}x more)`;
+  $('energy').textContent = `${fmtEnergy(res.energyPj)} (${ratioText(res.energyRatio)})`;
+  $('baseline').textContent = fmtEnergy(res.baselinePj);
+  drawEnergyBreakdown(res, r.device);
   const lifs = r.layers.filter((L) => L.neuron === 'lif');
   $('spikes').previousElementSibling.textContent = lifs.length > 1 ? 'spikes per layer' : 'spikes';
   $('spikes').textContent = lifs.map((L) => Math.round(res.spikes[L.layer]).toLocaleString()).join(' / ') || '-';
-  drawBars($('probs'), Array.from(res.probs), V.names, res.label, truth);
+  V.barLabels = drawBars($('probs'), Array.from(res.probs), V.names, degenerate ? -1 : res.label, truth);
+  drawCompare(r);
   const b = V.before, bp = $('before');
   bp.hidden = !b;
   if (b) bp.textContent = `before the last change: ${V.names[b.label] ?? b.label} (${(100 * b.probs[b.label]).toFixed(1)}%), ` +
@@ -397,7 +475,7 @@ function drawConfidence() {
   const res = V.last.result, T = res.T;
   const pts = Array.from(res.confidence, (c, t) => [t + 1, c, V.names[res.stepLabel[t]]]);
   const v = [];
-  if (res.stepsUsed < T) v.push({ x: res.stepsUsed, label: `stopped at ${res.stepsUsed}`, color: '#d17a00' });
+  if (res.stepsUsed < T) v.push({ x: res.stepsUsed, label: `stopped at ${res.stepsUsed}`, color: cssVar('--warn', '#955300') });
   v.push({ x: V.cursor + 1, color: '#f5c542' });
   linePlot($('conf'), {
     x: [0.5, T + 0.5], y: [0, 1], xInt: true, xLabel: 'timestep', yLabel: 'max probability', aspect: 0.55,
@@ -460,22 +538,27 @@ async function runBatch(mode) {
   const tStart = performance.now();
   $('progress').value = 0;
   $('batchstatus').textContent = 'running...';
+  const stext = settingsText(mode); // the settings this run uses (they may move while it runs)
+  const sent = JSON.stringify([workerSettings(), S.T]);
   try {
     const r = await call('batch', { n, settings: workerSettings(), T: S.T, mode, values: mode === 'noise' ? NOISE_SWEEP : TH_SWEEP },
       (done, total) => { $('progress').value = done / total; $('batchstatus').textContent = `${done} of ${total} runs`; });
     $('progress').value = r.cancelled ? $('progress').value : 1;
     const secs = ((performance.now() - tStart) / 1000).toFixed(1);
+    r.nAsked = n; r.settingsText = stext; r.secs = +secs;
+    const key = mode === 'eval' ? 'eval' : mode === 'noise' ? 'noise' : 'th';
+    const prev = V.batch[key];
+    // a cancelled run never replaces a full one
+    const keep = r.cancelled && prev && !prev.cancelled;
+    if (!keep) V.batch[key] = r;
     if (mode === 'eval') {
-      V.batch.eval = r;
-      $('b-acc').textContent = (100 * r.accuracy).toFixed(1) + '%';
-      $('b-steps').textContent = `${r.meanSteps.toFixed(2)} of ${r.T}`;
-      $('b-saved').textContent = (100 * r.loadSaved).toFixed(1) + '%';
-      $('b-energy').textContent = fmtEnergy(r.meanEnergyPj);
-      $('b-ratio').textContent = (r.meanBaselinePj / r.meanEnergyPj).toFixed(1) + 'x less';
-      $('batchstatus').textContent = `${r.cancelled ? 'Cancelled after' : 'Done:'} ${r.n} samples in ${secs} s (${r.msPerSample.toFixed(1)} ms each).`;
+      if (!keep && JSON.stringify([workerSettings(), S.T]) !== sent) { V.batch.eval = null; invalidateBatch(true); }
+      else if (!keep) showEval(r);
+      $('batchstatus').textContent = `${r.cancelled ? 'Cancelled after' : 'Done:'} ${r.n} samples in ${secs} s (${r.msPerSample.toFixed(1)} ms each).` +
+        (keep ? ' The table still shows the last full run.' : '');
     } else {
-      V.batch[mode === 'noise' ? 'noise' : 'th'] = r;
       $('batchstatus').textContent = `${r.cancelled ? 'Cancelled' : 'Done'}: ${r.points.length} points on ${n} samples in ${secs} s.` +
+        (keep ? ' The plot still shows the last full sweep.' : r.cancelled ? ' The plot shows the partial sweep.' : '') +
         (mode === 'threshold' ? ' (one pass without early stop; each threshold stops where the confidence first exceeds it)' : '');
     }
     document.body.dataset.batch = mode + (r.cancelled ? '-cancelled' : '-done');
@@ -492,6 +575,38 @@ $('runbatch').addEventListener('click', () => runBatch('eval'));
 $('sweepnoise').addEventListener('click', () => runBatch('noise'));
 $('sweepth').addEventListener('click', () => runBatch('threshold'));
 $('cancel').addEventListener('click', () => { worker.postMessage({ type: 'cancel' }); $('batchstatus').textContent = 'cancelling...'; });
+
+/* The settings a batch result was run with, in one line (the swept one left out). */
+function settingsText(mode) {
+  const parts = [];
+  if (mode !== 'noise') parts.push(`read noise ${S.noise.toFixed(2)}`);
+  parts.push(`ADC ${S.adc ? S.adc + ' bits' : 'ideal'}`, `programming noise ${+S.prog.toFixed(4)}`);
+  if (S.goff !== V.defaults.goff) parts.push(`g_off ${S.goff.toFixed(2)} \u00b5S`);
+  if (S.stuckon) parts.push(`stuck on ${(100 * S.stuckon).toFixed(1)}%`);
+  if (S.stuckoff) parts.push(`stuck off ${(100 * S.stuckoff).toFixed(1)}%`);
+  if (mode !== 'threshold') parts.push(S.stop ? `early stop at ${S.th.toFixed(2)} (alpha ${S.alpha.toFixed(1)})` : 'no early stop');
+  parts.push(`T ${S.T}`, `chip #${S.chip}`, `model ${V.info ? V.info.entry.id : '?'}`);
+  return parts.join(', ');
+}
+
+/* Fills the stats table from an evaluation result, with its N and settings. */
+function showEval(r) {
+  $('b-acc').textContent = (100 * r.accuracy).toFixed(1) + '%';
+  $('b-steps').textContent = `${r.meanSteps.toFixed(2)} of ${r.T}`;
+  $('b-saved').textContent = (100 * r.loadSaved).toFixed(1) + '%';
+  $('b-energy').textContent = fmtEnergy(r.meanEnergyPj);
+  $('b-ratio').textContent = ratioText(r.meanBaselinePj / r.meanEnergyPj);
+  $('b-caption').textContent = `${r.cancelled ? 'Partial run (cancelled): ' : ''}${r.n} samples; ${r.settingsText}.`;
+}
+
+/* Settings changed: the stats table no longer describes them, so it is cleared
+ * (the plots keep their captions, which name their own settings). */
+function invalidateBatch(force) {
+  if (!V.batch.eval && !force) return;
+  V.batch.eval = null;
+  for (const id of ['b-acc', 'b-steps', 'b-saved', 'b-energy', 'b-ratio']) $(id).textContent = '-';
+  $('b-caption').textContent = 'The settings changed since the last evaluation: press Evaluate for numbers that match them.';
+}
 
 function drawBatchPlots() {
   if (V.tab !== 'batch') return;
@@ -510,6 +625,9 @@ function drawBatchPlots() {
     series: th ? [{ points: th.points.map((p) => [p.meanSteps, p.accuracy, p.threshold == null ? 'no stop' : p.threshold]), color: c2 }] : [],
     empty: th ? null : 'press "Sweep threshold"',
   });
+  const cap = (r, what) => r ? `${r.cancelled ? 'Partial (cancelled): ' : ''}${what}, N = ${r.nAsked} samples; ${r.settingsText}.` : '';
+  $('cap-noise').textContent = cap(nz, 'read noise swept');
+  $('cap-th').textContent = cap(th, 'threshold swept (alpha ' + (th && th.alpha != null ? (+th.alpha).toFixed(1) : '') + ')');
   fillData('datanoise', nz && nz.points, ['read noise', 'accuracy', 'mean steps', 'energy'],
     (p) => [p.noise, pct(p.accuracy), p.meanSteps.toFixed(2), fmtEnergy(p.meanEnergyPj)]);
   fillData('datath', th && th.points, ['threshold', 'accuracy', 'mean steps', 'load saved'],
@@ -553,24 +671,37 @@ function drawArray() {
   const r = V.arrayData;
   if (!r) return;
   const N = 512, g = r.g, d = r.device;
-  let x0 = N, y0 = N, x1 = -1, y1 = -1, gmax = 0;
+  let x0 = N, y0 = N, x1 = -1, y1 = -1;
   for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) {
     const v = g[y * N + x];
-    if (v > 0) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; if (v > gmax) gmax = v; }
+    if (v > 0) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
   }
+  // one colour scale for every array of the chip: 0 .. g_max (stuck-at-on cells sit at the top)
+  const gmax = d.gMax > 0 ? d.gMax : 60;
   let region = { x: 0, y: 0, w: N, h: N };
   if ($('cropused').checked && x1 >= 0) region = { x: 0, y: 0, w: x1 + 1, h: y1 + 1 }; // layers start at cell (0, 0)
   // display: cells may be stretched (aspect kept within 1:2 .. 2:1) so thin blocks stay visible
   const aspect = Math.min(2, Math.max(0.5, region.w / region.h));
   const avail = Math.min(512, $('xbar').parentElement.clientWidth - 26);
   const cv = $('xbar');
-  cv.style.width = Math.round(aspect >= 1 ? avail : avail * aspect) + 'px';
-  cv.style.height = Math.round(aspect >= 1 ? avail / aspect : avail) + 'px';
+  const M = { l: 40, b: 30, t: 4, r: 6 }; // room for the axis ticks
+  const pw = Math.round(aspect >= 1 ? avail : avail * aspect) - M.l - M.r, ph = Math.round(aspect >= 1 ? avail / aspect : avail) - M.t - M.b;
   const offBelow = d.gOff > 0 ? d.gOff + 4 * (d.gOffSd || 0) + 1e-6 : 0;
-  const c = drawCrossbar($('xbar'), g, N, region, gmax || 1, offBelow);
-  V.xbarRegion = region;
-  drawColorbar($('xbarbar'), gmax || 1);
-  drawHistogram($('xbarhist'), g, gmax || 1, offBelow);
+  const off = V.xbarOff || (V.xbarOff = document.createElement('canvas'));
+  const c = drawCrossbar(off, g, N, region, gmax, offBelow);
+  const dpr = window.devicePixelRatio || 1;
+  cv.style.width = pw + M.l + M.r + 'px'; cv.style.height = ph + M.t + M.b + 'px';
+  cv.width = Math.round((pw + M.l + M.r) * dpr); cv.height = Math.round((ph + M.t + M.b) * dpr);
+  const ctx = cv.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = cssVar('--card', '#fff'); ctx.fillRect(0, 0, pw + M.l + M.r, ph + M.t + M.b);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(off, M.l, M.t, pw, ph);
+  drawAxisTicks(ctx, M, pw, ph, region);
+  V.xbarRegion = region; V.xbarPlot = { ...M, pw, ph };
+  drawColorbar($('xbarbar'), gmax);
+  drawHistogram($('xbarhist'), g, gmax, offBelow);
+  hoverAt(V.xbarHover); // the readout follows the array shown
   const where = layerOfArray(r.tiling, r.i);
   const lname = where ? `layer ${where.l + 1} (${V.info.arch.layers[where.l].op}), tile ${where.k + 1} of ${where.t.arrays}` : 'unused';
   $('xbarnote').textContent = `Array ${r.i}: ${lname}. ${c.used.toLocaleString()} cells in use, ${c.off.toLocaleString()} of them in the off state ` +
@@ -581,15 +712,31 @@ function drawArray() {
 
 $('arraysel').addEventListener('change', showArray);
 $('cropused').addEventListener('change', drawArray);
-$('xbar').addEventListener('pointermove', (e) => {
-  const r = V.arrayData, reg = V.xbarRegion;
-  if (!r || !reg) return;
+/* Row and column ticks around the heat map (cell indices of the array). */
+function drawAxisTicks(ctx, M, pw, ph, reg) {
+  ctx.font = '11px system-ui, sans-serif'; ctx.fillStyle = cssVar('--fg', '#222'); ctx.strokeStyle = cssVar('--muted', '#666');
+  const step = (n, px) => [1, 2, 5, 10, 20, 25, 50, 100, 128, 256].find((s) => px / (n / s) >= 40) || 512;
+  const sx = step(reg.w, pw), sy = step(reg.h, ph);
+  ctx.textAlign = 'center'; ctx.textBaseline = 'top';
+  for (let v = 0; v <= reg.w; v += sx) { const x = M.l + v / reg.w * pw; ctx.beginPath(); ctx.moveTo(x, M.t + ph); ctx.lineTo(x, M.t + ph + 4); ctx.stroke(); ctx.fillText(String(reg.x + v), x, M.t + ph + 5); }
+  ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
+  for (let v = 0; v <= reg.h; v += sy) { const y = M.t + v / reg.h * ph; ctx.beginPath(); ctx.moveTo(M.l - 4, y); ctx.lineTo(M.l, y); ctx.stroke(); ctx.fillText(String(reg.y + v), M.l - 6, y); }
+  ctx.textAlign = 'center'; ctx.textBaseline = 'bottom';
+  ctx.fillText('column (G+, G\u2212 pairs per output)', M.l + pw / 2, M.t + ph + 30);
+  ctx.save(); ctx.translate(9, M.t + ph / 2); ctx.rotate(-Math.PI / 2); ctx.textBaseline = 'middle'; ctx.fillText('row (input)', 0, 0); ctx.restore();
+}
+
+/* The hover readout for the cell under a pointer position (client x, y), on the array shown now. */
+function hoverAt(p) {
+  const r = V.arrayData, reg = V.xbarRegion, P = V.xbarPlot;
+  if (!p || !r || !reg || !P) return;
   const b = $('xbar').getBoundingClientRect();
-  const x = reg.x + Math.floor((e.clientX - b.left) / b.width * reg.w), y = reg.y + Math.floor((e.clientY - b.top) / b.height * reg.h);
-  if (x < 0 || y < 0 || x >= 512 || y >= 512) return;
+  const x = reg.x + Math.floor((p[0] - b.left - P.l) / P.pw * reg.w), y = reg.y + Math.floor((p[1] - b.top - P.t) / P.ph * reg.h);
+  if (x < reg.x || y < reg.y || x >= reg.x + reg.w || y >= reg.y + reg.h) { $('xbarhover').textContent = '\u00a0'; return; }
   const v = r.g[y * 512 + x];
-  $('xbarhover').textContent = `row ${y}, column ${x} (${x % 2 ? 'G-' : 'G+'} of output ${x >> 1}): ` + (v > 0 ? `${v.toFixed(2)} uS` : 'unused');
-});
+  $('xbarhover').textContent = `array ${r.i}, row ${y}, column ${x} (${x % 2 ? 'G\u2212' : 'G+'} of output ${x >> 1}): ` + (v > 0 ? `${v.toFixed(2)} \u00b5S` : 'unused');
+}
+$('xbar').addEventListener('pointermove', (e) => { V.xbarHover = [e.clientX, e.clientY]; hoverAt(V.xbarHover); });
 
 function fillTiling() {
   const info = V.info, tl = info.tiling, tab = $('tiling');
@@ -636,6 +783,9 @@ function drawTilemap() {
     c2.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--fg').trim() || '#222';
     c2.textAlign = 'right'; c2.textBaseline = 'bottom'; c2.fillText(String(i), x + cell - 3, y + cell - 2);
   }
+  $('tilelegend').innerHTML = info.arch.layers.map((L, l) => info.tiling[l] ?
+    `<span><span class="sw" style="background:${LAYER_COLORS[l % LAYER_COLORS.length]}"></span> layer ${l + 1} (${L.op})</span>` : '').join('') +
+    '<span><span class="sw" style="background:#888"></span> unused array</span>';
   c2.textAlign = 'left'; c2.textBaseline = 'bottom';
   c2.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() || '#666';
   c2.fillText('each square is one 512 x 512 array; the filled part is the block of rows and columns a layer uses', 0, rows * (cell + gap) + 18);
@@ -648,8 +798,9 @@ function drawTilemap() {
 
 /* ------------------------------------------------------------ inpainting */
 
-let initDone;
+let initDone, settingsDone;
 const initP = new Promise((r) => { initDone = r; }); // settles when the worker's init has answered
+const settingsP = new Promise((r) => { settingsDone = r; }); // settles when S holds the model's defaults and the URL's settings
 const IP = { state: 'idle', info: null, i: 0, hole: [12, 12], last: null, busy: false, queued: false, cursor: 0, runs: 0,
   dataset: null, gen: null, genSeed: 0, genBusy: false, genQueued: false, genCursor: 0, genRuns: 0 };
 
@@ -660,6 +811,7 @@ async function openInpaint() {
   if (IP.state !== 'idle') return;
   IP.state = 'loading';
   await initP; // the worker loads the core first
+  await settingsP; // and the URL settings apply before the first run
   await loadInpaintModel();
 }
 
@@ -729,8 +881,10 @@ function runInpaint() {
   if (IP.state !== 'ready') return;
   if (IP.busy) { IP.queued = true; return; }
   IP.busy = true; IP.queued = false;
-  call('inpaint', { i: IP.i, hole: holeMask(), opts: ipOpts() })
+  const opts = ipOpts();
+  call('inpaint', { i: IP.i, hole: holeMask(), opts })
     .then((r) => {
+      r.noise = opts.readNoise;
       IP.last = r; IP.cursor = r.stepsUsed - 1; IP.runs++;
       document.body.dataset.ipruns = String(IP.runs);
       if (V.tab === 'inpaint') renderInpaint();
@@ -761,7 +915,7 @@ function drawSigned(canvas, img, n, hole) {
 }
 
 /* Energy of an inpaint or generate result against its digital baseline. */
-const ipEnergy = (r) => `${fmtEnergy(r.energyPj)}, digital baseline ${fmtEnergy(r.baselinePj)} (${r.energyRatio.toFixed(1)}x more)`;
+const ipEnergy = (r) => `${fmtEnergy(r.energyPj)} (${ratioText(r.energyRatio)}; digital baseline ${fmtEnergy(r.baselinePj)})`;
 
 function renderInpaint() {
   const r = IP.last;
@@ -772,23 +926,34 @@ function renderInpaint() {
   const t = Math.min(IP.cursor, r.stepsUsed - 1);
   const rec = r.steps[t];
   drawSigned($('ip-recon'), rec, n);
-  $('ip-reconcap').textContent = `reconstruction after step ${t + 1}`;
+  // the input with the hole filled in: known pixels kept, the network's output only inside the hole
+  const filled = Float32Array.from(r.clean, (v, i) => (hole[i] ? rec[i] : v));
+  drawSigned($('ip-filled'), filled, n);
+  $('ip-filledcap').textContent = `hole filled in, step ${t + 1}`;
+  $('ip-reconcap').textContent = `raw output, step ${t + 1}`;
   $('ip-cursor').value = String(t); $('ip-cursorout').textContent = String(t + 1);
   $('ip-sample').value = String(r.i);
   const stopped = r.stepsUsed < r.T;
   $('ip-steps').textContent = `${r.stepsUsed} of ${r.T}` + (stopped ? ` (stopped early, ${(100 * (1 - r.stepsUsed / r.T)).toFixed(0)}% saved)` : '');
   $('ip-energy').textContent = ipEnergy(r);
+  const sn = $('ip-stopnote');
+  sn.hidden = !(S.stop && !stopped);
+  if (!sn.hidden) sn.textContent = 'The early stop did not fire: it needs m_t (the change of the output per step) to fall three ' +
+    'times in a row and end below 0.2. ' + (r.noise >= 0.05 ? `With read noise ${r.noise.toFixed(2)} every step reads fresh noise, so the ` +
+    'output keeps moving and m_t stays above the line (docs/inpainting.md); lower the read noise to see it stop.' :
+    'This image still changed too much at the last step.');
   let se = 0, k = 0;
   for (let i = 0; i < n * n; i++) if (hole[i]) { se += (rec[i] - r.clean[i]) ** 2; k++; }
   const mse = se / Math.max(1, k);
   $('ip-mse').textContent = `MSE ${mse.toFixed(3)}, PSNR ${(10 * Math.log10(4 / Math.max(mse, 1e-12))).toFixed(1)} dB (step ${t + 1}, values in [-1, 1])`;
   const pts = Array.from(r.m).map((v, i) => [i + 1, v]).slice(1);
   const top = Math.max(0.3, ...pts.map((p) => p[1])) * 1.1;
+  const warn = cssVar('--warn', '#955300');
   linePlot($('ip-m'), {
     x: [0.5, r.T + 0.5], y: [0, top], xInt: true, xLabel: 'timestep', yLabel: 'm_t', aspect: 0.32,
     series: [{ points: pts, color: getComputedStyle(document.documentElement).getPropertyValue('--accent2').trim() || '#2f6fd6' }],
     hLines: S.stop ? [{ y: 0.2, label: 'stop below 0.2' }] : [],
-    vLines: [...(stopped ? [{ x: r.stepsUsed, label: `stopped at ${r.stepsUsed}`, color: '#d17a00' }] : []), { x: t + 1, color: '#f5c542' }],
+    vLines: [...(stopped ? [{ x: r.stepsUsed, label: `stopped at ${r.stepsUsed}`, color: warn }] : []), { x: t + 1, color: '#f5c542' }],
   });
 }
 
@@ -920,10 +1085,45 @@ async function adoptModel(info, fromUrl) {
 
 /* ------------------------------------------------------------ start */
 
+/* One-figure embeds (?view=NAME): the figure, the controls that act on it, a
+ * link to the full lab; no tabs, no model bar (docs/web.md, "One-figure embeds"). */
+const VIEWS = {
+  confidence: { tab: 'classify', ctl: ['noise', 'stop', 'th'], parts: () => [$('prev').parentElement, $('conf').closest('figure')] },
+  raster: { tab: 'classify', ctl: ['noise'], parts: () => [$('prev').parentElement, $('raster').closest('figure')] },
+  sweep: { tab: 'batch', ctl: ['adc'], parts: () => [$('sweepnoise'), $('cancel'), $('progress'), $('batchstatus'), $('plotnoise').closest('figure')] },
+  inpaint: { tab: 'inpaint', ctl: ['noise', 'stop'],
+    parts: () => [$('ip-sample').parentElement, $('ip-input').closest('.ipgrid'), $('ip-steps').closest('dl'), $('ip-stopnote')] },
+};
+function setupView(name) {
+  const v = VIEWS[name];
+  if (!v) return null;
+  document.body.classList.add('oneview');
+  document.body.dataset.view = name;
+  const box = document.createElement('div'); box.id = 'viewbox';
+  const ctl = document.createElement('div'); ctl.className = 'card viewctl';
+  for (const id of v.ctl) ctl.append($(id).closest('.ctl'));
+  const parts = v.parts();
+  const lead = parts.filter((el) => !el.matches('figure, .ipgrid, dl, .note'));
+  for (const el of lead) ctl.append(el);
+  box.append(ctl);
+  const card = document.createElement('div'); card.className = 'card';
+  for (const el of parts.filter((el) => !lead.includes(el))) card.append(el);
+  box.append(card);
+  const full = new URL(location.href); full.searchParams.delete('view'); full.searchParams.delete('embed');
+  const foot = document.createElement('p'); foot.className = 'viewfoot muted';
+  foot.innerHTML = `PRIME lab (<a href="https://arxiv.org/abs/2407.18625" target="_blank" rel="noopener">arXiv 2407.18625</a>) &middot; ` +
+    `<a href="${full.href}" target="_blank" rel="noopener">open the full lab</a>`;
+  box.append(foot);
+  $('app').append(box);
+  return v;
+}
+
 async function start() {
-  if (params.get('embed') === '1') {
+  const view = setupView(params.get('view'));
+  if (params.get('embed') === '1' || view) {
     document.body.classList.add('embed');
     $('settings').open = false;
+    if (params.get('explain') === '1') $('explainer').classList.add('asked');
     const full = new URL(location.href); full.searchParams.delete('embed');
     $('fulllink').href = full.href; $('fulllink').hidden = false;
     // tell the embedding page our height (see the <iframe> snippet in docs/web.md)
@@ -932,7 +1132,10 @@ async function start() {
         .observe(document.body);
     }
   }
-  selectTab(params.get('task') || 'classify');
+  // a phone: the settings start folded, just above the view (the outcome card has a button that opens them)
+  if (window.matchMedia && matchMedia('(max-width: 560px)').matches) $('settings').open = false;
+  selectTab(view ? view.tab : params.get('task') || 'classify');
+  if (view && params.has('n')) $('batchn').value = String(params.get('n'));
   try {
     const init = await call('init', { manifest: './models.json', want: params.get('model') }).finally(() => initDone());
     V.models = init.models;
@@ -942,12 +1145,22 @@ async function start() {
     fillModelSelect(first.id);
     const info = await call('open', { modelId: first.id });
     await adoptModel(info, true);
+    settingsDone();
+    if (view && params.get('view') === 'sweep') runBatch('noise');
     if (want && first.id !== want) $('modelnote').textContent = `model "${want}" is not available here; showing this one. ` + $('modelnote').textContent;
     document.body.dataset.state = 'ready';
   } catch (err) {
+    settingsDone();
     fail('Could not start: ' + err.message);
   }
 }
+
+$('tosettings').addEventListener('click', () => {
+  const d = $('settings');
+  d.open = true;
+  d.scrollIntoView({ block: 'start' });
+  d.querySelector('summary').focus();
+});
 
 let resizeTimer = 0;
 window.addEventListener('resize', () => {
@@ -971,12 +1184,15 @@ window.primeLab = {
       truth: V.source && V.source.kind === 'sample' && V.samples ? V.samples.labels[V.source.i] : null,
       source: V.source && V.source.kind, sample: V.source && V.source.kind === 'sample' ? V.source.i : null,
       settings: { ...S }, busy: V.busy || V.queued, runs: V.runs,
+      compare: V.last && V.last.compare, degenerate: !!(r && Math.max(...r.logits) - Math.min(...r.logits) < 1e-6),
       batch: JSON.parse(JSON.stringify(V.batch)),
-      arrayShown: V.arrayData ? V.arrayData.i : null,
+      arrayShown: V.arrayData ? V.arrayData.i : null, barLabels: V.barLabels,
+      xbarScale: V.arrayData ? (V.arrayData.device.gMax > 0 ? V.arrayData.device.gMax : 60) : null,
       totalArrays: V.info && V.info.totalArrays, layers: V.info && V.info.arch.layers.length,
       inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(), dataset: IP.dataset,
         file: IP.info && IP.info.entry.file, busy: IP.busy || IP.queued,
         stepsUsed: IP.last && IP.last.stepsUsed, T: IP.last && IP.last.T, m: IP.last && Array.from(IP.last.m),
+        noise: IP.last && IP.last.noise,
         gen: IP.gen && { seed: IP.gen.seed, runs: IP.genRuns, busy: IP.genBusy || IP.genQueued, stepsUsed: IP.gen.stepsUsed,
           T: IP.gen.T, file: IP.gen.file, image: Array.from(IP.gen.steps[IP.gen.stepsUsed - 1]) } },
     };

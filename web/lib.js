@@ -101,6 +101,39 @@ export function resizeUp(img, w, h, ow, oh) {
   return out;
 }
 
+/* Flattens the background of a photographed digit: each pixel is compared with
+ * the mean of a (2r+1) x (2r+1) window around it (a local-mean threshold, so
+ * uneven light and grey paper drop out); ink is the part darker (or, for light
+ * strokes on a dark ground, brighter) than that mean by more than `floor` of the
+ * strongest deviation. Polarity: the side whose strong deviations weigh more.
+ * img: Float32Array w*h in [0, 1]. Returns {img (bright strokes on black, peak 1),
+ * inverted (true: dark ink on light paper)}. */
+export function flattenBackground(img, w, h, r = Math.max(4, Math.round(Math.min(w, h) / 6)), floor = 0.3) {
+  // summed-area table for the window means
+  const S = new Float64Array((w + 1) * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    for (let x = 0; x < w; x++) { row += img[y * w + x]; S[(y + 1) * (w + 1) + x + 1] = S[y * (w + 1) + x + 1] + row; }
+  }
+  const d = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const xa = Math.max(0, x - r), xb = Math.min(w, x + r + 1), ya = Math.max(0, y - r), yb = Math.min(h, y + r + 1);
+    const sum = S[yb * (w + 1) + xb] - S[ya * (w + 1) + xb] - S[yb * (w + 1) + xa] + S[ya * (w + 1) + xa];
+    d[y * w + x] = img[y * w + x] - sum / ((xb - xa) * (yb - ya));
+  }
+  let pos = 0, neg = 0, pmax = 0, nmax = 0;
+  for (const v of d) { if (v > 0) { pos += v * v * v; pmax = Math.max(pmax, v); } else { neg -= v * v * v; nmax = Math.max(nmax, -v); } }
+  const inverted = neg > pos;
+  const peak = inverted ? nmax : pmax;
+  const out = new Float32Array(w * h);
+  if (!(peak > 0.02)) return { img: out, inverted }; // a flat picture: nothing drawn
+  for (let i = 0; i < out.length; i++) {
+    const v = (inverted ? -d[i] : d[i]) / peak;
+    out[i] = v > floor ? Math.min(1, (v - floor) / (1 - floor) * 1.6) : 0;
+  }
+  return { img: out, inverted };
+}
+
 /* Mean of the border pixels of a w x h image (to guess dark-on-light pictures). */
 export function borderMean(img, w, h) {
   let s = 0, n = 0;

@@ -220,24 +220,30 @@ export function drawRaster(canvas, layers, T, stop, cursor) {
   ctx.fillText('step', m.l - 6, h - m.b + 4);
 }
 
-/* Horizontal probability bars; `label` highlighted, `truth` marked. */
+/* Horizontal probability bars; `label` (the prediction, -1: none) highlighted and
+ * marked with a check when it equals `truth`, a cross when not; the true class
+ * (if known and not predicted) says "true". Returns the row labels drawn. */
 export function drawBars(canvas, probs, names, label, truth) {
   const rowH = 18;
   const { ctx, w, h } = prepare(canvas, 0, probs.length * rowH + 4);
   const fg = css('--fg', '#222'), accent = css('--accent', '#2a7'), muted = css('--muted', '#888');
-  const lw = Math.min(110, Math.max(...names.map((s) => ctx.measureText(s + ' \u2713').width)) + 10);
+  const lw = Math.min(110, Math.max(...names.map((s) => ctx.measureText(s + ' (true)').width)) + 10);
   ctx.clearRect(0, 0, w, h);
   ctx.textBaseline = 'middle';
+  const labels = [];
   for (let i = 0; i < probs.length; i++) {
     const y = 2 + i * rowH;
     ctx.fillStyle = i === label ? accent : muted;
     const bw = Math.max(1, (w - lw - 48) * probs[i]);
     ctx.fillRect(lw, y + 2, bw, rowH - 5);
     ctx.fillStyle = fg; ctx.textAlign = 'right';
-    ctx.fillText(names[i] + (i === truth ? ' \u2713' : ''), lw - 6, y + rowH / 2);
+    const mark = i === label && truth != null ? (label === truth ? ' \u2713' : ' \u2717') : i === truth ? ' (true)' : '';
+    ctx.fillText(names[i] + mark, lw - 6, y + rowH / 2);
+    labels.push(names[i] + mark);
     ctx.textAlign = 'left';
     ctx.fillText((probs[i] * 100).toFixed(1) + '%', lw + bw + 4, y + rowH / 2);
   }
+  return labels; // the row labels as drawn
 }
 
 /* Viridis-like colour map, v in [0,1] -> [r,g,b]. */
@@ -285,8 +291,8 @@ export function drawColorbar(canvas, gMax) {
     ctx.fillRect(10 + x, 2, 1, 12);
   }
   ctx.fillStyle = fg; ctx.textBaseline = 'top';
-  ctx.textAlign = 'left'; ctx.fillText('0 uS', 10, 17);
-  ctx.textAlign = 'right'; ctx.fillText(gMax.toFixed(1) + ' uS', 10 + bw, 17);
+  ctx.textAlign = 'left'; ctx.fillText('0 \u00b5S', 10, 17);
+  ctx.textAlign = 'right'; ctx.fillText(gMax.toFixed(1) + ' \u00b5S (g_max)', 10 + bw, 17);
 }
 
 /* Histogram of the used cells' conductances (log count axis); cells at or
@@ -324,5 +330,5 @@ export function drawHistogram(canvas, g, gMax, offBelow, bins = 64) {
   ctx.textAlign = 'center'; ctx.textBaseline = 'top';
   for (const v of ticks(0, gMax, Math.max(3, Math.floor(pw / 70)))) ctx.fillText(String(v), m.l + (v / gMax) * pw, m.t + ph + 3);
   ctx.fillStyle = fg; ctx.textBaseline = 'bottom';
-  ctx.fillText('conductance (uS); cells per bin, log scale', m.l + pw / 2, h - 1);
+  ctx.fillText('conductance (\u00b5S); cells per bin, log scale', m.l + pw / 2, h - 1);
 }

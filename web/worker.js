@@ -8,7 +8,7 @@
 // copy (views of wasm memory never leave this file).
 
 import { loadPrime } from '../wasm/prime.js';
-import { parsePsmp, borderMean, centerDigit, resizeUp } from './lib.js';
+import { parsePsmp, flattenBackground, centerDigit, resizeUp } from './lib.js';
 
 let P = null;             // the loaded API
 let models = [];          // entries of models.json that loaded: {..., bytes}
@@ -171,13 +171,12 @@ const handlers = {
     return { ...(await openModel(e)), models: models.map(strip) };
   },
 
-  /* Decodes an image file with the C core and centres the digit. */
+  /* Decodes an image file with the C core, flattens the background (uneven
+   * light, grey paper: lib.js flattenBackground) and centres the digit by mass. */
   async decode({ bytes }) {
     const S = 112;
-    let img = P.decodeImage(bytes, S, S, false);
-    const inverted = borderMean(img, S, S) > 0.5;
-    if (inverted) img = P.decodeImage(bytes, S, S, true);
-    return { img: centerDigit(img, S, S, 28, 20), w: 28, h: 28, inverted };
+    const flat = flattenBackground(P.decodeImage(bytes, S, S, false), S, S);
+    return { img: centerDigit(flat.img, S, S, 28, 20), w: 28, h: 28, inverted: flat.inverted };
   },
 
   /* Runs one input step by step and returns everything the page draws.
@@ -208,7 +207,18 @@ const handlers = {
       });
     }
     const result = copyResult(model.result());
+    // side by side for the same input: early stop flipped, and ideal reads (no read noise, ideal ADC)
+    const brief = (r) => ({ label: r.label, conf: r.probs[r.label], stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj, ratio: r.energyRatio });
+    const compare = {};
+    try {
+      model.setRun({ policy: settings.run.policy === 'none' ? 'confidence' : 'none' });
+      compare.stopFlipped = { stop: settings.run.policy === 'none', ...brief(model.classify(frames, T)) };
+      model.setRun(settings.run);
+      model.setDevice({ readNoise: 0, adcBits: 0 });
+      compare.ideal = brief(model.classify(frames, T));
+    } finally { applySettings(settings); }
     return {
+      compare, device: model.getDevice(),
       frames: Float32Array.from(frames), result,
       layers: watch.map(({ l, L }, k) => ({ layer: l, op: L.op, neuron: L.neuron, c: L.outC, h: L.outH, w: L.outW, steps: steps[k] })),
       ms: performance.now() - t0,

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../device_opts.h"
 #include "../pmath.h"
 #include "../prime.h"
 #include "../simd.h"
@@ -202,6 +203,26 @@ static float *load_input(const char *path, int T, uint64_t seed) {
     return frames;
 }
 
+/* Applies one repeatable `--device key=value` (src/device_opts.h) to d; 0, or
+ * -1 after printing why. Keys of the effects not yet in the crossbar read
+ * (noise models, relaxation, IR drop, converter errors) are refused. */
+static int device_opt(prime_device *d, const char *kv) {
+    prime_devfx_params fx = prime_devfx_default(), f0 = fx;
+    fx.read.eta = d->read_noise;
+    prime_device d1 = *d;
+    if (prime_device_set_option(&d1, &fx, kv) != 0) {
+        fprintf(stderr, "--device %s: %s\n", kv, prime_last_error());
+        return -1;
+    }
+    fx.read.eta = 0;
+    if (memcmp(&fx, &f0, sizeof fx) != 0) {
+        fprintf(stderr, "--device %s: this effect is not in the crossbar read yet (docs/device.md)\n", kv);
+        return -1;
+    }
+    *d = d1;
+    return 0;
+}
+
 static int cmd_classify(int argc, char **argv) {
     prime_ctx *c = load_model(argv[0]);
     if (!c) return 1;
@@ -218,6 +239,7 @@ static int cmd_classify(int argc, char **argv) {
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else if (!strcmp(o, "--alpha")) r.alpha = (float)atof(v), i++;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
         else if (!strcmp(o, "--import")) { /* masks / weights / measured conductances from a .npz */
             size_t nb;
             uint8_t *b = read_file(v, &nb);
@@ -307,6 +329,7 @@ static int cmd_bench_frames(int argc, char **argv) {
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
         else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
         else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
     if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
@@ -389,6 +412,7 @@ static int cmd_bench_vae(int argc, char **argv) {
         else if (!strcmp(o, "--stop")) r.policy = PRIME_VAE_STOP_CONVERGENCE, r.m_th = (float)atof(val), i++;
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_VAE_STOP_NONE;
         else if (!strcmp(o, "--repeat")) R = atoi(val), i++;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, val)) { prime_vae_free(v); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_vae_free(v); return 2; }
     }
     if (prime_vae_set_device(v, &d) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
@@ -480,9 +504,9 @@ static int cmd_onnx(const char *path, const char *outp, int T) {
     return ok ? 0 : 1;
 }
 
-/* prime import CKPT OUT: the checkpoint as a model file, in one command. The
- * file is written only when reloading it gives the imported weights back
- * (model file v1 keeps masks and the chip seed, not imported conductances). */
+/* prime import CKPT OUT: the checkpoint as a model file (version 2: the
+ * imported weights stored as conductance maps), in one command. The file is
+ * written only when reloading it gives every imported weight back. */
 static int cmd_import(const char *inp, const char *outp) {
     size_t n;
     uint8_t *b = read_file(inp, &n);
@@ -511,9 +535,8 @@ static int cmd_import(const char *inp, const char *outp) {
     prime_free(c);
     if (!same) {
         prime_free_buffer(out);
-        fprintf(stderr, "%s: imported in %.1f ms, but %s is not written: this model file format (v1) keeps masks and the chip seed "
-                        "only, and reloading it would lose the imported weights; use the checkpoint itself as MODEL "
-                        "(prime classify/eval %s ...) until model file v2 stores them\n", inp, (t1 - t0) * 1e3, outp, inp);
+        fprintf(stderr, "%s: imported in %.1f ms, but %s is not written: reloading it would not give the imported weights back; "
+                        "use the checkpoint itself as MODEL (prime classify/eval %s ...)\n", inp, (t1 - t0) * 1e3, outp, inp);
         return 3;
     }
     FILE *f = fopen(outp, "wb");
@@ -547,13 +570,16 @@ static int cmd_eval(int argc, char **argv) {
     size_t n;
     uint8_t *b = read_file(argv[1], &n);
     if (!b) { prime_free(c); return 1; }
+    /* PFRM (docs/data.md): version 2 has a u64 synthesizer fingerprint after
+     * the dims (36-byte header), version 1 had none (28) */
     uint32_t hd[6];
     if (n >= 28) memcpy(hd, b + 4, sizeof hd);
     const prime_arch *a = prime_get_arch(c);
+    const size_t ho = n >= 28 && hd[0] == 2 ? 36 : 28;
     size_t fs = n >= 28 ? (size_t)hd[2] * hd[3] * hd[4] * hd[5] : 0;
-    if (n < 28 || memcmp(b, "PFRM", 4) || hd[0] != 1 || hd[1] > 1000000 || hd[2] < 1 || hd[2] > PRIME_MAX_T ||
-        (int)hd[3] != a->in_c || (int)hd[4] != a->in_h || (int)hd[5] != a->in_w || n != 28 + hd[1] + hd[1] * fs) {
-        fprintf(stderr, "%s: not a PFRM v1 frame file of %dx%dx%d frames\n", argv[1], a->in_c, a->in_h, a->in_w);
+    if (n < ho || memcmp(b, "PFRM", 4) || (hd[0] != 1 && hd[0] != 2) || hd[1] > 1000000 || hd[2] < 1 || hd[2] > PRIME_MAX_T ||
+        (int)hd[3] != a->in_c || (int)hd[4] != a->in_h || (int)hd[5] != a->in_w || n != ho + hd[1] + hd[1] * fs) {
+        fprintf(stderr, "%s: not a PFRM frame file of %dx%dx%d frames\n", argv[1], a->in_c, a->in_h, a->in_w);
         free(b), prime_free(c);
         return 1;
     }
@@ -564,11 +590,11 @@ static int cmd_eval(int argc, char **argv) {
     printf("{\"load_ms\": %.3f, \"n\": %u, \"T\": %d, \"samples\": [", t_load * 1e3, N, T);
     int rc = 0;
     for (uint32_t s = 0; s < N && !rc; s++) {
-        const uint8_t *p = b + 28 + N + (size_t)s * fs;
+        const uint8_t *p = b + ho + N + (size_t)s * fs;
         for (size_t k = 0; k < fs; k++) x[k] = p[k];
         prime_result res;
         if ((rc = prime_classify(c, x, T, &res)) != 0) { fprintf(stderr, "%s\n", prime_last_error()); break; }
-        printf("%s\n{\"truth\": %d, \"label\": %d, \"steps\": %d, \"logits\": [", s ? "," : "", b[28 + s], res.label, res.steps_used);
+        printf("%s\n{\"truth\": %d, \"label\": %d, \"steps\": %d, \"logits\": [", s ? "," : "", b[ho + s], res.label, res.steps_used);
         for (int k = 0; k < res.n_classes; k++) printf("%s%.9g", k ? ", " : "", res.logits[k]);
         printf("]}");
     }
@@ -594,6 +620,8 @@ int main(int argc, char **argv) {
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n"
             "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop TH --repeat R]\n"
-            "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n");
+            "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n"
+            "--device KEY=VALUE (repeatable, classify and bench-*): any device field by name, e.g. g_sd=5,\n"
+            "       read_noise=0.1, adc_bits=8 (keys, units and ranges: docs/device.md)\n");
     return 2;
 }

@@ -1,7 +1,7 @@
 /* results.c - evaluates shipped models on held-out data with the simulator
  * and prints the tables of docs/results.md (markdown).
  *
- *   prime-results MODEL DATASET [--n N] [--baseline-log LOG] [--threads K]
+ *   prime-results MODEL DATASET [--n N] [--baseline-log LOG] [--threads K] [--frames F.pfrm]
  *   prime-results inpaint DATASET --masks M [--software S] [--clf C] [--n N]   (inpainting, below)
  *   prime-results shapes DATASET --masks M [--software S] [--rect ...] [--mask-png ...]
  *
@@ -10,7 +10,9 @@
  * network runs all T steps in step mode, so one pass gives the accuracy and
  * energy at every early-stop threshold (stopping never changes the steps
  * before it). Passes: noise 0 (with the threshold sweep), read noise 0.02,
- * 0.05, 0.1, 0.2, and the ideal ADC.
+ * 0.05, 0.1, 0.2, and the ideal ADC. --frames F.pfrm takes the samples from a
+ * frame file instead (docs/data.md: e.g. scripts/dvs_emulator.py's independent
+ * event model, or scripts/event-frames.mjs with other event parameters).
  */
 #include <math.h>
 #include <pthread.h>
@@ -436,12 +438,13 @@ int main(int argc, char **argv) {
                         "       prime-results shapes mnist|fashion --masks M.pvae [--software S.pvae] [--n N] [--rect X,Y,W,H]... [--mask-png F]...\n");
         return 2;
     }
-    const char *mpath = argv[1], *dname = argv[2], *blog = NULL;
+    const char *mpath = argv[1], *dname = argv[2], *blog = NULL, *fpath = NULL;
     int n = 2000, nthreads = 2;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--n")) n = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--baseline-log")) blog = argv[i + 1];
         else if (!strcmp(argv[i], "--threads")) nthreads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--frames")) fpath = argv[i + 1];
         else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
     }
     if (nthreads < 1 || nthreads > 16) nthreads = 2;
@@ -453,19 +456,30 @@ int main(int argc, char **argv) {
     prime_device d0 = prime_get_device(c);
     prime_free(c);
     if (T > MAXT) { fprintf(stderr, "T = %d > %d\n", T, MAXT); return 1; }
-    prime_images im;
-    if (prime_images_load(dname, "test", &im) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-    if (n > im.n) n = im.n;
-    im.n = n;
+    prime_images im = {0};
     prime_frames fr;
-    if (prime_frames_from_images(&im, T, 34, 1001, &fr) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    if (fpath) { /* samples from a frame file: its own events, its own labels */
+        if (prime_frames_load_any(fpath, &fr) != 0) { fprintf(stderr, "%s: %s\n", fpath, prime_last_error()); return 1; }
+        if (fr.T != T || fr.c != 2 || fr.h != 34 || fr.w != 34) {
+            fprintf(stderr, "%s: frames of %dx%dx%dx%d, the model takes %dx2x34x34\n", fpath, fr.T, fr.c, fr.h, fr.w, T);
+            return 1;
+        }
+        if (n > fr.n) n = fr.n;
+    } else {
+        if (prime_images_load(dname, "test", &im) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+        if (n > im.n) n = im.n;
+        im.n = n;
+        if (prime_frames_from_images(&im, T, 34, 1001, &fr) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
+    }
     sample_trace *tr = calloc((size_t)n, sizeof *tr);
     double t0 = (double)clock();
     time_t w0 = time(NULL);
     double base_acc = baseline_from_log(blog);
 
-    printf("### %s on %s (%d held-out test samples, T = %d)\n\n", mpath, dname, n, T);
-    printf("Command: `build/prime-results %s %s --n %d%s%s`\n\n", mpath, dname, n, blog ? " --baseline-log " : "", blog ? blog : "");
+    if (fpath) printf("### %s on %s, events from %s (%d held-out test samples, T = %d)\n\n", mpath, dname, fpath, n, T);
+    else printf("### %s on %s (%d held-out test samples, T = %d)\n\n", mpath, dname, n, T);
+    printf("Command: `build/prime-results %s %s --n %d%s%s%s%s`\n\n", mpath, dname, n, blog ? " --baseline-log " : "",
+           blog ? blog : "", fpath ? " --frames " : "", fpath ? fpath : "");
     if (base_acc >= 0) printf("Software baseline (same shape, trained weights, no device): **%.2f %%** test accuracy (from %s).\n\n", base_acc, blog);
 
     /* accuracy against read noise */

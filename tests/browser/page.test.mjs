@@ -117,7 +117,7 @@ test('page loads with no console errors and shows a first result; load is measur
   assert.ok(Math.abs(sum - 1) < 1e-3, `probabilities sum to 1 (${sum})`);
   assert.notEqual(await page.textContent('#pred'), '-');
   assert.match(await page.textContent('#steps'), /\d+ of \d+/);
-  assert.match(await page.textContent('#baseline'), /x more/);
+  assert.match(await page.textContent('#energy'), /x (less|more) energy than digital/);
   assert.equal(s.settings.stop, true, 'early stop is on by default');
   // every control has a label (a <label> or an aria-label)
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
@@ -194,6 +194,7 @@ test('moving the read-noise slider changes the result', { skip }, async () => {
 
 /* Draws strokes (lists of [x, y] in 0..1 of the canvas) with the mouse. */
 async function drawStrokes(page, strokes) {
+  await page.locator('#draw').scrollIntoViewIfNeeded();
   const box = await page.locator('#draw').boundingBox();
   for (const s of strokes) {
     await page.mouse.move(box.x + s[0][0] * box.width, box.y + s[0][1] * box.height);
@@ -410,7 +411,7 @@ test('inpainting tab: generate from the prior (a new seed per press), dataset ch
   assert.equal(await page.isVisible('#ip-genimg'), true);
   assert.equal(await page.textContent('#ip-genseed'), '1');
   assert.match(await page.textContent('#ip-gensteps'), new RegExp(`^${g1.stepsUsed} of ${g1.T}`));
-  assert.match(await page.textContent('#ip-genenergy'), /x more/);
+  assert.match(await page.textContent('#ip-genenergy'), /x (less|more) energy than digital/);
   const grey = await page.evaluate(() => {
     const c = document.getElementById('ip-genimg'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     const v = new Set(); for (let i = 0; i < d.length; i += 4) v.add(d[i]);
@@ -504,6 +505,7 @@ test('embed parameters take effect and the layout fits 700 px and a 375 px phone
   assert.ok(over <= 0, `full layout: no horizontal scroll at 375 px (overflow ${over} px)`);
   // "Copy link" writes a URL that brings the same view back
   const n = await runs(page);
+  await page.click('#tosettings'); // folded on a phone; the outcome card opens them
   await page.fill('#noise', '0.2');
   await page.dispatchEvent('#noise', 'input');
   await page.fill('#sample', '7');

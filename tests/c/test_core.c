@@ -11,6 +11,7 @@
 #include "prime_archive.h"
 
 #include "check.h"
+#include "crc_ref.h"
 
 /* ============================================================ helpers */
 
@@ -279,18 +280,6 @@ static uint8_t *saved_model(size_t *n, prime_ctx **out) {
     return b;
 }
 
-static uint32_t crc32_ref(const uint8_t *p, size_t n) {
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-static void fix_crc(uint8_t *b, size_t n) {
-    uint32_t c = crc32_ref(b, n - 4);
-    for (int k = 0; k < 4; k++) b[n - 4 + k] = (uint8_t)(c >> (8 * k));
-}
 
 /* Model file: round trip, truncations, bit flips, random bytes, bad fields. */
 static void test_model_file(void) {
@@ -349,9 +338,9 @@ static void test_model_file(void) {
         free(r);
     }
     CHECK(ok, "2000 random files (half with a valid magic, size and CRC) are rejected");
-    /* foreign fields with a valid CRC: each gives a message naming the problem */
+    /* foreign fields with a valid CRC: each gives a message naming the problem (version 3: versions 1 and 2 exist) */
     struct { size_t off; uint32_t val; const char *msg; } bad[] = {
-        {8, 2, "version"}, {20, 0, "architecture"}, {40, 99, "architecture"}, {44, 9, "layer 0"},
+        {8, 3, "version"}, {20, 0, "architecture"}, {40, 99, "architecture"}, {44, 9, "layer 0"},
         {48, 0, "layer 0"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {

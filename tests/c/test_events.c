@@ -305,6 +305,52 @@ static void test_synth(void) {
     prime_free_buffer(a);
 }
 
+/* ---------------------------------------------------------------- camera motion */
+
+/* Per-pixel ON and OFF counts of an event stream, [2][size][size]. */
+static void pixel_counts(const prime_event *ev, size_t n, int size, int *cnt) {
+    memset(cnt, 0, sizeof(int) * 2 * size * size);
+    for (size_t i = 0; i < n; i++) cnt[(ev[i].p * size + ev[i].y) * size + ev[i].x]++;
+}
+
+/* With camera motion the image moves by the opposite displacement, i.e. the
+ * triangle is point-reflected: the events of image I equal, pixel for pixel,
+ * the 180-degree rotation of those of rot180(I) under image motion (up to
+ * last-bit differences of the sampling, so counted per pixel, not bit for bit). */
+static void test_motion(void) {
+    enum { W = 28, S = 34 };
+    float img[W * W], rot[W * W];
+    for (int y = 0; y < W; y++)
+        for (int x = 0; x < W; x++) /* an asymmetric "7": a top bar and a diagonal */
+            img[y * W + x] = (y >= 5 && y <= 7 && x >= 6 && x <= 22) || (abs(x - (27 - y)) <= 1 && y > 7 && y < 24) ? 1.0f : 0.0f;
+    for (int i = 0; i < W * W; i++) rot[i] = img[W * W - 1 - i];
+    prime_event_params p = prime_default_event_params();
+    p.noise_rate = 0;
+    CHECKV(p.motion == PRIME_MOTION_IMAGE, "default motion: the image follows the triangle (shipped models' events)");
+    prime_event *a = NULL, *b = NULL, *c = NULL;
+    size_t na = 0, nb = 0, nc = 0;
+    int rc = prime_events_from_image(rot, W, W, &p, &b, &nb);
+    rc |= prime_events_from_image(img, W, W, &p, &c, &nc);
+    p.motion = PRIME_MOTION_CAMERA;
+    rc |= prime_events_from_image(img, W, W, &p, &a, &na);
+    CHECK_INT(rc, 0, "camera and image motion synthesize");
+    static int ca[2 * S * S], cb[2 * S * S], cc[2 * S * S];
+    pixel_counts(a, na, S, ca), pixel_counts(b, nb, S, cb), pixel_counts(c, nc, S, cc);
+    long diff = 0, diff_image = 0, total = 0;
+    for (int q = 0; q < 2; q++)
+        for (int i = 0; i < S * S; i++) {
+            int k = q * S * S + i, kr = q * S * S + (S * S - 1 - i);
+            diff += labs((long)ca[k] - cb[kr]), diff_image += labs((long)ca[k] - cc[k]), total += ca[k];
+        }
+    CHECKV(diff <= total / 50, "camera motion = point-reflected path: %ld of %ld per-pixel counts differ from rot180 (<= 2 %%)",
+           diff, total);
+    CHECKV(diff_image > total / 4, "camera motion differs from image motion: %ld of %ld counts", diff_image, total);
+    p.motion = (enum prime_motion)2;
+    CHECK(prime_events_from_image(img, W, W, &p, &c, &nc) == -1 && strstr(prime_last_error(), "motion"),
+          "motion 2 refused: %s", prime_last_error());
+    prime_free_buffer(a), prime_free_buffer(b), prime_free_buffer(c);
+}
+
 /* ---------------------------------------------------------------- datasets */
 
 static void test_dataset(const char *name, int ntrain, int ntest) {
@@ -397,6 +443,7 @@ int main(void) {
     test_format();
     test_bin();
     test_synth();
+    test_motion();
     test_reference();
     prime_images im;
     CHECKV(prime_images_load("cifar", "train", &im) == -1, "unknown dataset is an error: %s", prime_last_error());

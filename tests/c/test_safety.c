@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "crc_ref.h"
 #include "prime.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -60,15 +61,6 @@ static void cap_memory(void) {
         setrlimit(RLIMIT_AS, &r);
     }
 #endif
-}
-
-static uint32_t crc32_ref(const uint8_t *p, size_t n) {
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
 }
 
 typedef struct { uint8_t b[8192]; size_t n; } wbuf;

@@ -34,8 +34,9 @@ const IDEAL = { gOff: 0, gOffSd: 0, progNoise: 0, readNoise: 0, stuckOn: 0, stuc
 function pfrm(file) {
   const b = fs.readFileSync(file);
   const h = new Uint32Array(b.buffer.slice(b.byteOffset + 4, b.byteOffset + 28));
-  const [, n, T, c, hh, w] = h, fs_ = T * c * hh * w;
-  return { n, T, sample: (i) => Float32Array.from(b.subarray(28 + n + i * fs_, 28 + n + (i + 1) * fs_)) };
+  const [version, n, T, c, hh, w] = h, fs_ = T * c * hh * w;
+  const o = version === 2 ? 36 : 28; // version 2: a u64 synthesizer fingerprint after the dims
+  return { n, T, sample: (i) => Float32Array.from(b.subarray(o + n + i * fs_, o + n + (i + 1) * fs_)) };
 }
 
 test('P.importModel: a torch.save checkpoint in the classification layout, and named errors', (t) => {

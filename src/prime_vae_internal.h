@@ -1,0 +1,47 @@
+/* prime_vae_internal.h - the inpainting network's layout, shared by
+ * prime_vae.c (context, timestep) and prime_vae_io.c (parameters, file). */
+#ifndef PRIME_VAE_INTERNAL_H
+#define PRIME_VAE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prime.h"
+#include "prime_crossbar.h"
+
+typedef struct {
+    prime_vae_layer g;
+    prime_xbar xb;              /* the crossbar read's view (crossbar layers) */
+    int *gat;                   /* tconv: the gather list (prime_xbar_gather_list) */
+    size_t nconn;               /* conv / tconv: (input, output, tap) connections */
+    float *gp_on, *gn_on, *gp_off, *gn_off, *gp, *gn, *wt, *g2; /* rows*cols */
+    uint8_t *mask;
+    float *bn_a, *bn_b, *bias;  /* out_c, out_c, cols */
+    float *u, *s, *cur;         /* state, out size */
+    size_t nout;
+} vlayer;
+
+struct prime_vae {
+    prime_vae_arch a;
+    prime_device dev;
+    prime_vae_run run;
+    vlayer L[PRIME_VAE_LAYERS];
+    float *wblock, *sblock;
+    uint8_t *mblock;
+    float *x0, *q, *z, *readout, *recon;
+    prime_xscratch xs;          /* read scratch: xs.active and one int/float block (kblock) apart */
+    int32_t *kblock;
+    int npix, steps, T;
+    int gen;                    /* 1: vae_step samples the prior (generation) */
+    uint64_t inference;
+    prime_vae_result res;
+};
+
+/* Checks an architecture and what it would allocate against the caps; 0 or -1. */
+int prime_vae_arch_check(const prime_vae_arch *a);
+/* Programs crossbar layer i from its mask (or, software, its float weights). */
+void prime_vae_program(prime_vae *v, int i);
+/* The latent sampling's uniform for step t, variable d of inference `inf`. */
+double prime_vae_latent_uniform(const prime_vae *v, uint64_t inf, int t, int d);
+
+#endif
