@@ -78,7 +78,7 @@ test('acceptance: prime import of the authors\' checkpoint vs a torch forward of
   assert.ok(res.max_logit_diff_stop <= 1e-4 && res.max_logit_diff_T <= 1e-4);
 });
 
-test('the authors\' checkpoint: wasm import gives the native outputs bit for bit', (t) => {
+test('the authors\' checkpoint: wasm import, and the saved model file in wasm, give the native outputs bit for bit', (t) => {
   if (!fs.existsSync(CKPT)) {
     if (CI) throw new Error(`the authors' checkpoint is absent (${CKPT}); under CI=true it must be present`);
     t.skip(`the authors' checkpoint is absent (${CKPT}; set PRIME_AUTHORS_CKPT)`);
@@ -87,15 +87,21 @@ test('the authors\' checkpoint: wasm import gives the native outputs bit for bit
   const frames = path.join(build, 'realism/mnist-test-200.pfrm');
   if (!fs.existsSync(frames)) { t.skip('build/realism/mnist-test-200.pfrm is made by the acceptance test above'); return; }
   const native = JSON.parse(execFileSync(path.join(build, 'prime'), ['eval', CKPT, frames, '--ideal', '--stop', '0.8'], { maxBuffer: 1 << 26 }));
-  const m = P.importModel(fs.readFileSync(CKPT));
-  m.setDevice(IDEAL).setRun({ policy: 'confidence', threshold: 0.8 });
   const F = pfrm(frames);
-  for (let i = 0; i < 20; i++) {
-    const r = m.classify(F.sample(i), F.T);
-    const s = native.samples[i];
-    assert.equal(r.label, s.label, `sample ${i} label`);
-    assert.equal(r.stepsUsed, s.steps, `sample ${i} steps`);
-    for (let k = 0; k < 10; k++) assert.equal(Number(r.logits[k].toPrecision(9)), s.logits[k], `sample ${i} logit ${k}`);
+  // the checkpoint imported in wasm, and the model file prime import wrote (the acceptance test above), loaded in wasm
+  const saved = path.join(build, 'realism/classification-import.prime');
+  const models = [['importModel', P.importModel(fs.readFileSync(CKPT))]];
+  if (fs.existsSync(saved)) models.push(['loadModel of the imported model file', P.loadModel(fs.readFileSync(saved))]);
+  for (const [how, m] of models) {
+    m.setDevice(IDEAL).setRun({ policy: 'confidence', threshold: 0.8 });
+    for (let i = 0; i < 20; i++) {
+      const r = m.classify(F.sample(i), F.T);
+      const s = native.samples[i];
+      assert.equal(r.label, s.label, `${how}: sample ${i} label`);
+      assert.equal(r.stepsUsed, s.steps, `${how}: sample ${i} steps`);
+      for (let k = 0; k < 10; k++) assert.equal(Number(r.logits[k].toPrecision(9)), s.logits[k], `${how}: sample ${i} logit ${k}`);
+    }
+    m.free();
   }
-  m.free();
+  assert.equal(models.length, 2, 'prime import wrote the model file');
 });
