@@ -31,6 +31,7 @@ setup() {
     [ -f /usr/include/zlib.h ] || pk+=(zlib1g-dev)
     [ -d /usr/share/datasets/fashion-mnist ] || pk+=(dataset-fashion-mnist)
     /usr/bin/python3 -c "import numpy" 2>/dev/null || pk+=(python3-numpy)
+    /usr/bin/python3 -c "import torch" 2>/dev/null || pk+=(python3-torch)
     command -v node >/dev/null || pk+=(nodejs npm)
     # clang with libFuzzer (tests/fuzz/run.sh)
     [ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || pk+=(clang libclang-rt-dev)

@@ -285,20 +285,74 @@ int prime_get_array(const prime_ctx *ctx, int array, float *out, size_t n);
 
 /* ------------------------------------------------------ model import */
 
-/* Imports per-layer arrays from a NumPy .npz (numpy.savez: stored, not
- * compressed) into ctx. Entry names, i = index among the weight layers (0 for
+/* Imports per-layer arrays from a NumPy .npz (numpy.savez or
+ * savez_compressed) into ctx. Entry names, i = index among the weight layers (0 for
  * the first conv, ...), arrays in PyTorch layout [out][in][k][k] or [out][in]:
  *   mask<i>    any dtype, nonzero = keep;
  *   weight<i>  differential conductance G+ - G- in uS (before the layer's
  *              software scale), programmed as G+- = g_mean +- w/2;
  *   gpos<i>, gneg<i>  a measured conductance map (uS) of the positive /
  *              negative cells, replacing the sampled formed state.
- * Returns the number of arrays used, or -1 (nothing recognised is an error). */
+ * Returns the number of arrays used, or -1 (an entry of another name, or none,
+ * is an error naming it). */
 int prime_import_npz(prime_ctx *ctx, const uint8_t *bytes, size_t n);
 
 /* Parses a .npy array: returns 0 and a malloc'ed float array (caller frees with
  * prime_free_buffer), its shape and ndim; -1 on error. */
 int prime_npy_read(const uint8_t *bytes, size_t n, float **data, int shape[8], int *ndim);
+
+/* ------------------------------------------------------ tensors from PyTorch / NumPy */
+
+/* Element types of imported tensors (the dtype they had in the file). */
+enum prime_dtype {
+    PRIME_DT_F32 = 1, PRIME_DT_F64 = 2, PRIME_DT_F16 = 3,
+    PRIME_DT_I64 = 4, PRIME_DT_I32 = 5, PRIME_DT_I8 = 6, PRIME_DT_U8 = 7, PRIME_DT_BOOL = 8,
+};
+/* Limits of the tensor readers (docs/model-format.md, "Limits"). */
+#define PRIME_IMPORT_MAX_BYTES (512u << 20)     /* one input file */
+#define PRIME_IMPORT_MAX_TENSORS 4096
+#define PRIME_IMPORT_MAX_ELEMENTS (64u << 20)   /* all tensors together */
+#define PRIME_TENSOR_MAX_DIMS 8
+#define PRIME_TENSOR_MAX_NAME 127
+
+typedef struct {
+    char name[PRIME_TENSOR_MAX_NAME + 1]; /* state_dict key or .npz entry (no .npy) */
+    enum prime_dtype dtype;
+    int ndim;
+    int shape[PRIME_TENSOR_MAX_DIMS];
+    size_t count;                         /* product of the shape */
+    float *data;                          /* count values, C order, as float32 */
+} prime_tensor;
+
+typedef struct {
+    int n;
+    prime_tensor *t;
+    char format[8];                       /* "pt", "npz" or "npy" */
+} prime_tensor_list;
+
+/* Reads every tensor of a torch.save checkpoint (.pt/.pth zip), a NumPy .npz
+ * (stored or compressed) or a single .npy (one tensor named "array") from
+ * memory. No code from the file is ever run: the pickle reader knows only
+ * the objects of a state_dict and refuses every other global by name.
+ * 0 or -1; on success free the list with prime_tensors_free. */
+int prime_tensors_read(const uint8_t *bytes, size_t n, prime_tensor_list *out);
+void prime_tensors_free(prime_tensor_list *list);
+/* The tensor named `name`, or NULL. */
+const prime_tensor *prime_tensors_find(const prime_tensor_list *list, const char *name);
+/* "float32", "int64", ... */
+const char *prime_dtype_name(enum prime_dtype dt);
+
+/* A model from a checkpoint in a known key layout, in one call: today the
+ * PRIME authors' classification state_dict (features.conv0, features.conv1,
+ * classifier.linear0, each weight + scores; masks from the scores as their
+ * layer.py computes them; weights programmed as G+- = g_mean +- w/2) or an
+ * .npz of mask<i>/weight<i>/gpos<i>/gneg<i> arrays (prime_import_npz). `dev`
+ * NULL = the default device. Every key must be used: an unknown key, a
+ * missing one, a wrong shape or dtype is an error naming it. NULL on error. */
+prime_ctx *prime_import_model(const uint8_t *bytes, size_t n, const prime_device *dev);
+/* The authors' mask rule on n scores: keep where |s| >= the k-th smallest
+ * |s|, k = 1 + round(0.01 * 100 * sparsity * (n - 1)) (ties kept); 0 or -1. */
+int prime_mask_from_scores(const float *scores, size_t n, float sparsity, uint8_t *mask);
 
 /* ------------------------------------------------------ images */
 

@@ -301,3 +301,38 @@ int prime_image_decode(const uint8_t *bytes, size_t n, int out_w, int out_h, int
     free(g);
     return rc;
 }
+
+/* Inflates raw deflate data (no zlib header: a zip entry) with stb_image's
+ * decoder into a fresh malloc'ed buffer of exactly `expected` bytes; fails
+ * (never allocating more) when the stream is bad or does not give exactly
+ * `expected` bytes, or when `expected` exceeds `cap`. 0 or -1. */
+int prime_inflate_raw(const uint8_t *src, size_t n, size_t expected, size_t cap, uint8_t **out) {
+    if (!src || !out) return prime_error("prime_inflate_raw: NULL argument");
+    *out = NULL;
+    if (expected > cap || expected > 0x7ffffffeu) return prime_error("inflate: %zu bytes declared, more than the cap of %zu", expected, cap);
+    if (n > 0x7fffffffu) return prime_error("inflate: %zu compressed bytes, too many", n);
+    /* one spare byte: a stream that would give more than declared then fills it and is caught */
+    uint8_t *o = malloc(expected + 1);
+    if (!o) return prime_error("inflate: out of memory for %zu bytes", expected);
+    /* stb's decoder (v2.27) reports the end of its input while it still
+     * holds fewer than 16 bits to peek at, though the last codes may be
+     * shorter: a zlib stream has its 4-byte Adler trailer there, a zip entry
+     * has nothing. Zero padding stands in for it; decoding past the real end
+     * is caught by the size check here and the entry's CRC-32 (prime_zip.c). */
+    uint8_t *in = malloc(n + 8);
+    if (!in) { free(o); return prime_error("inflate: out of memory for %zu bytes", n); }
+    memcpy(in, src, n);
+    memset(in + n, 0, 8);
+    int got = stbi_zlib_decode_noheader_buffer((char *)o, (int)expected + 1, (const char *)in, (int)n + 8);
+    free(in);
+    if (got < 0) {
+        free(o);
+        return prime_error("inflate: bad or truncated deflate data (%s)", stbi_failure_reason());
+    }
+    if ((size_t)got != expected) {
+        free(o);
+        return prime_error("inflate: gave %d bytes, the entry declares %zu", got, expected);
+    }
+    *out = o;
+    return 0;
+}

@@ -17,6 +17,7 @@
 
 #include "prime.h"
 #include "prime_internal.h"
+#include "prime_archive.h"
 
 #define MODEL_MAGIC "PRIMEMDL"
 #define MODEL_VERSION 1u    /* masks only */
@@ -307,7 +308,13 @@ prime_ctx *prime_load(const uint8_t *bytes, size_t n) {
 
 /* Parses one .npy array into malloc'ed floats; 0 or -1. */
 int prime_npy_read(const uint8_t *b, size_t n, float **data, int shape[8], int *ndim) {
-    if (!b || !data || !shape || !ndim) return prime_error("prime_npy_read: NULL argument");
+    enum prime_dtype dt;
+    return prime_npy_read_typed(b, n, data, shape, ndim, &dt);
+}
+
+/* prime_npy_read that also gives the file's dtype; 0 or -1. */
+int prime_npy_read_typed(const uint8_t *b, size_t n, float **data, int shape[8], int *ndim, enum prime_dtype *dtype) {
+    if (!b || !data || !shape || !ndim || !dtype) return prime_error("prime_npy_read: NULL argument");
     *data = NULL;
     if (n < 10 || memcmp(b, "\x93NUMPY", 6) != 0) return prime_error(".npy: magic \\x93NUMPY missing");
     int major = b[6];
@@ -350,13 +357,13 @@ int prime_npy_read(const uint8_t *b, size_t n, float **data, int shape[8], int *
     int size, kind; /* kind: 0 float, 1 signed, 2 unsigned, 3 bool */
     int le = descr[0] == '<' || descr[0] == '|' || descr[0] == '=';
     if (!le) return prime_error(".npy: dtype %s is not little-endian", descr);
-    if (!strcmp(descr + 1, "f4")) size = 4, kind = 0;
-    else if (!strcmp(descr + 1, "f8")) size = 8, kind = 0;
-    else if (!strcmp(descr + 1, "u1")) size = 1, kind = 2;
-    else if (!strcmp(descr + 1, "b1")) size = 1, kind = 3;
-    else if (!strcmp(descr + 1, "i1")) size = 1, kind = 1;
-    else if (!strcmp(descr + 1, "i4")) size = 4, kind = 1;
-    else if (!strcmp(descr + 1, "i8")) size = 8, kind = 1;
+    if (!strcmp(descr + 1, "f4")) size = 4, kind = 0, *dtype = PRIME_DT_F32;
+    else if (!strcmp(descr + 1, "f8")) size = 8, kind = 0, *dtype = PRIME_DT_F64;
+    else if (!strcmp(descr + 1, "u1")) size = 1, kind = 2, *dtype = PRIME_DT_U8;
+    else if (!strcmp(descr + 1, "b1")) size = 1, kind = 3, *dtype = PRIME_DT_BOOL;
+    else if (!strcmp(descr + 1, "i1")) size = 1, kind = 1, *dtype = PRIME_DT_I8;
+    else if (!strcmp(descr + 1, "i4")) size = 4, kind = 1, *dtype = PRIME_DT_I32;
+    else if (!strcmp(descr + 1, "i8")) size = 8, kind = 1, *dtype = PRIME_DT_I64;
     else return prime_error(".npy: dtype %s not supported (f4, f8, u1, b1, i1, i4, i8)", descr);
     size_t off = hoff + hlen;
     if (count * (size_t)size > n - off) return prime_error(".npy: data truncated (%zu of %zu bytes)", n - off, count * (size_t)size);
@@ -374,8 +381,6 @@ int prime_npy_read(const uint8_t *b, size_t n, float **data, int shape[8], int *
     return 0;
 }
 
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 /* Converts a PyTorch-layout array of weight layer l ([out][in][k][k] or
  * [out][in]) to matrix order [row][col]; 0 or -1. */
@@ -398,65 +403,57 @@ static int to_matrix(const prime_ctx *c, int l, const float *src, const int *sha
 int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
     if (!c || !b) return prime_error("prime_import_npz: NULL argument");
     int widx[PRIME_MAX_LAYERS], nwl = 0, used = 0;
-    /* a complete zip ends with its end-of-central-directory record (22 bytes
-     * plus a comment of up to 64 KiB): without it the file is truncated */
-    int eocd = 0;
-    for (size_t k = n >= 22 ? n - 22 : 0; n >= 22 && k + 65557 >= n; k--) {
-        if (rd32(b + k) == 0x06054b50u && k + 22 + rd16(b + k + 20) == n) { eocd = 1; break; }
-        if (k == 0) break;
-    }
-    if (!eocd) {
+    if (!prime_zip_is_zip(b, n)) {
         if (n >= 6 && !memcmp(b, "\x93NUMPY", 6))
             return prime_error(".npz expected, got a single .npy: wrap it with numpy.savez(path, mask0=...)");
+        if (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+            return prime_error(".npz expected, got a pickle (a legacy torch.save file?): re-save it with torch >= 1.6 and import it with prime import / prime_import_model");
         return prime_error(".npz: not a zip file, or truncated (no end-of-central-directory record)");
+    }
+    prime_zip z;
+    if (prime_zip_open(&z, b, n, ".npz") != 0) return -1;
+    for (int k = 0; k < z.count; k++) {
+        const char *nm = z.e[k].name, *sl = strrchr(nm, '/');
+        if (sl && !strcmp(sl + 1, "data.pkl")) {
+            prime_error(".npz expected, got a PyTorch checkpoint (torch.save zip with %s): import it with prime import CKPT OUT, "
+                               "prime_import_model or P.importModel", nm);
+            prime_zip_close(&z);
+            return -1;
+        }
     }
     for (int l = 0; l < c->arch.n_layers; l++)
         if (c->w[l].rows) widx[nwl++] = l;
-    size_t off = 0;
-    while (off + 30 <= n && rd32(b + off) == 0x04034b50u) {
-        const uint8_t *h = b + off;
-        int flags = rd16(h + 6), method = rd16(h + 8);
-        uint64_t csize = rd32(h + 18), usize = rd32(h + 22);
-        size_t nlen = rd16(h + 26), xlen = rd16(h + 28);
-        if (off + 30 + nlen + xlen > n) return prime_error(".npz: truncated entry header");
-        char name[128];
-        size_t cl = nlen < sizeof name - 1 ? nlen : sizeof name - 1;
-        memcpy(name, h + 30, cl);
-        name[cl] = 0;
-        if (csize == 0xffffffffu || usize == 0xffffffffu) { /* zip64 extra field */
-            const uint8_t *x = h + 30 + nlen, *xe = x + xlen;
-            int found = 0;
-            while (x + 4 <= xe) {
-                int id = rd16(x), sz = rd16(x + 2);
-                if (x + 4 + sz > xe) break;
-                if (id == 1 && sz >= 16) {
-                    usize = rd32(x + 4) | (uint64_t)rd32(x + 8) << 32;
-                    csize = rd32(x + 12) | (uint64_t)rd32(x + 16) << 32;
-                    found = 1;
-                }
-                x += 4 + sz;
-            }
-            if (!found) return prime_error(".npz: entry %s has zip64 sizes without the zip64 field", name);
-        }
-        if (method != 0) return prime_error(".npz: entry %s is compressed; save with numpy.savez, not savez_compressed", name);
-        if ((flags & 8) && csize == 0) return prime_error(".npz: entry %s uses a streamed data descriptor (not supported)", name);
-        size_t doff = off + 30 + nlen + xlen;
-        if (csize > n - doff) return prime_error(".npz: entry %s truncated", name);
+    for (int zi = 0; zi < z.count; zi++) {
+        const char *name = z.e[zi].name;
         /* kind: 1 mask, 2 weight, 3 gpos, 4 gneg (measured conductance map) */
         int kind = !strncmp(name, "mask", 4) ? 1 : !strncmp(name, "weight", 6) ? 2 : !strncmp(name, "gpos", 4) ? 3
                  : !strncmp(name, "gneg", 4) ? 4 : 0;
         int is_mask = kind == 1;
-        if (kind) {
+        if (!kind) {
+            prime_error(".npz: entry %s matches no layer (expected mask<i>, weight<i>, gpos<i> or gneg<i>, i in 0..%d)", name, nwl - 1);
+            prime_zip_close(&z);
+            return -1;
+        }
+        {
             size_t plen = kind == 2 ? 6 : 4;
             char *end;
             long i = strtol(name + plen, &end, 10);
-            if (end == name + plen || strcmp(end, ".npy") || i < 0 || i >= nwl)
-                return prime_error(".npz: entry %s: expected mask<i>, weight<i>, gpos<i> or gneg<i> (.npy) with i in 0..%d", name, nwl - 1);
+            if (end == name + plen || strcmp(end, ".npy") || i < 0 || i >= nwl) {
+                prime_error(".npz: entry %s: expected mask<i>, weight<i>, gpos<i> or gneg<i> (.npy) with i in 0..%d", name, nwl - 1);
+                prime_zip_close(&z);
+                return -1;
+            }
             int l = widx[i];
             float *arr = NULL;
             int shape[8], nd;
-            if (prime_npy_read(b + doff, (size_t)csize, &arr, shape, &nd) != 0) {
+            uint8_t *eb;
+            size_t en;
+            if (prime_zip_read(&z, zi, &eb, &en) != 0) { prime_zip_close(&z); return -1; }
+            int prc = prime_npy_read(eb, en, &arr, shape, &nd);
+            free(eb);
+            if (prc != 0) {
                 prime_error(".npz: %s: %s", name, prime_last_error());
+                prime_zip_close(&z);
                 return -1;
             }
             size_t nw = prime_layer_weights(&c->arch.layers[l]);
@@ -501,11 +498,11 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
                 }
             }
             free(m);
-            if (rc != 0) return -1;
+            if (rc != 0) { prime_zip_close(&z); return -1; }
             used++;
         }
-        off = doff + (size_t)csize;
     }
+    prime_zip_close(&z);
     if (used == 0) return prime_error(".npz: no mask<i>, weight<i>, gpos<i> or gneg<i> arrays found");
     return used;
 }

@@ -307,6 +307,9 @@ export interface Prime {
   defaultEventParams(): EventParams;
   /** A Model from .prime bytes; throws PrimeError for a bad file. */
   loadModel(bytes: Bytes): Model;
+  /** A Model from a PyTorch .pt/.pth or NumPy .npz/.npy checkpoint in a known key layout
+   * (docs/model-format.md, "Importing"); throws PrimeError naming the bad entry. */
+  importModel(bytes: Bytes): Model;
   /** PNG/JPEG/BMP/GIF bytes to a w * h Float32Array in [0, 1]. */
   decodeImage(bytes: Bytes, w?: number, h?: number, invert?: boolean): Float32Array;
   eventsFromImage(img: Floats, w: number, h: number, params?: Partial<EventParams>): Events;

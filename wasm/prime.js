@@ -3,6 +3,7 @@
 //   import { loadPrime } from './prime.js';
 //   const P = await loadPrime();                 // or loadPrime({ wasmBytes }) / ({ wasmUrl })
 //   const m = P.loadModel(bytes);                // Uint8Array of a .prime file
+//   const m2 = P.importModel(ptBytes);           // or of a PyTorch .pt / NumPy .npz checkpoint
 //   m.setDevice({ readNoise: 0.05 });
 //   m.setRun({ policy: 'confidence', threshold: 0.8 });
 //   const r = m.classify(frames, 10);            // Float32Array [T][C][H][W]
@@ -451,6 +452,18 @@ export async function loadPrime(opts = {}) {
         return X.prime_load(p, b.length);
       });
       if (!ctx) fail('loadModel');
+      return new Model(ctx);
+    },
+    /** A Model from a checkpoint: a PyTorch .pt/.pth (torch.save zip) or a NumPy .npz/.npy in a known
+     * key layout (the PRIME authors' classification state_dict; mask<i>/weight<i>/gpos<i>/gneg<i>),
+     * default device (docs/model-format.md, "Importing"); throws PrimeError naming what is wrong. */
+    importModel(bytes) {
+      const b = toU8(bytes, 'checkpoint');
+      const ctx = withBufs([b.length || 1], (p) => {
+        putBytes(p, b);
+        return X.prime_import_model(p, b.length, 0);
+      });
+      if (!ctx) fail('importModel');
       return new Model(ctx);
     },
     /** Decodes PNG/JPEG/BMP/GIF bytes to a w*h Float32Array in [0,1] (invert: dark strokes -> bright). */

@@ -340,7 +340,7 @@ async function handleFile(file) {
   clearError();
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    if (/\.prime$/i.test(file.name)) {
+    if (/\.(prime|pt|pth|npz|npy)$/i.test(file.name)) { // a model file, or a checkpoint to import
       const info = await call('openBytes', { name: file.name, bytes });
       V.models = info.models;
       fillModelSelect(info.entry.id);

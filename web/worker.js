@@ -102,8 +102,12 @@ function copyResult(r) {
   };
 }
 
+/* A .prime model file, or a checkpoint (.pt/.pth/.npz/.npy) imported by the core. */
+const CHECKPOINT = /\.(pt|pth|npz|npy)$/i;
+function loadAny(name, bytes) { return CHECKPOINT.test(name) ? P.importModel(bytes) : P.loadModel(bytes); }
+
 async function openModel(e) {
-  const m = P.loadModel(e.bytes);
+  const m = loadAny(e.file, e.bytes);
   if (model) model.free();
   model = m; entry = e;
   samples = null;
@@ -159,10 +163,10 @@ const handlers = {
     return openModel(e);
   },
 
-  /* A .prime file the person dropped: becomes the current model if it loads. */
+  /* A .prime file or a .pt/.npz checkpoint the person dropped: becomes the current model if it loads. */
   async openBytes({ name, bytes }) {
-    const e = { file: name, id: name.replace(/\.prime$/, ''), name: name + ' (your file)', dataset: entry ? entry.dataset : 'mnist', samples: entry ? entry.samples : null, bytes };
-    P.loadModel(bytes).free(); // throws PrimeError with the C message on a bad file
+    const e = { file: name, id: name.replace(/\.(prime|pt|pth|npz|npy)$/i, ''), name: name + ' (your file)', dataset: entry ? entry.dataset : 'mnist', samples: entry ? entry.samples : null, bytes };
+    loadAny(name, bytes).free(); // throws PrimeError with the C message on a bad file
     models = models.filter((m) => m.id !== e.id).concat([e]);
     return { ...(await openModel(e)), models: models.map(strip) };
   },

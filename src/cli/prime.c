@@ -6,6 +6,11 @@
  *                                         .bin events, or raw float32 frames .f32
  *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
  *       --import FILE.npz (mask<i>, weight<i>, gpos<i>, gneg<i>; see prime.h)
+ *   prime import CKPT OUT                 a PyTorch .pt / NumPy .npz checkpoint in a known
+ *                                         layout (prime_import_model) as a model file
+ *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]
+ *                                         labels, steps and logits of every sample, JSON
+ *   MODEL may be a checkpoint (.pt, .npz) everywhere: it is imported in memory.
  *   prime bench MODEL [N]                 median time of one classification
  *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B --dac B
  *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
@@ -48,11 +53,17 @@ static uint8_t *read_file(const char *path, size_t *n) {
     return b;
 }
 
+/* 1 when the bytes are a checkpoint to import (.pt zip, .npz, .npy), not a model file. */
+static int is_checkpoint(const uint8_t *b, size_t n) {
+    return n >= 4 && (!memcmp(b, "PK", 2) || !memcmp(b, "\x93NUMPY", 6) || (b[0] == 0x80 && b[1] >= 2 && b[1] <= 5));
+}
+
+/* A model file, or a checkpoint imported in memory (prime_import_model). */
 static prime_ctx *load_model(const char *path) {
     size_t n;
     uint8_t *b = read_file(path, &n);
     if (!b) return NULL;
-    prime_ctx *c = prime_load(b, n);
+    prime_ctx *c = is_checkpoint(b, n) ? prime_import_model(b, n, NULL) : prime_load(b, n);
     free(b);
     if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
     return c;
@@ -493,7 +504,108 @@ static int cmd_onnx(const char *path, const char *outp, int T) {
     return ok ? 0 : 1;
 }
 
+/* prime import CKPT OUT: the checkpoint as a model file (version 2: the
+ * imported weights stored as conductance maps), in one command. The file is
+ * written only when reloading it gives every imported weight back. */
+static int cmd_import(const char *inp, const char *outp) {
+    size_t n;
+    uint8_t *b = read_file(inp, &n);
+    if (!b) return 1;
+    double t0 = now_s();
+    prime_ctx *c = prime_import_model(b, n, NULL);
+    double t1 = now_s();
+    free(b);
+    if (!c) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    uint8_t *out = NULL;
+    size_t on = 0;
+    if (prime_save(c, &out, &on) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    /* reload and compare every weight (kept = 1: the on-state whatever the mask) */
+    prime_ctx *r = prime_load(out, on);
+    const prime_arch *a = prime_get_arch(c);
+    int same = r != NULL;
+    for (int l = 0; same && l < a->n_layers; l++) {
+        size_t nw = prime_layer_weights(&a->layers[l]);
+        if (!nw) continue;
+        float *w0 = malloc(nw * sizeof(float) * 2), *w1 = w0 ? w0 + nw : NULL;
+        same = w0 && prime_get_weights(c, l, 1, w0, nw) == 0 && prime_get_weights(r, l, 1, w1, nw) == 0 &&
+               !memcmp(w0, w1, nw * sizeof(float));
+        free(w0);
+    }
+    prime_free(r);
+    prime_free(c);
+    if (!same) {
+        prime_free_buffer(out);
+        fprintf(stderr, "%s: imported in %.1f ms, but %s is not written: reloading it would not give the imported weights back; "
+                        "use the checkpoint itself as MODEL (prime classify/eval %s ...)\n", inp, (t1 - t0) * 1e3, outp, inp);
+        return 3;
+    }
+    FILE *f = fopen(outp, "wb");
+    int ok = f && fwrite(out, 1, on, f) == on;
+    if (f) fclose(f);
+    prime_free_buffer(out);
+    if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
+    printf("imported %s in %.1f ms, wrote %s (%zu bytes)\n", inp, (t1 - t0) * 1e3, outp, on);
+    return 0;
+}
+
+/* prime eval MODEL FRAMES.pfrm: classifies every sample of a PFRM frame file
+ * (docs/data.md) and prints one JSON object (labels, steps used, logits at the
+ * stop, the import time when MODEL is a checkpoint). --ideal: no residual, no
+ * noise, ideal ADC/DAC; --stop TH / --no-stop as classify. */
+static int cmd_eval(int argc, char **argv) {
+    double t0 = now_s();
+    prime_ctx *c = load_model(argv[0]);
+    double t_load = now_s() - t0;
+    if (!c) return 1;
+    prime_device d = prime_get_device(c);
+    prime_run r = prime_get_run(c);
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(o, "--ideal")) d.g_off = d.g_off_sd = d.prog_noise = d.read_noise = 0, d.adc_bits = d.dac_bits = 0, d.stuck_on = d.stuck_off = 0;
+        else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
+        else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
+        else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
+    }
+    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    size_t n;
+    uint8_t *b = read_file(argv[1], &n);
+    if (!b) { prime_free(c); return 1; }
+    /* PFRM (docs/data.md): version 2 has a u64 synthesizer fingerprint after
+     * the dims (36-byte header), version 1 had none (28) */
+    uint32_t hd[6];
+    if (n >= 28) memcpy(hd, b + 4, sizeof hd);
+    const prime_arch *a = prime_get_arch(c);
+    const size_t ho = n >= 28 && hd[0] == 2 ? 36 : 28;
+    size_t fs = n >= 28 ? (size_t)hd[2] * hd[3] * hd[4] * hd[5] : 0;
+    if (n < ho || memcmp(b, "PFRM", 4) || (hd[0] != 1 && hd[0] != 2) || hd[1] > 1000000 || hd[2] < 1 || hd[2] > PRIME_MAX_T ||
+        (int)hd[3] != a->in_c || (int)hd[4] != a->in_h || (int)hd[5] != a->in_w || n != ho + hd[1] + hd[1] * fs) {
+        fprintf(stderr, "%s: not a PFRM frame file of %dx%dx%d frames\n", argv[1], a->in_c, a->in_h, a->in_w);
+        free(b), prime_free(c);
+        return 1;
+    }
+    const uint32_t N = hd[1];
+    const int T = (int)hd[2];
+    float *x = malloc(fs * sizeof(float));
+    if (!x) { free(b), prime_free(c); return 1; }
+    printf("{\"load_ms\": %.3f, \"n\": %u, \"T\": %d, \"samples\": [", t_load * 1e3, N, T);
+    int rc = 0;
+    for (uint32_t s = 0; s < N && !rc; s++) {
+        const uint8_t *p = b + ho + N + (size_t)s * fs;
+        for (size_t k = 0; k < fs; k++) x[k] = p[k];
+        prime_result res;
+        if ((rc = prime_classify(c, x, T, &res)) != 0) { fprintf(stderr, "%s\n", prime_last_error()); break; }
+        printf("%s\n{\"truth\": %d, \"label\": %d, \"steps\": %d, \"logits\": [", s ? "," : "", b[ho + s], res.label, res.steps_used);
+        for (int k = 0; k < res.n_classes; k++) printf("%s%.9g", k ? ", " : "", res.logits[k]);
+        printf("]}");
+    }
+    printf("]}\n");
+    free(x), free(b), prime_free(c);
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 4 && !strcmp(argv[1], "import")) return cmd_import(argv[2], argv[3]);
+    if (argc >= 4 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "random-model")) return cmd_random_model(argv[2], argc > 3 ? strtoull(argv[3], NULL, 10) : 7);
     if (argc >= 4 && !strcmp(argv[1], "classify")) return cmd_classify(argc - 2, argv + 2);
@@ -502,7 +614,8 @@ int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "bench-vae")) return cmd_bench_vae(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
-            "usage: prime info MODEL | random-model OUT [SEED] | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
+            "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]\n"
+            "       | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
             "       --chip SEED --stop TH --alpha A --T N --import NPZ] | bench [MODEL [N]]\n"
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n"

@@ -326,6 +326,29 @@ test('a crafted .prime uploaded shows the cap error, and the page then classifie
   await page.close();
 });
 
+test('a dropped PyTorch checkpoint (.pt) is imported and becomes the current model', { skip }, async (t) => {
+  // tests/make_import_fixtures.py writes clf.pt: the PRIME authors' classification layout, random
+  const dir = path.join(ROOT, 'build/import-fixtures');
+  const { spawnSync } = await import('node:child_process');
+  const mk = spawnSync('/usr/bin/python3', ['tests/make_import_fixtures.py', dir], { cwd: ROOT, encoding: 'utf8' });
+  if (mk.status !== 0) {
+    if (process.env.CI === 'true') assert.fail(`python3-torch is needed (./build.sh setup installs it): ${mk.stderr}`);
+    t.skip('python3-torch is not installed'); return;
+  }
+  const { page, errors } = await open();
+  const n = await runs(page);
+  await page.setInputFiles('#file', { name: 'clf.pt', mimeType: 'application/octet-stream', buffer: fs.readFileSync(path.join(dir, 'clf.pt')) });
+  await waitRuns(page, n + 1);
+  const s = await lab(page);
+  assert.equal(s.model, 'clf');
+  assert.equal(s.result.logits.length, 10);
+  await page.setInputFiles('#file', { name: 'bad-shape.pt', mimeType: 'application/octet-stream', buffer: fs.readFileSync(path.join(dir, 'bad-shape.pt')) });
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /features\.conv1\.weight has shape \(64, 12, 3, 3\)/);
+  assert.deepEqual(errors.filter((e) => !/bad-shape/.test(e)), []);
+  await page.close();
+});
+
 test('inpainting tab: results with the inpainting core, else a clear not-available state', { skip }, async () => {
   const { page, errors } = await open('?task=inpaint');
   assert.equal(await page.isVisible('#panel-inpaint'), true);

@@ -8,6 +8,7 @@
 
 #include "pmath.h"
 #include "prime.h"
+#include "prime_archive.h"
 
 #include "check.h"
 #include "crc_ref.h"
@@ -375,20 +376,38 @@ static size_t make_npy(uint8_t *out, const float *v, const int *shape, int nd) {
     return 10 + hl + count * 4;
 }
 
-/* Wraps files in a stored (uncompressed) zip. */
+/* Wraps files in a stored (uncompressed) zip: local headers, central
+ * directory and end record, CRC-32 filled in. */
 static size_t make_zip(uint8_t *out, const char **names, uint8_t **data, size_t *lens, int k) {
-    size_t o = 0;
+    size_t o = 0, offs[8];
+    uint32_t crcs[8];
     for (int i = 0; i < k; i++) {
         size_t nl = strlen(names[i]);
         uint8_t h[30] = {0x50, 0x4b, 0x03, 0x04, 20, 0};
-        for (int j = 0; j < 4; j++) h[18 + j] = h[22 + j] = (uint8_t)(lens[i] >> (8 * j));
+        crcs[i] = prime_crc32(data[i], lens[i]);
+        for (int j = 0; j < 4; j++) h[14 + j] = (uint8_t)(crcs[i] >> (8 * j)), h[18 + j] = h[22 + j] = (uint8_t)(lens[i] >> (8 * j));
         h[26] = (uint8_t)nl;
+        offs[i] = o;
         memcpy(out + o, h, 30), o += 30;
         memcpy(out + o, names[i], nl), o += nl;
         memcpy(out + o, data[i], lens[i]), o += lens[i];
     }
+    size_t cd = o;
+    for (int i = 0; i < k; i++) {
+        size_t nl = strlen(names[i]);
+        uint8_t h[46] = {0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0};
+        for (int j = 0; j < 4; j++)
+            h[16 + j] = (uint8_t)(crcs[i] >> (8 * j)), h[20 + j] = h[24 + j] = (uint8_t)(lens[i] >> (8 * j)),
+            h[42 + j] = (uint8_t)(offs[i] >> (8 * j));
+        h[28] = (uint8_t)nl;
+        memcpy(out + o, h, 46), o += 46;
+        memcpy(out + o, names[i], nl), o += nl;
+    }
+    size_t cds = o - cd;
     memset(out + o, 0, 22); /* end of central directory, no comment */
     memcpy(out + o, "PK\x05\x06", 4);
+    out[o + 8] = out[o + 10] = (uint8_t)k;
+    for (int j = 0; j < 4; j++) out[o + 12 + j] = (uint8_t)(cds >> (8 * j)), out[o + 16 + j] = (uint8_t)(cd >> (8 * j));
     return o + 22;
 }
 
