@@ -104,33 +104,26 @@ export async function benchInpaint({ P, S, bin, tmp, models, n = 20, R = 3, cloc
     m.peers['native SIMD'] = { ms: native('prime', ['--noise', '0', '--no-stop', '--adc', '0', '--dac', '0']).ms };
     const ip = P.loadInpainter(bytes);
     const uni = ip.latentUniforms(ideal); // every JS inpaint draws these (inference 0 of its seeds)
+    /* one ONNX peer (lib = onnxruntime-node or -web) on the same graph and feeds: median CPU ms per image, max diff */
+    const timeOrt = async (lib, sess, warm) => {
+      const feeds = (im) => ({ image: new lib.Tensor('float32', im, [1, 1, 32, 32]), hole: new lib.Tensor('float32', hole, [1, 1, 32, 32]), uniforms: new lib.Tensor('float64', uni, [ip.T, m.latent]) });
+      for (let k = 0; k < warm; k++) await sess.run(feeds(imgs[k % n])); // warm-up (wasm tiers)
+      const cpu = [];
+      let recs = [];
+      for (let k = 0; k < R; k++) {
+        const c0 = cpuMs();
+        recs = [];
+        for (const im of imgs) recs.push((await sess.run(feeds(im))).recon.data);
+        cpu.push(cpuMs() - c0);
+      }
+      return { ms: median(cpu) / n, maxDiff: diff(recs) };
+    };
     if (ort) {
       const sess = await ort.InferenceSession.create(ip.exportOnnx(), { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 });
-      const T = ip.T, feeds = (im) => ({ image: new ort.Tensor('float32', im, [1, 1, 32, 32]), hole: new ort.Tensor('float32', hole, [1, 1, 32, 32]), uniforms: new ort.Tensor('float64', uni, [T, m.latent]) });
-      await sess.run(feeds(imgs[0]));
-      const cpu = [];
-      let recs = [];
-      for (let k = 0; k < R; k++) {
-        const c0 = cpuMs();
-        recs = [];
-        for (const im of imgs) recs.push((await sess.run(feeds(im))).recon.data);
-        cpu.push(cpuMs() - c0);
-      }
-      m.peers[`onnxruntime-node ${ort.env.versions.common} (1 thread)`] = { ms: median(cpu) / n, maxDiff: diff(recs) };
+      m.peers[`onnxruntime-node ${ort.env.versions.common} (1 thread)`] = await timeOrt(ort, sess, 1);
     } else m.peers['onnxruntime-node'] = { missing: 'not installed (./build.sh setup)' };
-    if (ortw) { // the browser peer on the same graph and feeds
-      const sess = await ortWebSession(ortw, ip.exportOnnx());
-      const T = ip.T, feeds = (im) => ({ image: new ortw.Tensor('float32', im, [1, 1, 32, 32]), hole: new ortw.Tensor('float32', hole, [1, 1, 32, 32]), uniforms: new ortw.Tensor('float64', uni, [T, m.latent]) });
-      for (let k = 0; k < 3; k++) await sess.run(feeds(imgs[k % n])); // warm-up (wasm tiers)
-      const cpu = [];
-      let recs = [];
-      for (let k = 0; k < R; k++) {
-        const c0 = cpuMs();
-        recs = [];
-        for (const im of imgs) recs.push((await sess.run(feeds(im))).recon.data);
-        cpu.push(cpuMs() - c0);
-      }
-      m.peers[`onnxruntime-web ${ortw.env.versions.web} (wasm SIMD, 1 thread)`] = { ms: median(cpu) / n, maxDiff: diff(recs) };
+    if (ortw) { // the browser peer
+      m.peers[`onnxruntime-web ${ortw.env.versions.web} (wasm SIMD, 1 thread)`] = await timeOrt(ortw, await ortWebSession(ortw, ip.exportOnnx()), 3);
     } else m.peers['onnxruntime-web'] = { missing: 'not installed (./build.sh setup)' };
     // PyTorch: effective weights from the JS API as raw files + a JSON description
     const meta = { T: ip.T, size: ip.size, ch: m.ch, latent: m.latent, k: ip.layers[4].cols / m.latent, keep: 0.25, th: 0.2, decay: 0.8, uniforms: 'u.f64', layers: [] };

@@ -97,6 +97,21 @@ const SETTINGS = [
 /** CPU milliseconds of this process since c0 (process.cpuUsage): on the shared
  * cores steadier than wall time, and the same measure as the native CPU time. */
 const cpuMs = (c0) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e3; };
+/** Times an ONNX peer: `run(x)` on every frame set, R times; median CPU ms per
+ * sample, its labels and the largest logit difference from the simulator's. */
+async function timePeer(run, frames, R, idealRes) {
+  const ts = [];
+  let outs = [];
+  for (let k = 0; k < R; k++) {
+    const c0 = process.cpuUsage();
+    outs = [];
+    for (const x of frames) outs.push((await run(x)).logits.data);
+    ts.push(cpuMs(c0));
+  }
+  let maxDiff = 0;
+  outs.forEach((lg, i) => lg.forEach((v, k) => { maxDiff = Math.max(maxDiff, Math.abs(v - idealRes[i].logits[k])); }));
+  return { ms: median(ts) / frames.length, labels: outs.map((lg) => lg.indexOf(Math.max(...lg))), maxDiff };
+}
 
 /** Times api's classify over all frames R times; returns CPU ms/sample and the last results. */
 function timeWasm(api, s) {
@@ -184,21 +199,7 @@ let idealRes = null;
       const sess = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 });
       const run = (x) => sess.run({ frames: new ort.Tensor('float32', x, [T, 2, 34, 34]) });
       await run(frames[0]);
-      const ts2 = [];
-      let outs = [];
-      for (let k = 0; k < R; k++) {
-        const c0 = process.cpuUsage();
-        outs = [];
-        for (const x of frames) outs.push((await run(x)).logits.data);
-        ts2.push(cpuMs(c0));
-      }
-      let maxDiff = 0;
-      outs.forEach((lg, i) => lg.forEach((v, k) => { maxDiff = Math.max(maxDiff, Math.abs(v - idealRes[i].logits[k])); }));
-      peers[`onnxruntime-node ${ort.env.versions.common} (${threads} thread)`] = {
-        ms: median(ts2) / N,
-        labels: outs.map((lg) => lg.indexOf(Math.max(...lg))),
-        maxDiff,
-      };
+      peers[`onnxruntime-node ${ort.env.versions.common} (${threads} thread)`] = await timePeer(run, frames, R, idealRes);
     }
   } else {
     peers['onnxruntime-node'] = { missing: 'not installed (./build.sh setup)' };
@@ -209,21 +210,7 @@ let idealRes = null;
     const sess = await ortWebSession(ortw, fs.readFileSync(onnx));
     const run = (x) => sess.run({ frames: new ortw.Tensor('float32', x, [T, 2, 34, 34]) });
     for (let k = 0; k < 3; k++) await run(frames[k % N]); // warm-up (wasm tiers)
-    const ts2 = [];
-    let outs = [];
-    for (let k = 0; k < R; k++) {
-      const c0 = process.cpuUsage();
-      outs = [];
-      for (const x of frames) outs.push((await run(x)).logits.data);
-      ts2.push(cpuMs(c0));
-    }
-    let maxDiff = 0;
-    outs.forEach((lg, i) => lg.forEach((v, k) => { maxDiff = Math.max(maxDiff, Math.abs(v - idealRes[i].logits[k])); }));
-    peers[`onnxruntime-web ${ortw.env.versions.web} (wasm SIMD, 1 thread)`] = {
-      ms: median(ts2) / N,
-      labels: outs.map((lg) => lg.indexOf(Math.max(...lg))),
-      maxDiff,
-    };
+    peers[`onnxruntime-web ${ortw.env.versions.web} (wasm SIMD, 1 thread)`] = await timePeer(run, frames, R, idealRes);
   } else {
     peers['onnxruntime-web'] = { missing: 'not installed (./build.sh setup)' };
   }

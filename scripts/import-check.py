@@ -38,11 +38,9 @@ import realism  # noqa: E402
 
 
 def frames_file(n):
-    """The default N-digit PFRM file (made once under build/realism/)."""
-    out = os.path.join(ROOT, f"build/realism/mnist-test-{n}.pfrm")
-    if not os.path.exists(out):
-        realism.default_frames(n)
-    return out
+    """The default N-digit PFRM file, made afresh under build/realism/ (a file left by
+    an older build may hold another format or other events; making it takes ~2 s)."""
+    return realism.default_frames(n)[0]
 
 
 @torch.no_grad()
