@@ -123,12 +123,24 @@ EMFLAGS = $(CFLAGS_COMMON) -O3 --no-entry -sSTANDALONE_WASM \
     -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=1GB -sABORTING_MALLOC=0 -sINITIAL_MEMORY=16MB
 WASM_DEPS := $(CORE_SRC) src/wasm_api.c $(wildcard src/*.h) wasm/exports.json
 
-wasm: wasm/prime.wasm $(B)/prime-scalar.wasm
+wasm: wasm/prime.wasm $(B)/prime-scalar.wasm wasm/prime-train.wasm
 wasm/prime.wasm: $(WASM_DEPS)
 	$(EMCC) $(EMFLAGS) -msimd128 -o $@ $(CORE_SRC) src/wasm_api.c
 $(B)/prime-scalar.wasm: $(WASM_DEPS)
 	@mkdir -p $(@D)
 	$(EMCC) $(EMFLAGS) -DPRIME_NO_SIMD -o $@ $(CORE_SRC) src/wasm_api.c
+
+
+# The mask trainer for re-pruning in the page (src/train_wasm.c, wasm/prime-train.js):
+# the same flags (one thread: pthread_create fails without -pthread and the
+# trainer then runs every chunk on the calling thread), plus the trainer and its
+# entry points; its exports are in wasm/train-exports.json. Committed, as prime.wasm.
+TRAIN_WASM_SRC := $(CORE_SRC) src/train.c src/train_wasm.c
+wasm/prime-train.wasm: $(TRAIN_WASM_SRC) $(wildcard src/*.h) wasm/train-exports.json
+	$(EMCC) $(CFLAGS_COMMON) -O3 --no-entry -sSTANDALONE_WASM \
+	    -sEXPORTED_FUNCTIONS=$(shell tr -d ' \n' < wasm/train-exports.json) \
+	    -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=1GB -sABORTING_MALLOC=0 -sINITIAL_MEMORY=32MB \
+	    -msimd128 -o $@ $(TRAIN_WASM_SRC)
 
 # ------------------------------------------------------------------ tests
 # Each runner runs its programs one at a time (some share scratch files) and
