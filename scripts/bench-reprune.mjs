@@ -32,10 +32,10 @@ const wall0 = performance.now(), cpu0 = process.cpuUsage();
 const tr = T.create(model, { chipSeed: chip, warm: !!warm, lr, batch, epochs, seed: 1 });
 tr.addImages('train', train, n);
 tr.addImages('test', test, nTest);
-const prep = (performance.now() - wall0) / 1000;
+const prep = (performance.now() - wall0) / 1000, prepCpu = (() => { const c = process.cpuUsage(cpu0); return (c.user + c.system) / 1e6; })();
 let r = tr.evaluate('test');
 console.log(`chip #${chip} ${warm ? 'warm start (chip #1 masks)' : 'fresh scores'}: untrained test acc ${(100 * r.acc).toFixed(1)} %` +
-  ` (frames ready in ${prep.toFixed(1)} s); n ${n} epochs ${epochs} batch ${batch} lr ${lr}`);
+  ` (frames ready in ${prep.toFixed(1)} s wall, ${prepCpu.toFixed(1)} s CPU); n ${n} epochs ${epochs} batch ${batch} lr ${lr}`);
 console.log('epoch  batches  train-loss  train-acc  test-acc  wall-s  cpu-s (training only; evaluation excluded)');
 let trainWall = 0, trainCpu = 0, s;
 for (;;) {

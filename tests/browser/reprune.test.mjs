@@ -5,7 +5,7 @@
 // has the full one and its figures).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { skip, setUp, tearDown, open, waitRuns, runs, lab } from './harness.mjs';
+import { skip, setUp, tearDown, open, waitRuns, runs, lab, figure } from './harness.mjs';
 
 before(setUp);
 after(tearDown);
@@ -44,6 +44,7 @@ test('re-pruning a new chip recovers accuracy; cancel stops it; back to chip #1 
   assert.ok(final > 50 && final > untrained + 30, `re-pruned accuracy ${final} % (untrained ${untrained} %)`);
   assert.ok(curve.length >= 9, `a point per epoch: ${JSON.stringify(curve)}`);
   assert.match(await page.textContent('#chipwarn'), /masks re-pruned for it/);
+  await page.locator('#reprune').screenshot({ path: figure('reprune.png') });
   // the simulator uses the new masks: its batch accuracy on this chip rises as well
   const onChip = await batchAcc(page);
   assert.ok(onChip > 0.45, `simulator accuracy with the re-pruned masks ${onChip}`);
