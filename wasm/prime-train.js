@@ -3,7 +3,7 @@
 // Works in Node 20 and browsers (web/reprune-worker.js); one thread.
 //
 //   const T = await loadTrainer();
-//   const tr = T.create(modelBytes, { chipSeed: 2, lr: 1e-2, batch: 32, epochs: 4 });
+//   const tr = T.create(modelBytes, { chipSeed: 2, lr: 2e-2, batch: 32, epochs: 7 });
 //   tr.addImages('train', psmp); tr.addImages('test', psmp2);  // parsed .psmp (web/lib.js)
 //   while (tr.step(1).left > 0) ...;  tr.evaluate('test');  tr.masks();  tr.free();
 

@@ -26,7 +26,7 @@ const bytes = async (url) => {
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
 
 async function run({ model, train, test, chipSeed, refChip, opts }) {
-  const o = { n: 1000, nTest: 300, epochs: 4, batch: 32, lr: 1e-2, warm: false, evalEvery: 1, ...opts };
+  const o = { n: 1000, nTest: 300, epochs: 7, batch: 32, lr: 2e-2, warm: false, evalEvery: 1, ...opts };
   const [t, mb, trb, teb] = await Promise.all([T || loadTrainer(), bytes(model), bytes(train), bytes(test)]);
   T = t;
   const t0 = performance.now();

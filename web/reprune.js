@@ -6,7 +6,7 @@
 import { linePlot } from './plots.js';
 
 // The schedule the page runs: tuned with scripts/bench-reprune.mjs (docs/web.md).
-export const REPRUNE_OPTS = { n: 1000, nTest: 300, epochs: 4, batch: 32, lr: 1e-2, warm: false, evalEvery: 1 };
+export const REPRUNE_OPTS = { n: 1000, nTest: 300, epochs: 7, batch: 32, lr: 2e-2, warm: false, evalEvery: 1 };
 
 const $ = (id) => document.getElementById(id);
 const fmtS = (s) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`);

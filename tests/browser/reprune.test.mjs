@@ -31,7 +31,7 @@ test('re-pruning a new chip recovers accuracy; cancel stops it; back to chip #1 
   await page.click('#newchip');
   await waitRuns(page, n + 1);
   assert.equal(await page.isVisible('#reprune-go'), true);
-  // CI-sized: 300 training digits, 8 epochs of batch 32, 100 test digits
+  // CI-sized: 300 training digits, 8 epochs of batch 32 (lr 2e-2), 100 test digits
   await page.evaluate(() => Object.assign(window.primeLab.repruneOpts, { n: 300, epochs: 8, nTest: 100 }));
   await page.click('#reprune-go');
   await page.waitForFunction(() => document.getElementById('reprune').dataset.acc !== undefined, null, { timeout: 150000 });
@@ -39,9 +39,9 @@ test('re-pruning a new chip recovers accuracy; cancel stops it; back to chip #1 
   assert.match(status, /^Done after .*test accuracy [\d.]+ % on 100 shipped test digits/);
   const curve = await page.evaluate(() => window.primeLab.repruneCurve());
   const untrained = curve[0][1], final = +(await page.evaluate(() => document.getElementById('reprune').dataset.acc)) * 100;
-  // measured (docs/web.md): about 10 % untrained, about 70 % after this schedule
+  // measured (docs/web.md): 3 % untrained, 76 % after this schedule (seeded: the same every run)
   assert.ok(untrained < 30, `untrained accuracy ${untrained} %`);
-  assert.ok(final > 50 && final > untrained + 30, `re-pruned accuracy ${final} % (untrained ${untrained} %)`);
+  assert.ok(final > 45 && final > untrained + 30, `re-pruned accuracy ${final} % (untrained ${untrained} %)`);
   assert.ok(curve.length >= 9, `a point per epoch: ${JSON.stringify(curve)}`);
   assert.match(await page.textContent('#chipwarn'), /masks re-pruned for it/);
   await page.locator('#reprune').screenshot({ path: figure('reprune.png') });
