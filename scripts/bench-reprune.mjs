@@ -3,7 +3,7 @@
 // CPU time, and chip #1's accuracy for the target (docs/web.md, "Re-pruning").
 //
 //   node scripts/bench-reprune.mjs [--chip 2] [--n 300] [--epochs 10] [--batch 32]
-//        [--lr 1e-2] [--warm 0] [--seconds 120 (CPU budget)] [--eval-every 2] [--test 300]
+//        [--lr 1e-2] [--warm 0] [--train FILE.psmp] [--seconds 120 (CPU budget)] [--eval-every 2] [--test 300]
 // Wall and CPU time count training only (frame synthesis and evaluation apart);
 // on a shared machine CPU time is the one-core figure.
 import { readFileSync } from 'node:fs';
@@ -12,12 +12,15 @@ import { loadPrime } from '../wasm/prime.js';
 import { parsePsmp } from '../web/lib.js';
 
 const arg = (k, d) => { const i = process.argv.indexOf('--' + k); return i > 0 ? Number(process.argv[i + 1]) : d; };
+
 const chip = arg('chip', 2), n = arg('n', 300), epochs = arg('epochs', 10), batch = arg('batch', 32);
 const lr = arg('lr', 1e-2), warm = arg('warm', 0), seconds = arg('seconds', 120);
 const evalEvery = arg('eval-every', 2), nTest = arg('test', 300);
 
 const model = readFileSync(new URL('../models/nmnist-digits.prime', import.meta.url));
-const train = parsePsmp(readFileSync(new URL('../web/samples/mnist-train.psmp', import.meta.url)));
+const trainFile = process.argv.includes('--train') ? process.argv[process.argv.indexOf('--train') + 1]
+  : new URL('../web/samples/mnist-train.psmp', import.meta.url); // another .psmp: --train FILE
+const train = parsePsmp(readFileSync(trainFile));
 const test = parsePsmp(readFileSync(new URL('../web/samples/mnist-test.psmp', import.meta.url)));
 
 // chip #1's accuracy on the same test samples with the trainer's forward pass
