@@ -1073,6 +1073,7 @@ async function adoptModel(info, fromUrl) {
   V.defaults = defaultsFromModel(info);
   Object.assign(S, V.defaults);
   if (fromUrl) applyUrl();
+  reprune.forget(); // the model's own masks are loaded
   showControls();
   const ds = info.entry.dataset;
   V.names = classNames(ds, info.arch.nClasses);

@@ -91,6 +91,14 @@ export function initReprune(hooks) {
     update: show,
     curve: () => curve.map((p) => p.slice()),
     fittedFor: () => fitted,
+    /* Another model was opened (with its own masks): drop the run and its state. */
+    forget() {
+      if (w) { w.terminate(); w = null; }
+      fitted = null; curve = []; draw(); $('reprune-bar').hidden = true;
+      $('reprune-status').textContent = '';
+      delete $('reprune').dataset.acc;
+      show();
+    },
     /* Back to the shipped masks (the simulator worker reloads them). */
     async restore() {
       if (w) { w.terminate(); w = null; $('reprune-status').textContent = 'Re-pruning stopped.'; }
