@@ -129,15 +129,13 @@ EXPORT int pt_add_images(pt *t, int s, const uint8_t *pixels, const uint8_t *lab
             return prime_error("re-prune: image %d has label %d", j, labels[j]);
         }
         for (int k = 0; k < w * h; k++) img[k] = pixels[(size_t)j * w * h + k] / 255.0f;
-        prime_event *ev;
+        prime_event *ev = NULL;
         size_t ne;
         ep.seed = (uint64_t)event_seed + indices[j];
-        if (prime_events_from_image(img, w, h, &ep, &ev, &ne) != 0 ||
-            prime_events_bin(ev, ne, T, ep.size, fr) != 0) {
-            free(img); free(fr);
-            return -1;
-        }
+        int rc = prime_events_from_image(img, w, h, &ep, &ev, &ne);
+        if (rc == 0) rc = prime_events_bin(ev, ne, T, ep.size, fr);
         free(ev);
+        if (rc != 0) { free(img); free(fr); return -1; }
         uint8_t *o = f->x + (size_t)f->n * ss;
         for (size_t k = 0; k < ss; k++) o[k] = fr[k] > 255 ? 255 : (uint8_t)fr[k];
         f->y[f->n++] = labels[j];
