@@ -47,7 +47,7 @@ CORE_SRC := src/prime_util.c src/prime_kernels.c src/prime_normal.c src/prime_de
             src/prime_policy.c src/prime_core.c src/prime_model.c src/prime_image.c src/events.c \
             src/prime_vae.c src/prime_vae_io.c src/prime_onnx.c src/device_fx.c src/irdrop.c src/device_opts.c \
             src/prime_zip.c src/prime_pickle.c src/prime_import.c
-NATIVE_SRC := src/data.c src/train.c src/train_kern.c src/train_vae.c src/classifier.c src/inpaint_eval.c
+NATIVE_SRC := src/data.c src/train.c src/train_kern.c src/train_wasm.c src/train_vae.c src/classifier.c src/inpaint_eval.c
 CLI_NAMES := $(filter-out prime,$(patsubst src/cli/%.c,%,$(wildcard src/cli/*.c)))
 TEST_NAMES := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
@@ -125,12 +125,24 @@ EMFLAGS = $(CFLAGS_COMMON) -O3 --no-entry -sSTANDALONE_WASM \
     -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=1GB -sABORTING_MALLOC=0 -sINITIAL_MEMORY=16MB
 WASM_DEPS := $(CORE_SRC) src/wasm_api.c $(wildcard src/*.h) wasm/exports.json
 
-wasm: wasm/prime.wasm $(B)/prime-scalar.wasm
+wasm: wasm/prime.wasm $(B)/prime-scalar.wasm wasm/prime-train.wasm
 wasm/prime.wasm: $(WASM_DEPS)
 	$(EMCC) $(EMFLAGS) -msimd128 -o $@ $(CORE_SRC) src/wasm_api.c
 $(B)/prime-scalar.wasm: $(WASM_DEPS)
 	@mkdir -p $(@D)
 	$(EMCC) $(EMFLAGS) -DPRIME_NO_SIMD -o $@ $(CORE_SRC) src/wasm_api.c
+
+
+# The mask trainer for re-pruning in the page (src/train_wasm.c, wasm/prime-train.js):
+# the same flags (one thread: pthread_create fails without -pthread and the
+# trainer then runs every chunk on the calling thread), plus the trainer and its
+# entry points; its exports are in wasm/train-exports.json. Committed, as prime.wasm.
+TRAIN_WASM_SRC := $(CORE_SRC) src/train.c src/train_kern.c src/train_wasm.c
+wasm/prime-train.wasm: $(TRAIN_WASM_SRC) $(wildcard src/*.h) wasm/train-exports.json
+	$(EMCC) $(CFLAGS_COMMON) -O3 --no-entry -sSTANDALONE_WASM \
+	    -sEXPORTED_FUNCTIONS=$(shell tr -d ' \n' < wasm/train-exports.json) \
+	    -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=1GB -sABORTING_MALLOC=0 -sINITIAL_MEMORY=32MB \
+	    -msimd128 -o $@ $(TRAIN_WASM_SRC)
 
 # ------------------------------------------------------------------ tests
 # Each runner runs its programs one at a time (some share scratch files) and

@@ -298,6 +298,13 @@ static int setup_dims(prime_trainer *tr) {
 
 prime_trainer *prime_trainer_create(const prime_train_params *p) {
     if (!p) { prime_error("train: NULL params"); return NULL; }
+    prime_device d = prime_default_device();
+    d.chip_seed = p->seed;
+    return prime_trainer_create_on(p, &d);
+}
+
+prime_trainer *prime_trainer_create_on(const prime_train_params *p, const prime_device *dev) {
+    if (!p || !dev) { prime_error("train: NULL params"); return NULL; }
     if (p->T < 1 || p->T > PRIME_MAX_T) { prime_error("train: T must be 1..%d", PRIME_MAX_T); return NULL; }
     if (p->batch < 1) { prime_error("train: batch must be >= 1"); return NULL; }
     if (!(p->sparsity >= 0 && p->sparsity < 1)) { prime_error("train: sparsity must be in [0, 1)"); return NULL; }
@@ -340,9 +347,7 @@ prime_trainer *prime_trainer_create(const prime_train_params *p) {
     tr->gchunk = q;
 
     if (!p->baseline) {
-        prime_device d = prime_default_device();
-        d.chip_seed = p->seed;
-        tr->ctx = prime_create(&tr->a, &d);
+        tr->ctx = prime_create(&tr->a, dev);
         if (!tr->ctx) goto fail;
         for (int l = 0; l < PRIME_TR_NW; l++) {
             prime_tr_wlayer *L = &tr->L[l];
@@ -728,4 +733,59 @@ int prime_trainer_save_model(prime_trainer *tr, const char *path) {
     prime_free_buffer(buf);
     if (!ok) return prime_error("train: writing %s failed", path);
     return 0;
+}
+
+/* ================================================================ step-wise use (src/train_wasm.c) */
+
+int prime_trainer_batch(prime_trainer *tr, const prime_frames *train, const int *idx, int m,
+                        float lr, double *loss, int *correct) {
+    if (!tr || !train || !idx || m < 1 || m > train->n) return prime_error("train: bad batch");
+    if (train->T != tr->p.T || train->c != tr->C0 || train->h != tr->H0 || train->w != tr->W0)
+        return prime_error("train: frames are [%d][%d][%d][%d], network wants [%d][%d][%d][%d]",
+                           train->T, train->c, train->h, train->w, tr->p.T, tr->C0, tr->H0, tr->W0);
+    prime_tr_job *j = calloc(1, sizeof *j);
+    if (!j) return prime_error("train: out of memory");
+    tr->step++;
+    if (make_weff(tr, 1, (uint64_t)tr->step) != 0) { free(j); return -1; }
+    j->tr = tr; j->f = train; j->idx = idx; j->n = m; j->backward = 1;
+    j->nchunks = m < PRIME_TR_CHUNKS ? m : PRIME_TR_CHUNKS;
+    run_job(tr, j);
+    for (int c = 1; c < j->nchunks; c++) {
+        float *d = tr->gchunk, *s = tr->gchunk + (size_t)c * tr->ntot;
+        for (size_t i = 0; i < tr->ntot; i++) d[i] += s[i];
+    }
+    double bl = 0;
+    int bc = 0;
+    for (int c = 0; c < j->nchunks; c++) { bl += j->loss[c]; bc += j->correct[c]; }
+    free(j);
+    opt_step(tr, lr, m);
+    if (loss) *loss = bl;
+    if (correct) *correct = bc;
+    return 0;
+}
+
+int prime_trainer_warm_start(prime_trainer *tr, int wl, const uint8_t *mask, size_t n) {
+    if (!tr || wl < 0 || wl >= PRIME_TR_NW || !mask || n != tr->L[wl].n)
+        return prime_error("train: warm start needs layer 0..%d and its full mask", PRIME_TR_NW - 1);
+    prime_tr_wlayer *L = &tr->L[wl];
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) kept += mask[i] != 0;
+    if (n - kept != (size_t)floor((double)tr->p.sparsity * (double)n))
+        return prime_error("train: warm-start mask prunes %zu of %zu, the trainer prunes %.0f",
+                           n - kept, n, floor((double)tr->p.sparsity * (double)n));
+    double b = 1.0 / sqrt((double)L->rows);
+    for (size_t i = 0; i < n; i++) { /* |score| in (0, b] pruned, (b, 2b] kept; sign kept */
+        float s = L->score[i], a = fabsf(s);
+        float mag = (float)(mask[i] ? b + (a > 0 ? a : b * 0.5) : (a > 0 ? a : b * 0.5));
+        L->score[i] = s < 0 ? -mag : mag;
+    }
+    return make_weff(tr, 0, 0);
+}
+
+const uint8_t *prime_trainer_mask(const prime_trainer *tr, int wl) {
+    return (tr && wl >= 0 && wl < PRIME_TR_NW) ? tr->L[wl].mask : NULL;
+}
+
+int prime_trainer_layer_index(const prime_trainer *tr, int wl) {
+    return (tr && wl >= 0 && wl < PRIME_TR_NW) ? tr->li[wl] : -1;
 }

@@ -62,6 +62,9 @@ typedef struct prime_trainer prime_trainer;
 /* A trainer over a freshly formed chip (prime_create with chip_seed = seed);
  * NULL on error (prime_last_error). The caller frees it. */
 prime_trainer *prime_trainer_create(const prime_train_params *p);
+/* The same over a chip formed with device `dev` (its chip_seed picks the
+ * chip; p->seed still seeds the scores and shuffles). */
+prime_trainer *prime_trainer_create_on(const prime_train_params *p, const prime_device *dev);
 void prime_trainer_free(prime_trainer *tr);
 
 /* Trains for p.epochs epochs on `train` (test may be NULL: evaluated after
@@ -77,6 +80,20 @@ int prime_trainer_evaluate(prime_trainer *tr, const prime_frames *f, int n,
 int prime_trainer_save_model(prime_trainer *tr, const char *path);
 /* The chip context (owned by the trainer), masks as last exported. */
 prime_ctx *prime_trainer_ctx(prime_trainer *tr);
+
+/* Step-wise training (the caller shuffles and schedules; src/train_wasm.c):
+ * one optimizer step at learning rate lr on samples idx[0..m) of train.
+ * *loss gets the batch's summed loss, *correct its correct count. 0 or -1. */
+int prime_trainer_batch(prime_trainer *tr, const prime_frames *train, const int *idx, int m,
+                        float lr, double *loss, int *correct);
+/* Warm start: sets weight layer wl's scores (keeping their signs) so that the
+ * trainer's mask equals `mask` (n = layer_size; it must prune as many cells as
+ * the trainer's sparsity does). 0 or -1. */
+int prime_trainer_warm_start(prime_trainer *tr, int wl, const uint8_t *mask, size_t n);
+/* Weight layer wl's mask as of the last refresh/evaluate (layer_size bytes,
+ * owned by the trainer) and its index in the arch (for prime_set_mask). */
+const uint8_t *prime_trainer_mask(const prime_trainer *tr, int wl);
+int prime_trainer_layer_index(const prime_trainer *tr, int wl);
 
 /* ------------------------------------------------ internals for tests */
 

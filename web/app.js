@@ -4,6 +4,7 @@
 
 import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, drawHistogram, prepare } from './plots.js';
 import { classNames, centerDigit } from './lib.js';
+import { initReprune, REPRUNE_OPTS } from './reprune.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -153,14 +154,21 @@ function setChip(seed) {
   S.chip = seed;
   showControls(); schedule(); invalidateBatch();
   if (V.tab === 'crossbar') showArray();
+  reprune.update();
 }
 $('newchip').addEventListener('click', () => setChip((S.chip + 1) % 2 ** 31)); // the next chip: easy to cite as ?chip=N
-$('chipback').addEventListener('click', () => setChip(V.defaults.chip));
+$('chipback').addEventListener('click', async () => { await reprune.restore(); setChip(V.defaults.chip); });
+const reprune = initReprune({ // "Re-prune for this chip" (reprune.js)
+  call, chip: () => S.chip, entry: () => V.info && V.info.entry, defaultChip: () => V.defaults && V.defaults.chip,
+  changed: () => { showChipNote(); schedule(); invalidateBatch(); if (V.tab === 'crossbar') showArray(); },
+});
 
 /* The lasting note while the chip is not the one the masks were trained for. */
 function showChipNote() {
   const d = V.defaults, other = d && S.chip !== d.chip;
-  const text = other ? `Chip #${S.chip}: new random conductances, but the masks were trained for chip #${d.chip}, so ` +
+  const fit = typeof reprune !== 'undefined' && reprune.fittedFor();
+  const text = other && fit === S.chip ? `Chip #${S.chip}: new random conductances, and masks re-pruned for it in this tab ` +
+    `(the shipped ones were trained for chip #${d.chip}, which "Back to chip #${d.chip}" restores).` : other ? `Chip #${S.chip}: new random conductances, but the masks were trained for chip #${d.chip}, so ` +
     'they no longer fit: expect near-chance accuracy (run Batch). In PRIME the masks are chosen for each chip; ' +
     `"Back to chip #${d.chip}" restores the trained one.` : '';
   for (const id of ['chipnote', 'chipwarn']) { $(id).hidden = !other; $(id).textContent = text; }
@@ -1065,6 +1073,7 @@ async function adoptModel(info, fromUrl) {
   V.defaults = defaultsFromModel(info);
   Object.assign(S, V.defaults);
   if (fromUrl) applyUrl();
+  reprune.forget(); // the model's own masks are loaded
   showControls();
   const ds = info.entry.dataset;
   V.names = classNames(ds, info.arch.nClasses);
@@ -1175,6 +1184,8 @@ window.addEventListener('resize', () => {
 
 /* For tests and the curious (console): a plain copy of what the page shows. */
 window.primeLab = {
+  repruneOpts: REPRUNE_OPTS, // the re-pruning schedule (tests shorten it)
+  repruneCurve: () => reprune.curve(), // [[s, test accuracy %]]
   snapshot() {
     const r = V.last && V.last.result;
     const plain = (o) => o && Object.fromEntries(Object.entries(o).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v) : v]));

@@ -354,6 +354,24 @@ const handlers = {
     return { seed, size: inpainter.size, ms: performance.now() - t0, file: inpaintEntry.file, ...ipReply(r) };
   },
 
+  /* Masks re-pruned for a chip (reprune-worker.js): [{layer, mask}] into the current model. */
+  async setMasks({ masks }) {
+    for (const { layer, mask } of masks) model.setMask(layer, mask);
+    return {};
+  },
+
+  /* The shipped masks of the current model back (after re-pruning). */
+  async restoreMasks() {
+    const m = P.loadModel(entry.bytes);
+    try {
+      for (let l = 0; l < model.arch.layers.length; l++) {
+        const L = model.arch.layers[l];
+        if (L.op === 'conv' || L.op === 'fc') model.setMask(l, m.getMask(l));
+      }
+    } finally { m.free(); }
+    return {};
+  },
+
   /* Conductances of crossbar array i (Float32Array 512*512, uS). */
   async array({ i, settings }) {
     applySettings(settings);

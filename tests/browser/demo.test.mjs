@@ -417,6 +417,8 @@ test('view= one-figure embeds: each snippet of docs/web.md shows one figure, no 
       sweep: () => document.body.dataset.batch === 'noise-done',
       inpaint: () => ['ready', 'na'].includes(window.primeLab.snapshot().inpaint.state) && (window.primeLab.snapshot().inpaint.runs >= 1 || window.primeLab.snapshot().inpaint.state === 'na'),
     }[sn.name];
+    // the frame may still hold about:blank (no body, no primeLab) when the predicate first runs
+    await frame.waitForFunction(() => document.body && window.primeLab, null, { timeout: 120000 });
     await frame.waitForFunction(ready, null, { timeout: 120000 });
     await frame.waitForTimeout(300);
     const v = await frame.evaluate((sel) => ({

@@ -1,0 +1,74 @@
+// bench-reprune.mjs - re-pruning a new chip with the page's trainer module
+// (wasm/prime-train.wasm), one thread: prints test accuracy against wall and
+// CPU time, and chip #1's accuracy for the target (docs/web.md, "Re-pruning").
+//
+//   node scripts/bench-reprune.mjs [--chip 2] [--n 300] [--epochs 10] [--batch 32]
+//        [--lr 1e-2] [--warm 0] [--train FILE.psmp] [--seconds 120 (CPU budget)] [--eval-every 2] [--test 300]
+// Wall and CPU time count training only (frame synthesis and evaluation apart);
+// on a shared machine CPU time is the one-core figure.
+import { readFileSync } from 'node:fs';
+import { loadTrainer } from '../wasm/prime-train.js';
+import { loadPrime } from '../wasm/prime.js';
+import { parsePsmp } from '../web/lib.js';
+
+const arg = (k, d) => { const i = process.argv.indexOf('--' + k); return i > 0 ? Number(process.argv[i + 1]) : d; };
+
+const chip = arg('chip', 2), n = arg('n', 300), epochs = arg('epochs', 10), batch = arg('batch', 32);
+const lr = arg('lr', 1e-2), warm = arg('warm', 0), seconds = arg('seconds', 120);
+const evalEvery = arg('eval-every', 2), nTest = arg('test', 300);
+
+const model = readFileSync(new URL('../models/nmnist-digits.prime', import.meta.url));
+const trainFile = process.argv.includes('--train') ? process.argv[process.argv.indexOf('--train') + 1]
+  : new URL('../web/samples/mnist-train.psmp', import.meta.url); // another .psmp: --train FILE
+const train = parsePsmp(readFileSync(trainFile));
+const test = parsePsmp(readFileSync(new URL('../web/samples/mnist-test.psmp', import.meta.url)));
+
+// chip #1's accuracy on the same test samples with the trainer's forward pass
+const T = await loadTrainer();
+const ref = T.create(model, { chipSeed: 1, warm: true });
+ref.addImages('test', test, nTest);
+const base = ref.evaluate('test');
+ref.free();
+console.log(`chip #1 (shipped masks): test acc ${(100 * base.acc).toFixed(1)} % on ${nTest} samples`);
+
+const wall0 = performance.now(), cpu0 = process.cpuUsage();
+const tr = T.create(model, { chipSeed: chip, warm: !!warm, lr, batch, epochs, seed: 1 });
+tr.addImages('train', train, n);
+tr.addImages('test', test, nTest);
+const prep = (performance.now() - wall0) / 1000, prepCpu = (() => { const c = process.cpuUsage(cpu0); return (c.user + c.system) / 1e6; })();
+let r = tr.evaluate('test');
+console.log(`chip #${chip} ${warm ? 'warm start (chip #1 masks)' : 'fresh scores'}: untrained test acc ${(100 * r.acc).toFixed(1)} %` +
+  ` (frames ready in ${prep.toFixed(1)} s wall, ${prepCpu.toFixed(1)} s CPU); n ${n} epochs ${epochs} batch ${batch} lr ${lr}`);
+console.log('epoch  batches  train-loss  train-acc  test-acc  wall-s  cpu-s (training only; evaluation excluded)');
+let trainWall = 0, trainCpu = 0, s;
+for (;;) {
+  const w0 = performance.now(), c0 = process.cpuUsage();
+  s = tr.step(1);
+  trainWall += (performance.now() - w0) / 1000;
+  const c = process.cpuUsage(c0); trainCpu += (c.user + c.system) / 1e6;
+  const endEpoch = s.done % s.perEpoch === 0;
+  if ((endEpoch && (s.epoch % evalEvery === 0 || s.left === 0)) || trainCpu > seconds) {
+    r = tr.evaluate('test');
+    console.log(`${String(s.epoch).padStart(5)}  ${String(s.done).padStart(7)}  ${s.loss.toFixed(4).padStart(10)}  ` +
+      `${(100 * s.acc).toFixed(1).padStart(8)} %  ${(100 * r.acc).toFixed(1).padStart(6)} %  ${trainWall.toFixed(1).padStart(6)}  ${trainCpu.toFixed(1).padStart(5)}`);
+  }
+  if (s.left === 0 || trainCpu > seconds) break; // a CPU budget: the machine may be shared
+}
+console.log(`final: test acc ${(100 * r.acc).toFixed(1)} % after ${trainWall.toFixed(1)} s wall, ${trainCpu.toFixed(1)} s CPU ` +
+  `(${(s.done * batch / trainWall).toFixed(0)} samples/s); chip #1 ${(100 * base.acc).toFixed(1)} %, gap ${(100 * (base.acc - r.acc)).toFixed(1)} points`);
+
+// the masks carry over to the simulator (main module): accuracy of the chip itself
+const P = await loadPrime();
+const m = P.loadModel(model);
+m.setDevice({ chipSeed: chip });
+for (const { layer, mask } of tr.masks()) m.setMask(layer, mask);
+let ok = 0;
+const k = Math.min(100, nTest);
+for (let i = 0; i < k; i++) {
+  const img = new Float32Array(test.w * test.h);
+  for (let j = 0; j < img.length; j++) img[j] = test.pixels[i * img.length + j] / 255;
+  const res = m.classify(P.framesFromImage(img, test.w, test.h, 10, test.eventSeed + test.indices[i]));
+  ok += res.label === test.labels[i];
+}
+console.log(`simulator (prime.wasm, chip #${chip}, re-pruned masks): ${ok}/${k} correct`);
+tr.free();
