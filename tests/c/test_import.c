@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "pmath.h"
+#include "data.h"
 #include "prime.h"
 #include "prime_archive.h"
 
@@ -18,17 +19,10 @@
 
 #define FIX "build/import-fixtures"
 
+/* The whole file (malloc'ed; caller frees) or NULL: the project's reader (src/data.c). */
 static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(len > 0 ? (size_t)len : 1);
-    if (b && fread(b, 1, (size_t)len, f) != (size_t)len) { free(b); b = NULL; }
-    fclose(f);
-    *n = (size_t)len;
-    return b;
+    uint8_t *b = NULL;
+    return prime_read_file(path, &b, n) == 0 ? b : NULL;
 }
 
 /* raw deflate of n bytes with zlib (level 9) into a malloc'ed buffer */
