@@ -210,6 +210,11 @@ int prime_device_set_option(prime_device *d, prime_devfx_params *fx, const char 
     }
     case K_ENUM: {
         int k = enum_index(o->names, v);
+        if (k < 0 && number(v, &x) == 0) { /* or its index (JS passes numbers) */
+            int cnt = 1;
+            for (const char *q = o->names; (q = strchr(q, '|')); q++) cnt++;
+            if (x == floor(x) && x >= 0 && x < cnt) k = (int)x;
+        }
         if (k < 0) return prime_error("device: %s = '%s' (one of %s)", key, v, o->names);
         *(int *)field = k; /* every enum here is int-sized */
         break;

@@ -145,6 +145,40 @@ export interface Counters {
   neuronUpdates: number;
   macsDense: number;
   timesteps: number;
+  /** ADC conversions clamped at the range (counted with ADC non-idealities or adcFs < 1; docs/device.md). */
+  adcClipped: number;
+}
+
+/** A device setting by option key (P.deviceOptions(), docs/device.md): a number, a name ('weight'),
+ * a time ('1d'), a list (read_poly: [c0, c1]) or a table (read_table: [[G, sigma], ...]). */
+export type DeviceOptionValue = number | string | number[] | [number, number][];
+/** Device parameters by camelCase field (Device) or by option key (read_model, t_read, r_row, preset, ...). */
+export type DeviceInput = Partial<Device> & { [optionKey: string]: DeviceOptionValue };
+
+/** One device option key (P.deviceOptions()). */
+export interface DeviceOption {
+  key: string;
+  /** unit and meaning */
+  help: string;
+  /** value on the default classifier device, as text */
+  default: string;
+  /** value on the default inpainting device, as text */
+  defaultInpaint: string;
+}
+
+/** An IR-drop voltage map of one array (Model.irdropMap). */
+export interface IrdropMap {
+  rows: number;
+  cols: number;
+  iterations: number;
+  /** row-wire node voltages, V, rows*cols (row-major) */
+  vRow: Float64Array;
+  /** column-wire node voltages, V, rows*cols */
+  vCol: Float64Array;
+  /** column currents with the wires, uA */
+  iCol: Float64Array;
+  /** column currents of the ideal array, uA */
+  iIdeal: Float64Array;
 }
 
 /** The result of classify() / result(), copied out of wasm memory. */
@@ -182,8 +216,15 @@ export interface Tiling {
 export interface Model {
   readonly arch: Arch;
   getDevice(): Device;
-  /** Merges partial device parameters; re-forms the chip only if a forming field changed. */
-  setDevice(partial: Partial<Device>): this;
+  /** Merges partial device parameters (camelCase fields and option keys, all or nothing, PrimeError naming
+   * the key); re-forms the chip only if a forming field changed; effects re-program it. */
+  setDevice(partial: DeviceInput): this;
+  /** Every device option's current value as text. */
+  getDeviceOptions(): Record<string, string>;
+  /** The arrays of the IR-drop model of a layer (tile = ir_tile). */
+  irdropArrays(layer: number): { rowTiles: number; colTiles: number; arrays: number; tile: number };
+  /** The exact IR-drop solve of one array of a layer (needs r_row, r_col > 0); rows driven at vRead or input[r] V. */
+  irdropMap(layer: number, array?: number, input?: Floats | null): IrdropMap;
   getRun(): Run;
   setRun(partial: RunInput): this;
   /** Classifies one input [T][C][H][W]. */
@@ -291,6 +332,9 @@ export interface Inpainter {
   /** The uniforms [T][latent] an inpaint with these options compares with q. */
   latentUniforms(opts?: RunOptions): Float64Array;
   exportOnnx(): Uint8Array;
+  /** Device option keys (P.deviceOptions()), all or nothing. */
+  setDevice(partial: { [optionKey: string]: DeviceOptionValue }): this;
+  getDeviceOptions(): Record<string, string>;
   free(): void;
 }
 
@@ -303,6 +347,8 @@ export interface Prime {
   readonly abi: Abi;
   readonly PrimeError: typeof PrimeError;
   defaultDevice(): Device;
+  /** Every device option key with its help and defaults. */
+  deviceOptions(): DeviceOption[];
   defaultRun(): Run;
   defaultEventParams(): EventParams;
   /** A Model from .prime bytes; throws PrimeError for a bad file. */
