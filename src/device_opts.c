@@ -325,3 +325,35 @@ int prime_device_set_options(prime_device *d, prime_devfx_params *fx, const char
     *d = d1, *fx = f1;
     return 0;
 }
+
+/* Writes the effects of fx that differ from prime_devfx_default() as
+ * "key=value\n" lines (the model file's device section, docs/model-format.md);
+ * a sigma(G) function as its preset's name when it is one, else its list.
+ * Returns the length (0: every effect off), or -1 when buf (n bytes) is too small. */
+int prime_devfx_to_text(const prime_device *d, const prime_devfx_params *fx, char *buf, size_t n) {
+    prime_device d0 = *d;
+    prime_devfx_params f0 = prime_devfx_default();
+    f0.read.eta = fx->read.eta;
+    size_t at = 0;
+    char v[1024], v0[1024], pre[1024];
+    if (n) buf[0] = 0;
+    for (int k = 0; k < NOPTS; k++) {
+        const opt *o = &OPTS[k];
+        if (!o->fx || o->kind == K_SET) continue;
+        if (prime_device_get_option(d, fx, o->key, v, sizeof v) != 0 ||
+            prime_device_get_option(&d0, &f0, o->key, v0, sizeof v0) != 0)
+            return -1;
+        if (o->kind == K_POLY || o->kind == K_TABLE || !strcmp(o->key, "read_g_ref") || !strcmp(o->key, "prog_g_ref")) {
+            /* only for a function that is no preset */
+            char pk[32];
+            snprintf(pk, sizeof pk, "%.4s_preset", o->key);
+            if (prime_device_get_option(d, fx, pk, pre, sizeof pre) != 0) return -1;
+            if (strcmp(pre, "custom") || !*v) continue;
+        } else if (o->kind == K_PRESET && !strcmp(v, "custom")) continue;
+        if (!strcmp(v, v0) && o->kind != K_POLY && o->kind != K_TABLE) continue;
+        int w = snprintf(buf + at, at < n ? n - at : 0, "%s=%s\n", o->key, v);
+        if (w < 0 || at + (size_t)w >= n) return -1;
+        at += (size_t)w;
+    }
+    return (int)at;
+}

@@ -20,6 +20,11 @@ int prime_device_set_option(prime_device *d, prime_devfx_params *fx, const char 
 int prime_device_set_options(prime_device *d, prime_devfx_params *fx, const char *const *kv, int n);
 /* The value of `key` as text prime_device_set_option reads back (buf of n bytes); 0 or -1. */
 int prime_device_get_option(const prime_device *d, const prime_devfx_params *fx, const char *key, char *buf, size_t n);
+/* The effects of fx that differ from the defaults as "key=value\n" lines (a
+ * function of sigma(G) by its preset's name where it is one): the text the
+ * model file stores; prime_device_set_options reads it back to the same fx.
+ * Returns the length (0: every effect off) or -1 (buf of n bytes too small). */
+int prime_devfx_to_text(const prime_device *d, const prime_devfx_params *fx, char *buf, size_t n);
 /* The keys: their number, and key k's name and unit/meaning (NULL beyond the end). */
 int prime_device_option_count(void);
 const char *prime_device_option_key(int k);
