@@ -281,7 +281,7 @@ int prime_irdrop_tiles(const prime_ctx *c, int l, int *rt, int *ct) {
 /* The exact solve of one array (device_opts.h). */
 int prime_irdrop_map(const prime_ctx *c, int l, int tile, const float *v_in, int *rows, int *cols, double *v_row,
                      double *v_col, double *i_col, double *i_ideal, int *iterations) {
-    int rt, ct;
+    int rt = 0, ct = 0;
     if (prime_irdrop_tiles(c, l, &rt, &ct) < 0) return -1;
     if (tile < 0 || tile >= rt * ct) return prime_error("irdrop map: array %d of layer %d out of range 0..%d", tile, l, rt * ct - 1);
     if (!rows || !cols || !v_row || !v_col || !i_col || !i_ideal) return prime_error("irdrop map: NULL argument");
