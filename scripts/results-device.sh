@@ -15,6 +15,16 @@ N=${1:-300}
 UPDATE=${2:-}
 [ -x build/prime-devres ] || make -j1 build/prime-devres >&2
 t0=$(date +%s)
+# One table for both shipped classifiers.
+both() {
+  local table=$1
+  for spec in "models/nmnist-digits.prime mnist" "models/nmnist-fashion.prime fashion"; do
+    set -- $spec
+    echo "#### $1 on $2"
+    echo
+    build/prime-devres "$1" "$2" --table "$table" --n "$N"
+  done
+}
 section() {
   echo "<!-- device effects: begin (scripts/results-device.sh) -->"
   echo "## Device effects"
@@ -33,12 +43,7 @@ section() {
   echo "assumptions (weight model, 14-bit ADC, 16-bit DAC, nothing else); the right column changes"
   echo "only the noise model."
   echo
-  for spec in "models/nmnist-digits.prime mnist" "models/nmnist-fashion.prime fashion"; do
-    set -- $spec
-    echo "#### $1 on $2"
-    echo
-    build/prime-devres "$1" "$2" --table eta --n "$N"
-  done
+  both eta
   echo "### Relaxation (retention)"
   echo
   echo "Conductances at t_read after forming (no re-forming; docs/device.md). The Wan et al. 2022 fits"
@@ -46,12 +51,7 @@ section() {
   echo "formed and reset cell: 1.5 uS at 30 uS after 1 s, 3.4 uS after a day, against a weight spread"
   echo "of 6.35 uS; the CMO/HfOx fit drifts the mean by -0.089 ln t uS with a spread of 0.4-0.9 uS."
   echo
-  for spec in "models/nmnist-digits.prime mnist" "models/nmnist-fashion.prime fashion"; do
-    set -- $spec
-    echo "#### $1 on $2"
-    echo
-    build/prime-devres "$1" "$2" --table relax --n "$N"
-  done
+  both relax
   echo "### IR drop (wire resistance)"
   echo
   echo "r_row = r_col per cell segment, no terminal resistance, the fast form (\`ir_method=lines\`) in every"
@@ -60,23 +60,13 @@ section() {
   echo "nodal solve of each array (src/irdrop.c), maximum over all arrays of the network, in % of the"
   echo "array's ADC full scale."
   echo
-  for spec in "models/nmnist-digits.prime mnist" "models/nmnist-fashion.prime fashion"; do
-    set -- $spec
-    echo "#### $1 on $2"
-    echo
-    build/prime-devres "$1" "$2" --table ir --n "$N"
-  done
+  both ir
   echo "### ADC errors"
   echo
   echo "Offset and gain drawn per converter and chip, INL as a shape of the code (docs/device.md); the"
   echo "clipped-conversion count is the engine's counter (\`adc_clipped\`)."
   echo
-  for spec in "models/nmnist-digits.prime mnist" "models/nmnist-fashion.prime fashion"; do
-    set -- $spec
-    echo "#### $1 on $2"
-    echo
-    build/prime-devres "$1" "$2" --table adc --n "$N"
-  done
+  both adc
   echo "Device section: $(( $(date +%s) - t0 )) s wall."
   echo
   echo "<!-- device effects: end -->"

@@ -139,91 +139,107 @@ static void *fx_block(const prime_device *d, const prime_devfx_params *fx, wl_vi
     return u;
 }
 
-/* Makes (d, fx) the classifier's device and effects (prime_internal.h). */
-int prime_set_devfx_with(prime_ctx *c, const prime_device *d, const prime_devfx_params *fx_in) {
-    if (!c || !d || !fx_in) return prime_error("set_devfx: NULL argument");
+/* A network as apply() sees it: its device, effects and block, its weight
+ * layers, and how to form, program and re-point one layer's read. */
+#define NET_MAXL (PRIME_MAX_LAYERS > PRIME_VAE_LAYERS ? PRIME_MAX_LAYERS : PRIME_VAE_LAYERS)
+typedef struct {
+    prime_device *dev;
+    prime_devfx_params *fx;
+    void **block;
+    prime_conv_unit **dac;
+    size_t n_dac;
+    int nl;
+    wl_view w[NET_MAXL];
+    void *obj;
+    void (*form)(void *obj, int l);
+    int (*program)(void *obj, int l);
+    void (*rebind)(void *obj, int l); /* the read's pointers after a new block, without re-programming */
+} net;
+
+/* Makes (d, fx) a network's device and effects: checked together, the new
+ * block first (on error nothing changes), then re-form / re-program what
+ * needs it. 0 or -1. */
+static int apply(net *n, const prime_device *d, const prime_devfx_params *fx_in) {
     prime_devfx_params fx = *fx_in;
     fx.read.eta = d->read_noise;
     if (prime_device_fx_check(d, &fx) != 0) return -1;
-    const int reform = prime_dev_forming_changed(&c->dev, d);
-    prime_devfx_params a = prog_part(&c->fx), b = prog_part(&fx);
+    const int reform = prime_dev_forming_changed(n->dev, d);
+    prime_devfx_params a = prog_part(n->fx), b = prog_part(&fx);
     /* IR drop on: the factors live in the new block, so they are computed again */
-    const int reprogram = reform || memcmp(&a, &b, sizeof a) != 0 || !prime_ir_off(&fx.ir) || !prime_ir_off(&c->fx.ir);
-    wl_view w[PRIME_MAX_LAYERS];
-    for (int l = 0; l < c->arch.n_layers; l++)
-        w[l] = (wl_view){c->w[l].rows, c->w[l].cols, c->w[l].row_tiles, &c->w[l].gpe, &c->w[l].gne, &c->w[l].adc_unit};
-    /* the new block first (nothing changes if it fails), then commit */
-    float *old_gpe[PRIME_MAX_LAYERS], *old_gne[PRIME_MAX_LAYERS];
-    prime_conv_unit *old_adc[PRIME_MAX_LAYERS], *dac;
-    for (int l = 0; l < c->arch.n_layers; l++) old_gpe[l] = c->w[l].gpe, old_gne[l] = c->w[l].gne, old_adc[l] = c->w[l].adc_unit;
+    const int reprogram = reform || memcmp(&a, &b, sizeof a) != 0 || !prime_ir_off(&fx.ir) || !prime_ir_off(&n->fx->ir);
+    float *og[NET_MAXL], *on[NET_MAXL];
+    prime_conv_unit *oa[NET_MAXL], *dac;
+    for (int l = 0; l < n->nl; l++) og[l] = *n->w[l].gpe, on[l] = *n->w[l].gne, oa[l] = *n->w[l].adc;
     int err;
-    void *blk = fx_block(d, &fx, w, c->arch.n_layers, c->n_in, &dac, &err);
+    void *blk = fx_block(d, &fx, n->w, n->nl, n->n_dac, &dac, &err);
     if (err) {
-        for (int l = 0; l < c->arch.n_layers; l++) c->w[l].gpe = old_gpe[l], c->w[l].gne = old_gne[l], c->w[l].adc_unit = old_adc[l];
+        for (int l = 0; l < n->nl; l++) *n->w[l].gpe = og[l], *n->w[l].gne = on[l], *n->w[l].adc = oa[l];
         return -1;
     }
-    free(c->fxblock);
-    c->fxblock = blk, c->dac_unit = dac;
-    c->dev = *d, c->fx = fx;
+    free(*n->block);
+    *n->block = blk, *n->dac = dac;
+    *n->dev = *d, *n->fx = fx;
     int rc = 0;
-    for (int l = 0; l < c->arch.n_layers; l++) {
-        wlayer *L = &c->w[l];
-        if (!L->rows) continue;
-        if (reform) prime_dev_form(&c->dev, l, (size_t)L->rows * L->cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
-        if (reprogram) rc |= prime_program_layer(c, l);
-        else c->xb[l].adc_unit = L->adc_unit, c->xb[l].gp = L->gpe ? L->gpe : L->gp, c->xb[l].gn = L->gne ? L->gne : L->gn;
+    for (int l = 0; l < n->nl; l++) {
+        if (!n->w[l].rows) continue;
+        if (reform) n->form(n->obj, l);
+        if (reprogram) rc |= n->program(n->obj, l);
+        else n->rebind(n->obj, l);
     }
     if (rc) { /* out of memory in the IR factors: a consistent chip without wire resistance */
-        c->fx.ir = prime_devfx_default().ir;
-        for (int l = 0; l < c->arch.n_layers; l++)
-            if (c->w[l].rows) c->w[l].gpe = c->w[l].gne = NULL, prime_program_layer(c, l);
+        n->fx->ir = prime_devfx_default().ir;
+        for (int l = 0; l < n->nl; l++)
+            if (n->w[l].rows) *n->w[l].gpe = *n->w[l].gne = NULL, n->program(n->obj, l);
         return prime_error("device: out of memory computing the IR-drop factors (wire resistance turned off)");
     }
     return 0;
 }
 
+static void ctx_form(void *o, int l) {
+    prime_ctx *c = o;
+    wlayer *L = &c->w[l];
+    prime_dev_form(&c->dev, l, (size_t)L->rows * L->cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
+}
+static int ctx_program(void *o, int l) { return prime_program_layer(o, l); }
+static void ctx_rebind(void *o, int l) {
+    prime_ctx *c = o;
+    const wlayer *L = &c->w[l];
+    c->xb[l].adc_unit = L->adc_unit, c->xb[l].gp = L->gpe ? L->gpe : L->gp, c->xb[l].gn = L->gne ? L->gne : L->gn;
+}
+
+/* Makes (d, fx) the classifier's device and effects (prime_internal.h). */
+int prime_set_devfx_with(prime_ctx *c, const prime_device *d, const prime_devfx_params *fx) {
+    if (!c || !d || !fx) return prime_error("set_devfx: NULL argument");
+    net n = {&c->dev, &c->fx, &c->fxblock, &c->dac_unit, c->n_in, c->arch.n_layers, {{0}}, c, ctx_form, ctx_program, ctx_rebind};
+    for (int l = 0; l < c->arch.n_layers; l++) {
+        wlayer *L = &c->w[l];
+        n.w[l] = (wl_view){L->rows, L->cols, L->row_tiles, &L->gpe, &L->gne, &L->adc_unit};
+    }
+    return apply(&n, d, fx);
+}
+
+static void vae_form(void *o, int i) {
+    prime_vae *v = o;
+    vlayer *L = &v->L[i];
+    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, 0, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
+}
+static int vae_program(void *o, int i) { return prime_vae_program(o, i); }
+static void vae_rebind(void *o, int i) {
+    vlayer *L = &((prime_vae *)o)->L[i];
+    L->xb.adc_unit = L->adc_unit, L->xb.gp = L->gpe ? L->gpe : L->gp, L->xb.gn = L->gne ? L->gne : L->gn;
+}
+
 /* Makes (d, fx) the inpainting network's device and effects. */
-int prime_vae_set_devfx_with(prime_vae *v, const prime_device *d, const prime_devfx_params *fx_in) {
-    if (!v || !d || !fx_in) return prime_error("set_devfx: NULL argument");
-    prime_devfx_params fx = *fx_in;
-    fx.read.eta = d->read_noise;
-    if (prime_device_fx_check(d, &fx) != 0) return -1;
-    const int reform = prime_dev_forming_changed(&v->dev, d);
-    prime_devfx_params a = prog_part(&v->fx), b = prog_part(&fx);
-    const int reprogram = reform || memcmp(&a, &b, sizeof a) != 0 || !prime_ir_off(&fx.ir) || !prime_ir_off(&v->fx.ir);
-    wl_view w[PRIME_VAE_LAYERS];
-    float *old_gpe[PRIME_VAE_LAYERS], *old_gne[PRIME_VAE_LAYERS];
-    prime_conv_unit *old_adc[PRIME_VAE_LAYERS], *dac;
+int prime_vae_set_devfx_with(prime_vae *v, const prime_device *d, const prime_devfx_params *fx) {
+    if (!v || !d || !fx) return prime_error("set_devfx: NULL argument");
+    net n = {&v->dev, &v->fx, &v->fxblock, &v->dac_unit, v->a.software ? 0 : (size_t)v->npix, PRIME_VAE_LAYERS, {{0}}, v,
+             vae_form, vae_program, vae_rebind};
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];
-        const int on = L->g.crossbar && !v->a.software;
-        w[i] = (wl_view){on ? L->g.rows : 0, L->g.cols, L->xb.row_tiles, &L->gpe, &L->gne, &L->adc_unit};
-        old_gpe[i] = L->gpe, old_gne[i] = L->gne, old_adc[i] = L->adc_unit;
+        const int on = L->g.crossbar && !v->a.software; /* software: no chip */
+        n.w[i] = (wl_view){on ? L->g.rows : 0, L->g.cols, L->xb.row_tiles, &L->gpe, &L->gne, &L->adc_unit};
     }
-    int err;
-    void *blk = fx_block(d, &fx, w, PRIME_VAE_LAYERS, v->a.software ? 0 : (size_t)v->npix, &dac, &err);
-    if (err) {
-        for (int i = 0; i < PRIME_VAE_LAYERS; i++) v->L[i].gpe = old_gpe[i], v->L[i].gne = old_gne[i], v->L[i].adc_unit = old_adc[i];
-        return -1;
-    }
-    free(v->fxblock);
-    v->fxblock = blk, v->dac_unit = dac;
-    v->dev = *d, v->fx = fx;
-    int rc = 0;
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        vlayer *L = &v->L[i];
-        if (!L->g.crossbar || v->a.software) continue;
-        if (reform) prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, 0, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
-        if (reprogram) rc |= prime_vae_program(v, i);
-        else L->xb.adc_unit = L->adc_unit, L->xb.gp = L->gpe ? L->gpe : L->gp, L->xb.gn = L->gne ? L->gne : L->gn;
-    }
-    if (rc) {
-        v->fx.ir = prime_devfx_default().ir;
-        for (int i = 0; i < PRIME_VAE_LAYERS; i++)
-            if (v->L[i].g.crossbar && !v->a.software) v->L[i].gpe = v->L[i].gne = NULL, prime_vae_program(v, i);
-        return prime_error("device: out of memory computing the IR-drop factors (wire resistance turned off)");
-    }
-    return 0;
+    return apply(&n, d, fx);
 }
 
 /* ============================================================ public (device_opts.h) */

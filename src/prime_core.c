@@ -333,12 +333,17 @@ PRIME_NOINLINE static void run_step(prime_ctx *c) {
     for (int ch = 0; ch < C; ch++)
         for (int i = 0; i < H * W; i++) {
             float v = src[(size_t)ch * H * W + i];
-            if (c->dev.dac_bits && v != 0.0f)
-                v = c->dac_unit ? prime_fx_dac(&c->fx.dac, c->dac_unit[(size_t)ch * H * W + i], v, c->in_max,
-                                               c->dev.dac_bits, &c->cnt.dac_clipped)
-                                : prime_dev_dac(v, c->in_max, c->dev.dac_bits);
+            if (c->dev.dac_bits && v != 0.0f) v = prime_dev_dac(v, c->in_max, c->dev.dac_bits);
             x[(size_t)i * C + ch] = v;
         }
+    if (c->dac_unit && c->dev.dac_bits) /* DACs with non-idealities (device_wire.c): one per input value */
+        for (int ch = 0; ch < C; ch++)
+            for (int i = 0; i < H * W; i++) {
+                float v = src[(size_t)ch * H * W + i];
+                if (v != 0.0f)
+                    x[(size_t)i * C + ch] = prime_fx_dac(&c->fx.dac, c->dac_unit[(size_t)ch * H * W + i], v, c->in_max,
+                                                         c->dev.dac_bits, &c->cnt.dac_clipped);
+            }
     float xmax = c->in_max;
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];

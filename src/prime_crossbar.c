@@ -431,6 +431,32 @@ PRIME_NOINLINE static double tconv_dense(const prime_xbar *X, prime_xscratch *s,
     return drives;
 }
 
+/* The readout with converter effects: per active read and column, the
+ * column noise (the same normals as the fast path), then prime_fx_adc with
+ * the column's converter of the tile (device_fx.h), clipped ones counted. */
+static void readout_fx(const prime_xbar *X, prime_xscratch *s, const prime_devfx_params *fx, float *cur, int noise_col,
+                       float eta, uint64_t nbase, float fs, int bits, double *reads, double *conversions, double *clipped) {
+    const int OC = X->cols, RT = X->row_tiles;
+    const size_t npos = xb_npos(X), out = npos * OC;
+    const prime_conv_unit ideal_unit = {0.0f, 1.0f};
+    for (int tile = 0; tile < RT; tile++) {
+        const float *a = s->acc + (size_t)tile * out, *vr = s->var + (size_t)tile * out;
+        const prime_conv_unit *u = X->adc_unit ? X->adc_unit + (size_t)tile * OC : NULL;
+        for (size_t pos = 0; pos < npos; pos++) {
+            if (!s->active[(size_t)tile * npos + pos]) continue;
+            *reads += 1, *conversions += OC;
+            const size_t o0 = pos * OC;
+            if (noise_col) prime_dev_normals(s->zbuf, nbase, (uint64_t)tile * out + o0, OC);
+            for (int j = 0; j < OC; j++) {
+                float v = a[o0 + j];
+                if (noise_col) v = v + prime_fx_noise_column(eta, vr[o0 + j], s->zbuf[j]);
+                v = prime_fx_adc(&fx->adc, u ? u[j] : ideal_unit, v, fs, bits, clipped);
+                cur[o0 + j] = cur[o0 + j] + v;
+            }
+        }
+    }
+}
+
 /* ============================================================ the read */
 
 /* Reads layer X for one timestep (see prime_crossbar.h). */
@@ -441,10 +467,7 @@ PRIME_NOINLINE void prime_xbar_read(const prime_xbar *X, prime_xscratch *s, cons
     /* the read-noise model: its gain (eta = read_noise for conductance and
      * weight); its per-column coefficient is X->g2, fixed at programming */
     const prime_devfx_params *fx = rd->ideal ? NULL : X->fx;
-    prime_noise_params rp = {.model = PRIME_NM_CONDUCTANCE};
-    if (fx) rp = fx->read;
-    if (rp.model <= PRIME_NM_WEIGHT) rp.eta = d->read_noise;
-    const float eta = prime_fx_noise_gain(&rp);
+    const float eta = !fx || fx->read.model <= PRIME_NM_WEIGHT ? d->read_noise : prime_fx_noise_gain(&fx->read);
     const int noisy = !rd->ideal && eta > 0;
     const int noise_col = noisy && d->noise_mode == PRIME_NOISE_COLUMN;
     const int noise_cell = noisy && d->noise_mode == PRIME_NOISE_CELL;
@@ -480,7 +503,13 @@ PRIME_NOINLINE void prime_xbar_read(const prime_xbar *X, prime_xscratch *s, cons
     case TCONV_GATHER: drives = tconv_gather(X, s, x, rd->ones, noise_col); break;
     case TCONV_DENSE: drives = tconv_dense(X, s, x, noise_col); break;
     case CONV_SCATTER: drives = conv_scatter(X, s, x, noise_col); break;
-    default: drives = scatter(X, s, &rp, rd, x, nstream, noise_col, noise_cell); break;
+    default: {
+        prime_noise_params rp = {.model = PRIME_NM_CONDUCTANCE}; /* the per-cell form of the read model */
+        if (fx) rp = fx->read;
+        if (rp.model <= PRIME_NM_WEIGHT) rp.eta = d->read_noise;
+        drives = scatter(X, s, &rp, rd, x, nstream, noise_col, noise_cell);
+        break;
+    }
     }
 
     /* noise, ADC per tile, digital sum over tiles */
@@ -491,37 +520,29 @@ PRIME_NOINLINE void prime_xbar_read(const prime_xbar *X, prime_xscratch *s, cons
     /* converters with non-idealities, or a range that may clip: one
      * prime_fx_adc per conversion, the clipped ones counted */
     const int adc_fx = bits && fx && (X->adc_unit || d->adc_fs < 1.0f);
-    const prime_conv_unit ideal_unit = {0.0f, 1.0f};
     if (noise_col) prime_dev_normal_init();
-    for (int tile = 0; tile < RT; tile++) {
-        const float *a = s->acc + (size_t)tile * out, *vr = s->var + (size_t)tile * out;
-        for (size_t pos = 0; pos < npos; pos++) {
-            if (!s->active[(size_t)tile * npos + pos]) continue;
-            reads += 1;
-            conversions += OC;
-            const size_t o0 = pos * OC;
-            const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
-            if (adc_fx) {
-                if (noise_col) prime_dev_normals(s->zbuf, nbase, ctr0, OC);
-                const prime_conv_unit *u = X->adc_unit ? X->adc_unit + (size_t)tile * OC : NULL;
-                for (int j = 0; j < OC; j++) {
+    if (adc_fx) {
+        readout_fx(X, s, fx, cur, noise_col, eta, nbase, fs, bits, &reads, &conversions, &k->adc_clipped);
+    } else {
+        for (int tile = 0; tile < RT; tile++) {
+            const float *a = s->acc + (size_t)tile * out, *vr = s->var + (size_t)tile * out;
+            for (size_t pos = 0; pos < npos; pos++) {
+                if (!s->active[(size_t)tile * npos + pos]) continue;
+                reads += 1;
+                conversions += OC;
+                const size_t o0 = pos * OC;
+                const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
+                if (!ref) {
+                    if (noise_col) prime_dev_normals(s->zbuf, nbase, ctr0, OC);
+                    prime_kernel_readout(cur + o0, a + o0, vr + o0, noise_col ? s->zbuf : NULL, OC, eta, fs, bits);
+                    continue;
+                }
+                for (int j = 0; j < OC; j++) { /* the reference: one column at a time */
                     float v = a[o0 + j];
-                    if (noise_col) v = v + prime_fx_noise_column(eta, vr[o0 + j], s->zbuf[j]);
-                    v = prime_fx_adc(&fx->adc, u ? u[j] : ideal_unit, v, fs, bits, &k->adc_clipped);
+                    if (noise_col) v = v + (eta * sqrtf(vr[o0 + j])) * prime_dev_normal(nbase, ctr0 + j);
+                    if (bits) v = prime_dev_adc(v, fs, bits);
                     cur[o0 + j] = cur[o0 + j] + v;
                 }
-                continue;
-            }
-            if (!ref) {
-                if (noise_col) prime_dev_normals(s->zbuf, nbase, ctr0, OC);
-                prime_kernel_readout(cur + o0, a + o0, vr + o0, noise_col ? s->zbuf : NULL, OC, eta, fs, bits);
-                continue;
-            }
-            for (int j = 0; j < OC; j++) { /* the reference: one column at a time */
-                float v = a[o0 + j];
-                if (noise_col) v = v + (eta * sqrtf(vr[o0 + j])) * prime_dev_normal(nbase, ctr0 + j);
-                if (bits) v = prime_dev_adc(v, fs, bits);
-                cur[o0 + j] = cur[o0 + j] + v;
             }
         }
     }

@@ -152,8 +152,68 @@ export interface Counters {
 /** A device setting by option key (P.deviceOptions(), docs/device.md): a number, a name ('weight'),
  * a time ('1d'), a list (read_poly: [c0, c1]) or a table (read_table: [[G, sigma], ...]). */
 export type DeviceOptionValue = number | string | number[] | [number, number][];
+/** Every option key of the device (P.deviceOptions(), src/device_opts.c). */
+export type DeviceOptionKey =
+  'chip_seed' |
+  'g_dist' |
+  'g_mean' |
+  'g_sd' |
+  'g_off' |
+  'g_off_sd' |
+  'g_max' |
+  'prog_noise' |
+  'stuck_on' |
+  'stuck_off' |
+  'read_noise' |
+  'noise_mode' |
+  'adc_bits' |
+  'adc_fs' |
+  'dac_bits' |
+  'v_read' |
+  'e_cell_pj' |
+  'e_adc_fom_fj' |
+  'e_dac_pj' |
+  'e_neuron_pj' |
+  'e_mac_pj' |
+  'read_model' |
+  'read_sigma' |
+  'read_scale' |
+  'read_preset' |
+  'read_poly' |
+  'read_g_ref' |
+  'read_table' |
+  'prog_model' |
+  'prog_eta' |
+  'prog_sigma' |
+  'prog_scale' |
+  'prog_clip' |
+  'prog_preset' |
+  'prog_poly' |
+  'prog_g_ref' |
+  'prog_table' |
+  'relax_model' |
+  't_read' |
+  'drift_scale' |
+  'r_row' |
+  'r_col' |
+  'r_drv' |
+  'r_tia' |
+  'ir_method' |
+  'ir_tile' |
+  'prog_cells' |
+  'adc_offset' |
+  'adc_gain' |
+  'adc_inl' |
+  'adc_inl_lsb' |
+  'adc_inl_periods' |
+  'dac_offset' |
+  'dac_gain' |
+  'dac_inl' |
+  'dac_inl_lsb' |
+  'dac_inl_periods' |
+  'preset';
 /** Device parameters by camelCase field (Device) or by option key (read_model, t_read, r_row, preset, ...). */
-export type DeviceInput = Partial<Device> & { [optionKey: string]: DeviceOptionValue };
+export type DeviceInput = Partial<Device> & Partial<Record<DeviceOptionKey, DeviceOptionValue>>;
 
 /** One device option key (P.deviceOptions()). */
 export interface DeviceOption {
@@ -333,7 +393,7 @@ export interface Inpainter {
   latentUniforms(opts?: RunOptions): Float64Array;
   exportOnnx(): Uint8Array;
   /** Device option keys (P.deviceOptions()), all or nothing. */
-  setDevice(partial: { [optionKey: string]: DeviceOptionValue }): this;
+  setDevice(partial: Partial<Record<DeviceOptionKey, DeviceOptionValue>>): this;
   getDeviceOptions(): Record<string, string>;
   free(): void;
 }

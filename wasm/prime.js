@@ -19,6 +19,8 @@
 // src/wasm_abi.h; loadPrime reads it from the module (pw_abi) and checks it
 // against what this file decodes by position (abiMismatches). Types: prime.d.ts.
 
+import { deviceApi } from './prime-device.js';
+
 export class PrimeError extends Error {
   constructor(message) { super(message); this.name = 'PrimeError'; }
 }
@@ -183,62 +185,8 @@ export async function loadPrime(opts = {}) {
     throw new PrimeError(`${what} must be a Uint8Array or ArrayBuffer`);
   };
 
-  /** Runs fn with a NUL-terminated UTF-8 copy of str in wasm memory. */
-  const withStr = (str, fn) => {
-    const b = new TextEncoder().encode(str);
-    return withBufs([b.length + 1], (p) => { heap.u8().set(b, p); heap.u8()[p + b.length] = 0; return fn(p); });
-  };
-  /**
-   * Device settings as "key=value" lines for prime_device_set_option
-   * (src/device_opts.h): option keys (read_model, t_read, r_row, ...) and the
-   * camelCase keys of getDevice() (readNoise -> read_noise). Values: numbers,
-   * strings ('weight', '1d'), arrays (read_poly: [c0, c1, ...]; read_table:
-   * [[G, sigma], ...]).
-   */
-  let optionKeys = null;
-  const optionLines = (partial, what) => {
-    const lines = [];
-    if (!optionKeys) {
-      optionKeys = new Set();
-      for (let k = 0; k < X.pw_device_option_count(); k++) optionKeys.add(cstr(X.pw_device_option_key(k)));
-    }
-    for (const [k, v] of Object.entries(params(partial, what))) {
-      const key = DEVICE_KEYS.includes(k) ? k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase()) : k;
-      if (!optionKeys.has(key)) throw new PrimeError(`unknown device parameter "${k}" (keys: P.deviceOptions(), docs/device.md)`);
-      let val;
-      if (typeof v === 'number') {
-        if (!Number.isFinite(v)) throw new PrimeError(`device parameter ${k} = ${v} must be a finite number`);
-        val = String(v);
-      } else if (typeof v === 'string') val = v;
-      else if (Array.isArray(v)) val = v.map((e) => (Array.isArray(e) ? e.join(':') : String(e))).join(',');
-      else throw new PrimeError(`device parameter ${k} must be a number, a string or an array, got ${typeof v}`);
-      if (/[\n=]/.test(key) || /\n/.test(val)) throw new PrimeError(`device parameter ${k}: bad key or value`);
-      lines.push(`${key}=${val}`);
-    }
-    return lines.join('\n');
-  };
-  /** Every device option key: { key, help, default (as text), defaultInpaint }. */
-  const deviceOptions = () => {
-    const out = [];
-    for (let k = 0; k < X.pw_device_option_count(); k++) {
-      const key = cstr(X.pw_device_option_key(k)), help = cstr(X.pw_device_option_help(k));
-      const text = (which) => { const p = X.pw_device_option_default(k, which); return p ? cstr(p) : ''; };
-      out.push({ key, help, default: text(0), defaultInpaint: text(1) }); // one static buffer: read each at once
-    }
-    return out;
-  };
-  /** Current option values of an object, { key: text } (fn: (keyPtr) => char* or 0). */
-  const readOptions = (fn) => {
-    const o = {};
-    for (let k = 0; k < X.pw_device_option_count(); k++) {
-      const key = cstr(X.pw_device_option_key(k));
-      if (key === 'preset') continue;
-      const p = withStr(key, fn);
-      if (!p) fail('getDeviceOptions');
-      o[key] = cstr(p);
-    }
-    return o;
-  };
+  // the device effects (docs/device.md): option keys, IR-drop maps (wasm/prime-device.js)
+  const DV = deviceApi({ X, heap, cstr, withBufs, getF64, putF32, toF32, fail, params, PrimeError, DEVICE_KEYS });
 
   const readDevice = (fnPtr) => withBufs([8 * A.dev_fields], (p) => {
     fnPtr(p);
@@ -332,21 +280,13 @@ export async function loadPrime(opts = {}) {
         });
         return this;
       }
-      const text = optionLines(partial, 'setDevice');
-      if (withStr(text, (p) => X.pw_set_device_options(this._ctx(), p)) !== 0) fail('setDevice');
+      DV.setOptions(this._ctx(), partial, 'setDevice');
       return this;
     }
     /** Every device option's current value as text, { key: value } (keys of P.deviceOptions()). */
-    getDeviceOptions() { const c = this._ctx(); return readOptions((p) => X.pw_get_device_option(c, p)); }
+    getDeviceOptions() { return DV.getOptions(this._ctx()); }
     /** The arrays of the IR-drop model of layer `layer`: { rowTiles, colTiles, arrays, tile } (tile = ir_tile). */
-    irdropArrays(layer) {
-      return withBufs([24], (p) => {
-        const n = X.pw_irdrop_tiles(this._ctx(), layer, p);
-        if (n < 0) fail('irdropArrays');
-        const v = getF64(p, 3);
-        return { rowTiles: v[0], colTiles: v[1], arrays: n, tile: v[2] };
-      });
-    }
+    irdropArrays(layer) { return DV.irdropArrays(this._ctx(), layer); }
     /**
      * The IR-drop voltage map of array `array` of layer `layer` (exact nodal
      * solve, src/irdrop.c; needs r_row and r_col > 0): every used row driven at
@@ -354,23 +294,7 @@ export async function loadPrime(opts = {}) {
      * (Float64Array rows*cols, V: row and column wire nodes), iCol, iIdeal
      * (Float64Array cols, uA: column currents with and without wires) }.
      */
-    irdropMap(layer, array = 0, input = null) {
-      const { tile } = this.irdropArrays(layer);
-      const cap = 3 + 2 * tile * tile + 2 * tile;
-      const vin = input === null ? null : toF32(input, 'irdropMap: input');
-      if (vin && vin.length < 1) throw new PrimeError('irdropMap: input must hold one voltage per row');
-      return withBufs([8 * cap, vin ? 4 * Math.max(vin.length, tile) : 4], (po, pv) => {
-        if (vin) { heap.f32().fill(0, pv >> 2, (pv >> 2) + Math.max(vin.length, tile)); putF32(pv, vin); }
-        if (X.pw_irdrop_map(this._ctx(), layer, array, vin ? pv : 0, po) !== 0) fail('irdropMap');
-        const h = getF64(po, 3), r = h[0], c = h[1], nn = r * c, o = (po >> 3) + 3, f = heap.f64();
-        return {
-          rows: r, cols: c, iterations: h[2],
-          vRow: Float64Array.from(f.subarray(o, o + nn)), vCol: Float64Array.from(f.subarray(o + nn, o + 2 * nn)),
-          iCol: Float64Array.from(f.subarray(o + 2 * nn, o + 2 * nn + c)),
-          iIdeal: Float64Array.from(f.subarray(o + 2 * nn + c, o + 2 * nn + 2 * c)),
-        };
-      });
-    }
+    irdropMap(layer, array = 0, input = null) { return DV.irdropMap(this._ctx(), layer, array, input); }
     getRun() { return readRun((p) => X.pw_get_run(this._ctx(), p)); }
     /** Merges a partial run policy {policy: 'none'|'confidence', alpha, threshold, minSteps, noiseSeed}. */
     setRun(partial) {
@@ -545,7 +469,7 @@ export async function loadPrime(opts = {}) {
     /** Default device parameters (prime_default_device). */
     defaultDevice: () => readDevice((p) => X.pw_default_device(p)),
     /** Every device option key (docs/device.md): [{ key, help (unit and meaning), default, defaultInpaint }]. */
-    deviceOptions,
+    deviceOptions: DV.deviceOptions,
     defaultRun: () => readRun((p) => X.pw_default_run(p)),
     defaultEventParams: () => eventParams({}),
     /** A Model from .prime bytes; throws PrimeError for a bad file. */
@@ -756,12 +680,11 @@ export async function loadPrime(opts = {}) {
          * The options of inpaint() (readNoise, adcBits, dacBits) still set those three fields on every call. */
         setDevice(partial) {
           live();
-          const text = optionLines(partial, 'setDevice');
-          if (withStr(text, (p) => X.pw_vae_set_device_options(v, p)) !== 0) fail('setDevice');
+          DV.setOptions(v, partial, 'setDevice', true);
           return this;
         },
         /** Every device option's current value as text. */
-        getDeviceOptions() { live(); return readOptions((p) => X.pw_vae_get_device_option(v, p)); },
+        getDeviceOptions() { live(); return DV.getOptions(v, true); },
         free() { if (v) { X.prime_vae_free(v); v = 0; } },
       };
     },

@@ -19,16 +19,11 @@
 
 /* A network of one FC layer (rows inputs as rows x 1 x 1, or c x 50 x 50 beyond 4096 -> outs) + LIF, then FC outs -> 2 output. */
 static prime_arch fc_arch(int rows, int outs, float scale) {
-    prime_arch a;
-    memset(&a, 0, sizeof a);
-    a.T = 4, a.in_c = rows, a.in_h = 1, a.in_w = 1;
+    prime_arch a = {.T = 4, .in_c = rows, .in_h = 1, .in_w = 1, .n_classes = 2, .n_layers = 2};
     if (rows > 4096) a.in_c = rows / 2500, a.in_h = a.in_w = 50; /* rows = c x 50 x 50 */
-    a.T = 4, a.n_classes = 2, a.n_layers = 2;
-    prime_layer *l = &a.layers[0];
-    l->op = PRIME_OP_FC, l->out_c = outs, l->neuron = PRIME_NEURON_LIF, l->th = 0.5f, l->decay = 0.5f, l->leak = 0.125f,
-    l->scale = scale;
-    l = &a.layers[1];
-    l->op = PRIME_OP_FC, l->out_c = 2, l->neuron = PRIME_NEURON_OUTPUT, l->leak = 0.125f, l->scale = 1.0f;
+    a.layers[0] = (prime_layer){.op = PRIME_OP_FC, .out_c = outs, .neuron = PRIME_NEURON_LIF, .th = 0.5f, .decay = 0.5f,
+                                .leak = 0.125f, .scale = scale};
+    a.layers[1] = (prime_layer){.op = PRIME_OP_FC, .out_c = 2, .neuron = PRIME_NEURON_OUTPUT, .leak = 0.125f, .scale = 1.0f};
     return a;
 }
 
