@@ -244,41 +244,39 @@ int prime_vae_set_devfx_with(prime_vae *v, const prime_device *d, const prime_de
 
 /* ============================================================ public (device_opts.h) */
 
+/* d with the one eta of fx (read_noise = read.eta for conductance and weight). */
+static prime_device with_eta(prime_device d, const prime_devfx_params *fx) {
+    if (fx->read.model <= PRIME_NM_WEIGHT) d.read_noise = fx->read.eta;
+    return d;
+}
+
 int prime_get_devfx(const prime_ctx *c, prime_devfx_params *fx) {
-    if (!c || !fx) return prime_error("prime_get_devfx: NULL argument");
-    *fx = c->fx;
-    return 0;
+    return c && fx ? (*fx = c->fx, 0) : prime_error("prime_get_devfx: NULL argument");
 }
 int prime_set_devfx(prime_ctx *c, const prime_devfx_params *fx) {
     if (!c || !fx) return prime_error("prime_set_devfx: NULL argument");
-    prime_device d = c->dev;
-    if (fx->read.model <= PRIME_NM_WEIGHT) d.read_noise = fx->read.eta; /* the one eta */
+    prime_device d = with_eta(c->dev, fx);
     return prime_set_devfx_with(c, &d, fx);
 }
 int prime_set_device_options(prime_ctx *c, const char *const *kv, int n) {
     if (!c) return prime_error("prime_set_device_options: NULL context");
     prime_device d = c->dev;
     prime_devfx_params fx = c->fx;
-    if (prime_device_set_options(&d, &fx, kv, n) != 0) return -1;
-    return prime_set_devfx_with(c, &d, &fx);
+    return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_set_devfx_with(c, &d, &fx);
 }
 int prime_vae_get_devfx(const prime_vae *v, prime_devfx_params *fx) {
-    if (!v || !fx) return prime_error("prime_vae_get_devfx: NULL argument");
-    *fx = v->fx;
-    return 0;
+    return v && fx ? (*fx = v->fx, 0) : prime_error("prime_vae_get_devfx: NULL argument");
 }
 int prime_vae_set_devfx(prime_vae *v, const prime_devfx_params *fx) {
     if (!v || !fx) return prime_error("prime_vae_set_devfx: NULL argument");
-    prime_device d = v->dev;
-    if (fx->read.model <= PRIME_NM_WEIGHT) d.read_noise = fx->read.eta;
+    prime_device d = with_eta(v->dev, fx);
     return prime_vae_set_devfx_with(v, &d, fx);
 }
 int prime_vae_set_device_options(prime_vae *v, const char *const *kv, int n) {
     if (!v) return prime_error("prime_vae_set_device_options: NULL network");
     prime_device d = v->dev;
     prime_devfx_params fx = v->fx;
-    if (prime_device_set_options(&d, &fx, kv, n) != 0) return -1;
-    return prime_vae_set_devfx_with(v, &d, &fx);
+    return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_vae_set_devfx_with(v, &d, &fx);
 }
 
 /* ============================================================ the IR-drop map */

@@ -413,19 +413,17 @@ EXPORT const char *pw_device_option_default(int k, int which) {
     if (!key || prime_device_get_option(&d, &fx, key, opt_buf, sizeof opt_buf) != 0) return NULL;
     return opt_buf;
 }
+/* The text of `key` on (d, fx), in opt_buf; NULL on error. */
+static const char *opt_text(prime_device d, const prime_devfx_params *fx, const char *key) {
+    return prime_device_get_option(&d, fx, key, opt_buf, sizeof opt_buf) == 0 ? opt_buf : NULL;
+}
 EXPORT const char *pw_get_device_option(const prime_ctx *c, const char *key) {
     prime_devfx_params fx;
-    if (!c || prime_get_devfx(c, &fx) != 0) return NULL;
-    prime_device d = prime_get_device(c);
-    if (prime_device_get_option(&d, &fx, key, opt_buf, sizeof opt_buf) != 0) return NULL;
-    return opt_buf;
+    return c && prime_get_devfx(c, &fx) == 0 ? opt_text(prime_get_device(c), &fx, key) : NULL;
 }
 EXPORT const char *pw_vae_get_device_option(const prime_vae *v, const char *key) {
     prime_devfx_params fx;
-    if (!v || prime_vae_get_devfx(v, &fx) != 0) return NULL;
-    prime_device d = prime_vae_get_device(v);
-    if (prime_device_get_option(&d, &fx, key, opt_buf, sizeof opt_buf) != 0) return NULL;
-    return opt_buf;
+    return v && prime_vae_get_devfx(v, &fx) == 0 ? opt_text(prime_vae_get_device(v), &fx, key) : NULL;
 }
 /* Arrays of the wire model of layer l: o[0] row tiles, o[1] column tiles, o[2] ir_tile; the count or -1. */
 EXPORT int pw_irdrop_tiles(const prime_ctx *c, int l, double *o) {

@@ -396,11 +396,49 @@ static void test_off_and_file(void) {
     prime_free(c), prime_free(ref);
 }
 
+/* The inpainting network: the same effects through its reads; off again = the same bits. */
+static void test_vae(void) {
+    FILE *f = fopen("models/inpaint-mnist.pvae", "rb");
+    CHECK_DATA(f != NULL, "models/inpaint-mnist.pvae (run from the repository root)");
+    if (!f) return;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    size_t got = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    prime_vae *v = got == (size_t)n ? prime_vae_load(b, got) : NULL;
+    free(b);
+    if (!v) { CHECK(0, "vae load: %s", prime_last_error()); return; }
+    float img[32 * 32], r0[32 * 32], r1[32 * 32];
+    for (int p = 0; p < 32 * 32; p++) img[p] = prime_rand_uniform(8, 0, p) < 0.3 ? 1.0f : -1.0f;
+    prime_vae_run run = prime_vae_default_run();
+    prime_vae_result res;
+    prime_vae_set_run(v, &run);
+    prime_vae_inpaint(v, img, NULL, &res);
+    memcpy(r0, prime_vae_recon(v, res.steps_used - 1), sizeof r0);
+    const char *on[] = {"read_model=weight", "read_noise=0.1", "relax_model=wan2022", "t_read=1d", "r_row=1", "r_col=1",
+                        "adc_bits=8", "adc_offset=1"};
+    CHECK(prime_vae_set_device_options(v, on, 8) == 0, "effects on the inpainting network: %s", prime_last_error());
+    prime_vae_set_run(v, &run);
+    prime_vae_inpaint(v, img, NULL, &res);
+    memcpy(r1, prime_vae_recon(v, res.steps_used - 1), sizeof r1);
+    CHECK(memcmp(r0, r1, sizeof r0) != 0, "the effects change the reconstruction");
+    prime_device d = prime_vae_get_device(v);
+    const char *off[] = {"preset=off", "adc_bits=14", "read_noise=0"};
+    CHECK(prime_vae_set_device_options(v, off, 3) == 0 && d.read_noise == 0.1f, "off again");
+    prime_vae_set_run(v, &run);
+    prime_vae_inpaint(v, img, NULL, &res);
+    CHECK(!memcmp(r0, prime_vae_recon(v, res.steps_used - 1), sizeof r0), "effects off: the same reconstruction bit for bit");
+    prime_vae_free(v);
+}
+
 int main(void) {
     test_noise_models();
     test_adc();
     test_relax_prog();
     test_irdrop_read();
     test_off_and_file();
+    test_vae();
     return check_summary();
 }
