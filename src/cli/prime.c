@@ -7,7 +7,9 @@
  *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
  *       --import FILE.npz (mask<i>, weight<i>, gpos<i>, gneg<i>; see prime.h)
  *   prime import CKPT OUT                 a PyTorch .pt / NumPy .npz checkpoint in a known
- *                                         layout (prime_import_model) as a model file
+ *                                         layout (prime_import_model) as a model file; the
+ *                                         authors' FSVAE and the Fashion CNN as a graph model
+ *                                         (prime_graph_import, docs/graph.md)
  *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]
  *                                         labels, steps and logits of every sample, JSON
  *   MODEL may be a checkpoint (.pt, .npz) everywhere: it is imported in memory.
@@ -35,6 +37,7 @@
 #include "../device_opts.h"
 #include "../pmath.h"
 #include "../prime.h"
+#include "../prime_graph.h"
 #include "../simd.h"
 
 /* ============================================================ helpers */
@@ -511,6 +514,21 @@ static int cmd_import(const char *inp, const char *outp) {
     size_t n;
     uint8_t *b = read_file(inp, &n);
     if (!b) return 1;
+    if (prime_graph_import_knows(b, n)) { /* the authors' FSVAE, the Fashion CNN: a graph model (docs/graph.md) */
+        prime_gmodel *g = prime_graph_import(b, n, NULL);
+        free(b);
+        uint8_t *gb = NULL;
+        size_t gn = 0;
+        if (!g || prime_graph_save(g, &gb, &gn) != 0) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); prime_graph_free(g); return 1; }
+        prime_graph_free(g);
+        FILE *f = fopen(outp, "wb");
+        int ok = f && fwrite(gb, 1, gn, f) == gn;
+        if (f && fclose(f)) ok = 0;
+        prime_free_buffer(gb);
+        if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
+        printf("imported %s, wrote %s (%zu bytes, graph model: build/prime-graph info / run)\n", inp, outp, gn);
+        return 0;
+    }
     double t0 = now_s();
     prime_ctx *c = prime_import_model(b, n, NULL);
     double t1 = now_s();
