@@ -152,6 +152,8 @@ int prime_graph_run(prime_gmodel *m, const float *input, int frames, prime_gresu
 const float *prime_graph_readout(const prime_gmodel *m, int t, size_t *n);
 /* Output (CHW) of node (g, i) after the last step, copied into v[n]; 0 or -1. */
 int prime_graph_node_output(const prime_gmodel *m, int g, int i, float *v, size_t n);
+/* Spikes node (g, i) emitted in the last run (LIF / FSVAE neurons); 0 or -1. */
+int prime_graph_node_spikes(const prime_gmodel *m, int g, int i, float *spikes);
 
 /* Model file (docs/graph.md): "PRIMEMDL", version 2, sections GRPH, DEVC,
  * RUN_, PARM, CRC-32. save: malloc'ed buffer (prime_free_buffer); load:
@@ -167,6 +169,9 @@ int prime_graph_is_file(const uint8_t *b, size_t n);
 prime_gmodel *prime_graph_import(const uint8_t *b, size_t n, const prime_device *dev);
 /* 1 when the checkpoint's tensors are a layout prime_graph_import knows. */
 int prime_graph_import_knows(const uint8_t *b, size_t n);
+/* A classifier context (prime_core.c) as a graph model with its masks, maps,
+ * device and run: the same outputs bit for bit (prime_graph_clf.c). */
+prime_gmodel *prime_graph_from_classifier(const prime_ctx *c);
 /* The companion paper's Fashion-MNIST CNN (arXiv 2311.07164, reference.md §5)
  * as a graph: MaxPool2 -> Conv 1->64 3x3 -> BN -> ReLU4 -> Conv 64->16 3x3 ->
  * MaxPool2 -> BN -> ReLU4 -> FC 400->128 -> ReLU4 -> FC 128->10, logits. */

@@ -303,3 +303,10 @@ int prime_graph_node_output(const prime_gmodel *m, int g, int i, float *v, size_
     to_chw(m->n[g][i].out, v, N->oc, N->oh * N->ow);
     return 0;
 }
+
+int prime_graph_node_spikes(const prime_gmodel *m, int g, int i, float *spikes) {
+    if (!m || !spikes) return prime_error("prime_graph_node_spikes: NULL argument");
+    if (g < 0 || g >= m->d.n_graphs || i < 0 || i >= m->d.g[g].n) return prime_error("node (%d, %d) does not exist", g, i);
+    *spikes = (float)m->n[g][i].spikes;
+    return 0;
+}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "prime.h"
+#include "prime_graph.h"
 #include "simd.h"
 
 #include "check.h"
@@ -93,6 +94,27 @@ static const struct { const char *name; float noise; int mode, adc, stop; } CLF_
     {"cell0.1-adc6", 0.1f, PRIME_NOISE_CELL, 6, 0},
 };
 
+/* The classifier as a layer graph (prime_graph_from_classifier) gives res bit
+ * for bit: label, steps, every step's confidence and logits, spikes per
+ * layer, counters, energy (so the graph executor meets tests/golden/ too). */
+static void graph_same(const prime_ctx *c, const float *x, int T, const prime_result *res, const char *img, const char *cs) {
+    prime_gmodel *g = prime_graph_from_classifier(c);
+    prime_gresult r;
+    int ok = g && prime_graph_run(g, x, T, &r) == 0 && r.steps_used == res->steps_used && r.label == res->label &&
+             !memcmp(&r.counters, &res->counters, sizeof r.counters) &&
+             r.energy_pj == res->energy_pj && r.baseline_pj == res->baseline_pj;
+    for (int t = 0; ok && t < r.steps_used; t++) ok = r.confidence[t] == res->confidence[t];
+    ok = ok && !memcmp(r.out, res->logits, sizeof(float) * (size_t)res->n_classes);
+    const prime_gdesc *d = g ? prime_graph_desc(g) : NULL;
+    for (int l = 0, i = 1; ok && l < res->n_layers; l++, i++) {
+        if (d->g[0].node[i].op == PRIME_G_FLATTEN) i++;
+        float sp = 0;
+        ok = prime_graph_node_spikes(g, 0, i, &sp) == 0 && sp == res->spikes[l];
+    }
+    CHECK(ok, "%s/%s: the classifier as a layer graph gives its outputs bit for bit (%s)", img, cs, g ? "" : prime_last_error());
+    prime_graph_free(g);
+}
+
 /* Appends the golden text of classifier model bytes b to t; 0 or -1. */
 static int golden_classifier(const uint8_t *b, size_t n, text *t) {
     prime_ctx *c = prime_load(b, n);
@@ -134,6 +156,7 @@ static int golden_classifier(const uint8_t *b, size_t n, text *t) {
             CHECK(st.steps_used == res.steps_used && !memcmp(st.logits, res.logits, sizeof res.logits),
                   "%s/%s: step mode ends where classify does (%d vs %d steps)", IMAGE_NAMES[k],
                   CLF_CASES[s].name, st.steps_used, res.steps_used);
+            graph_same(c, x, T, &res, IMAGE_NAMES[k], CLF_CASES[s].name);
             for (int l = 0; l < res.n_layers; l++) put(t, "spikes.layer%d %.0f\n", l, res.spikes[l]);
             const prime_counters *q = &res.counters;
             put(t, "cell_reads %.0f\nadc_conversions %.0f\ndac_drives %.0f\nvmm_reads %.0f\n", q->cell_reads,
