@@ -509,39 +509,34 @@ static int cmd_onnx(const char *path, const char *outp, int T) {
 
 /* prime import CKPT OUT: the checkpoint as a model file (version 2: the
  * imported weights stored as conductance maps), in one command. The file is
- * written only when reloading it gives every imported weight back. */
+ * written only when reloading it gives every imported weight back. The
+ * authors' FSVAE and the Fashion CNN layout become a graph model file
+ * (prime_graph_import, docs/graph.md). */
 static int cmd_import(const char *inp, const char *outp) {
     size_t n;
     uint8_t *b = read_file(inp, &n);
     if (!b) return 1;
-    if (prime_graph_import_knows(b, n)) { /* the authors' FSVAE, the Fashion CNN: a graph model (docs/graph.md) */
-        prime_gmodel *g = prime_graph_import(b, n, NULL);
-        free(b);
-        uint8_t *gb = NULL;
-        size_t gn = 0;
-        if (!g || prime_graph_save(g, &gb, &gn) != 0) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); prime_graph_free(g); return 1; }
-        prime_graph_free(g);
-        FILE *f = fopen(outp, "wb");
-        int ok = f && fwrite(gb, 1, gn, f) == gn;
-        if (f && fclose(f)) ok = 0;
-        prime_free_buffer(gb);
-        if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
-        printf("imported %s, wrote %s (%zu bytes, graph model: build/prime-graph info / run)\n", inp, outp, gn);
-        return 0;
-    }
     double t0 = now_s();
-    prime_ctx *c = prime_import_model(b, n, NULL);
-    double t1 = now_s();
-    free(b);
-    if (!c) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
     uint8_t *out = NULL;
     size_t on = 0;
-    if (prime_save(c, &out, &on) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    const int graph = prime_graph_import_knows(b, n) != 0; /* the authors' FSVAE, the Fashion CNN: a graph model (docs/graph.md) */
+    if (graph) {
+        prime_gmodel *g = prime_graph_import(b, n, NULL);
+        free(b);
+        const int rc = g ? prime_graph_save(g, &out, &on) : -1; /* prime_graph_load checks it field by field */
+        prime_graph_free(g);
+        if (rc) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    }
+    prime_ctx *c = graph ? NULL : prime_import_model(b, n, NULL);
+    double t1 = now_s();
+    if (!graph) free(b);
+    if (!graph && !c) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    if (!graph && prime_save(c, &out, &on) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     /* reload and compare every weight (kept = 1: the on-state whatever the mask) */
-    prime_ctx *r = prime_load(out, on);
-    const prime_arch *a = prime_get_arch(c);
-    int same = r != NULL;
-    for (int l = 0; same && l < a->n_layers; l++) {
+    prime_ctx *r = graph ? NULL : prime_load(out, on);
+    const prime_arch *a = graph ? NULL : prime_get_arch(c);
+    int same = graph || r != NULL;
+    for (int l = 0; !graph && same && l < a->n_layers; l++) {
         size_t nw = prime_layer_weights(&a->layers[l]);
         if (!nw) continue;
         float *w0 = malloc(nw * sizeof(float) * 2), *w1 = w0 ? w0 + nw : NULL;
@@ -562,7 +557,7 @@ static int cmd_import(const char *inp, const char *outp) {
     if (f) fclose(f);
     prime_free_buffer(out);
     if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
-    printf("imported %s in %.1f ms, wrote %s (%zu bytes)\n", inp, (t1 - t0) * 1e3, outp, on);
+    printf("imported %s in %.1f ms, wrote %s (%zu bytes%s)\n", inp, (t1 - t0) * 1e3, outp, on, graph ? ", a graph model: build/prime-graph" : "");
     return 0;
 }
 
