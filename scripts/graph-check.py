@@ -191,10 +191,9 @@ def check_fsvae(n, raw):
            "near_agree": [i for i in near if d[i] <= 1e-4], "mismatches": bad, "min_margin": float(min(margins)),
            "recon_range": [float(ref.min()), float(ref.max())], "calibrated": not raw}
     print(f"FSVAE ({'random' if raw else 'calibrated'} tdBN statistics), {n} inputs x 16 steps, ideal device, the same latent choices: "
-          f"max |recon diff| {res['max_diff']:.2e} over all samples and steps ({res['max_diff_far']:.2e} on the {n - len(near)} "
-          f"samples with every membrane >= 1e-6 from the threshold; smallest margin {res['min_margin']:.1e}); near-threshold "
-          f"samples {near} (of these within 1e-4: {res['near_agree']}); recon in "
-          f"[{ref.min():.3f}, {ref.max():.3f}], std {ref.std():.3f}")
+          f"max |recon diff| {res['max_diff']:.2e} over all samples and steps; smallest |u - th| of any membrane in torch "
+          f"{res['min_margin']:.1e} ({len(near)} samples have one within 1e-6: of these {len(res['near_agree'])} agree within 1e-4; "
+          f"{res['max_diff_far']:.2e} on the others); recon in [{ref.min():.3f}, {ref.max():.3f}], std {ref.std():.3f}")
     return res
 
 

@@ -33,7 +33,7 @@ prime_gnode *prime_gdesc_add(prime_gdesc *d, int g, int op) {
     n->stride = 1, n->k = 1, n->crossbar = 1, n->scale = 0.01f, n->sparsity = 0.5f;
     n->th = 0.2f, n->decay = 0.8f, n->leak = 0.1f, n->tau = 0.25f, n->qbits = 4, n->qmax = 1.0f;
     n->sub[0] = n->sub[1] = -1;
-    n->key = -1;
+    n->key = n->nkey = -1;
     G->n++;
     return n;
 }
@@ -46,6 +46,11 @@ prime_grun prime_graph_default_run(void) {
 int prime_graph_key(const prime_gdesc *d, int g, int i) {
     int k = d->g[g].node[i].key;
     return k >= 0 ? k : 64 * g + i;
+}
+
+int prime_graph_nkey(const prime_gdesc *d, int g, int i) {
+    int k = d->g[g].node[i].nkey;
+    return k >= 0 ? k : prime_graph_key(d, g, i);
 }
 
 int prime_graph_out_node(const prime_gdesc *d) { return d->out_node >= 0 ? d->out_node : d->g[0].n - 1; }
@@ -87,6 +92,7 @@ static int check_node(prime_gdesc *d, int g, int i, uint64_t *cells, uint64_t *d
                       N->op == PRIME_G_CONCAT || N->op == PRIME_G_LATENT))
         return NODE_ERR("a neuron on a data-movement node (put it on the node before)");
     if (g > 0 && i == 0 && (N->h != 1 || N->w != 1)) return NODE_ERR("a sub-graph's input is c x 1 x 1");
+    if (N->key < -1 || N->nkey < -1) return NODE_ERR("key %d, nkey %d (-1: the default, or >= 0)", N->key, N->nkey);
     const int D = PRIME_MAX_DIM;
     const uint64_t nin = A ? (uint64_t)A->oc * A->oh * A->ow : 0;
     int K = N->k, S = N->stride, P = N->pad;
@@ -129,20 +135,22 @@ static int check_node(prime_gdesc *d, int g, int i, uint64_t *cells, uint64_t *d
         if (N->c < 1 || N->h < 1 || N->w < 1 || N->c > PRIME_MAX_LAYER_OUTPUTS || N->h > D || N->w > D ||
             (uint64_t)N->c * N->h * N->w != nin)
             return NODE_ERR("shape %d x %d x %d for %llu values", N->c, N->h, N->w, (unsigned long long)nin);
+        if (N->mode != 0 && N->mode != 1) return NODE_ERR("mode %d (0 CHW order, 1 HWC order)", N->mode);
         N->oc = N->c, N->oh = N->h, N->ow = N->w;
         break;
     case PRIME_G_LATENT: {
         if (g != 0) return NODE_ERR("a latent node belongs to graph 0");
         if (N->c < 1 || N->c > 4096 || N->k < 1 || N->k > 64) return NODE_ERR("c %d, k %d (c 1..4096, k 1..64)", N->c, N->k);
+        if (N->mode != 0 && N->mode != 1) return NODE_ERR("mode %d (0 pick one of k, 1 Bernoulli of the mean)", N->mode);
         for (int j = 0; j < 2; j++) {
             int s = N->sub[j];
             if (s < 1 || s >= d->n_graphs) return NODE_ERR("%s graph %d out of 1..%d", j ? "prior" : "posterior", s, d->n_graphs - 1);
             const prime_ggraph *sg = &d->g[s];
             const prime_gnode *in = &sg->node[0], *last = &sg->node[sg->n - 1];
-            const uint64_t want = j ? (uint64_t)N->c : nin + (uint64_t)N->c;
+            const uint64_t want = j ? (uint64_t)N->c : nin + (N->mode ? 0 : (uint64_t)N->c);
             if ((uint64_t)in->oc * in->oh * in->ow != want)
                 return NODE_ERR("%s graph %d takes %d values, needs %llu (%s)", j ? "prior" : "posterior", s, in->oc * in->oh * in->ow,
-                                (unsigned long long)want, j ? "z_(t-1)" : "x_t then z_(t-1)");
+                                (unsigned long long)want, j ? "z_(t-1)" : N->mode ? "x_t" : "x_t then z_(t-1)");
             if ((uint64_t)last->oc * last->oh * last->ow != (uint64_t)N->c * N->k)
                 return NODE_ERR("%s graph %d gives %d values, needs c*k = %d", j ? "prior" : "posterior", s,
                                 last->oc * last->oh * last->ow, N->c * N->k);
@@ -188,8 +196,10 @@ int prime_graph_plan(prime_gdesc *d, uint64_t *bytes) {
     if (d->n_graphs < 1 || d->n_graphs > PRIME_G_MAX_GRAPHS) return prime_error("graph: %d graphs (1..%d)", d->n_graphs, PRIME_G_MAX_GRAPHS);
     if (d->T < 1 || d->T > PRIME_MAX_T) return prime_error("graph: T = %d out of 1..%d", d->T, PRIME_MAX_T);
     if (d->readout < 0 || d->readout > PRIME_GR_TANH) return prime_error("graph: readout %d (0 logits, 1 mean, 2 tanh)", d->readout);
-    if (bad_f(d->out_decay, 0, 1) || (d->anchored != 0 && d->anchored != 1) || (d->in_dac != 0 && d->in_dac != 1))
-        return prime_error("graph: out_decay %g ([0, 1]), anchored %d, in_dac %d (0 or 1)", d->out_decay, d->anchored, d->in_dac);
+    if (bad_f(d->out_decay, 0, 1) || (d->anchored != 0 && d->anchored != 1) || (d->in_dac != 0 && d->in_dac != 1) ||
+        (d->macs_conn != 0 && d->macs_conn != 1))
+        return prime_error("graph: out_decay %g ([0, 1]), anchored %d, in_dac %d, macs_conn %d (0 or 1)", d->out_decay, d->anchored,
+                           d->in_dac, d->macs_conn);
     uint64_t cells = 0, dig = 0, state = 0, need[5] = {0};
     /* sub-graphs first: the latent node checks their shapes */
     for (int g = d->n_graphs - 1; g >= 0; g--) {
@@ -306,7 +316,7 @@ static int node_alloc(prime_gmodel *m, int g, int i) {
             R->xb.gat = R->gat;
             R->xb.dense_macs = (double)nconn * N->oc * A->oc;
         } else {
-            R->xb.dense_macs = (double)N->oh * N->ow * R->rows * R->cols;
+            R->xb.dense_macs = m->d.macs_conn ? (double)nconn * A->oc * N->oc : (double)N->oh * N->ow * R->rows * R->cols;
         }
         free(conn);
         if (N->op == PRIME_G_TCONV && !R->gat) return -1;
@@ -487,6 +497,7 @@ int prime_graph_set_choices(prime_gmodel *m, int i, const int *v, size_t n) {
     if (!R) return -1;
     const prime_gnode *N = &m->d.g[0].node[i];
     if (!v) { R->forced = 0; return 0; }
+    if (N->mode) return prime_error("latent node %d samples z = Bernoulli(mean of k): it has no choices to give", i);
     if (n != (size_t)m->d.T * N->c) return prime_error("latent choices: %zu values, T * c = %d needed", n, m->d.T * N->c);
     for (size_t j = 0; j < n; j++)
         if (v[j] < 0 || v[j] >= N->k) return prime_error("latent choice %zu = %d out of 0..%d", j, v[j], N->k - 1);

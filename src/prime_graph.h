@@ -69,7 +69,10 @@ typedef struct {
     int qbits;          /* RELUQ */
     float qmax;
     int sub[2];         /* LATENT: posterior, prior graph (1..) */
-    int key;            /* device and read-noise stream key; -1: 64 * graph + node */
+    int mode;           /* LATENT: 0 pick one of k (the authors' FSVAE; posterior input x_t then z_(t-1)),
+                           1 z = Bernoulli(mean of the k) (prime_vae.c; posterior input x_t); RESHAPE: 1 HWC order */
+    int key;            /* device stream key; -1: 64 * graph + node */
+    int nkey;           /* read-noise stream key; -1: the device key */
     /* filled by prime_graph_create: output shape */
     int oc, oh, ow;
 } prime_gnode;
@@ -88,6 +91,7 @@ typedef struct {
     float out_decay;
     int anchored;       /* TANH: weights out_decay^(T-1-t) (the authors' MembraneOutputLayer) */
     int in_dac;         /* 1: graph 0's input goes through the DAC (dac_bits) */
+    int macs_conn;      /* 1: a conv's dense MACs are its connections (prime_vae.c), 0: every tap (prime_core.c) */
 } prime_gdesc;
 
 typedef struct {
@@ -148,6 +152,8 @@ int prime_graph_get_choices(const prime_gmodel *m, int i, int *v, size_t n);
 /* Runs one input ([frames][C][H][W] of graph 0's INPUT: frames 1, repeated
  * every step, or T; NULL in generate mode) for T steps or to the stop; 0 or -1. */
 int prime_graph_run(prime_gmodel *m, const float *input, int frames, prime_gresult *r);
+/* Generation from the prior with the pass index `seed` (as prime_vae_generate): 0 or -1. */
+int prime_graph_generate(prime_gmodel *m, uint64_t seed, prime_gresult *r);
 /* The readout after step t (0-based) of the last run (CHW), or NULL. */
 const float *prime_graph_readout(const prime_gmodel *m, int t, size_t *n);
 /* Output (CHW) of node (g, i) after the last step, copied into v[n]; 0 or -1. */
@@ -172,6 +178,8 @@ int prime_graph_import_knows(const uint8_t *b, size_t n);
 /* A classifier context (prime_core.c) as a graph model with its masks, maps,
  * device and run: the same outputs bit for bit (prime_graph_clf.c). */
 prime_gmodel *prime_graph_from_classifier(const prime_ctx *c);
+/* The same for an inpainting network on the macro (prime_vae.c). */
+prime_gmodel *prime_graph_from_vae(const prime_vae *v);
 /* The companion paper's Fashion-MNIST CNN (arXiv 2311.07164, reference.md §5)
  * as a graph: MaxPool2 -> Conv 1->64 3x3 -> BN -> ReLU4 -> Conv 64->16 3x3 ->
  * MaxPool2 -> BN -> ReLU4 -> FC 400->128 -> ReLU4 -> FC 128->10, logits. */

@@ -41,7 +41,7 @@ struct prime_gmodel {
     uint64_t inference;
     int steps;
     prime_counters cnt;
-    double digital_macs;
+    double digital_macs, digital_dense; /* digital layers: MACs done, MACs of a dense engine */
 };
 
 /* Geometry checks and the size plan of a description (prime_graph.c). */
@@ -50,6 +50,7 @@ int prime_graph_plan(prime_gdesc *d, uint64_t *bytes);
 void prime_graph_program(prime_gmodel *m, int g, int i, int form);
 /* The device / noise key of node (g, i). */
 int prime_graph_key(const prime_gdesc *d, int g, int i);
+int prime_graph_nkey(const prime_gdesc *d, int g, int i);
 /* Output node of graph 0. */
 int prime_graph_out_node(const prime_gdesc *d);
 /* 1 when node N is a weight op. */

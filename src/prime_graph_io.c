@@ -37,7 +37,7 @@ static const gfield node_fields[] = {
     NF(k, F_I32), NF(stride, F_I32), NF(pad, F_I32), NF(out_pad, F_I32), NF(bias, F_I32),
     NF(crossbar, F_I32), NF(scale, F_F32), NF(sparsity, F_F32), NF(neuron, F_I32), NF(th, F_F32),
     NF(decay, F_F32), NF(leak, F_F32), NF(tau, F_F32), NF(qbits, F_I32), NF(qmax, F_F32),
-    NF(sub[0], F_I32), NF(sub[1], F_I32), NF(key, F_I32),
+    NF(sub[0], F_I32), NF(sub[1], F_I32), NF(mode, F_I32), NF(key, F_I32), NF(nkey, F_I32),
 };
 #define DF(f, t) {#f, t, offsetof(prime_device, f)}
 static const gfield dev_fields[] = {
@@ -56,7 +56,7 @@ static const gfield run_fields[] = {
 #define GF(f, t) {#f, t, offsetof(prime_gdesc, f)}
 static const gfield desc_fields[] = {
     GF(n_graphs, F_I32), GF(T, F_I32), GF(out_node, F_I32), GF(readout, F_I32), GF(out_decay, F_F32),
-    GF(anchored, F_I32), GF(in_dac, F_I32),
+    GF(anchored, F_I32), GF(in_dac, F_I32), GF(macs_conn, F_I32),
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -60,7 +60,7 @@ static void weight_op(prime_gmodel *m, int g, int i, const pg_node *A, int t) {
         xmax = mx > 0 ? mx : 1.0f;
     }
     const prime_xread rd = {.noise_seed = m->run.noise_seed, .inference = m->inference, .t = t,
-                            .key = prime_graph_key(&m->d, g, i), .xmax = xmax, .ones = src->binary,
+                            .key = prime_graph_nkey(&m->d, g, i), .xmax = xmax, .ones = src->binary,
                             .ideal = m->run.ideal || !N->crossbar};
     if (N->crossbar) {
         prime_xbar_read(&R->xb, &m->xs, &m->dev, &rd, x, R->y, &m->cnt);
@@ -68,7 +68,7 @@ static void weight_op(prime_gmodel *m, int g, int i, const pg_node *A, int t) {
         prime_counters k = {0};
         prime_xbar_read(&R->xb, &m->xs, &m->dev, &rd, x, R->y, &k);
         m->digital_macs += k.dac_drives * R->cols;
-        m->cnt.macs_dense += k.macs_dense;
+        m->digital_dense += k.macs_dense;
     }
     if (N->bias) {
         const size_t npos = R->nout / (size_t)R->cols;
@@ -91,7 +91,8 @@ static void latent_op(prime_gmodel *m, int i, const pg_node *A, int t) {
         to_chw(A->out, in->y, AN->oc, AN->oh * AN->ow); /* torch.cat order: x_t (CHW) then z_(t-1) */
         o = A->nout;
     }
-    memcpy(in->y + o, R->y, (size_t)C * sizeof(float)); /* z_(t-1): this node's last output (0 at t = 0) */
+    if (!N->mode) memcpy(in->y + o, R->y, (size_t)C * sizeof(float)); /* z_(t-1): this node's last output (0 at t = 0) */
+    else if (m->run.generate) memcpy(in->y, R->y, (size_t)C * sizeof(float));
     run_graph(m, sg, t, 0);
     const pg_node *q = &m->n[sg][m->d.g[sg].n - 1];
     const prime_gnode *QN = &m->d.g[sg].node[m->d.g[sg].n - 1];
@@ -99,8 +100,15 @@ static void latent_op(prime_gmodel *m, int i, const pg_node *A, int t) {
     const float *qv = q->out;
     const int spatial = QN->oh * QN->ow != 1; /* a spatial last node: read CHW */
     for (int c = 0; c < C; c++) {
+        const double u = prime_rand_uniform(m->run.latent_seed, prime_mix64(m->inference * 64 + (uint64_t)t), (uint64_t)c);
+        if (N->mode) { /* z = Bernoulli(q), q = the mean of the k outputs (prime_vae.c) */
+            float s = 0;
+            for (int j = 0; j < K; j++) s = s + qv[(size_t)c * K + j];
+            R->y[c] = u < s / (float)K ? 1.0f : 0.0f;
+            ch[c] = (int)R->y[c];
+            continue;
+        }
         if (!R->forced) {
-            double u = prime_rand_uniform(m->run.latent_seed, prime_mix64(m->inference * 64 + (uint64_t)t), (uint64_t)c);
             int j = (int)(u * K);
             ch[c] = j < K ? j : K - 1;
         }
@@ -151,21 +159,20 @@ static void run_graph(prime_gmodel *m, int g, int t, int from) {
         pg_node *R = &m->n[g][i];
         const pg_node *A = N->op != PRIME_G_INPUT ? &m->n[g][N->in[0]] : NULL;
         const prime_gnode *AN = A ? &G->node[N->in[0]] : NULL;
-        int counted = 1;
         switch (N->op) {
-        case PRIME_G_INPUT: counted = 0; break;
+        case PRIME_G_INPUT: break;
         case PRIME_G_CONV: case PRIME_G_TCONV: case PRIME_G_FC: weight_op(m, g, i, A, t); break;
         case PRIME_G_AVGPOOL: prime_kernel_avgpool(A->out, R->y, AN->oc, AN->ow, N->k, N->oh, N->ow); break;
         case PRIME_G_MAXPOOL: maxpool(A->out, R->y, AN->oc, AN->ow, N->k, N->oh, N->ow); break;
-        case PRIME_G_FLATTEN: to_chw(A->out, R->y, AN->oc, AN->oh * AN->ow), counted = 0; break;
+        case PRIME_G_FLATTEN: to_chw(A->out, R->y, AN->oc, AN->oh * AN->ow); break;
         case PRIME_G_RESHAPE: { /* CHW values of the input -> HWC of the new shape */
             const float *x = A->out;
             float *tmp = R->sum; /* the input in CHW first (a reshape has no neuron: sum is free) */
+            if (N->mode) { memcpy(R->y, x, R->nout * sizeof(float)); break; } /* HWC order: the values as they lie */
             if (AN->oh * AN->ow != 1) to_chw(x, tmp, AN->oc, AN->oh * AN->ow), x = tmp;
             const int C = N->oc, HW = N->oh * N->ow;
             for (int c = 0; c < C; c++)
                 for (int p = 0; p < HW; p++) R->y[(size_t)p * C + c] = x[(size_t)c * HW + p];
-            counted = 0;
             break;
         }
         case PRIME_G_CONCAT: {
@@ -175,7 +182,6 @@ static void run_graph(prime_gmodel *m, int g, int t, int from) {
                 memcpy(R->y + (size_t)p * (ca + cb), A->out + (size_t)p * ca, (size_t)ca * sizeof(float));
                 memcpy(R->y + (size_t)p * (ca + cb) + ca, B->out + (size_t)p * cb, (size_t)cb * sizeof(float));
             }
-            counted = 0;
             break;
         }
         case PRIME_G_AFFINE: {
@@ -183,10 +189,11 @@ static void run_graph(prime_gmodel *m, int g, int t, int from) {
             for (size_t j = 0; j < R->nout; j++) R->y[j] = R->aff_a[j % C] * A->out[j] + R->aff_b[j % C];
             break;
         }
-        case PRIME_G_LATENT: latent_op(m, i, A, t), counted = 0; break;
+        case PRIME_G_LATENT: latent_op(m, i, A, t); break;
         }
         neuron(m, g, i);
-        if (counted || N->neuron) m->cnt.neuron_updates += (double)R->nout;
+        /* digital neuron / pool element updates: pools and nodes with a neuron */
+        if (N->neuron || N->op == PRIME_G_AVGPOOL || N->op == PRIME_G_MAXPOOL) m->cnt.neuron_updates += (double)R->nout;
     }
 }
 
@@ -203,7 +210,7 @@ static void reset(prime_gmodel *m) {
         }
     memset(m->acc, 0, (size_t)m->n_out * sizeof(float));
     memset(&m->cnt, 0, sizeof m->cnt);
-    m->digital_macs = 0;
+    m->digital_macs = m->digital_dense = 0;
 }
 
 /* Runs an input (see prime_graph.h); 0 or -1. */
@@ -281,9 +288,24 @@ int prime_graph_run(prime_gmodel *m, const float *input, int frames, prime_gresu
     r->digital_macs = m->digital_macs;
     const prime_device *dv = &m->dev;
     r->energy_pj = prime_dev_energy(dv, &m->cnt, m->digital_macs, ru->ideal ? 0 : dv->adc_bits);
-    r->baseline_pj = prime_dev_baseline(dv, m->cnt.macs_dense / t, m->cnt.neuron_updates / t, T);
+    r->baseline_pj = prime_dev_baseline(dv, m->cnt.macs_dense / t + m->digital_dense / t, m->cnt.neuron_updates / t, T);
     r->energy_ratio = r->energy_pj > 0 ? r->baseline_pj / r->energy_pj : 0;
     return 0;
+}
+
+/* Generation from the prior with pass index `seed` (keys the noise and latent
+ * streams, as prime_vae_generate); the model's pass counter is kept. 0 or -1. */
+int prime_graph_generate(prime_gmodel *m, uint64_t seed, prime_gresult *r) {
+    if (!m || !r) return prime_error("prime_graph_generate: NULL argument");
+    int lat = -1;
+    for (int i = 0; i < m->d.g[0].n; i++) if (m->d.g[0].node[i].op == PRIME_G_LATENT) { lat = i; break; }
+    if (lat < 0 || prime_graph_out_node(&m->d) < lat) return prime_error("generate: the graph has no latent node before its output");
+    const uint64_t pass = m->inference;
+    const int gen = m->run.generate;
+    m->inference = seed, m->run.generate = 1;
+    int rc = prime_graph_run(m, NULL, 1, r);
+    m->inference = pass, m->run.generate = gen;
+    return rc;
 }
 
 /* The readout after step t of the last run, or NULL. */

@@ -280,9 +280,9 @@ static void test_bad_files(void) {
         prime_graph_free(r);
     }
     CHECK(loaded + msg == 3000, "3,000 flips with a good CRC: %d load (a still-valid value), %d refused with a message", loaded, msg);
-    /* a named field: node 1's op (GDSC: 20-byte header, 8-byte section head, 7 desc fields, node count, node 0) */
+    /* a named field: node 1's op (GDSC: 20-byte header, 8-byte section head, 8 desc fields, node count, node 0) */
     memcpy(c, b, n);
-    const size_t op1 = 16 + 4 + 8 + 7 * 4 + 4 + 24 * 4;
+    const size_t op1 = 16 + 4 + 8 + 8 * 4 + 4 + 26 * 4;
     c[op1] = 77, fix_crc(c, n);
     CHECK(!prime_graph_load(c, n) && has("graph 0 node 1: unknown op 77"), "a bad field is named: %s", prime_last_error());
     memcpy(c, b, n);
