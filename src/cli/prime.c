@@ -66,9 +66,11 @@ static prime_ctx *load_model(const char *path) {
     size_t n;
     uint8_t *b = read_file(path, &n);
     if (!b) return NULL;
-    prime_ctx *c = is_checkpoint(b, n) ? prime_import_model(b, n, NULL) : prime_load(b, n);
+    const int graph = prime_graph_is_file(b, n);
+    prime_ctx *c = graph ? NULL : is_checkpoint(b, n) ? prime_import_model(b, n, NULL) : prime_load(b, n);
     free(b);
-    if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
+    if (graph) fprintf(stderr, "%s: a graph model file (docs/graph.md): use build/prime-graph info / run\n", path);
+    else if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
     return c;
 }
 
