@@ -7,7 +7,9 @@
  *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
  *       --import FILE.npz (mask<i>, weight<i>, gpos<i>, gneg<i>; see prime.h)
  *   prime import CKPT OUT                 a PyTorch .pt / NumPy .npz checkpoint in a known
- *                                         layout (prime_import_model) as a model file
+ *                                         layout (prime_import_model) as a model file; the
+ *                                         authors' FSVAE and the Fashion CNN as a graph model
+ *                                         (prime_graph_import, docs/graph.md)
  *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]
  *                                         labels, steps and logits of every sample, JSON
  *   MODEL may be a checkpoint (.pt, .npz) everywhere: it is imported in memory.
@@ -35,6 +37,7 @@
 #include "../device_opts.h"
 #include "../pmath.h"
 #include "../prime.h"
+#include "../prime_graph.h"
 #include "../simd.h"
 
 /* ============================================================ helpers */
@@ -63,9 +66,11 @@ static prime_ctx *load_model(const char *path) {
     size_t n;
     uint8_t *b = read_file(path, &n);
     if (!b) return NULL;
-    prime_ctx *c = is_checkpoint(b, n) ? prime_import_model(b, n, NULL) : prime_load(b, n);
+    const int graph = prime_graph_is_file(b, n);
+    prime_ctx *c = graph ? NULL : is_checkpoint(b, n) ? prime_import_model(b, n, NULL) : prime_load(b, n);
     free(b);
-    if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
+    if (graph) fprintf(stderr, "%s: a graph model file (docs/graph.md): use build/prime-graph info / run\n", path);
+    else if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
     return c;
 }
 
@@ -518,24 +523,34 @@ static int cmd_onnx(const char *path, const char *outp, int T) {
 
 /* prime import CKPT OUT: the checkpoint as a model file (version 2: the
  * imported weights stored as conductance maps), in one command. The file is
- * written only when reloading it gives every imported weight back. */
+ * written only when reloading it gives every imported weight back. The
+ * authors' FSVAE and the Fashion CNN layout become a graph model file
+ * (prime_graph_import, docs/graph.md). */
 static int cmd_import(const char *inp, const char *outp) {
     size_t n;
     uint8_t *b = read_file(inp, &n);
     if (!b) return 1;
     double t0 = now_s();
-    prime_ctx *c = prime_import_model(b, n, NULL);
-    double t1 = now_s();
-    free(b);
-    if (!c) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
     uint8_t *out = NULL;
     size_t on = 0;
-    if (prime_save(c, &out, &on) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    const int graph = prime_graph_import_knows(b, n) != 0; /* the authors' FSVAE, the Fashion CNN: a graph model (docs/graph.md) */
+    if (graph) {
+        prime_gmodel *g = prime_graph_import(b, n, NULL);
+        free(b);
+        const int rc = g ? prime_graph_save(g, &out, &on) : -1; /* prime_graph_load checks it field by field */
+        prime_graph_free(g);
+        if (rc) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    }
+    prime_ctx *c = graph ? NULL : prime_import_model(b, n, NULL);
+    double t1 = now_s();
+    if (!graph) free(b);
+    if (!graph && !c) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    if (!graph && prime_save(c, &out, &on) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     /* reload and compare every weight (kept = 1: the on-state whatever the mask) */
-    prime_ctx *r = prime_load(out, on);
-    const prime_arch *a = prime_get_arch(c);
-    int same = r != NULL;
-    for (int l = 0; same && l < a->n_layers; l++) {
+    prime_ctx *r = graph ? NULL : prime_load(out, on);
+    const prime_arch *a = graph ? NULL : prime_get_arch(c);
+    int same = graph || r != NULL;
+    for (int l = 0; !graph && same && l < a->n_layers; l++) {
         size_t nw = prime_layer_weights(&a->layers[l]);
         if (!nw) continue;
         float *w0 = malloc(nw * sizeof(float) * 2), *w1 = w0 ? w0 + nw : NULL;
@@ -556,7 +571,7 @@ static int cmd_import(const char *inp, const char *outp) {
     if (f) fclose(f);
     prime_free_buffer(out);
     if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
-    printf("imported %s in %.1f ms, wrote %s (%zu bytes)\n", inp, (t1 - t0) * 1e3, outp, on);
+    printf("imported %s in %.1f ms, wrote %s (%zu bytes%s)\n", inp, (t1 - t0) * 1e3, outp, on, graph ? ", a graph model: build/prime-graph" : "");
     return 0;
 }
 
