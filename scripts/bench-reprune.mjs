@@ -4,6 +4,7 @@
 //
 //   node scripts/bench-reprune.mjs [--chip 2] [--n 300] [--epochs 10] [--batch 32]
 //        [--lr 1e-2] [--warm 0] [--train FILE.psmp] [--seconds 120 (CPU budget)] [--eval-every 2] [--test 300]
+//        [--model nmnist-digits|nmnist-fashion (models/NAME.prime; its train / test samples from web/models.json)]
 // Wall and CPU time count training only (frame synthesis and evaluation apart);
 // on a shared machine CPU time is the one-core figure.
 import { readFileSync } from 'node:fs';
@@ -17,11 +18,15 @@ const chip = arg('chip', 2), n = arg('n', 300), epochs = arg('epochs', 10), batc
 const lr = arg('lr', 1e-2), warm = arg('warm', 0), seconds = arg('seconds', 120);
 const evalEvery = arg('eval-every', 2), nTest = arg('test', 300);
 
-const model = readFileSync(new URL('../models/nmnist-digits.prime', import.meta.url));
-const trainFile = process.argv.includes('--train') ? process.argv[process.argv.indexOf('--train') + 1]
-  : new URL('../web/samples/mnist-train.psmp', import.meta.url); // another .psmp: --train FILE
-const train = parsePsmp(readFileSync(trainFile));
-const test = parsePsmp(readFileSync(new URL('../web/samples/mnist-test.psmp', import.meta.url)));
+const str = (k, d) => { const i = process.argv.indexOf('--' + k); return i > 0 ? process.argv[i + 1] : d; };
+const root = new URL('../', import.meta.url);
+const name = str('model', 'nmnist-digits');
+const entry = JSON.parse(readFileSync(new URL('web/models.json', root))).find((e) => e.file === `models/${name}.prime`);
+if (!entry || !entry.train) throw new Error(`--model ${name}: no entry with training samples in web/models.json`);
+const model = readFileSync(new URL(entry.file, root));
+const train = parsePsmp(readFileSync(str('train', null) || new URL(entry.train, root))); // another .psmp: --train FILE
+const test = parsePsmp(readFileSync(new URL(entry.samples, root)));
+console.log(`model ${entry.file}, training samples ${str('train', entry.train)} (${train.n}), test samples ${entry.samples}`);
 
 // chip #1's accuracy on the same test samples with the trainer's forward pass
 const T = await loadTrainer();

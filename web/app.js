@@ -5,6 +5,7 @@
 import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, drawHistogram, prepare } from './plots.js';
 import { classNames, centerDigit } from './lib.js';
 import { initReprune, REPRUNE_OPTS } from './reprune.js';
+import { drawCompare } from './compare.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -421,21 +422,6 @@ function drawEnergyBreakdown(res, d) {
   el.dataset.total = String(tot);
 }
 
-/* The same input with early stop flipped, and on ideal reads, beside this run. */
-function drawCompare(r) {
-  const c = r.compare, el = $('compare');
-  if (!c || !c.stopFlipped) { el.hidden = true; return; }
-  const res = r.result, name = (l) => V.names[l] ?? String(l);
-  const row = (what, x) => `<tr><td>${what}</td><td>${name(x.label)} (${(100 * x.conf).toFixed(0)}%)</td><td>${x.stepsUsed} of ${x.T}</td>` +
-    `<td>${fmtEnergy(x.energyPj)}</td></tr>`;
-  el.hidden = false;
-  el.innerHTML = '<table><caption class="muted">This input, side by side</caption><thead><tr><th scope="col">run</th><th scope="col">label</th>' +
-    '<th scope="col">steps</th><th scope="col">energy</th></tr></thead><tbody>' +
-    row('this run (early stop ' + (S.stop ? 'on' : 'off') + ')', { label: res.label, conf: res.probs[res.label], stepsUsed: res.stepsUsed, T: res.T, energyPj: res.energyPj }) +
-    row('early stop ' + (c.stopFlipped.stop ? 'on' : 'off'), c.stopFlipped) +
-    row('ideal reads (no read noise, ideal ADC)', c.ideal) + '</tbody></table>';
-}
-
 function fmtEnergy(pj) {
   if (!Number.isFinite(pj)) return '-';
   if (pj >= 1e6) return (pj / 1e6).toFixed(2) + ' \u00b5J';
@@ -470,7 +456,7 @@ function render() {
   $('spikes').previousElementSibling.textContent = lifs.length > 1 ? 'spikes per layer' : 'spikes';
   $('spikes').textContent = lifs.map((L) => Math.round(res.spikes[L.layer]).toLocaleString()).join(' / ') || '-';
   V.barLabels = drawBars($('probs'), Array.from(res.probs), V.names, degenerate ? -1 : res.label, truth);
-  drawCompare(r);
+  drawCompare($('compare'), $('cmpconf'), r, { names: V.names, fmtEnergy, threshold: S.th, stop: S.stop });
   const b = V.before, bp = $('before');
   bp.hidden = !b;
   if (b) bp.textContent = `before the last change: ${V.names[b.label] ?? b.label} (${(100 * b.probs[b.label]).toFixed(1)}%), ` +
@@ -1195,7 +1181,7 @@ window.primeLab = {
       truth: V.source && V.source.kind === 'sample' && V.samples ? V.samples.labels[V.source.i] : null,
       source: V.source && V.source.kind, sample: V.source && V.source.kind === 'sample' ? V.source.i : null,
       settings: { ...S }, busy: V.busy || V.queued, runs: V.runs,
-      compare: V.last && V.last.compare, degenerate: !!(r && Math.max(...r.logits) - Math.min(...r.logits) < 1e-6),
+      compare: V.last && JSON.parse(JSON.stringify(V.last.compare, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v))), degenerate: !!(r && Math.max(...r.logits) - Math.min(...r.logits) < 1e-6),
       batch: JSON.parse(JSON.stringify(V.batch)),
       arrayShown: V.arrayData ? V.arrayData.i : null, barLabels: V.barLabels,
       xbarScale: V.arrayData ? (V.arrayData.device.gMax > 0 ? V.arrayData.device.gMax : 60) : null,

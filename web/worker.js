@@ -13,6 +13,7 @@ import { parsePsmp, flattenBackground, centerDigit, resizeUp } from './lib.js';
 let P = null;             // the loaded API
 let models = [];          // entries of models.json that loaded: {..., bytes}
 let model = null;         // the current model handle
+let twin = null;          // the same model in software: the chip as formed from the file, ideal reads (see softwareTwin)
 let entry = null;         // its models.json entry
 let samples = null;       // parsed sample file of the current model's dataset
 const sampleCache = new Map(); // url -> parsed PSMP
@@ -106,9 +107,29 @@ function copyResult(r) {
 const CHECKPOINT = /\.(pt|pth|npz|npy)$/i;
 function loadAny(name, bytes) { return CHECKPOINT.test(name) ? P.importModel(bytes) : P.loadModel(bytes); }
 
+/* The "software" network beside the memristor one: the same masks and the
+ * chip's conductances as the model file forms them (chip seed of the page),
+ * read exactly (no read noise, ideal ADC and DAC); the page's forming sliders
+ * (programming noise, stuck cells, g_off) and read settings do not touch it. */
+function softwareTwin(chipSeed) {
+  if (!twin) {
+    twin = loadAny(entry.file, entry.bytes);
+    for (let l = 0; l < model.arch.layers.length; l++) { // the masks of the model (re-pruned ones too)
+      const L = model.arch.layers[l];
+      if (L.op === 'conv' || L.op === 'fc') twin.setMask(l, model.getMask(l));
+    }
+  }
+  const d = twin.getDevice();
+  if (d.chipSeed !== chipSeed || d.readNoise !== 0 || d.adcBits !== 0 || d.dacBits !== 0)
+    twin.setDevice({ chipSeed, readNoise: 0, adcBits: 0, dacBits: 0 });
+  return twin;
+}
+function dropTwin() { if (twin) { twin.free(); twin = null; } }
+
 async function openModel(e) {
   const m = loadAny(e.file, e.bytes);
   if (model) model.free();
+  dropTwin();
   model = m; entry = e;
   samples = null;
   if (e.samples) {
@@ -207,16 +228,21 @@ const handlers = {
       });
     }
     const result = copyResult(model.result());
-    // side by side for the same input: early stop flipped, and ideal reads (no read noise, ideal ADC)
-    const brief = (r) => ({ label: r.label, conf: r.probs[r.label], stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj, ratio: r.energyRatio });
-    const compare = {};
+    // side by side for the same input: early stop on and off, on this chip and in software
+    const brief = (r) => ({ label: r.label, conf: r.probs[r.label], stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj,
+      baselinePj: r.baselinePj, confidence: Float32Array.from(r.confidence), stepLabel: Int32Array.from(r.stepLabel) });
+    const on = settings.run.policy !== 'none';
+    const compare = { stop: on, chip: {}, software: {} };
+    compare.chip[on ? 'on' : 'off'] = brief(result);
     try {
-      model.setRun({ policy: settings.run.policy === 'none' ? 'confidence' : 'none' });
-      compare.stopFlipped = { stop: settings.run.policy === 'none', ...brief(model.classify(frames, T)) };
-      model.setRun(settings.run);
-      model.setDevice({ readNoise: 0, adcBits: 0 });
-      compare.ideal = brief(model.classify(frames, T));
-    } finally { applySettings(settings); }
+      model.setRun({ policy: on ? 'none' : 'confidence' });
+      compare.chip[on ? 'off' : 'on'] = brief(model.classify(frames, T));
+    } finally { model.setRun(settings.run); }
+    const sw = softwareTwin(settings.device.chipSeed);
+    for (const k of ['on', 'off']) {
+      sw.setRun({ ...settings.run, policy: k === 'on' ? 'confidence' : 'none' });
+      compare.software[k] = brief(sw.classify(frames, T));
+    }
     return {
       compare, device: model.getDevice(),
       frames: Float32Array.from(frames), result,
@@ -357,6 +383,7 @@ const handlers = {
   /* Masks re-pruned for a chip (reprune-worker.js): [{layer, mask}] into the current model. */
   async setMasks({ masks }) {
     for (const { layer, mask } of masks) model.setMask(layer, mask);
+    dropTwin(); // made again with these masks
     return {};
   },
 
@@ -369,6 +396,7 @@ const handlers = {
         if (L.op === 'conv' || L.op === 'fc') model.setMask(l, m.getMask(l));
       }
     } finally { m.free(); }
+    dropTwin();
     return {};
   },
 
