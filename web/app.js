@@ -6,6 +6,8 @@ import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, draw
 import { classNames, centerDigit } from './lib.js';
 import { initReprune, REPRUNE_OPTS } from './reprune.js';
 import { drawCompare } from './compare.js';
+import { initDevice, deviceUrl } from './devpanel.js';
+import { drawIrMap, drawVoltBar } from './irmap.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -66,6 +68,7 @@ function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 function workerSettings() {
   return {
     device: { readNoise: S.noise, progNoise: S.prog, gOff: S.goff, adcBits: S.adc, stuckOn: S.stuckon, stuckOff: S.stuckoff, chipSeed: S.chip },
+    options: S.dev, // device option keys that differ from the model's (devpanel.js)
     run: { policy: S.stop ? 'confidence' : 'none', threshold: S.th, alpha: S.alpha, noiseSeed: S.seed },
   };
 }
@@ -122,7 +125,7 @@ function defaultsFromModel(info) {
     noise: d.readNoise, prog: d.progNoise, goff: d.gOff, adc: d.adcBits, stuckon: d.stuckOn, stuckoff: d.stuckOff,
     // early stop starts on (PRIME's input-aware stop, arXiv 2407.18625) whatever the file says
     chip: Number(d.chipSeed), stop: true, th: r.threshold, alpha: r.alpha,
-    T: info.arch.T, seed: Number(r.noiseSeed) || 1,
+    T: info.arch.T, seed: Number(r.noiseSeed) || 1, dev: {},
   };
 }
 
@@ -164,6 +167,11 @@ const reprune = initReprune({ // "Re-prune for this chip" (reprune.js)
   changed: () => { showChipNote(); schedule(); invalidateBatch(); if (V.tab === 'crossbar') showArray(); },
 });
 
+const devPanel = initDevice({ // the device effects of P.deviceOptions() (devpanel.js)
+  call, S, setStatus, showControls, defaults: () => V.defaults,
+  changed: () => { schedule(); invalidateBatch(); if (V.tab === 'crossbar') showArray(); if (V.tab === 'inpaint') refreshInpaint(); },
+});
+
 /* The lasting note while the chip is not the one the masks were trained for. */
 function showChipNote() {
   const d = V.defaults, other = d && S.chip !== d.chip;
@@ -178,7 +186,7 @@ function showChipNote() {
 }
 $('reread').addEventListener('click', () => { S.seed += 1; schedule(); invalidateBatch(); if (V.tab === 'inpaint') refreshInpaint(); });
 $('reset').addEventListener('click', () => {
-  Object.assign(S, V.defaults); showControls(); schedule(); invalidateBatch();
+  Object.assign(S, V.defaults); showControls(); devPanel.refresh(); schedule(); invalidateBatch();
   if (V.tab === 'crossbar') showArray();
   if (V.tab === 'inpaint') refreshInpaint();
 });
@@ -194,6 +202,7 @@ $('copylink').addEventListener('click', () => {
     if (!d || S[key] !== d[key]) q.set(k, String(+(+S[key]).toFixed(5)));
   }
   q.set('stop', S.stop ? '1' : '0');
+  if (Object.keys(S.dev).length) q.set('dev', deviceUrl(S.dev));
   if (document.body.classList.contains('embed')) q.set('embed', '1');
   const out = $('linkout'); out.hidden = false; out.value = u.href; out.focus(); out.select();
   if (navigator.clipboard) navigator.clipboard.writeText(u.href).then(() => setStatus('Link copied.'), () => {});
@@ -221,6 +230,7 @@ function selectTab(name, focus) {
   }
   if (focus) $('tab-' + name).focus();
   showTabControls();
+  devPanel.showTab(name);
   if (name === 'inpaint') openInpaint();
   if (name === 'crossbar') { if (V.info) drawTilemap(); showArray(); }
   if (name === 'batch') drawBatchPlots();
@@ -644,9 +654,15 @@ async function showArray() {
   if (!V.info) return;
   const sel = $('arraysel');
   const i = Math.min(parseInt(sel.value || '0', 10) || 0, V.info.totalArrays - 1);
+  const ir = V.info.irdrop && $('xbarshow').value === 'ir';
+  for (const id of ['xbarhist', 'xbarlegend', 'xbarscale']) $(id).hidden = ir;
+  $('def-xbarshow').hidden = !ir;
+  if (ir) { showIrMap(i); return; }
+  V.irData = null;
   try {
     const r = await call('array', { i, settings: workerSettings() });
     V.arrayData = r;
+    if ($('xbarshow').value === 'ir') return; // switched to the IR-drop map meanwhile
     drawArray();
   } catch (err) {
     fail('Crossbar view failed: ' + err.message);
@@ -661,9 +677,31 @@ function layerOfArray(tiling, i) {
   return null;
 }
 
+/* The IR-drop voltage map of array i (irmap.js) in place of the conductances. */
+async function showIrMap(i) {
+  try {
+    const r = await call('irmap', { i, settings: workerSettings() });
+    V.irData = r;
+    const p = drawIrMap($('xbar'), r, Math.min(512, $('xbar').parentElement.clientWidth - 26), drawAxisTicks);
+    V.xbarRegion = p.region; V.xbarPlot = p.plot;
+    drawVoltBar($('xbarbar'), r.vRead);
+    hoverAt(V.xbarHover);
+    const st = p.stats, pc = (x) => (100 * x).toFixed(2) + '%';
+    $('xbarnote').textContent = `Array ${i}: layer ${r.layer + 1}, array ${r.array + 1} of ${r.arrays} of its wire model (${r.rows} used rows x ` +
+      `${r.cols} columns of a ${r.tile} x ${r.tile} array), every used row at v_read = ${r.vRead.toFixed(2)} V. Lowest voltage across a cell: ` +
+      `${st.min.toFixed(4)} V (${pc(st.min / r.vRead)} of v_read) at row ${st.minRow}, column ${st.minCol}. Column currents ${pc(st.meanErr)} below ` +
+      `the ideal array on average, ${pc(st.worstErr)} at worst (exact nodal solve, ${r.iterations} iterations).`;
+  } catch (err) {
+    V.irData = null;
+    const ctx = $('xbar').getContext('2d'); ctx.clearRect(0, 0, $('xbar').width, $('xbar').height);
+    $('xbarnote').textContent = `No IR-drop map: ${err.message}. It needs wire resistance: set r_row and r_col (Device effects, ` +
+      'IR drop) above 0 ohm, for example 1 ohm per segment.';
+  }
+}
+
 function drawArray() {
   const r = V.arrayData;
-  if (!r) return;
+  if (!r || V.irData) return;
   const N = 512, g = r.g, d = r.device;
   let x0 = N, y0 = N, x1 = -1, y1 = -1;
   for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) {
@@ -705,6 +743,7 @@ function drawArray() {
 }
 
 $('arraysel').addEventListener('change', showArray);
+$('xbarshow').addEventListener('change', showArray);
 $('cropused').addEventListener('change', drawArray);
 /* Row and column ticks around the heat map (cell indices of the array). */
 function drawAxisTicks(ctx, M, pw, ph, reg) {
@@ -722,11 +761,15 @@ function drawAxisTicks(ctx, M, pw, ph, reg) {
 
 /* The hover readout for the cell under a pointer position (client x, y), on the array shown now. */
 function hoverAt(p) {
-  const r = V.arrayData, reg = V.xbarRegion, P = V.xbarPlot;
+  const r = V.irData || V.arrayData, reg = V.xbarRegion, P = V.xbarPlot;
   if (!p || !r || !reg || !P) return;
   const b = $('xbar').getBoundingClientRect();
   const x = reg.x + Math.floor((p[0] - b.left - P.l) / P.pw * reg.w), y = reg.y + Math.floor((p[1] - b.top - P.t) / P.ph * reg.h);
   if (x < reg.x || y < reg.y || x >= reg.x + reg.w || y >= reg.y + reg.h) { $('xbarhover').textContent = '\u00a0'; return; }
+  if (V.irData) {
+    $('xbarhover').textContent = `array ${r.i}, row ${y}, column ${x}: ${r.v[y * r.cols + x].toFixed(4)} V across the cell`;
+    return;
+  }
   const v = r.g[y * 512 + x];
   $('xbarhover').textContent = `array ${r.i}, row ${y}, column ${x} (${x % 2 ? 'G\u2212' : 'G+'} of output ${x >> 1}): ` + (v > 0 ? `${v.toFixed(2)} \u00b5S` : 'unused');
 }
@@ -862,7 +905,7 @@ function refreshInpaint() {
 }
 
 /* The read settings of the page, for ip.inpaint and ip.generate. */
-const ipOpts = () => ({ readNoise: S.noise, adcBits: S.adc, earlyStop: S.stop, noiseSeed: S.seed });
+const ipOpts = () => ({ readNoise: S.noise, adcBits: S.adc, earlyStop: S.stop, noiseSeed: S.seed, options: devPanel.forTab('inpaint') });
 
 function holeMask() {
   const n = IP.info.size, h = new Uint8Array(n * n);
@@ -1058,6 +1101,7 @@ async function adoptModel(info, fromUrl) {
   V.info = info;
   V.defaults = defaultsFromModel(info);
   Object.assign(S, V.defaults);
+  await devPanel.adopt(info, fromUrl ? params : null); // device options: the model's, then the URL's (dev=, preset=)
   if (fromUrl) applyUrl();
   reprune.forget(); // the model's own masks are loaded
   showControls();
@@ -1068,6 +1112,8 @@ async function adoptModel(info, fromUrl) {
   $('modelnote').textContent = `${TASKS[info.arch.task] || 'task ' + info.arch.task}, ${info.arch.layers.length} layers, T = ${info.arch.T}, ${info.totalArrays} crossbar arrays` +
     (info.entry.samplesError ? ` (samples missing: ${info.entry.samplesError})` : '');
   fillTiling();
+  $('xbarshowrow').hidden = !info.irdrop;
+  if (!info.irdrop) $('xbarshow').value = 'g';
   if (V.tab === 'crossbar') drawTilemap();
   if (V.samples) {
     $('sample').max = String(V.samples.n - 1);
@@ -1134,6 +1180,7 @@ async function start() {
   try {
     const init = await call('init', { manifest: './models.json', want: params.get('model') }).finally(() => initDone());
     V.models = init.models;
+    devPanel.list(init.deviceOptions);
     if (!V.models.length) { fail('No model could be loaded: build one (models/*.prime, see docs/web.md).'); return; }
     const want = params.get('model');
     const first = V.models.find((m) => m.id === want) || V.models[0];
@@ -1163,7 +1210,7 @@ window.addEventListener('resize', () => {
   resizeTimer = setTimeout(() => {
     if (V.tab === 'classify') { render(); drawGallery(); }
     if (V.tab === 'batch') drawBatchPlots();
-    if (V.tab === 'crossbar' && V.info) { drawTilemap(); drawArray(); }
+    if (V.tab === 'crossbar' && V.info) { drawTilemap(); if (V.irData) showArray(); else drawArray(); }
     if (V.tab === 'inpaint') { renderInpaint(); renderGenerate(); }
   }, 100);
 });
@@ -1184,6 +1231,8 @@ window.primeLab = {
       compare: V.last && JSON.parse(JSON.stringify(V.last.compare, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v))), degenerate: !!(r && Math.max(...r.logits) - Math.min(...r.logits) < 1e-6),
       batch: JSON.parse(JSON.stringify(V.batch)),
       arrayShown: V.arrayData ? V.arrayData.i : null, barLabels: V.barLabels,
+      irmap: V.irData && { i: V.irData.i, rows: V.irData.rows, cols: V.irData.cols, vRead: V.irData.vRead,
+        min: V.irData.v.reduce((a, b) => Math.min(a, b), Infinity), max: V.irData.v.reduce((a, b) => Math.max(a, b), -Infinity) },
       xbarScale: V.arrayData ? (V.arrayData.device.gMax > 0 ? V.arrayData.device.gMax : 60) : null,
       totalArrays: V.info && V.info.totalArrays, layers: V.info && V.info.arch.layers.length,
       inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(), dataset: IP.dataset,

@@ -13,7 +13,7 @@
 // {type: 'reference', acc} first gives the shipped masks' accuracy on their chip.
 
 import { loadTrainer } from '../wasm/prime-train.js';
-import { parsePsmp } from './lib.js';
+import { parsePsmp, gunzipIf } from './lib.js';
 
 const base = new URL('../', import.meta.url); // the repository root
 let T = null;
@@ -21,7 +21,7 @@ let cancelled = false;
 const bytes = async (url) => {
   const r = await fetch(new URL(url, base));
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+  return gunzipIf(await r.arrayBuffer());
 };
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
 
