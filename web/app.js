@@ -2,12 +2,12 @@
 // worker.js (a module worker that owns the wasm core); this file only sends it
 // requests and draws the answers. State lives in `S` (settings) and `V` (view).
 
-import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, drawHistogram, prepare } from './plots.js';
+import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, drawHistogram, prepare, placeHeat } from './plots.js';
 import { classNames, centerDigit } from './lib.js';
 import { initReprune, REPRUNE_OPTS } from './reprune.js';
 import { drawCompare } from './compare.js';
 import { initDevice, deviceUrl } from './devpanel.js';
-import { drawIrMap, drawVoltBar } from './irmap.js';
+import { drawIrMap } from './irmap.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -684,7 +684,7 @@ async function showIrMap(i) {
     V.irData = r;
     const p = drawIrMap($('xbar'), r, Math.min(512, $('xbar').parentElement.clientWidth - 26), drawAxisTicks);
     V.xbarRegion = p.region; V.xbarPlot = p.plot;
-    drawVoltBar($('xbarbar'), r.vRead);
+    drawColorbar($('xbarbar'), r.vRead, 'V', '(v_read: no drop)');
     hoverAt(V.xbarHover);
     const st = p.stats, pc = (x) => (100 * x).toFixed(2) + '%';
     $('xbarnote').textContent = `Array ${i}: layer ${r.layer + 1}, array ${r.array + 1} of ${r.arrays} of its wire model (${r.rows} used rows x ` +
@@ -712,25 +712,12 @@ function drawArray() {
   const gmax = d.gMax > 0 ? d.gMax : 60;
   let region = { x: 0, y: 0, w: N, h: N };
   if ($('cropused').checked && x1 >= 0) region = { x: 0, y: 0, w: x1 + 1, h: y1 + 1 }; // layers start at cell (0, 0)
-  // display: cells may be stretched (aspect kept within 1:2 .. 2:1) so thin blocks stay visible
-  const aspect = Math.min(2, Math.max(0.5, region.w / region.h));
-  const avail = Math.min(512, $('xbar').parentElement.clientWidth - 26);
-  const cv = $('xbar');
-  const M = { l: 40, b: 30, t: 4, r: 6 }; // room for the axis ticks
-  const pw = Math.round(aspect >= 1 ? avail : avail * aspect) - M.l - M.r, ph = Math.round(aspect >= 1 ? avail / aspect : avail) - M.t - M.b;
   const offBelow = d.gOff > 0 ? d.gOff + 4 * (d.gOffSd || 0) + 1e-6 : 0;
   const off = V.xbarOff || (V.xbarOff = document.createElement('canvas'));
   const c = drawCrossbar(off, g, N, region, gmax, offBelow);
-  const dpr = window.devicePixelRatio || 1;
-  cv.style.width = pw + M.l + M.r + 'px'; cv.style.height = ph + M.t + M.b + 'px';
-  cv.width = Math.round((pw + M.l + M.r) * dpr); cv.height = Math.round((ph + M.t + M.b) * dpr);
-  const ctx = cv.getContext('2d');
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.fillStyle = cssVar('--card', '#fff'); ctx.fillRect(0, 0, pw + M.l + M.r, ph + M.t + M.b);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(off, M.l, M.t, pw, ph);
-  drawAxisTicks(ctx, M, pw, ph, region);
-  V.xbarRegion = region; V.xbarPlot = { ...M, pw, ph };
+  const P = placeHeat($('xbar'), off, region, Math.min(512, $('xbar').parentElement.clientWidth - 26), drawAxisTicks);
+  const aspect = P.aspect;
+  V.xbarRegion = region; V.xbarPlot = P;
   drawColorbar($('xbarbar'), gmax);
   drawHistogram($('xbarhist'), g, gmax, offBelow);
   hoverAt(V.xbarHover); // the readout follows the array shown

@@ -25,7 +25,7 @@ const FIELDS = { noise: 'readNoise', prog: 'progNoise', goff: 'gOff', adc: 'adcB
 /* h: {call, S, setStatus, showControls, defaults () (the model's S values),
  * changed () (rerun what the device acts on)}. */
 export function initDevice(h) {
-  let options = null, ctl = null, base = {}, tab = 'classify';
+  let options = null, ctl = null, base = {}, tab = 'classify', chain = Promise.resolve();
 
   function note(text) { $('presetnote').hidden = !text; $('presetnote').textContent = text || ''; }
   function refresh() { if (ctl) ctl.refresh(); }
@@ -74,11 +74,15 @@ export function initDevice(h) {
       if (!ctl) {
         ctl = initDeviceControls(options, {
           base: () => base, state: () => h.S.dev,
-          async set(key, v) {
-            const next = { ...h.S.dev };
-            if (v == null) delete next[key]; else next[key] = v;
-            await h.call('checkDevice', { options: next }); // the core's message if the value is out of range
-            h.S.dev = next; refresh(); h.changed();
+          set(key, v) { // one at a time, each on the state the one before left
+            const run = chain.then(async () => {
+              const next = { ...h.S.dev };
+              if (v == null) delete next[key]; else next[key] = v;
+              await h.call('checkDevice', { options: next }); // the core's message if the value is out of range
+              h.S.dev = next; refresh(); h.changed();
+            });
+            chain = run.catch(() => {});
+            return run;
           },
           preset,
         });

@@ -293,8 +293,28 @@ export function drawCrossbar(canvas, g, size, region, gMax, offBelow) {
   return { used, off };
 }
 
-/* Colour bar for the crossbar legend. */
-export function drawColorbar(canvas, gMax) {
+/* Draws the heat-map image `off` (one pixel per cell of `region`) on the
+ * canvas cv at most `avail` px wide, cells stretched within 1:2 .. 2:1 so thin
+ * blocks stay visible, with room for axis ticks (ticks(ctx, M, pw, ph, region)).
+ * Returns the plot box {l, t, r, b, pw, ph, aspect}. */
+export function placeHeat(cv, off, region, avail, ticks) {
+  const aspect = Math.min(2, Math.max(0.5, region.w / region.h));
+  const M = { l: 40, b: 30, t: 4, r: 6 };
+  const pw = Math.round(aspect >= 1 ? avail : avail * aspect) - M.l - M.r, ph = Math.round(aspect >= 1 ? avail / aspect : avail) - M.t - M.b;
+  const dpr = window.devicePixelRatio || 1;
+  cv.style.width = pw + M.l + M.r + 'px'; cv.style.height = ph + M.t + M.b + 'px';
+  cv.width = Math.round((pw + M.l + M.r) * dpr); cv.height = Math.round((ph + M.t + M.b) * dpr);
+  const ctx = cv.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = css('--card', '#fff'); ctx.fillRect(0, 0, pw + M.l + M.r, ph + M.t + M.b);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(off, M.l, M.t, pw, ph);
+  ticks(ctx, M, pw, ph, region);
+  return { ...M, pw, ph, aspect };
+}
+
+/* Colour bar for the crossbar legend: 0 .. max in `unit`, the top end labelled `top`. */
+export function drawColorbar(canvas, gMax, unit = '\u00b5S', top = '(g_max)') {
   const { ctx, w, h } = prepare(canvas, 0, 34);
   const fg = css('--fg', '#222');
   ctx.clearRect(0, 0, w, h);
@@ -305,8 +325,8 @@ export function drawColorbar(canvas, gMax) {
     ctx.fillRect(10 + x, 2, 1, 12);
   }
   ctx.fillStyle = fg; ctx.textBaseline = 'top';
-  ctx.textAlign = 'left'; ctx.fillText('0 \u00b5S', 10, 17);
-  ctx.textAlign = 'right'; ctx.fillText(gMax.toFixed(1) + ' \u00b5S (g_max)', 10 + bw, 17);
+  ctx.textAlign = 'left'; ctx.fillText(`0 ${unit}`, 10, 17);
+  ctx.textAlign = 'right'; ctx.fillText(`${gMax.toFixed(unit === 'V' ? 2 : 1)} ${unit} ${top}`, 10 + bw, 17);
 }
 
 /* Histogram of the used cells' conductances (log count axis); cells at or
