@@ -192,6 +192,9 @@ typedef struct {
     double neuron_updates;  /* digital neuron / pool element updates */
     double macs_dense;      /* digital baseline multiply-adds (dense) */
     double timesteps;
+    double adc_clipped;     /* conversions clamped at the ADC's range (counted where the
+                               ADC has non-idealities or adc_fs < 1: docs/device.md) */
+    double dac_clipped;     /* input conversions clamped at the DAC's range (non-ideal DAC) */
 } prime_counters;
 
 typedef struct {

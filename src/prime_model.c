@@ -11,13 +11,21 @@
  * corrupted or foreign file is an error, never a crash.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_opts.h"
 #include "prime.h"
 #include "prime_internal.h"
 #include "prime_archive.h"
+
+/* The device-effects section (docs/model-format.md): tag, u32 length, then
+ * that many bytes of "key=value\n" lines (prime_devfx_to_text), just before
+ * the CRC of a version-2 file. Written only when an effect is on. */
+#define FX_TAG 0x58465644u /* "DVFX" */
+#define FX_MAX 16384
 
 #define MODEL_MAGIC "PRIMEMDL"
 #define MODEL_VERSION 1u    /* masks only */
@@ -56,8 +64,11 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     prime_buf b = {0};
     int measured = 0;
     for (int i = 0; i < a->n_layers; i++) measured |= c->w[i].rows && c->w[i].measured;
+    char fxt[FX_MAX];
+    int nfx = prime_devfx_to_text(d, &c->fx, fxt, sizeof fxt);
+    if (nfx < 0) return prime_error("prime_save: the device effects do not fit %d bytes", FX_MAX);
     prime_buf_put(&b, MODEL_MAGIC, 8);
-    put_u32(&b, measured ? MODEL_VERSION_COND : MODEL_VERSION);
+    put_u32(&b, measured || nfx ? MODEL_VERSION_COND : MODEL_VERSION);
     put_u32(&b, 0); /* total size, patched below */
     put_u32(&b, (uint32_t)a->task), put_u32(&b, (uint32_t)a->T);
     put_u32(&b, (uint32_t)a->in_c), put_u32(&b, (uint32_t)a->in_h), put_u32(&b, (uint32_t)a->in_w);
@@ -93,7 +104,7 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     }
     /* version 2: per weight layer a u32 flag; 1: u32 pairs, then the on-state
      * G+ and G- of every pair (f32, uS, matrix order) */
-    for (int i = 0; i < a->n_layers && measured; i++) {
+    for (int i = 0; i < a->n_layers && (measured || nfx); i++) {
         const wlayer *w = &c->w[i];
         if (!w->rows) continue;
         size_t nw = (size_t)w->rows * w->cols;
@@ -103,6 +114,7 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
         for (size_t k = 0; k < nw; k++) put_f32(&b, w->gp_on[k]);
         for (size_t k = 0; k < nw; k++) put_f32(&b, w->gn_on[k]);
     }
+    if (nfx) put_u32(&b, FX_TAG), put_u32(&b, (uint32_t)nfx), prime_buf_put(&b, fxt, (size_t)nfx);
     if (b.oom) { free(b.p); return prime_error("out of memory saving the model"); }
     uint32_t total = (uint32_t)(b.n + 4);
     for (int k = 0; k < 4; k++) b.p[12 + k] = (uint8_t)(total >> (8 * k));
@@ -168,7 +180,16 @@ static int cond_section_length(const prime_arch *a, const uint8_t *bytes, size_t
         r.off += (size_t)(8 * nw);
         any = 1;
     }
-    if (!any) return prime_error("model file: version 2 with no stored conductance map (a version-1 file has none)");
+    /* the device-effects section, if any, closes a version-2 file */
+    uint32_t tag = get_u32(&r);
+    if (!r.bad && tag == FX_TAG) {
+        uint32_t fl = get_u32(&r);
+        if (r.bad || fl == 0 || fl >= FX_MAX || r.off + fl != r.n)
+            return prime_error("model file: bad device-effects section (length %u)", fl);
+        len += 8 + fl;
+        any = 1;
+    }
+    if (!any) return prime_error("model file: version 2 with no stored conductance map nor device effects (a version-1 file has neither)");
     *expect += len;
     return 0;
 }
@@ -196,6 +217,36 @@ static int read_cond_section(prime_ctx *c, rbuf *r) {
         if (rc) return -1;
     }
     return 0;
+}
+
+/* Reads the device-effects section (its length checked by
+ * cond_section_length) and applies it; a bad line is named. 0 or -1. */
+static int read_fx_section(prime_ctx *c, rbuf *r) {
+    if (get_u32(r) != FX_TAG) return prime_error("model file: unexpected bytes after the conductance section");
+    uint32_t fl = get_u32(r);
+    char *t = malloc((size_t)fl + 1);
+    if (!t) return prime_error("out of memory reading the device effects");
+    memcpy(t, r->p + r->off, fl), t[fl] = 0;
+    r->off += fl;
+    const char *kv[256];
+    int m = 0, rc = 0;
+    for (char *p = t; *p && !rc;) {
+        char *e = strchr(p, '\n');
+        if (e) *e = 0;
+        if (*p) {
+            if (m == 256) rc = prime_error("model file: more than 256 device-effect settings");
+            else kv[m++] = p;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    if (!rc && prime_set_device_options(c, kv, m) != 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", prime_last_error());
+        rc = prime_error("model file: device effects: %s", msg);
+    }
+    free(t);
+    return rc;
 }
 
 /* Returns a context from model file bytes; NULL with a clear error. */
@@ -300,6 +351,7 @@ prime_ctx *prime_load(const uint8_t *bytes, size_t n) {
         prime_program_layer(c, i);
     }
     if (version == MODEL_VERSION_COND && read_cond_section(c, &r) != 0) { prime_free(c); return NULL; }
+    if (version == MODEL_VERSION_COND && r.off + 8 <= r.n && read_fx_section(c, &r) != 0) { prime_free(c); return NULL; }
     if (r.off != r.n) { prime_error("model file has %zu unexpected bytes after the masks", r.n - r.off); prime_free(c); return NULL; }
     return c;
 }

@@ -19,6 +19,8 @@
 // src/wasm_abi.h; loadPrime reads it from the module (pw_abi) and checks it
 // against what this file decodes by position (abiMismatches). Types: prime.d.ts.
 
+import { deviceApi } from './prime-device.js';
+
 export class PrimeError extends Error {
   constructor(message) { super(message); this.name = 'PrimeError'; }
 }
@@ -31,7 +33,8 @@ const DEVICE_KEYS = ['chipSeed', 'gDist', 'gMean', 'gSd', 'gOff', 'gOffSd', 'gMa
   'eDacPj', 'eNeuronPj', 'eMacPj'];
 const RUN_KEYS = ['policy', 'alpha', 'threshold', 'minSteps', 'noiseSeed'];
 const EVENT_KEYS = ['size', 'contrast', 'noiseRate', 'durationUs', 'stepsPerSaccade', 'amplitude', 'seed', 'motion'];
-const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps'];
+const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps',
+  'adcClipped'];
 
 /**
  * What this file decodes by position, against the module's ABI table: the
@@ -182,6 +185,9 @@ export async function loadPrime(opts = {}) {
     throw new PrimeError(`${what} must be a Uint8Array or ArrayBuffer`);
   };
 
+  // the device effects (docs/device.md): option keys, IR-drop maps (wasm/prime-device.js)
+  const DV = deviceApi({ X, heap, cstr, withBufs, getF64, putF32, toF32, fail, params, PrimeError, DEVICE_KEYS });
+
   const readDevice = (fnPtr) => withBufs([8 * A.dev_fields], (p) => {
     fnPtr(p);
     const v = getF64(p, DEVICE_KEYS.length);
@@ -256,19 +262,39 @@ export async function loadPrime(opts = {}) {
     }
     /** Device parameters (see prime.h prime_device), camelCase. */
     getDevice() { return readDevice((p) => X.pw_get_device(this._ctx(), p)); }
-    /** Merges partial device parameters; re-forms the chip only if a forming field changed. */
+    /**
+     * Merges partial device parameters: the camelCase fields of getDevice() and
+     * every option key of P.deviceOptions() (docs/device.md), e.g.
+     *   m.setDevice({ read_model: 'weight', read_noise: 0.1, t_read: '1d', r_row: 1, preset: 'paper' })
+     * applied in order, all or nothing (PrimeError naming the key; nothing changes).
+     * Re-forms the chip only if a forming field changed; effects re-program it.
+     */
     setDevice(partial) {
-      const d = { ...this.getDevice() };
-      for (const k of Object.keys(params(partial, 'setDevice'))) {
-        if (!DEVICE_KEYS.includes(k)) throw new PrimeError(`unknown device parameter "${k}"`);
-        d[k] = num(partial[k], `device parameter ${k}`);
+      const keys = Object.keys(params(partial, 'setDevice'));
+      if (keys.every((k) => DEVICE_KEYS.includes(k))) {
+        const d = { ...this.getDevice() };
+        for (const k of keys) d[k] = num(partial[k], `device parameter ${k}`);
+        withBufs([8 * A.dev_fields], (p) => {
+          heap.f64().set(DEVICE_KEYS.map((k) => d[k]), p >> 3);
+          if (X.pw_set_device(this._ctx(), p) !== 0) fail('setDevice');
+        });
+        return this;
       }
-      withBufs([8 * A.dev_fields], (p) => {
-        heap.f64().set(DEVICE_KEYS.map((k) => d[k]), p >> 3);
-        if (X.pw_set_device(this._ctx(), p) !== 0) fail('setDevice');
-      });
+      DV.setOptions(this._ctx(), partial, 'setDevice');
       return this;
     }
+    /** Every device option's current value as text, { key: value } (keys of P.deviceOptions()). */
+    getDeviceOptions() { return DV.getOptions(this._ctx()); }
+    /** The arrays of the IR-drop model of layer `layer`: { rowTiles, colTiles, arrays, tile } (tile = ir_tile). */
+    irdropArrays(layer) { return DV.irdropArrays(this._ctx(), layer); }
+    /**
+     * The IR-drop voltage map of array `array` of layer `layer` (exact nodal
+     * solve, src/irdrop.c; needs r_row and r_col > 0): every used row driven at
+     * vRead volts (or input[r]). Returns { rows, cols, iterations, vRow, vCol
+     * (Float64Array rows*cols, V: row and column wire nodes), iCol, iIdeal
+     * (Float64Array cols, uA: column currents with and without wires) }.
+     */
+    irdropMap(layer, array = 0, input = null) { return DV.irdropMap(this._ctx(), layer, array, input); }
     getRun() { return readRun((p) => X.pw_get_run(this._ctx(), p)); }
     /** Merges a partial run policy {policy: 'none'|'confidence', alpha, threshold, minSteps, noiseSeed}. */
     setRun(partial) {
@@ -442,6 +468,8 @@ export async function loadPrime(opts = {}) {
     PrimeError,
     /** Default device parameters (prime_default_device). */
     defaultDevice: () => readDevice((p) => X.pw_default_device(p)),
+    /** Every device option key (docs/device.md): [{ key, help (unit and meaning), default, defaultInpaint }]. */
+    deviceOptions: DV.deviceOptions,
     defaultRun: () => readRun((p) => X.pw_default_run(p)),
     defaultEventParams: () => eventParams({}),
     /** A Model from .prime bytes; throws PrimeError for a bad file. */
@@ -648,6 +676,15 @@ export async function loadPrime(opts = {}) {
             return out;
           });
         },
+        /** Device option keys (P.deviceOptions()), all or nothing; e.g. { read_model: 'weight', t_read: '1d' }.
+         * The options of inpaint() (readNoise, adcBits, dacBits) still set those three fields on every call. */
+        setDevice(partial) {
+          live();
+          DV.setOptions(v, partial, 'setDevice', true);
+          return this;
+        },
+        /** Every device option's current value as text. */
+        getDeviceOptions() { live(); return DV.getOptions(v, true); },
         free() { if (v) { X.prime_vae_free(v); v = 0; } },
       };
     },

@@ -203,23 +203,13 @@ static float *load_input(const char *path, int T, uint64_t seed) {
     return frames;
 }
 
-/* Applies one repeatable `--device key=value` (src/device_opts.h) to d; 0, or
- * -1 after printing why. Keys of the effects not yet in the crossbar read
- * (noise models, relaxation, IR drop, converter errors) are refused. */
-static int device_opt(prime_device *d, const char *kv) {
-    prime_devfx_params fx = prime_devfx_default(), f0 = fx;
-    fx.read.eta = d->read_noise;
-    prime_device d1 = *d;
-    if (prime_device_set_option(&d1, &fx, kv) != 0) {
+/* Applies one repeatable `--device key=value` (src/device_opts.h) to d and
+ * its effects fx; 0, or -1 after printing why (the message names the key). */
+static int device_opt(prime_device *d, prime_devfx_params *fx, const char *kv) {
+    if (prime_device_set_option(d, fx, kv) != 0) {
         fprintf(stderr, "--device %s: %s\n", kv, prime_last_error());
         return -1;
     }
-    fx.read.eta = 0;
-    if (memcmp(&fx, &f0, sizeof fx) != 0) {
-        fprintf(stderr, "--device %s: this effect is not in the crossbar read yet (docs/device.md)\n", kv);
-        return -1;
-    }
-    *d = d1;
     return 0;
 }
 
@@ -227,8 +217,10 @@ static int cmd_classify(int argc, char **argv) {
     prime_ctx *c = load_model(argv[0]);
     if (!c) return 1;
     prime_device d = prime_get_device(c);
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
-    int T = prime_get_arch(c)->T;
+    int T = prime_get_arch(c)->T, logits = 0;
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(o, "--noise")) d.read_noise = (float)atof(v), i++;
@@ -239,7 +231,8 @@ static int cmd_classify(int argc, char **argv) {
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else if (!strcmp(o, "--alpha")) r.alpha = (float)atof(v), i++;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
+        else if (!strcmp(o, "--logits")) logits = 1;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
         else if (!strcmp(o, "--import")) { /* masks / weights / measured conductances from a .npz */
             size_t nb;
             uint8_t *b = read_file(v, &nb);
@@ -252,12 +245,25 @@ static int cmd_classify(int argc, char **argv) {
         }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
-    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_set_device(c, &d) || prime_set_devfx(c, &fx) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     if (T < 1 || T > PRIME_MAX_T) { fprintf(stderr, "T out of range\n"); prime_free(c); return 1; }
     float *x = load_input(argv[1], T, 1);
     if (!x) { prime_free(c); return 1; }
     prime_result res;
-    int rc = prime_classify(c, x, T, &res);
+    int rc = 0;
+    if (logits) { /* step by step: the running logits (mean output membrane) after each step */
+        rc = prime_begin(c, x, T);
+        int st;
+        while (!rc && (st = prime_step(c)) == 1) {
+            if ((rc = prime_result_get(c, &res)) != 0) break;
+            printf("step %d logits", res.steps_used);
+            for (int k = 0; k < res.n_classes; k++) printf(" %.6g", res.logits[k]);
+            printf("\n");
+        }
+        if (!rc && st < 0) rc = -1;
+        if (!rc) rc = prime_result_get(c, &res);
+    } else rc = prime_classify(c, x, T, &res);
     if (rc) fprintf(stderr, "%s\n", prime_last_error());
     else print_result(&res);
     free(x);
@@ -317,6 +323,8 @@ static int cmd_bench_frames(int argc, char **argv) {
     if (!c) return 1;
     const prime_arch *a = prime_get_arch(c);
     prime_device d = prime_get_device(c);
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
     int T = a->T, N = atoi(argv[2]), R = 5;
     for (int i = 3; i < argc; i++) {
@@ -329,10 +337,11 @@ static int cmd_bench_frames(int argc, char **argv) {
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
         else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
         else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
-    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_set_device(c, &d) || prime_set_devfx(c, &fx) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     if (N < 1 || R < 1 || T < 1 || T > PRIME_MAX_T) { fprintf(stderr, "bad N, T or repeat\n"); prime_free(c); return 2; }
     size_t per = (size_t)T * a->in_c * a->in_h * a->in_w, n;
     uint8_t *b = read_file(argv[1], &n);
@@ -402,6 +411,8 @@ static int cmd_bench_vae(int argc, char **argv) {
     if (!v) { fprintf(stderr, "%s: %s\n", argv[0], prime_last_error()); return 1; }
     const prime_vae_arch *a = prime_vae_get_arch(v);
     prime_device d = prime_vae_get_device(v);
+    prime_devfx_params fx;
+    prime_vae_get_devfx(v, &fx);
     prime_vae_run r = prime_vae_default_run();
     int N = atoi(argv[2]), R = 5;
     for (int i = 3; i < argc; i++) {
@@ -412,10 +423,11 @@ static int cmd_bench_vae(int argc, char **argv) {
         else if (!strcmp(o, "--stop")) r.policy = PRIME_VAE_STOP_CONVERGENCE, r.m_th = (float)atof(val), i++;
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_VAE_STOP_NONE;
         else if (!strcmp(o, "--repeat")) R = atoi(val), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, val)) { prime_vae_free(v); return 2; } i++; }
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, val)) { prime_vae_free(v); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_vae_free(v); return 2; }
     }
-    if (prime_vae_set_device(v, &d) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_vae_set_device(v, &d) || prime_vae_set_devfx(v, &fx) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
     const size_t npix = (size_t)a->size * a->size;
     float *img = (float *)read_file(argv[1], &ni);
     if (!img || N < 1 || R < 1 || ni < (size_t)N * npix * sizeof(float)) {
@@ -558,15 +570,19 @@ static int cmd_eval(int argc, char **argv) {
     double t_load = now_s() - t0;
     if (!c) return 1;
     prime_device d = prime_get_device(c);
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
-        if (!strcmp(o, "--ideal")) d.g_off = d.g_off_sd = d.prog_noise = d.read_noise = 0, d.adc_bits = d.dac_bits = 0, d.stuck_on = d.stuck_off = 0;
+        if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
+        else if (!strcmp(o, "--ideal")) d.g_off = d.g_off_sd = d.prog_noise = d.read_noise = 0, d.adc_bits = d.dac_bits = 0, d.stuck_on = d.stuck_off = 0, fx = prime_devfx_default();
         else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
-    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_set_device(c, &d) || prime_set_devfx(c, &fx) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     size_t n;
     uint8_t *b = read_file(argv[1], &n);
     if (!b) { prime_free(c); return 1; }
@@ -616,12 +632,14 @@ int main(int argc, char **argv) {
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]\n"
             "       | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
-            "       --chip SEED --stop TH --alpha A --T N --import NPZ] | bench [MODEL [N]]\n"
+            "       --chip SEED --stop TH --alpha A --T N --import NPZ --logits] | bench [MODEL [N]]\n"
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n"
             "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop TH --repeat R]\n"
             "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n"
-            "--device KEY=VALUE (repeatable, classify and bench-*): any device field by name, e.g. g_sd=5,\n"
-            "       read_noise=0.1, adc_bits=8 (keys, units and ranges: docs/device.md)\n");
+            "--device KEY=VALUE (repeatable, classify, eval and bench-*): any device field by name, e.g. g_sd=5,\n"
+            "       read_noise=0.1, read_model=weight, t_read=1d, r_row=1, adc_offset=0.5, preset=paper\n"
+            "       (keys, units and ranges: docs/device.md; in order, later ones win)\n"
+            "--logits (classify): the running logits after every step\n");
     return 2;
 }
