@@ -137,16 +137,16 @@ test('preset=paper in the URL applies before the first run; a bad dev= is refuse
   await page.close();
 });
 
-test('crossbar: the IR-drop voltage map of an array, with wire resistance; without it, why not', { skip, timeout: 60000 }, async () => {
+test('crossbar: the IR-drop voltage map of an array, with wire resistance; without it, why not', { skip, timeout: 240000 }, async () => {
   const { page, errors } = await open('?task=crossbar');
   assert.equal(await page.isVisible('#xbarshow'), true);
   await page.selectOption('#xbarshow', 'ir');
-  await page.waitForFunction(() => /No IR-drop map/.test(document.getElementById('xbarnote').textContent));
+  await page.waitForFunction(() => /No IR-drop map/.test(document.getElementById('xbarnote').textContent), null, { timeout: 60000 });
   assert.match(await page.textContent('#xbarnote'), /needs wire resistance: set r_row and r_col/);
   await page.$$eval('#devopts details', (ds) => ds.forEach((d) => { d.open = true; }));
   await setField(page, 'r_row', 1);
   await setField(page, 'r_col', 1);
-  await page.waitForFunction(() => /Lowest voltage across a cell/.test(document.getElementById('xbarnote').textContent));
+  await page.waitForFunction(() => /Lowest voltage across a cell/.test(document.getElementById('xbarnote').textContent), null, { timeout: 60000 });
   const m = (await lab(page)).irmap;
   assert.equal(m.i, 0);
   assert.ok(m.rows > 0 && m.cols > 0);
@@ -155,14 +155,14 @@ test('crossbar: the IR-drop voltage map of an array, with wire resistance; witho
   assert.equal(await page.isVisible('#xbarhist'), false, 'the conductance histogram is not the map\'s');
   // another array, more resistance: the drop grows
   await page.selectOption('#arraysel', '1');
-  await page.waitForFunction(() => window.primeLab.snapshot().irmap && window.primeLab.snapshot().irmap.i === 1);
+  await page.waitForFunction(() => window.primeLab.snapshot().irmap && window.primeLab.snapshot().irmap.i === 1, null, { timeout: 60000 });
   const m1 = (await lab(page)).irmap;
   await setField(page, 'r_row', 5);
-  await page.waitForFunction((x) => window.primeLab.snapshot().irmap.min < x, m1.min, { timeout: 30000 });
+  await page.waitForFunction((x) => window.primeLab.snapshot().irmap.min < x, m1.min, { timeout: 60000 });
   await page.hover('#xbar', { position: { x: 60, y: 20 } });
   assert.match(await page.textContent('#xbarhover'), /array 1, row \d+, column \d+: 0\.\d{4} V across the cell/);
   await page.selectOption('#xbarshow', 'g');
-  await page.waitForFunction(() => window.primeLab.snapshot().irmap === null);
+  await page.waitForFunction(() => window.primeLab.snapshot().irmap === null, null, { timeout: 60000 });
   assert.equal(await page.isVisible('#xbarhist'), true);
   assert.deepEqual(errors, []);
   await page.close();
