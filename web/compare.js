@@ -38,8 +38,9 @@ export function drawCompare(el, canvas, r, o) {
   const T = off.T, pts = (x) => Array.from(x.confidence, (v, t) => [t + 1, v]);
   const c1 = css('--accent2', '#2f6fd6'), c2 = css('--accent', '#1f8a5b'), warn = css('--warn', '#955300');
   const v = [];
-  if (o.stop && on.stepsUsed < T) v.push({ x: on.stepsUsed, label: `chip stops at ${on.stepsUsed}`, color: c1 });
-  if (o.stop && c.software.on.stepsUsed < T) v.push({ x: c.software.on.stepsUsed + 0.04, label: `software at ${c.software.on.stepsUsed}`, color: c2 });
+  const sw = c.software.on.stepsUsed;
+  if (o.stop && on.stepsUsed < T) v.push({ x: on.stepsUsed, label: sw === on.stepsUsed ? `both stop at ${sw}` : `chip stops at ${on.stepsUsed}`, color: c1 });
+  if (o.stop && sw < T && sw !== on.stepsUsed) v.push({ x: sw, label: `software at ${sw}`, color: c2 });
   linePlot(canvas, {
     x: [0.5, T + 0.5], y: [0, 1], xInt: true, xLabel: 'timestep (early stop off: every step)', yLabel: 'max probability', aspect: 0.45,
     series: [{ points: pts(off), color: c1, label: 'memristor chip', r: 2.5 }, { points: pts(c.software.off), color: c2, dash: [6, 4], label: 'software', r: 2.5 }],
