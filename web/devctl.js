@@ -147,16 +147,17 @@ export function initDeviceControls(list, hooks) {
     try { await hooks.preset('paper'); } finally { presetBtn.disabled = false; }
   };
   return {
-    /* Puts the current values into the controls. */
-    refresh() {
+    /* Puts the current values into the controls; the one being edited keeps its text unless `all`. */
+    refresh(all = false) {
       const base = hooks.base(), st = hooks.state();
       for (const [k, el] of inputs) {
         const v = k in st ? st[k] : base[k] ?? '';
+        el.closest('.devctl').classList.toggle('changed', k in st);
+        if (!all && el === document.activeElement) continue;
         if (el.tagName === 'SELECT' && ![...el.options].some((op) => op.value === v)) {
           const op = document.createElement('option'); op.textContent = v; el.append(op);
         }
         el.value = v;
-        el.closest('.devctl').classList.toggle('changed', k in st);
       }
       for (const g of box.querySelectorAll('.devgroup')) {
         const n = [...g.querySelectorAll('.devctl.changed')].length;

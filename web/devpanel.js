@@ -28,7 +28,7 @@ export function initDevice(h) {
   let options = null, ctl = null, base = {}, tab = 'classify', chain = Promise.resolve();
 
   function note(text) { $('presetnote').hidden = !text; $('presetnote').textContent = text || ''; }
-  function refresh() { if (ctl) ctl.refresh(); }
+  function refresh(all = true) { if (ctl) ctl.refresh(all); }
 
   /* A preset's answer: the page's sliders and S.dev follow the device. */
   function adoptPreset(r) {
@@ -79,7 +79,7 @@ export function initDevice(h) {
               const next = { ...h.S.dev };
               if (v == null) delete next[key]; else next[key] = v;
               await h.call('checkDevice', { options: next }); // the core's message if the value is out of range
-              h.S.dev = next; refresh(); h.changed();
+              h.S.dev = next; refresh(false); h.changed();
             });
             chain = run.catch(() => {});
             return run;

@@ -19,12 +19,14 @@ after(tearDown);
 
 const options = (page) => page.evaluate(async () => (await (await import('/wasm/prime.js')).loadPrime()).deviceOptions());
 const logits = async (page) => (await settled(page)).result.logits;
+/* Sets a field and waits until the page has taken it (S.dev); returns the run count before. */
 async function setField(page, key, value) {
   const n = await runs(page);
   const el = page.locator('#dev-' + key);
   await el.evaluate((e) => { e.closest('details').open = true; });
   if (await el.evaluate((e) => e.tagName) === 'SELECT') await el.selectOption(String(value));
   else { await el.fill(String(value)); await el.dispatchEvent('change'); }
+  await page.waitForFunction(([k, v]) => window.primeLab.snapshot().settings.dev[k] === v, [key, String(value)], { timeout: 60000 });
   return n;
 }
 
