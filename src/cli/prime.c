@@ -258,7 +258,7 @@ static int cmd_classify(int argc, char **argv) {
         while (!rc && (st = prime_step(c)) == 1) {
             if ((rc = prime_result_get(c, &res)) != 0) break;
             printf("step %d logits", res.steps_used);
-            for (int k = 0; k < res.n_classes; k++) printf(" %.6g", res.logits[k]);
+            for (int k = 0; k < res.n_classes; k++) printf(" %.9g", res.logits[k]); /* float round trip */
             printf("\n");
         }
         if (!rc && st < 0) rc = -1;

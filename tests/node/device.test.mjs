@@ -93,7 +93,7 @@ test('irdropMap: the exact solve of one array, its currents below the ideal ones
   m.free();
 });
 
-test('the CLI and the wasm module agree with effects on (same logits)', () => {
+test('native (SIMD, scalar) and wasm give the same bits with effects on', () => {
   const prime = path.join(root, 'build/prime');
   if (!fs.existsSync(prime)) return; // make tools builds it (make node does)
   const m = P.loadModel(fs.readFileSync(MODEL));
@@ -108,13 +108,16 @@ test('the CLI and the wasm module agree with effects on (same logits)', () => {
   fs.writeFileSync(fin, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
   const args = ['classify', MODEL, fin, '--no-stop', '--logits'];
   for (const [k, v] of Object.entries(opts)) args.push('--device', `${k}=${v}`);
-  let out;
-  try { out = execFileSync(prime, args, { encoding: 'utf8' }); } finally { fs.rmSync(tmp, { recursive: true }); }
-  const last = out.split('\n').filter((l) => l.startsWith('step 10 logits'))[0];
-  assert.ok(last, out);
-  const cli = last.split(' ').slice(3).map(Number);
-  const w = Array.from(r.logits);
-  for (let k = 0; k < w.length; k++) assert.ok(Math.abs(cli[k] - w[k]) <= 1e-5 * (1 + Math.abs(w[k])), `logit ${k}: ${cli[k]} vs ${w[k]}`);
+  try {
+    for (const bin of [prime, path.join(root, 'build/prime-scalar')]) { // native SIMD and native scalar
+      if (!fs.existsSync(bin)) continue;
+      const out = execFileSync(bin, args, { encoding: 'utf8' });
+      const last = out.split('\n').filter((l) => l.startsWith('step 10 logits'))[0];
+      assert.ok(last, out);
+      const cli = last.split(' ').slice(3).map((t) => Math.fround(Number(t))); // printed with 9 digits: the float exactly
+      assert.deepEqual(cli, Array.from(r.logits), `${path.basename(bin)} and wasm: the same bits with every kind of effect on`);
+    }
+  } finally { fs.rmSync(tmp, { recursive: true }); }
   assert.ok(r.counters.adcClipped >= 0);
   m.free();
 });
