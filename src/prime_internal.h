@@ -53,9 +53,15 @@ struct prime_ctx {
     double spikes[PRIME_MAX_LAYERS];
     prime_counters cnt;
     int energy_adc_bits;
+    int shares_weights;    /* a worker of prime_ctx_worker: wblock is its parent's */
 };
 
 prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
+/* A context sharing c's weights with a state block of its own, for one more
+ * thread (prime_batch.c); free it (prime_free) before c. NULL on error. */
+prime_ctx *prime_ctx_worker(const prime_ctx *c);
+/* Checks n input values (finite, |x| <= 1e6), *mx = the largest |x|; 0 or -1. */
+int prime_input_check(const float *x, size_t n, float *mx);
 
 /* What a context for a finalized architecture allocates, every count in 64
  * bits so nothing wraps (not even in wasm's 32-bit size_t). prime_arch_plan
