@@ -262,6 +262,10 @@ int prime_classify(prime_ctx *ctx, const float *input, int T, prime_result *res)
 int prime_classify_batch(prime_ctx *ctx, const float *inputs, int n, int T, prime_result *res, int threads);
 /* The number of cores online (at least 1): the default thread count. */
 int prime_cpu_count(void);
+/* The widest vectors the kernels use on this CPU: "avx2" (8 lanes, native
+ * x86-64 where the CPU has it; the same bits as every other build), "sse2" or
+ * "wasm-simd128" (4 lanes), "scalar". */
+const char *prime_kernel_isa(void);
 /* The inference number the next input gets (0 after prime_set_run; each
  * classify or begin counts one), which keys its read-noise stream; setting it
  * lets another context (a worker process) continue a stream exactly. */

@@ -376,9 +376,9 @@ static int cmd_bench_frames(int argc, char **argv) {
     double med = R % 2 ? ts[R / 2] : 0.5 * (ts[R / 2 - 1] + ts[R / 2]);
     double cmed = R % 2 ? cs[R / 2] : 0.5 * (cs[R / 2 - 1] + cs[R / 2]);
     double ghz = clock_ghz();
-    printf("{\"engine\":\"native %s\",\"threads\":%d,\"clock_ghz\":%.3f,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
+    printf("{\"engine\":\"native %s\",\"isa\":\"%s\",\"threads\":%d,\"clock_ghz\":%.3f,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
            "\"median_s\":%.6f,\"min_s\":%.6f,\"ms_per_sample\":%.6f,\"cpu_ms_per_sample\":%.6f,\"samples_per_s\":%.3f,\"mean_steps\":%.4f,"
-           "\"labels\":[", PRIME_SIMD_NAME, threads ? threads : prime_cpu_count(), ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, cmed / N * 1e3, N / med, steps / N);
+           "\"labels\":[", PRIME_SIMD_NAME, prime_kernel_isa(), threads ? threads : prime_cpu_count(), ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, cmed / N * 1e3, N / med, steps / N);
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", labels[i]);
     printf("],\"steps\":[");
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
