@@ -18,8 +18,9 @@
 /* The element-wise kernels get an AVX2 copy too, picked by the loader on
  * x86-64 CPUs that have it (native builds): the same IEEE operations on the
  * same lanes in VEX form (no FMA: avx2 does not enable it, and the builds
- * keep -ffp-contract=off), so the same bits in fewer instructions. */
-#if defined(__x86_64__) && !defined(PRIME_SCALAR) && defined(__GNUC__) && !defined(__clang__)
+ * keep -ffp-contract=off), so the same bits in fewer instructions. (Not under
+ * ThreadSanitizer: its instrumented ifunc resolvers run before it starts.) */
+#if defined(__x86_64__) && !defined(PRIME_SCALAR) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define PRIME_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define PRIME_CLONES
@@ -219,10 +220,15 @@ static AVX2_FN void gather_v8_one(float *restrict out, const float *restrict W, 
                                    int n) {
     gather_v8(out, W, off, NULL, cnt, n, 1);
 }
-static int use_avx2 = -1; /* benign race: every thread stores the same value */
+static int use_avx2 = -1; /* every thread stores the same value (relaxed atomics: no data race) */
 static inline int have_avx2(void) {
-    if (use_avx2 < 0) use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return use_avx2;
+    int v = __atomic_load_n(&use_avx2, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&use_avx2, v, __ATOMIC_RELAXED);
+    }
+    return v;
 }
 #endif
 
