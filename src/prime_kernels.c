@@ -15,17 +15,6 @@
 #include "prime_kernels.h"
 #include "simd.h"
 
-/* The element-wise kernels get an AVX2 copy too, picked by the loader on
- * x86-64 CPUs that have it (native builds): the same IEEE operations on the
- * same lanes in VEX form (no FMA: avx2 does not enable it, and the builds
- * keep -ffp-contract=off), so the same bits in fewer instructions. (Not under
- * ThreadSanitizer: its instrumented ifunc resolvers run before it starts.) */
-#if defined(__x86_64__) && !defined(PRIME_SCALAR) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define PRIME_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PRIME_CLONES
-#endif
-
 /* Forces the plain reference kernels (tests compare them with the fast ones). */
 static int reference_kernels = 0;
 void prime_set_reference_kernels(int on) { reference_kernels = on != 0; }
