@@ -7,23 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data.h"
 #include "pmath.h"
 #include "prime.h"
 
 #include "check.h"
-
-/* Random masks pruning half of every weight layer. */
-static void masks(prime_ctx *c, uint64_t seed) {
-    const prime_arch *a = prime_get_arch(c);
-    for (int l = 0; l < a->n_layers; l++) {
-        size_t n = prime_layer_weights(&a->layers[l]);
-        if (!n) continue;
-        uint8_t *m = malloc(n);
-        for (size_t i = 0; i < n; i++) m[i] = prime_rand_uniform(seed, 50 + l, i) >= 0.5;
-        prime_set_mask(c, l, m, n);
-        free(m);
-    }
-}
 
 /* n inputs of T frames, sample i with its own density (event counts 1..4). */
 static float *inputs(int n, size_t per) {
@@ -125,11 +113,15 @@ static void check_errors(prime_ctx *c, float *x, int n, int T, size_t per) {
 }
 
 int main(void) {
-    prime_arch a = prime_arch_nmnist();
-    prime_device d = prime_default_device();
-    prime_ctx *c = prime_create(&a, &d);
-    if (!c) { printf("create: %s\n", prime_last_error()); return 1; }
-    masks(c, 3);
+    /* the shipped digits model (trained masks, the default device) */
+    uint8_t *bytes;
+    size_t nb;
+    if (prime_read_file("models/nmnist-digits.prime", &bytes, &nb) != 0) { printf("models/nmnist-digits.prime: %s\n", prime_last_error()); return 1; }
+    prime_ctx *c = prime_load(bytes, nb);
+    free(bytes);
+    if (!c) { printf("load: %s\n", prime_last_error()); return 1; }
+    const prime_arch a = *prime_get_arch(c);
+    prime_device d = prime_get_device(c);
     const int T = 6, n = 24;
     const size_t per = (size_t)T * a.in_c * a.in_h * a.in_w;
     float *x = inputs(n, per);
