@@ -27,6 +27,7 @@
 typedef struct {
     prime_ctx *base;         /* the caller's context (for the arch) */
     const float *inputs;
+    const float *mx;         /* largest |x| of each input (checked) */
     size_t per;              /* floats per sample */
     int n, T;
     uint64_t first;          /* inference number of sample 0 */
@@ -49,7 +50,7 @@ static void run_samples(batch_job *j, prime_ctx *ctx) {
         const int i = atomic_fetch_add(&j->next, 1);
         if (i >= j->n - 1 || atomic_load(&j->failed)) return;
         ctx->inference = j->first + (uint64_t)i;
-        if (prime_classify(ctx, j->inputs + (size_t)i * j->per, j->T, &j->res[i]) != 0) {
+        if (prime_classify_checked(ctx, j->inputs + (size_t)i * j->per, j->T, j->mx[i], &j->res[i]) != 0) {
             pthread_mutex_lock(&j->lock);
             if (!atomic_load(&j->failed)) snprintf(j->err, sizeof j->err, "batch sample %d: %s", i, prime_last_error());
             atomic_store(&j->failed, 1);
@@ -97,15 +98,17 @@ int prime_classify_batch(prime_ctx *c, const float *inputs, int n, int T, prime_
     if (threads == 0) threads = prime_cpu_count();
     const size_t per = (size_t)T * c->n_in;
     /* every input is checked before anything runs: a bad one costs nothing */
+    float *mx = malloc((size_t)n * sizeof(float));
+    if (!mx) return prime_error("out of memory for a batch of %d", n);
     for (int i = 0; i < n; i++) {
-        float mx;
-        if (prime_input_check(inputs + (size_t)i * per, per, &mx) != 0) {
+        if (prime_input_check(inputs + (size_t)i * per, per, &mx[i]) != 0) {
             char msg[480];
             snprintf(msg, sizeof msg, "%s", prime_last_error());
+            free(mx);
             return prime_error("batch sample %d: %s", i, msg);
         }
     }
-    batch_job j = {.base = c, .inputs = inputs, .per = per, .n = n, .T = T, .first = c->inference, .res = res};
+    batch_job j = {.base = c, .inputs = inputs, .mx = mx, .per = per, .n = n, .T = T, .first = c->inference, .res = res};
     atomic_init(&j.next, 0);
     atomic_init(&j.failed, 0);
     pthread_mutex_init(&j.lock, NULL);
@@ -133,8 +136,9 @@ int prime_classify_batch(prime_ctx *c, const float *inputs, int n, int T, prime_
     if (atomic_load(&j.failed)) rc = prime_error("%s", j.err);
     else { /* the last sample on c: c ends as after n prime_classify calls */
         c->inference = j.first + (uint64_t)(n - 1);
-        if (prime_classify(c, inputs + (size_t)(n - 1) * per, T, &res[n - 1]) != 0) rc = -1;
+        if (prime_classify_checked(c, inputs + (size_t)(n - 1) * per, T, mx[n - 1], &res[n - 1]) != 0) rc = -1;
     }
+    free(mx);
     if (rc) c->inference = j.first; /* nothing counted on error */
     return rc;
 }

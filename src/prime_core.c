@@ -408,14 +408,20 @@ int prime_input_check(const float *x, size_t n, float *mx) {
 int prime_begin(prime_ctx *c, const float *input, int T) {
     if (!c || !input) return prime_error("prime_begin: NULL argument");
     if (T < 1 || T > PRIME_MAX_T) return prime_error("T = %d out of 1..%d", T, PRIME_MAX_T);
+    float mx;
+    if (prime_input_check(input, (size_t)T * c->n_in, &mx) != 0) return -1;
+    return prime_begin_checked(c, input, T, mx);
+}
+
+/* prime_begin for an input already checked (T in range, values by
+ * prime_input_check, whose largest |x| is mx); 0 or -1. */
+int prime_begin_checked(prime_ctx *c, const float *input, int T, float mx) {
     size_t n = (size_t)T * c->n_in;
     if (c->input_cap < n) {
         float *p = realloc(c->input, n * sizeof(float));
         if (!p) return prime_error("out of memory for the input (%zu floats)", n);
         c->input = p, c->input_cap = n;
     }
-    float mx;
-    if (prime_input_check(input, n, &mx) != 0) return -1;
     memcpy(c->input, input, n * sizeof(float));
     c->in_max = mx > 0 ? mx : 1.0f;
     c->T = T;
@@ -467,6 +473,13 @@ int prime_result_get(const prime_ctx *c, prime_result *r) {
 int prime_classify(prime_ctx *c, const float *input, int T, prime_result *r) {
     if (!r) return prime_error("prime_classify: NULL result");
     if (prime_begin(c, input, T) != 0) return -1;
+    while (prime_step(c) == 1) {}
+    return prime_result_get(c, r);
+}
+
+/* prime_classify of an input already checked (see prime_begin_checked). */
+int prime_classify_checked(prime_ctx *c, const float *input, int T, float mx, prime_result *r) {
+    if (prime_begin_checked(c, input, T, mx) != 0) return -1;
     while (prime_step(c) == 1) {}
     return prime_result_get(c, r);
 }

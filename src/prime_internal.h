@@ -62,6 +62,10 @@ prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
 prime_ctx *prime_ctx_worker(const prime_ctx *c);
 /* Checks n input values (finite, |x| <= 1e6), *mx = the largest |x|; 0 or -1. */
 int prime_input_check(const float *x, size_t n, float *mx);
+/* prime_begin / prime_classify of an input that passed prime_input_check
+ * (mx: its largest |x|) with T in range: the batch checks every input first. */
+int prime_begin_checked(prime_ctx *c, const float *input, int T, float mx);
+int prime_classify_checked(prime_ctx *c, const float *input, int T, float mx, prime_result *r);
 
 /* What a context for a finalized architecture allocates, every count in 64
  * bits so nothing wraps (not even in wasm's 32-bit size_t). prime_arch_plan
