@@ -309,7 +309,7 @@ static inline __attribute__((always_inline)) void avgpool(const float *restrict 
 }
 
 /* Average pool K x K, stride K, HWC (see avgpool). */
-PRIME_NOINLINE void prime_kernel_avgpool(const float *restrict x, float *restrict y, int C, int IW, int K, int OH,
+PRIME_CLONES PRIME_NOINLINE void prime_kernel_avgpool(const float *restrict x, float *restrict y, int C, int IW, int K, int OH,
                                          int OW) {
     if (K == 2) avgpool(x, y, C, IW, 2, OH, OW);
     else avgpool(x, y, C, IW, K, OH, OW);
