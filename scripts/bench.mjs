@@ -9,12 +9,17 @@
 // run. Results also go to build/bench.json.
 //
 //   ./build.sh bench [--n 100] [--repeat 5] [--full 2000] [--quick] [--baseline OLD.wasm] [--vae-model PATH]
+//                    [--sweep-threads 1,2] [--no-train] [--train-batches 4]
 //
 // --n: samples per timing run (from web/samples/mnist-test.psmp, T = 10);
 // --repeat: timing runs per engine and setting (median reported);
 // --full: samples of the full test-set evaluation (wasm SIMD, noise on);
 // --baseline: an older wasm/prime.wasm to time against this one (before/after).
 // --vae-model: another inpainting model for scripts/bench-inpaint.mjs (repeatable).
+// --sweep-threads: worker counts of the evaluation on every core (scripts/bench-sweep.mjs).
+// --no-train: skip the trainers against PyTorch (scripts/bench-train.sh, classifier and VAE).
+// The printout ends with issue 14's targets, each with its figure of this run
+// and met / not met; it also goes to build/bench.txt (copy it to docs/logs/).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +27,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadPrime } from '../wasm/prime.js';
 import { loadOrtWeb, ortWebSession } from './ort-web.mjs';
+import { benchSweep } from './bench-sweep.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
@@ -137,7 +143,7 @@ function timeNative(bin, s) {
   const args = ['bench-frames', modelPath, framesFile, String(N), '--T', String(T), '--repeat', String(R), '--noise', String(s.noise)];
   if (s.stop) args.push('--stop', String(STOP));
   const j = JSON.parse(execFileSync(path.join(tmp, bin), args, { maxBuffer: 1 << 26 }).toString());
-  return { ms: j.cpu_ms_per_sample, labels: j.labels, steps: j.mean_steps, clock: j.clock_ghz };
+  return { ms: j.cpu_ms_per_sample, labels: j.labels, steps: j.mean_steps, clock: j.clock_ghz, isa: j.isa };
 }
 
 const results = {}; // results[setting][engine] = {ms, labels, steps}
@@ -271,6 +277,23 @@ const full = {};
     full[stop ? 'stop' : 'nostop'] = { s: (performance.now() - t0) / 1000, cpu: (cpu.user + cpu.system) / 1e6, acc: correct / set.frames.length, steps: steps / set.frames.length };
   }
   m.free();
+  // the same evaluation on every core (worker_threads pool), all steps: the sweeps target
+  const sweepThreads = arg('--sweep-threads', '1,2').split(',').map(Number);
+  full.sweep = await benchSweep({ modelBytes, frames: set.frames, labels: set.labels, T, noise: NOISE, threads: sweepThreads });
+}
+
+// ---- the trainers against PyTorch (scripts/bench-train.sh), classifier and VAE, one and two threads
+const train = {};
+if (!process.argv.includes('--no-train')) {
+  const nb = arg('--train-batches', quick ? '2' : '4'), rounds = quick ? '1' : '3';
+  for (const [k, extra] of [['classifier', []], ['vae', ['--vae']]]) {
+    const r = spawnSync('bash', [path.join(root, 'scripts/bench-train.sh'), '--batches', nb, '--rounds', rounds, ...extra], { cwd: root, maxBuffer: 1 << 26 });
+    const text = r.stdout.toString().trim();
+    // rows "  1   ours CPU/wall   torch CPU/wall   ratio CPU   ratio wall"
+    const ratio = (th) => { const m = text.match(new RegExp(`^\\s+${th}\\s.*?([\\d.]+)x\\s+([\\d.]+)x\\s*$`, 'm')); return m ? +m[1] : null; };
+    train[k] = r.status === 0 ? { text, cpu1: ratio(1), cpu2: ratio(2) } : { missing: (r.stderr.toString().trim().split('\n').pop() || 'failed') };
+    process.stderr.write(`.. trainer ${k}: ${train[k].missing || `${train[k].cpu1}x PyTorch (1 thread, CPU time)`}\n`);
+  }
 }
 
 // ---- inpainting network (docs/inpainting.md): scripts/bench-inpaint.mjs, on
@@ -321,23 +344,60 @@ for (const [k, v] of Object.entries(peers)) {
 }
 say();
 const sm = results[SETTINGS[0].name];
-const peak = clockGhz * 8; // GMAC/s: SSE2 4 lanes x (2 mul + 2 add pipes) as separate mul + add
+const peak = clockGhz * 8; // GMAC/s: 4 lanes x (2 mul + 2 add pipes) as separate mul + add
+const isa = sm['native SIMD'].isa || 'sse2', lanesNative = isa === 'avx2' ? 8 : 4;
 say(`work per sample (noise off): dense ${(macsDense / 1e6).toFixed(2)} M multiply-adds, performed (event-driven) ${(macsDone / 1e6).toFixed(2)} M (${fmt(100 * macsDone / macsDense, 1)} %), with early stop ${(macsDoneStop / 1e6).toFixed(2)} M`);
-say(`core clock measured ${fmt(clockGhz, 2)} GHz (dependent add chain); peak of one core ${fmt(peak, 1)} G multiply-adds/s (4-wide SSE2/wasm SIMD, 2 mul + 2 add per cycle, no FMA: -ffp-contract=off)`);
+say(`core clock measured ${fmt(clockGhz, 2)} GHz (dependent add chain); peak of one core at 4 lanes (SSE2 / wasm SIMD) ${fmt(peak, 1)} G multiply-adds/s, ` +
+  `at 8 lanes (AVX2) ${fmt(2 * peak, 1)} G/s (2 mul + 2 add per cycle, no FMA: -ffp-contract=off); the native gathers run ${isa} (${lanesNative} lanes)`);
 for (const e of ['native SIMD', 'wasm SIMD', 'native scalar']) {
-  const rate = macsDone / (sm[e].ms / 1000) / 1e9;
-  say(`  ${e.padEnd(14)} ${fmt(rate, 2)} G performed multiply-adds/s = ${fmt(100 * rate / peak, 1)} % of peak; dense-equivalent ${fmt(macsDense / (sm[e].ms / 1000) / 1e9, 2)} G/s`);
+  const rate = macsDone / (sm[e].ms / 1000) / 1e9, own = e === 'native SIMD' ? lanesNative / 4 : 1;
+  say(`  ${e.padEnd(14)} ${fmt(rate, 2)} G performed multiply-adds/s = ${fmt(100 * rate / peak, 1)} % of the 4-lane peak${own > 1 ? `, ${fmt(100 * rate / peak / own, 1)} % of the ${isa} peak` : ''}; dense-equivalent ${fmt(macsDense / (sm[e].ms / 1000) / 1e9, 2)} G/s`);
 }
 say();
 say(`full test-set evaluation in Node, wasm SIMD, noise ${NOISE}: ${full.n} samples from ${full.source}`);
 say(`  early stop off: ${fmt(full.nostop.s, 2)} s wall, ${fmt(full.nostop.cpu, 2)} s CPU (${fmt(full.nostop.s / full.n * 1000, 2)} ms/sample), accuracy ${fmt(100 * full.nostop.acc, 1)} %`);
 say(`  early stop on:  ${fmt(full.stop.s, 2)} s wall, ${fmt(full.stop.cpu, 2)} s CPU (${fmt(full.stop.s / full.n * 1000, 2)} ms/sample), accuracy ${fmt(100 * full.stop.acc, 1)} %, mean steps ${fmt(full.stop.steps, 2)}`);
 say(`  (CPU time: this process only, so other jobs on the shared cores count less; load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
+full.sweep.lines.forEach((l) => say(l));
 say();
 if (inpaint.missing) say(`inpainting network: not benchmarked - ${inpaint.missing}.`);
 else inpaint.lines.forEach((l) => say(l));
-say();
+for (const [k, v] of Object.entries(train)) {
+  if (v.missing) say(`trainer (${k}) against PyTorch: not run - ${v.missing}`);
+  else { say(`trainer (${k}) against PyTorch, scripts/bench-train.sh${k === 'vae' ? ' --vae' : ''}:`); v.text.split('\n').forEach((l) => say('  ' + l)); }
+}
+if (Object.keys(train).length) say();
 device.lines.forEach((l) => say(l));
+say();
+
+// ---- issue 14's targets, each from a figure above
+const pk = (re) => Object.keys(peers).find((k) => re.test(k) && !peers[k].missing);
+const pms = (re) => (pk(re) ? peers[pk(re)].ms : null);
+const wasmIdeal = peers['wasm SIMD (ideal)'].ms, nativeIdeal = peers['native SIMD (ideal)'].ms;
+const noisy = results[SETTINGS[2].name];
+const ip0 = inpaint.json && inpaint.json.models && inpaint.json.models[0];
+const ipOrt = ip0 && Object.keys(ip0.peers).find((k) => /onnxruntime-node/.test(k) && !ip0.peers[k].missing);
+const kernelPct = 100 * (macsDone / (results[SETTINGS[0].name]['native SIMD'].ms / 1000) / 1e9) / (clockGhz * 8 * lanesNative / 4);
+const targets = [
+  ['classification, ideal: wasm SIMD >= 2x onnxruntime-web', pms(/onnxruntime-web/) && pms(/onnxruntime-web/) / wasmIdeal, 2],
+  ['classification, ideal: wasm SIMD >= 1.4x onnxruntime-node', pms(/onnxruntime-node/) && pms(/onnxruntime-node/) / wasmIdeal, 1.4],
+  ['classification, ideal: native SIMD >= 2x onnxruntime-node', pms(/onnxruntime-node/) && pms(/onnxruntime-node/) / nativeIdeal, 2],
+  ['classification, read noise 0.05: wasm SIMD within 1.3x of native SIMD', noisy['wasm SIMD'].ms / noisy['native SIMD'].ms, 1.3, true],
+  ['inpainting: wasm SIMD >= 1x onnxruntime-node', ipOrt && ip0.peers[ipOrt].ms / ip0.peers['wasm SIMD'].ms, 1],
+  [`kernels >= 40 % of the one-core peak (classification, native SIMD, performed multiply-adds, ${isa} peak)`, kernelPct, 40],
+  ['trainer (classifier) >= 2x PyTorch samples/s, 1 thread (CPU time)', train.classifier && train.classifier.cpu1, 2],
+  ['trainer (classifier) >= 2x PyTorch samples/s, 2 threads (CPU time)', train.classifier && train.classifier.cpu2, 2],
+  ['trainer (VAE) >= 1x PyTorch images/s, 1 thread (CPU time)', train.vae && train.vae.cpu1, 1],
+  [`sweeps: ${full.n}-sample evaluation with noise, ${sweepLast()} workers >= 1.8x 1 worker (wall)`, full.sweep.speedup, 1.8],
+];
+function sweepLast() { return full.sweep.rows[full.sweep.rows.length - 1].threads; }
+say(`targets of issue 14 (this run; ratios > 1 = ours faster, except "within": ours / native):`);
+for (const [name, v, goal, atMost] of targets) {
+  const ok = v === null || v === undefined || Number.isNaN(v) ? null : atMost ? v <= goal : v >= goal;
+  say(`  ${name.padEnd(100)} ${v === null || v === undefined ? '     -' : fmt(v, 2).padStart(6)}  ${ok === null ? 'not measured' : ok ? 'met' : 'NOT met'}`);
+}
+say(`  (load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end: the ratios need a quiet machine)`);
 const text = out.join('\n');
 console.log(text);
-fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint: inpaint.json || inpaint, device: device.json, text }, (k, v) => (k === 'res' || k === 'recon' ? undefined : v), 1));
+fs.writeFileSync(path.join(root, 'build/bench.txt'), text + '\n');
+fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, train, targets, device: device.json, inpaint: inpaint.json || inpaint, text }, (k, v) => (k === 'res' || k === 'recon' ? undefined : v), 1));

@@ -256,6 +256,25 @@ int prime_set_conductances(prime_ctx *ctx, int layer, const float *gpos,
  * Fills *res. 0 or -1. */
 int prime_classify(prime_ctx *ctx, const float *input, int T, prime_result *res);
 
+/* Classifies n inputs, inputs[i] at inputs + i*T*in_c*in_h*in_w, into res[n]:
+ * exactly what n prime_classify calls in a row give (sample i is inference
+ * number next + i, which keys its read noise), on up to `threads` threads
+ * (0 = one per core; 1 = the calling thread only; builds without threads run
+ * them all on the calling thread). Every input is checked first: on error
+ * nothing has run (the message names the sample). 0 or -1. */
+int prime_classify_batch(prime_ctx *ctx, const float *inputs, int n, int T, prime_result *res, int threads);
+/* The number of cores online (at least 1): the default thread count. */
+int prime_cpu_count(void);
+/* The widest vectors the kernels use on this CPU: "avx2" (8 lanes, native
+ * x86-64 where the CPU has it; the same bits as every other build), "sse2" or
+ * "wasm-simd128" (4 lanes), "scalar". */
+const char *prime_kernel_isa(void);
+/* The inference number the next input gets (0 after prime_set_run; each
+ * classify or begin counts one), which keys its read-noise stream; setting it
+ * lets another context (a worker process) continue a stream exactly. */
+uint64_t prime_get_inference(const prime_ctx *ctx);
+int prime_set_inference(prime_ctx *ctx, uint64_t next);
+
 /* Step-by-step mode for visualization: begin copies the input; step runs one
  * timestep and returns 1, or 0 when finished (T reached or stopped), -1 on
  * error. prime_result_get fills the result so far. */

@@ -54,6 +54,45 @@ int prime_program_layer(prime_ctx *c, int l) {
 
 /* ============================================================ context */
 
+/* Allocates the state block of c (u, s, cur, out per layer, the crossbar
+ * scratch, the frame, the sums) and points c's state into it: every buffer
+ * one inference writes. 0 or -1. */
+static int ctx_alloc_state(prime_ctx *c, const prime_ctx_plan *plan) {
+    const prime_arch *a = &c->arch;
+    const size_t acc = (size_t)plan->acc;
+    c->sblock = calloc((size_t)plan->state, sizeof(float));
+    c->xs.active = calloc(acc ? acc : 1, 1);
+    c->input = NULL, c->input_cap = 0;
+    if (!c->sblock || !c->xs.active) return prime_error("out of memory allocating the model");
+    float *s = c->sblock;
+    for (int l = 0; l < a->n_layers; l++) {
+        const prime_layer *L = &a->layers[l];
+        size_t out = (size_t)L->out_c * L->out_h * L->out_w;
+        c->st[l].u = s, s += out;
+        c->st[l].s = s, s += out;
+        c->st[l].cur = s, s += out;
+        c->st[l].out = s, s += out;
+        c->st[l].n = out;
+    }
+    prime_xscratch *xs = &c->xs;
+    xs->acc = s, s += acc;
+    xs->var = s, s += acc;
+    c->frame = s, s += c->max_act;
+    c->view = s, s += c->max_act;
+    c->sum = s, s += PRIME_MAX_CLASSES;
+    const size_t rowcap = (size_t)plan->rowcap, colcap = (size_t)plan->colcap;
+    xs->rowoff = (int32_t *)s, s += rowcap; /* int32 and float are both 4 bytes */
+    xs->rowval = s, s += rowcap;
+    xs->rowval2 = s, s += rowcap;
+    xs->zbuf = s, s += colcap;
+    xs->pixcnt = (int32_t *)s, s += c->max_act;
+    xs->pixoff = (int32_t *)s, s += c->max_act;
+    xs->pixval = s, s += c->max_act;
+    xs->pixval2 = s;
+    xs->xpad = NULL; /* no transposed conv in a classifier */
+    return 0;
+}
+
 /* Allocates the context's buffers for c->arch; 0 or -1. Every block size
  * comes from prime_arch_plan (64-bit, capped) and must fit size_t. */
 static int ctx_alloc(prime_ctx *c) {
@@ -62,7 +101,7 @@ static int ctx_alloc(prime_ctx *c) {
     if (prime_arch_plan(a, &plan) != 0) return -1;
     if (plan.bytes > SIZE_MAX) return prime_error("the model needs %llu bytes, more than this build can address",
                                                   (unsigned long long)plan.bytes);
-    size_t nw = (size_t)plan.cells, acc = (size_t)plan.acc;
+    size_t nw = (size_t)plan.cells;
     int arrays = 0;
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];
@@ -80,11 +119,8 @@ static int ctx_alloc(prime_ctx *c) {
     c->n_in = (size_t)plan.n_in;
     /* one block for the weights: 8 floats + 1 mask byte per pair */
     c->wblock = malloc(nw * (8 * sizeof(float) + 1) + 16);
-    /* one block for the state: u, s, cur, out per layer + sums + buffers */
-    c->sblock = calloc((size_t)plan.state, sizeof(float));
-    c->xs.active = calloc(acc ? acc : 1, 1);
-    c->input = NULL;
-    if (!c->wblock || !c->sblock || !c->xs.active) return prime_error("out of memory allocating the model");
+    if (!c->wblock) return prime_error("out of memory allocating the model");
+    if (ctx_alloc_state(c, &plan) != 0) return -1;
     float *p = c->wblock;
     size_t total = nw;
     uint8_t *mb = (uint8_t *)(p + 8 * total);
@@ -103,32 +139,6 @@ static int ctx_alloc(prime_ctx *c) {
         w->mask = mb, mb += n;
         memset(w->mask, 1, n);
     }
-    float *s = c->sblock;
-    for (int l = 0; l < a->n_layers; l++) {
-        const prime_layer *L = &a->layers[l];
-        size_t out = (size_t)L->out_c * L->out_h * L->out_w;
-        c->st[l].u = s, s += out;
-        c->st[l].s = s, s += out;
-        c->st[l].cur = s, s += out;
-        c->st[l].out = s, s += out;
-        c->st[l].n = out;
-    }
-    prime_xscratch *xs = &c->xs;
-    xs->acc = s, s += acc;
-    xs->var = s, s += acc;
-    c->frame = s, s += c->max_act;
-    c->view = s, s += c->max_act;
-    c->sum = s, s += PRIME_MAX_CLASSES;
-    const size_t rowcap = (size_t)plan.rowcap, colcap = (size_t)plan.colcap;
-    xs->rowoff = (int32_t *)s, s += rowcap; /* int32 and float are both 4 bytes */
-    xs->rowval = s, s += rowcap;
-    xs->rowval2 = s, s += rowcap;
-    xs->zbuf = s, s += colcap;
-    xs->pixcnt = (int32_t *)s, s += c->max_act;
-    xs->pixoff = (int32_t *)s, s += c->max_act;
-    xs->pixval = s, s += c->max_act;
-    xs->pixval2 = s;
-    xs->xpad = NULL; /* no transposed conv in a classifier */
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];
         const wlayer *w = &c->w[l];
@@ -169,14 +179,29 @@ prime_ctx *prime_create(const prime_arch *arch, const prime_device *dev) {
     return prime_ctx_new(arch, dev);
 }
 
+/* A context for one more thread: a copy of c (device, run, the weight views)
+ * that reads c's weights and owns only a fresh state block, so it must be
+ * freed (prime_free) before c and used only while c's weights do not change.
+ * NULL on error. */
+prime_ctx *prime_ctx_worker(const prime_ctx *c) {
+    prime_ctx_plan plan;
+    if (prime_arch_plan(&c->arch, &plan) != 0) return NULL;
+    prime_ctx *k = malloc(sizeof *k);
+    if (!k) { prime_error("out of memory"); return NULL; }
+    *k = *c;
+    k->shares_weights = 1;
+    k->sblock = NULL, k->xs.active = NULL;
+    if (ctx_alloc_state(k, &plan) != 0) { prime_free(k); return NULL; }
+    return k;
+}
+
 /* Frees a context and everything it owns; NULL is fine. */
 void prime_free(prime_ctx *c) {
     if (!c) return;
-    free(c->wblock);
+    if (!c->shares_weights) free(c->wblock), free(c->fxblock); /* a worker reads its parent's */
     free(c->sblock);
     free(c->xs.active);
     free(c->input);
-    free(c->fxblock);
     free(c);
 }
 
@@ -381,24 +406,39 @@ PRIME_NOINLINE static void run_step(prime_ctx *c) {
         c->done = 1;
 }
 
+/* Checks n input values (finite, |x| <= 1e6) and sets *mx to the largest |x|;
+ * 0 or -1 naming the value. */
+int prime_input_check(const float *x, size_t n, float *mx) {
+    float m = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        if (!isfinite(v)) return prime_error("input value %zu is not finite", i);
+        if (fabsf(v) > 1e6f) return prime_error("input value %zu = %g is out of range (|x| <= 1e6)", i, (double)v);
+        if (fabsf(v) > m) m = fabsf(v);
+    }
+    *mx = m;
+    return 0;
+}
+
 /* Copies an input, resets the state and arms step mode; 0 or -1. */
 int prime_begin(prime_ctx *c, const float *input, int T) {
     if (!c || !input) return prime_error("prime_begin: NULL argument");
     if (T < 1 || T > PRIME_MAX_T) return prime_error("T = %d out of 1..%d", T, PRIME_MAX_T);
+    float mx;
+    if (prime_input_check(input, (size_t)T * c->n_in, &mx) != 0) return -1;
+    return prime_begin_checked(c, input, T, mx);
+}
+
+/* prime_begin for an input already checked (T in range, values by
+ * prime_input_check, whose largest |x| is mx); 0 or -1. */
+int prime_begin_checked(prime_ctx *c, const float *input, int T, float mx) {
     size_t n = (size_t)T * c->n_in;
     if (c->input_cap < n) {
         float *p = realloc(c->input, n * sizeof(float));
         if (!p) return prime_error("out of memory for the input (%zu floats)", n);
         c->input = p, c->input_cap = n;
     }
-    float mx = 0;
-    for (size_t i = 0; i < n; i++) {
-        float v = input[i];
-        if (!isfinite(v)) return prime_error("input value %zu is not finite", i);
-        if (fabsf(v) > 1e6f) return prime_error("input value %zu = %g is out of range (|x| <= 1e6)", i, (double)v);
-        if (fabsf(v) > mx) mx = fabsf(v);
-        c->input[i] = v;
-    }
+    memcpy(c->input, input, n * sizeof(float));
     c->in_max = mx > 0 ? mx : 1.0f;
     c->T = T;
     reset_state(c);
@@ -449,6 +489,13 @@ int prime_result_get(const prime_ctx *c, prime_result *r) {
 int prime_classify(prime_ctx *c, const float *input, int T, prime_result *r) {
     if (!r) return prime_error("prime_classify: NULL result");
     if (prime_begin(c, input, T) != 0) return -1;
+    while (prime_step(c) == 1) {}
+    return prime_result_get(c, r);
+}
+
+/* prime_classify of an input already checked (see prime_begin_checked). */
+int prime_classify_checked(prime_ctx *c, const float *input, int T, float mx, prime_result *r) {
+    if (prime_begin_checked(c, input, T, mx) != 0) return -1;
     while (prime_step(c) == 1) {}
     return prime_result_get(c, r);
 }

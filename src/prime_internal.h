@@ -59,9 +59,19 @@ struct prime_ctx {
     prime_devfx_params fx;  /* device effects beside dev (device_wire.c); read.eta = dev.read_noise */
     void *fxblock;          /* what the effects need: gpe/gne, ADC and DAC converters */
     prime_conv_unit *dac_unit; /* non-ideal DAC: one per input value [C][H][W], else NULL */
+    int shares_weights;    /* a worker of prime_ctx_worker: wblock is its parent's */
 };
 
 prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
+/* A context sharing c's weights with a state block of its own, for one more
+ * thread (prime_batch.c); free it (prime_free) before c. NULL on error. */
+prime_ctx *prime_ctx_worker(const prime_ctx *c);
+/* Checks n input values (finite, |x| <= 1e6), *mx = the largest |x|; 0 or -1. */
+int prime_input_check(const float *x, size_t n, float *mx);
+/* prime_begin / prime_classify of an input that passed prime_input_check
+ * (mx: its largest |x|) with T in range: the batch checks every input first. */
+int prime_begin_checked(prime_ctx *c, const float *input, int T, float mx);
+int prime_classify_checked(prime_ctx *c, const float *input, int T, float mx, prime_result *r);
 
 /* What a context for a finalized architecture allocates, every count in 64
  * bits so nothing wraps (not even in wasm's 32-bit size_t). prime_arch_plan

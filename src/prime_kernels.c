@@ -22,7 +22,7 @@ int prime_reference_kernels(void) { return reference_kernels; }
 
 /* Hidden LIF cell over n neurons (the PRIME paper, arXiv 2407.18625, in this order):
  * U *= 1 - s; U *= 1 - decay; U += I; U = LeakyReLU(U); s = U > th. */
-PRIME_NOINLINE void prime_kernel_lif(float *restrict u, float *restrict s, const float *restrict in, int n,
+PRIME_CLONES PRIME_NOINLINE void prime_kernel_lif(float *restrict u, float *restrict s, const float *restrict in, int n,
                   float keep, float leak, float th) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -59,7 +59,7 @@ PRIME_NOINLINE void prime_kernel_output(float *restrict u, float *restrict sum, 
 }
 
 /* Number of ones in a 0/1 spike vector (exact in any order: integers < 2^24). */
-PRIME_NOINLINE double prime_kernel_count(const float *restrict s, int n) {
+PRIME_CLONES PRIME_NOINLINE double prime_kernel_count(const float *restrict s, int n) {
     int j = 0;
     float tot = 0.0f;
 #ifndef PRIME_SCALAR
@@ -138,9 +138,104 @@ static inline __attribute__((always_inline)) void gather(float *restrict out, co
     }
 }
 
+#if defined(__x86_64__) && !defined(PRIME_SCALAR) && (defined(__GNUC__) || defined(__clang__))
+/* The same gather on 8-lane AVX vectors, chosen at run time where the CPU
+ * has AVX2 (native x86-64 builds only; the library is compiled for baseline
+ * SSE2). Every lane still computes a = a + v*w (or a + w) per row in k order,
+ * IEEE single, no FMA (avx2 does not enable it, and -ffp-contract=off): the
+ * same bits as the 4-lane and the scalar loops. What it saves is
+ * instructions: VEX forms take the weights as a memory operand and keep v
+ * (two instructions per 8 multiply-adds instead of three per 4), and 8
+ * accumulators cover 64 columns, conv2's whole row, in one pass. */
+#include <immintrin.h>
+#define PRIME_GATHER_AVX2 1
+#define AVX2_FN __attribute__((target("avx2")))
+static inline __attribute__((always_inline)) AVX2_FN void gather_v8(float *restrict out, const float *restrict W,
+                                                                    const int32_t *restrict off,
+                                                                    const float *restrict val, int cnt, int n,
+                                                                    const int ones) {
+    int j = 0;
+#define ACC8(a, w) ((a) = ones ? _mm256_add_ps((a), _mm256_loadu_ps(w)) : _mm256_add_ps((a), _mm256_mul_ps(v, _mm256_loadu_ps(w))))
+#define V8(k) (ones ? _mm256_set1_ps(1.0f) : _mm256_set1_ps(val[k]))
+    for (; j + 64 <= n; j += 64) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int k = 0; k < cnt; k++) {
+            const float *w = W + off[k] + j;
+            const __m256 v = V8(k);
+            ACC8(a0, w), ACC8(a1, w + 8), ACC8(a2, w + 16), ACC8(a3, w + 24);
+            ACC8(a4, w + 32), ACC8(a5, w + 40), ACC8(a6, w + 48), ACC8(a7, w + 56);
+        }
+        _mm256_storeu_ps(out + j, a0), _mm256_storeu_ps(out + j + 8, a1);
+        _mm256_storeu_ps(out + j + 16, a2), _mm256_storeu_ps(out + j + 24, a3);
+        _mm256_storeu_ps(out + j + 32, a4), _mm256_storeu_ps(out + j + 40, a5);
+        _mm256_storeu_ps(out + j + 48, a6), _mm256_storeu_ps(out + j + 56, a7);
+    }
+    for (; j + 32 <= n; j += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < cnt; k++) {
+            const float *w = W + off[k] + j;
+            const __m256 v = V8(k);
+            ACC8(a0, w), ACC8(a1, w + 8), ACC8(a2, w + 16), ACC8(a3, w + 24);
+        }
+        _mm256_storeu_ps(out + j, a0), _mm256_storeu_ps(out + j + 8, a1);
+        _mm256_storeu_ps(out + j + 16, a2), _mm256_storeu_ps(out + j + 24, a3);
+    }
+    for (; j + 16 <= n; j += 16) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        for (int k = 0; k < cnt; k++) {
+            const float *w = W + off[k] + j;
+            const __m256 v = V8(k);
+            ACC8(a0, w), ACC8(a1, w + 8);
+        }
+        _mm256_storeu_ps(out + j, a0), _mm256_storeu_ps(out + j + 8, a1);
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m256 a0 = _mm256_setzero_ps();
+        for (int k = 0; k < cnt; k++) {
+            const __m256 v = V8(k);
+            ACC8(a0, W + off[k] + j);
+        }
+        _mm256_storeu_ps(out + j, a0);
+    }
+#undef ACC8
+#undef V8
+    if (j < n) gather(out + j, W + j, off, val, cnt, n - j, ones); /* the last 1..7 columns: 4-wide, then scalar */
+}
+static AVX2_FN void gather_v8_val(float *restrict out, const float *restrict W, const int32_t *restrict off,
+                                   const float *restrict val, int cnt, int n) {
+    gather_v8(out, W, off, val, cnt, n, 0);
+}
+static AVX2_FN void gather_v8_one(float *restrict out, const float *restrict W, const int32_t *restrict off, int cnt,
+                                   int n) {
+    gather_v8(out, W, off, NULL, cnt, n, 1);
+}
+static int use_avx2 = -1; /* every thread stores the same value (relaxed atomics: no data race) */
+static inline int have_avx2(void) {
+    int v = __atomic_load_n(&use_avx2, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&use_avx2, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+#endif
+
+/* The vector width the gathers use on this CPU: "avx2" (8 lanes), "sse2" or
+ * "wasm-simd128" (4), "scalar" (bench-frames reports it: the peak it implies). */
+const char *prime_kernel_isa(void) {
+#ifdef PRIME_GATHER_AVX2
+    if (have_avx2()) return "avx2";
+#endif
+    return PRIME_SIMD_NAME;
+}
+
 /* out[j] = 0 + val[0]*W[off[0]+j] + ... (k in order), j < n (see gather). */
 PRIME_NOINLINE void prime_kernel_gather(float *restrict out, const float *restrict W, const int32_t *restrict off,
                                         const float *restrict val, int cnt, int n) {
+#ifdef PRIME_GATHER_AVX2
+    if (have_avx2()) { gather_v8_val(out, W, off, val, cnt, n); return; }
+#endif
     gather(out, W, off, val, cnt, n, 0);
 }
 
@@ -148,13 +243,16 @@ PRIME_NOINLINE void prime_kernel_gather(float *restrict out, const float *restri
  * gather of 0/1 inputs without the multiplies (identical bits). */
 PRIME_NOINLINE void prime_kernel_gather1(float *restrict out, const float *restrict W, const int32_t *restrict off,
                                          int cnt, int n) {
+#ifdef PRIME_GATHER_AVX2
+    if (have_avx2()) { gather_v8_one(out, W, off, cnt, n); return; }
+#endif
     gather(out, W, off, NULL, cnt, n, 1);
 }
 
 /* One tile's column reads at one position, n columns: v = a (+ eta*sqrt(var)*z
  * when z is given) (-> ADC of `bits` over [-fs, fs) when bits > 0), cur += v.
  * Element for element the operations of prime_dev_adc: identical bits. */
-PRIME_NOINLINE void prime_kernel_readout(float *restrict cur, const float *restrict a, const float *restrict var,
+PRIME_CLONES PRIME_NOINLINE void prime_kernel_readout(float *restrict cur, const float *restrict a, const float *restrict var,
                       const float *restrict z, int n, float eta, float fs, int bits) {
     int j = 0;
 #ifndef PRIME_SCALAR
@@ -211,7 +309,7 @@ static inline __attribute__((always_inline)) void avgpool(const float *restrict 
 }
 
 /* Average pool K x K, stride K, HWC (see avgpool). */
-PRIME_NOINLINE void prime_kernel_avgpool(const float *restrict x, float *restrict y, int C, int IW, int K, int OH,
+PRIME_CLONES PRIME_NOINLINE void prime_kernel_avgpool(const float *restrict x, float *restrict y, int C, int IW, int K, int OH,
                                          int OW) {
     if (K == 2) avgpool(x, y, C, IW, 2, OH, OW);
     else avgpool(x, y, C, IW, K, OH, OW);
@@ -221,7 +319,7 @@ PRIME_NOINLINE void prime_kernel_avgpool(const float *restrict x, float *restric
  * x = bn_a*I + bn_b (folded BN per channel, when bn_a) or I + bias (per
  * neuron, when bias) or I; u = keep*u*(1 - s) + x; s = u > th. Returns the
  * spikes (a count: exact in any order). */
-PRIME_NOINLINE float prime_kernel_fsvae_lif(float *restrict u, float *restrict s, const float *restrict cur,
+PRIME_CLONES PRIME_NOINLINE float prime_kernel_fsvae_lif(float *restrict u, float *restrict s, const float *restrict cur,
                                             const float *restrict bn_a, const float *restrict bn_b,
                                             const float *restrict bias, int npos, int C, float keep, float th) {
     float cnt = 0.0f;

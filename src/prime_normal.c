@@ -71,7 +71,7 @@ float prime_dev_normal(uint64_t base, uint64_t ctr) {
  * of draws) inline: the hash input base + (ctr << 6) * phi steps by a
  * constant (same 64-bit value, one multiply less); the rest start over in
  * prime_dev_normal, which repeats this first step and goes on: same value. */
-PRIME_NOINLINE void prime_dev_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
+PRIME_CLONES PRIME_NOINLINE void prime_dev_normals(float *restrict z, uint64_t base, uint64_t ctr0, int n) {
     const uint64_t phi = 0x9e3779b97f4a7c15ull;
     uint64_t s = base + (ctr0 << 6) * phi;
     for (int j = 0; j < n; j++, s += phi << 6) {

@@ -148,6 +148,25 @@ EXPORT int pw_classify(prime_ctx *c, const float *x, int T, double *o) {
     res_to(&r, o);
     return 0;
 }
+/* n inputs in a row (prime_classify_batch; wasm has no threads: the calling
+ * one) into n * RES_DOUBLES doubles; 0 or -1. */
+EXPORT int pw_classify_batch(prime_ctx *c, const float *x, int n, int T, double *o) {
+    if (n < 1 || n > 4096) return prime_error("pw_classify_batch: n = %d out of 1..4096", n);
+    prime_result *r = malloc((size_t)n * sizeof *r);
+    if (!r) return prime_error("out of memory for %d results", n);
+    int rc = prime_classify_batch(c, x, n, T, r, 1);
+    if (rc == 0)
+        for (int i = 0; i < n; i++) res_to(&r[i], o + (size_t)i * RES_DOUBLES);
+    free(r);
+    return rc;
+}
+/* The next inference number (keys the read noise), as a double (exact < 2^53). */
+EXPORT double pw_get_inference(prime_ctx *c) { return (double)prime_get_inference(c); }
+EXPORT int pw_set_inference(prime_ctx *c, double next) {
+    if (!(next >= 0 && next < 9007199254740992.0) || next != (double)(uint64_t)next)
+        return prime_error("inference number %g is not an integer in 0..2^53 - 1", next);
+    return prime_set_inference(c, (uint64_t)next);
+}
 EXPORT int pw_result(prime_ctx *c, double *o) {
     prime_result r;
     if (prime_result_get(c, &r) != 0) return -1;

@@ -289,6 +289,13 @@ export interface Model {
   setRun(partial: RunInput): this;
   /** Classifies one input [T][C][H][W]. */
   classify(frames: Floats, T?: number): ClassifyResult;
+  /** Classifies many inputs: the results of classify() on each in turn, bit for bit
+   * (sample i is inference number first + i, which keys its read noise). */
+  classifyBatch(frames: Floats[], opts?: { T?: number; first?: number; chunk?: number;
+    onProgress?: (done: number, total: number) => void }): ClassifyResult[];
+  /** The inference number the next input gets (0 after setRun). */
+  getInference(): number;
+  setInference(next: number): this;
   /** Starts step mode; then step() advances one timestep. */
   begin(frames: Floats, T?: number): this;
   /** Runs one timestep: true if it ran, false when finished. */

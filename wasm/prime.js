@@ -328,6 +328,40 @@ export async function loadPrime(opts = {}) {
         return decodeResult(getF64(pres, A.res_doubles));
       });
     }
+    /**
+     * Classifies many inputs: exactly what frames.map((f) => m.classify(f, T))
+     * gives (sample i is inference number `first` + i, which keys its read
+     * noise), in chunks of `chunk` samples per call into the core.
+     * opts: {T, first (default: the next inference number), chunk (32), onProgress(done, total)}.
+     * After it the next inference number is first + frames.length.
+     */
+    classifyBatch(frames, opts = {}) {
+      const { T = this.arch.T, first, chunk = 32, onProgress } = params(opts, 'classifyBatch');
+      if (!Array.isArray(frames)) throw new PrimeError('classifyBatch: frames must be an array of inputs');
+      num(chunk, 'classifyBatch: chunk', true, 1, 4096);
+      const fs = frames.map((f, i) => { try { return this._frames(f, T); } catch (e) { throw new PrimeError(`classifyBatch: input ${i}: ${e.message}`); } });
+      if (first !== undefined) this.setInference(first);
+      const out = [];
+      for (let i0 = 0; i0 < fs.length; i0 += chunk) {
+        const part = fs.slice(i0, i0 + chunk), per = part[0].length;
+        withBufs([4 * per * part.length, 8 * A.res_doubles * part.length], (pin, pres) => {
+          part.forEach((f, k) => putF32(pin + 4 * per * k, f));
+          if (X.pw_classify_batch(this._ctx(), pin, part.length, T, pres) !== 0) fail('classifyBatch');
+          const v = getF64(pres, A.res_doubles * part.length);
+          for (let k = 0; k < part.length; k++) out.push(decodeResult(v.subarray(k * A.res_doubles, (k + 1) * A.res_doubles)));
+        });
+        if (onProgress) onProgress(out.length, fs.length);
+      }
+      return out;
+    }
+    /** The inference number the next input gets (0 after setRun; keys the read-noise stream). */
+    getInference() { return X.pw_get_inference(this._ctx()); }
+    /** Sets it, so another model object (a worker) continues this one's stream exactly. */
+    setInference(next) {
+      num(next, 'setInference', true, 0, 2 ** 53 - 1);
+      if (X.pw_set_inference(this._ctx(), next) !== 0) fail('setInference');
+      return this;
+    }
     /** Starts step mode with an input; then step() advances one timestep. */
     begin(frames, T = this.arch.T) {
       const f = this._frames(frames, T);

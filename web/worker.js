@@ -9,6 +9,7 @@
 
 import { loadPrime } from '../wasm/prime.js';
 import { parsePsmp, flattenBackground, centerDigit, resizeUp } from './lib.js';
+import { poolClassify } from './pool.js';
 
 let P = null;             // the loaded API
 let models = [];          // entries of models.json that loaded: {..., bytes}
@@ -297,11 +298,16 @@ const handlers = {
     const pass = async () => {
       const rec = { n: 0, correct: 0, steps: 0, energy: 0, baseline: 0, conf: [], stepLabel: [], labels: [], ms: 0 };
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) {
-        const r = model.classify(sampleFrames(i, T), T);
+      // every core (web/pool.js): the same results as the loop, or null (one core)
+      const d0 = done;
+      const pooled = await poolClassify(model, Array.from({ length: n }, (_, i) => sampleFrames(i, T)), T,
+        (d) => { done = d0 + d; post({ id, type: 'progress', done, total }); return cancelled; });
+      for (let i = 0; i < (pooled ? pooled.length : n); i++) {
+        const r = pooled ? pooled[i] : model.classify(sampleFrames(i, T), T);
         rec.n++; rec.steps += r.stepsUsed; rec.energy += r.energyPj; rec.baseline += r.baselinePj;
         if (r.label === samples.labels[i]) rec.correct++;
         if (mode === 'threshold') { rec.conf.push(Float32Array.from(r.confidence)); rec.stepLabel.push(Int32Array.from(r.stepLabel)); rec.labels.push(r.label); }
+        if (pooled) continue;
         done++;
         if (performance.now() - last > 60) {
           post({ id, type: 'progress', done, total });

@@ -10,13 +10,16 @@
  *                                         layout (prime_import_model) as a model file; the
  *                                         authors' FSVAE and the Fashion CNN as a graph model
  *                                         (prime_graph_import, docs/graph.md)
- *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]
+ *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop --threads N]
  *                                         labels, steps and logits of every sample, JSON
+ *                                         (--threads: 0 = one per core, the default; any
+ *                                         count gives the same bits: prime_classify_batch)
  *   MODEL may be a checkpoint (.pt, .npz) everywhere: it is imported in memory.
  *   prime bench MODEL [N]                 median time of one classification
  *   prime bench-frames MODEL FRAMES.f32 N [--T 10 --noise ETA --cell-noise --adc B --dac B
- *                      --stop TH --repeat R]  times N real inputs (FRAMES.f32 holds
- *                                         N x [T][2][34][34] floats), prints JSON
+ *                      --stop TH --repeat R --threads N]  times N real inputs (FRAMES.f32
+ *                                         holds N x [T][2][34][34] floats), prints JSON; one
+ *                                         thread unless --threads (0 = one per core)
  *   prime onnx MODEL OUT.onnx [T]         the network as ONNX (zero noise, ideal ADC/DAC);
  *                                         an inpainting MODEL.pvae too (its own T)
  *   prime bench-vae MODEL.pvae IMAGES.f32 N [--noise ETA --adc B --dac B --stop TH --repeat R]
@@ -43,6 +46,15 @@
 #include "../simd.h"
 
 /* ============================================================ helpers */
+
+/* --threads N: 0 = one per core, else 1..256; 0 or -1 (message printed). */
+static int threads_opt(const char *v, int *threads) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end || n < 0 || n > 256) { fprintf(stderr, "--threads %s: want 0 (one per core) .. 256\n", v); return -1; }
+    *threads = (int)n;
+    return 0;
+}
 
 /* Reads a whole file; returns malloc'ed bytes or NULL (message printed). */
 static uint8_t *read_file(const char *path, size_t *n) {
@@ -353,7 +365,7 @@ static int cmd_bench_frames(int argc, char **argv) {
     prime_devfx_params fx;
     prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
-    int T = a->T, N = atoi(argv[2]), R = 5;
+    int T = a->T, N = atoi(argv[2]), R = 5, threads = 1; /* one thread: the per-core figure */
     for (int i = 3; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(o, "--noise")) d.read_noise = (float)atof(v), i++;
@@ -365,6 +377,7 @@ static int cmd_bench_frames(int argc, char **argv) {
         else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
         else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
         else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
+        else if (!strcmp(o, "--threads")) { if (threads_opt(v, &threads)) { prime_free(c); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
     fx.read.eta = d.read_noise;
@@ -381,17 +394,17 @@ static int cmd_bench_frames(int argc, char **argv) {
     const float *x = (const float *)b;
     double *ts = malloc(R * sizeof(double)), *cs = malloc(R * sizeof(double)), steps = 0;
     int *labels = malloc(N * sizeof(int)), *used = malloc(N * sizeof(int));
-    prime_result res;
+    prime_result *res = malloc((size_t)N * sizeof *res);
+    if (!res) { fprintf(stderr, "out of memory\n"); return 1; }
     for (int k = 0; k < R; k++) {
         prime_set_run(c, &r); /* same noise stream every repeat */
         steps = 0;
         double t0 = now_s(), c0 = cpu_s();
-        for (int i = 0; i < N; i++) {
-            if (prime_classify(c, x + (size_t)i * per, T, &res) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-            labels[i] = res.label, used[i] = res.steps_used, steps += res.steps_used;
-        }
+        if (prime_classify_batch(c, x, N, T, res, threads) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
         ts[k] = now_s() - t0, cs[k] = cpu_s() - c0;
+        for (int i = 0; i < N; i++) labels[i] = res[i].label, used[i] = res[i].steps_used, steps += res[i].steps_used;
     }
+    free(res);
     for (int i = 1; i < R; i++)
         for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) { double t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t; }
     for (int i = 1; i < R; i++)
@@ -399,9 +412,9 @@ static int cmd_bench_frames(int argc, char **argv) {
     double med = R % 2 ? ts[R / 2] : 0.5 * (ts[R / 2 - 1] + ts[R / 2]);
     double cmed = R % 2 ? cs[R / 2] : 0.5 * (cs[R / 2 - 1] + cs[R / 2]);
     double ghz = clock_ghz();
-    printf("{\"engine\":\"native %s\",\"clock_ghz\":%.3f,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
+    printf("{\"engine\":\"native %s\",\"isa\":\"%s\",\"threads\":%d,\"clock_ghz\":%.3f,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
            "\"median_s\":%.6f,\"min_s\":%.6f,\"ms_per_sample\":%.6f,\"cpu_ms_per_sample\":%.6f,\"samples_per_s\":%.3f,\"mean_steps\":%.4f,"
-           "\"labels\":[", PRIME_SIMD_NAME, ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, cmed / N * 1e3, N / med, steps / N);
+           "\"labels\":[", PRIME_SIMD_NAME, prime_kernel_isa(), threads ? threads : prime_cpu_count(), ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, cmed / N * 1e3, N / med, steps / N);
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", labels[i]);
     printf("],\"steps\":[");
     for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
@@ -610,12 +623,14 @@ static int cmd_eval(int argc, char **argv) {
     prime_devfx_params fx;
     prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
+    int threads = 0; /* one per core */
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
         else if (!strcmp(o, "--ideal")) d.g_off = d.g_off_sd = d.prog_noise = d.read_noise = 0, d.adc_bits = d.dac_bits = 0, d.stuck_on = d.stuck_off = 0, fx = prime_devfx_default();
         else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
+        else if (!strcmp(o, "--threads")) { if (threads_opt(v, &threads)) { prime_free(c); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
     fx.read.eta = d.read_noise;
@@ -638,21 +653,26 @@ static int cmd_eval(int argc, char **argv) {
     }
     const uint32_t N = hd[1];
     const int T = (int)hd[2];
-    float *x = malloc(fs * sizeof(float));
-    if (!x) { free(b), prime_free(c); return 1; }
+    enum { CHUNK = 256 }; /* samples per prime_classify_batch call (the stream runs on across calls) */
+    float *x = malloc(fs * CHUNK * sizeof(float));
+    prime_result *res = malloc(CHUNK * sizeof *res);
+    if (!x || !res) { free(x), free(res), free(b), prime_free(c); return 1; }
     printf("{\"load_ms\": %.3f, \"n\": %u, \"T\": %d, \"samples\": [", t_load * 1e3, N, T);
     int rc = 0;
-    for (uint32_t s = 0; s < N && !rc; s++) {
-        const uint8_t *p = b + ho + N + (size_t)s * fs;
-        for (size_t k = 0; k < fs; k++) x[k] = p[k];
-        prime_result res;
-        if ((rc = prime_classify(c, x, T, &res)) != 0) { fprintf(stderr, "%s\n", prime_last_error()); break; }
-        printf("%s\n{\"truth\": %d, \"label\": %d, \"steps\": %d, \"logits\": [", s ? "," : "", b[ho + s], res.label, res.steps_used);
-        for (int k = 0; k < res.n_classes; k++) printf("%s%.9g", k ? ", " : "", res.logits[k]);
-        printf("]}");
+    for (uint32_t s0 = 0; s0 < N && !rc; s0 += CHUNK) {
+        const int m = N - s0 < CHUNK ? (int)(N - s0) : CHUNK;
+        const uint8_t *p = b + ho + N + (size_t)s0 * fs;
+        for (size_t k = 0; k < (size_t)m * fs; k++) x[k] = p[k];
+        if ((rc = prime_classify_batch(c, x, m, T, res, threads)) != 0) { fprintf(stderr, "%s\n", prime_last_error()); break; }
+        for (int i = 0; i < m; i++) {
+            const uint32_t s = s0 + (uint32_t)i;
+            printf("%s\n{\"truth\": %d, \"label\": %d, \"steps\": %d, \"logits\": [", s ? "," : "", b[ho + s], res[i].label, res[i].steps_used);
+            for (int k = 0; k < res[i].n_classes; k++) printf("%s%.9g", k ? ", " : "", res[i].logits[k]);
+            printf("]}");
+        }
     }
     printf("]}\n");
-    free(x), free(b), prime_free(c);
+    free(x), free(res), free(b), prime_free(c);
     return rc ? 1 : 0;
 }
 
@@ -667,10 +687,12 @@ int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "bench-vae")) return cmd_bench_vae(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
-            "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]\n"
+            "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT\n"
+            "       | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop --threads N (0 = cores, default)]\n"
             "       | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
             "       --chip SEED --stop TH --alpha A --T N --import NPZ --logits] | bench [MODEL [N]]\n"
-            "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
+            "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R\n"
+            "         --threads N (default 1)]\n"
             "       | onnx MODEL OUT.onnx [T]\n"
             "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop TH --repeat R]\n"
             "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n"
