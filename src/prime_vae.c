@@ -164,10 +164,11 @@ void prime_vae_program(prime_vae *v, int i) {
     L->xb.colmax = prime_dev_colmax(L->wt, L->g.rows, L->g.cols);
 }
 
-/* Forms crossbar layer i's on/off conductances (the device model's prime_dev_form). */
+/* Forms crossbar layer i's on/off conductances (the device model's prime_dev_form;
+ * a stored map keeps its on-state). */
 static void vae_form(prime_vae *v, int i) {
     vlayer *L = &v->L[i];
-    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, 0, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
+    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
 }
 
 /* Returns a network with masks at keep, BN identity, latent weights 0; NULL on error. */
@@ -270,6 +271,8 @@ int prime_vae_set_device(prime_vae *v, const prime_device *d) {
         if (v->L[i].g.crossbar) vae_form(v, i), prime_vae_program(v, i);
     return 0;
 }
+
+prime_vae_run prime_vae_get_run(const prime_vae *v) { return v->run; }
 
 /* Applies the run parameters; 0 or -1. */
 int prime_vae_set_run(prime_vae *v, const prime_vae_run *r) {

@@ -19,6 +19,7 @@ typedef struct {
     float *bn_a, *bn_b, *bias;  /* out_c, out_c, cols */
     float *u, *s, *cur;         /* state, out size */
     size_t nout;
+    int measured;               /* gp_on/gn_on came from a map (prime_vae_set_conductances) */
 } vlayer;
 
 struct prime_vae {

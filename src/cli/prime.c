@@ -8,6 +8,7 @@
  *       --import FILE.npz (mask<i>, weight<i>, gpos<i>, gneg<i>; see prime.h)
  *   prime import CKPT OUT                 a PyTorch .pt / NumPy .npz checkpoint in a known
  *                                         layout (prime_import_model) as a model file
+ *   prime convert MODEL OUT               any model file (v1 .prime / .pvae, v2) as model file v2
  *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]
  *                                         labels, steps and logits of every sample, JSON
  *   MODEL may be a checkpoint (.pt, .npz) everywhere: it is imported in memory.
@@ -478,7 +479,7 @@ static int cmd_onnx(const char *path, const char *outp, int T) {
     int vae = 0;
     uint8_t *mb = read_file(path, &n);
     if (!mb) return 1;
-    if (n >= 8 && !memcmp(mb, "PRIMEVAE", 8)) { /* inpainting: T is the model's */
+    if (prime_model_kind(mb, n) == PRIME_MODEL_VAE) { /* inpainting: T is the model's */
         prime_vae *v = prime_vae_load(mb, n);
         vae = 1;
         if (!v || prime_vae_onnx_export(v, &b, &n) != 0) b = NULL;
@@ -603,7 +604,34 @@ static int cmd_eval(int argc, char **argv) {
     return rc ? 1 : 0;
 }
 
+/* prime convert IN OUT: any model file (version 1 .prime / .pvae, or version
+ * 2) as a version-2 model file. Written only when reloading it saves to the
+ * same bytes. */
+static int cmd_convert(const char *inp, const char *outp) {
+    size_t n, on = 0, n2 = 0;
+    uint8_t *b = read_file(inp, &n), *out = NULL, *again = NULL;
+    if (!b) return 1;
+    int kind = prime_model_kind(b, n);
+    int rc = prime_model_convert(b, n, &out, &on);
+    free(b);
+    if (rc != 0) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    if (prime_model_convert(out, on, &again, &n2) != 0 || n2 != on || memcmp(out, again, on) != 0) {
+        fprintf(stderr, "%s: the version-2 file does not reload to itself (%s); %s not written\n", inp, prime_last_error(), outp);
+        prime_free_buffer(out), prime_free_buffer(again);
+        return 3;
+    }
+    prime_free_buffer(again);
+    FILE *f = fopen(outp, "wb");
+    int ok = f && fwrite(out, 1, on, f) == on;
+    if (f && fclose(f) != 0) ok = 0;
+    prime_free_buffer(out);
+    if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
+    printf("wrote %s (%zu bytes): model file version 2, %s\n", outp, on, kind == PRIME_MODEL_VAE ? "inpainting VAE" : "classifier");
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 4 && !strcmp(argv[1], "convert")) return cmd_convert(argv[2], argv[3]);
     if (argc >= 4 && !strcmp(argv[1], "import")) return cmd_import(argv[2], argv[3]);
     if (argc >= 4 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
@@ -614,7 +642,7 @@ int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "bench-vae")) return cmd_bench_vae(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
-            "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]\n"
+            "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT | convert MODEL OUT | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]\n"
             "       | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
             "       --chip SEED --stop TH --alpha A --T N --import NPZ] | bench [MODEL [N]]\n"
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
