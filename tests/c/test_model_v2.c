@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "bad_files.h"
 #include "crc_ref.h"
 #include "pmath.h"
 #include "prime.h"
@@ -52,6 +53,9 @@ static void program(prime_ctx *c, unsigned which, uint64_t seed) {
         free(m), free(gp), free(gn);
     }
 }
+
+static void *clf_load(const uint8_t *b, size_t n) { return prime_load(b, n); }
+static void clf_free(void *c) { prime_free(c); }
 
 /* Two classifications give the same bits (logits, spikes, counters, energy). */
 static int same_result(const prime_result *x, const prime_result *y) {
@@ -197,23 +201,10 @@ static void test_bad_files(void) {
     uint8_t *b;
     size_t n;
     prime_save(c, &b, &n);
+    int silent, loaded = bf_truncations(b, n, clf_load, clf_free, &silent);
+    CHECK(loaded == 0 && silent == 0, "all %zu truncations are errors with a message", n);
+    loaded = bf_flips(b, n, 10000, 77, clf_load, clf_free);
     uint8_t *t = malloc(n);
-    int loaded = 0;
-    for (size_t k = 0; k < n; k++) {
-        prime_ctx *x = prime_load(b, k);
-        loaded += x != NULL;
-        prime_free(x);
-    }
-    CHECK_INT(loaded, 0, "all %zu truncations are errors", n);
-    loaded = 0;
-    for (int k = 0; k < 10000; k++) {
-        memcpy(t, b, n);
-        uint64_t h = prime_rand_u64(77, 0, (uint64_t)k);
-        t[h % n] ^= (uint8_t)(1u << (h >> 32 & 7));
-        prime_ctx *x = prime_load(t, n);
-        loaded += x != NULL;
-        prime_free(x);
-    }
     CHECK_INT(loaded, 0, "10,000 single bit flips are errors (the CRC)");
     /* crafted, CRC fixed: the conductance section starts after the masks */
     const size_t fc = prime_layer_weights(&a.layers[2]), conv = prime_layer_weights(&a.layers[0]);

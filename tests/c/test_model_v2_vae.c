@@ -13,25 +13,17 @@
 #include <string.h>
 
 #include "check.h"
+#include "bad_files.h"
 #include "crc_ref.h"
+#include "data.h"
 #include "pmath.h"
 #include "prime.h"
 
 static uint32_t rd32(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
 static void wr32(uint8_t *b, uint32_t v) { for (int k = 0; k < 4; k++) b[k] = (uint8_t)(v >> (8 * k)); }
 
-static uint8_t *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)(len > 0 ? len : 1));
-    if (!b || fread(b, 1, (size_t)len, f) != (size_t)len) { fclose(f); free(b); return NULL; }
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
+static void *vae_load(const uint8_t *b, size_t n) { return prime_vae_load(b, n); }
+static void vae_free(void *v) { prime_vae_free(v); }
 
 /* What one inpaint or generate gives: result fields and every step's image. */
 typedef struct {
@@ -83,8 +75,8 @@ static void test_shipped(void) {
                            "models/inpaint-fashion-software.pvae"};
     for (int f = 0; f < 4; f++) {
         size_t n = 0, n2 = 0, n3 = 0;
-        uint8_t *b = read_all(files[f], &n), *v2 = NULL, *v3 = NULL;
-        if (!CHECK(b != NULL, "%s is readable (run from the repository root)", files[f])) continue;
+        uint8_t *b = NULL, *v2 = NULL, *v3 = NULL;
+        if (!CHECK(prime_read_file(files[f], &b, &n) == 0, "%s is readable (run from the repository root)", files[f])) continue;
         CHECK_INT(prime_model_kind(b, n), PRIME_MODEL_VAE, "%s is an inpainting model", files[f]);
         CHECK(prime_model_convert(b, n, &v2, &n2) == 0, "%s converts: %s", files[f], prime_last_error());
         if (!v2) { free(b); continue; }
@@ -226,23 +218,10 @@ static void test_bad_files(void) {
     size_t n;
     prime_vae_save(v, &b, &n);
     prime_vae_free(v);
-    int loaded = 0, silent = 0;
-    for (size_t k = 0; k < n; k++) {
-        prime_vae *x = prime_vae_load(b, k);
-        loaded += x != NULL, silent += !x && !*prime_last_error();
-        prime_vae_free(x);
-    }
+    int silent, loaded = bf_truncations(b, n, vae_load, vae_free, &silent);
     CHECK(loaded == 0 && silent == 0, "all %zu truncations are errors with a message (%d loaded)", n, loaded);
+    loaded = bf_flips(b, n, 10000, 78, vae_load, vae_free);
     uint8_t *t = malloc(n);
-    loaded = 0;
-    for (int k = 0; k < 10000; k++) {
-        memcpy(t, b, n);
-        uint64_t h = prime_rand_u64(78, 0, (uint64_t)k);
-        t[h % n] ^= (uint8_t)(1u << (h >> 32 & 7));
-        prime_vae *x = prime_vae_load(t, n);
-        loaded += x != NULL;
-        prime_vae_free(x);
-    }
     CHECK_INT(loaded, 0, "10,000 single bit flips are errors (the CRC)");
     /* crafted, CRC fixed: each names the first bad field */
     uint32_t len;
