@@ -114,16 +114,18 @@ test('prime convert (native) writes the bytes the wasm save writes, for every sh
   }
 });
 
-test('an inpainter with conductance maps set from outside keeps them over save -> load', () => {
+test('an inpainter with conductance maps and masks set from outside keeps them over save -> load', () => {
   const m = P.load(PVAE[0][1]);
   const L = m.layers[1], n = L.rows * L.cols;
   m.setConductances(1, map(n, 3), map(n, 4));
+  m.setMask(7, Uint8Array.from({ length: m.layers[7].rows * m.layers[7].cols }, (_, i) => (i * 7) % 3 !== 0));
   m.setRun({ mTh: 0.3, latentSeed: 11 });
   const bytes = m.save();
   const m2 = P.load(bytes);
   assert.deepEqual(m2.getRun(), m.getRun(), 'the run defaults are in the file');
   assert.deepEqual(vaeOutputs(m2), vaeOutputs(m));
   assert.deepEqual(Array.from(m2.getParams(1).w), Array.from(m.getParams(1).w), 'layer 1 programmed from the map');
+  assert.deepEqual(Array.from(m2.getParams(7).w), Array.from(m.getParams(7).w), 'the mask set on dec1 is in the file');
   const m0 = P.load(PVAE[0][1]);
   assert.notDeepEqual(Array.from(m0.getParams(1).w), Array.from(m.getParams(1).w), 'the map matters');
   // the maps survive a re-forming device change
