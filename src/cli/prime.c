@@ -122,7 +122,38 @@ static void print_result(const prime_result *r) {
 
 /* ============================================================ commands */
 
+/* prime info of an inpainting model: architecture, run and the layer table. */
+static int info_vae(const char *path, const uint8_t *b, size_t n) {
+    prime_vae *v = prime_vae_load(b, n);
+    if (!v) { fprintf(stderr, "%s: %s\n", path, prime_last_error()); return 1; }
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    prime_vae_run r = prime_vae_get_run(v);
+    printf("PRIME-sim inpainting model %s (%s): %dx%d, ch %d, latent %d x k %d, T=%d, chip seed %llu; run: %s stop, "
+           "m_th %g over %d steps\n", path, a->software ? "software" : "macro", a->size, a->size, a->ch, a->latent, a->k,
+           a->T, (unsigned long long)prime_vae_get_device(v).chip_seed,
+           r.policy == PRIME_VAE_STOP_CONVERGENCE ? "convergence" : "no", (double)r.m_th, r.m_window);
+    static const char *ops[] = {"?", "conv", "tconv", "fc"};
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(a, i, &g);
+        printf("  %2d %-5s %3dx%2dx%2d -> %4dx%2dx%2d  matrix %dx%d %s%s\n", i, ops[g.op], g.in_c, g.in_h, g.in_w, g.out_c,
+               g.out_h, g.out_w, g.rows, g.cols, g.crossbar ? "crossbar" : "digital + bias", g.bn ? ", BN" : "");
+    }
+    prime_vae_free(v);
+    return 0;
+}
+
 static int cmd_info(const char *path) {
+    size_t nb;
+    uint8_t *bytes = read_file(path, &nb);
+    if (!bytes) return 1;
+    int kind = prime_model_kind(bytes, nb);
+    if (kind == PRIME_MODEL_VAE) {
+        int rc = info_vae(path, bytes, nb);
+        free(bytes);
+        return rc;
+    }
+    free(bytes);
     prime_ctx *c = load_model(path);
     if (!c) return 1;
     const prime_arch *a = prime_get_arch(c);
