@@ -581,6 +581,13 @@ int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole,
  * image, whatever ran before. Fills *r; per-step images via prime_vae_recon.
  * 0 or -1. */
 int prime_vae_generate(prime_vae *v, uint64_t seed, prime_vae_result *r);
+/* Step mode of an inpaint: begin takes the image and hole as prime_vae_inpaint;
+ * each step runs one timestep and returns 1, or 0 once the pass is over (T
+ * reached or the early stop), -1 on error; result_get gives the result so far
+ * and prime_vae_recon(v, t) every step run. The same bits as prime_vae_inpaint. */
+int prime_vae_begin(prime_vae *v, const float *img, const uint8_t *hole);
+int prime_vae_step(prime_vae *v);
+int prime_vae_result_get(const prime_vae *v, prime_vae_result *r);
 /* Reconstruction (or generated image) after step t (0-based) of the last
  * inpaint or generate, size*size floats in [-1, 1], owned by v; NULL if t was
  * not run. */

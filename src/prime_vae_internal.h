@@ -34,6 +34,7 @@ struct prime_vae {
     int32_t *kblock;
     int npix, steps, T;
     int gen;                    /* 1: vae_step samples the prior (generation) */
+    int stepping;               /* step mode: a pass begun and not finished (prime_vae_begin) */
     uint64_t inference;
     prime_vae_result res;
 };

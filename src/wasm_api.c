@@ -323,6 +323,14 @@ EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, c
     if (rc == 0) vae_res_to(&res, o);
     return rc;
 }
+/* Step mode of an inpaint (prime_vae_begin / prime_vae_step) with the model's
+ * own device and run: the result so far, as vae_res_to. 0 or -1. */
+EXPORT int pw_vae_result(const prime_vae *v, double *o) {
+    prime_vae_result res;
+    if (prime_vae_result_get(v, &res) != 0) return -1;
+    vae_res_to(&res, o);
+    return 0;
+}
 /* Generates an image from the prior with this seed (an integer in 0..2^53).
  * opt: vae_options; o: vae_res_to. 0 or -1. */
 EXPORT int pw_vae_generate(prime_vae *v, double seed, const double *opt, double *o) {

@@ -4,8 +4,8 @@
 // a method the network does not have throws a PrimeError that says which it has.
 //
 //   both:        kind, arch, getDevice/setDevice, getRun/setRun, setConductances, save, exportOnnx, free
-//   classifier:  classify, begin/step/result/layerState (step mode), tiling, totalArrays, array,
-//                getMask/setMask, getWeights, importNpz
+//   both:        begin/step/result (step mode: frames for the classifier, an image for the inpainter)
+//   classifier:  classify, layerState, tiling, totalArrays, array, getMask, getWeights, importNpz
 //   inpainter:   size, T, software, layers, inpaint, generate, latentUniforms, getParams
 //
 // Internal to prime.js: defineModel(env) is called once per loaded module with
@@ -13,8 +13,8 @@
 
 const VAE_RUN_KEYS = ['policy', 'mDiv', 'mTh', 'mWindow', 'minSteps', 'noiseSeed', 'latentSeed'];
 const KIND_METHODS = {
-  classifier: 'classify(), begin()/step() (step mode), tiling(), getMask(), getWeights(), importNpz()',
-  inpainter: 'inpaint(), generate(), latentUniforms(), getParams()',
+  classifier: 'classify(), layerState(), tiling(), getMask(), getWeights(), importNpz()',
+  inpainter: 'inpaint(), generate(), begin()/step() on an image, latentUniforms(), getParams()',
 };
 
 export function defineModel(env) {
@@ -174,9 +174,12 @@ export function defineModel(env) {
         return decodeResult(getF64(pres, A.res_doubles));
       });
     }
-    /** Starts step mode with an input; then step() advances one timestep. */
-    begin(frames, T = this.arch.T) {
-      const h = this._clf('begin() (step mode)'), f = this._frames(frames, T);
+    /** Starts step mode; then step() advances one timestep. Classifier: begin(frames [T][C][H][W], T);
+     * inpainter: begin(img, { hole }) with the model's device and run (setDevice / setRun). */
+    begin(input, T = this.arch.T) {
+      const h = this._ctx();
+      if (this.kind === 'inpainter') return this._vaeBegin(h, input, T === this.arch.T ? {} : T);
+      const f = this._frames(input, T);
       withBufs([4 * f.length], (pin) => {
         putF32(pin, f);
         if (X.prime_begin(h, pin, T) !== 0) fail('begin');
@@ -185,13 +188,15 @@ export function defineModel(env) {
     }
     /** Runs one timestep: true if it ran, false when finished (T reached or early stop). */
     step() {
-      const r = X.prime_step(this._clf('step() (step mode)'));
+      const h = this._ctx();
+      const r = this.kind === 'classifier' ? X.prime_step(h) : X.prime_vae_step(h);
       if (r < 0) fail('step');
       return r === 1;
     }
-    /** The result after the steps run so far. */
+    /** The result after the steps run so far (classifier: as classify; inpainter: as inpaint). */
     result() {
-      const h = this._clf('result()');
+      const h = this._ctx();
+      if (this.kind === 'inpainter') return withBufs([8 * A.vae_res_doubles], (p) => this._vaeResult(h, p, X.pw_vae_result(h, p)));
       return withBufs([8 * A.res_doubles], (p) => {
         if (X.pw_result(h, p) !== 0) fail('result');
         return decodeResult(getF64(p, A.res_doubles));
@@ -306,25 +311,48 @@ export function defineModel(env) {
       return [opts.readNoise ?? d.readNoise, opts.adcBits ?? d.adcBits, stop, opts.mDiv ?? r.mDiv, opts.mTh ?? r.mTh,
         opts.mWindow ?? r.mWindow, opts.noiseSeed ?? r.noiseSeed, opts.latentSeed ?? r.latentSeed, opts.dacBits ?? d.dacBits];
     }
-    /* Runs fn(optsPtr, resultPtr) (a pw_vae_* call) with the options, then
-     * copies the result and every step's image out of wasm memory. */
+    /** The result at pr (vae_res_to's doubles, rc of the call that wrote it) and every step's image, copied out. */
+    _vaeResult(h, pr, rc, what = 'result') {
+      if (rc !== 0) fail(what);
+      const n = this.size * this.size, r = getF64(pr, A.vae_res_doubles), s = r[0];
+      const steps = [];
+      for (let t = 0; t < s; t++) {
+        const q = X.prime_vae_recon(h, t);
+        steps.push(heap.f32().slice(q >> 2, (q >> 2) + n));
+      }
+      return {
+        stepsUsed: s, T: r[1], energyPj: r[2], baselinePj: r[3], energyRatio: r[4],
+        counters: { cellReads: r[5], adcConversions: r[6] }, spikes: r[7],
+        m: Float64Array.from(r.subarray(A.vae_res_m, A.vae_res_m + s)), steps, recon: steps[s - 1],
+      };
+    }
+    /* Runs fn(optsPtr, resultPtr) (a pw_vae_* call) with the options, then copies the result out. */
     _run(h, opts, what, fn) {
-      const n = this.size * this.size, o = this._opts(opts);
+      const o = this._opts(opts);
       return withBufs([8 * A.vae_opt_fields, 8 * A.vae_res_doubles], (po, pr) => {
         heap.f64().set(o, po >> 3);
-        if (fn(po, pr) !== 0) fail(what);
-        const r = getF64(pr, A.vae_res_doubles), s = r[0];
-        const steps = [];
-        for (let t = 0; t < s; t++) {
-          const q = X.prime_vae_recon(h, t);
-          steps.push(heap.f32().slice(q >> 2, (q >> 2) + n));
-        }
-        return {
-          stepsUsed: s, T: r[1], energyPj: r[2], baselinePj: r[3], energyRatio: r[4],
-          counters: { cellReads: r[5], adcConversions: r[6] }, spikes: r[7],
-          m: Float64Array.from(r.subarray(A.vae_res_m, A.vae_res_m + s)), steps, recon: steps[s - 1],
-        };
+        return this._vaeResult(h, pr, fn(po, pr), what);
       });
+    }
+    /** An image and its hole (size*size each), checked. */
+    _image(img, opts) {
+      const n = this.size * this.size, f = toF32(img, 'image');
+      if (f.length !== n) throw new PrimeError(`image holds ${f.length} values, expected ${this.size}x${this.size}`);
+      const hole = opts.hole ? toU8(opts.hole, 'hole') : null;
+      if (hole && hole.length !== n) throw new PrimeError(`hole holds ${hole.length} values, expected ${n}`);
+      return [f, hole];
+    }
+    _vaeBegin(h, img, opts) {
+      opts = params(opts, 'begin');
+      for (const k of Object.keys(opts))
+        if (k !== 'hole') throw new PrimeError(`begin: option "${k}": step mode runs with the model's device and run (setDevice / setRun)`);
+      const [f, hole] = this._image(img, opts), n = f.length;
+      withBufs([4 * n, n], (pi, ph) => {
+        putF32(pi, f);
+        if (hole) putBytes(ph, hole);
+        if (X.prime_vae_begin(h, pi, hole ? ph : 0) !== 0) fail('begin');
+      });
+      return this;
     }
     /** Inpaints img (size*size in [-1, 1]); opts (this call only, over the model's device and run):
      * readNoise, adcBits, dacBits, earlyStop, mDiv, mTh, mWindow, noiseSeed, latentSeed;
@@ -332,10 +360,7 @@ export function defineModel(env) {
     inpaint(img, opts = {}) {
       const h = this._vae('inpaint()');
       opts = params(opts, 'inpaint');
-      const n = this.size * this.size, f = toF32(img, 'image');
-      if (f.length !== n) throw new PrimeError(`image holds ${f.length} values, expected ${this.size}x${this.size}`);
-      const hole = opts.hole ? toU8(opts.hole, 'hole') : null;
-      if (hole && hole.length !== n) throw new PrimeError(`hole holds ${hole.length} values, expected ${n}`);
+      const [f, hole] = this._image(img, opts), n = f.length;
       return withBufs([4 * n, n], (pi, ph) => {
         putF32(pi, f);
         if (hole) putBytes(ph, hole);

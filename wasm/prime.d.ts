@@ -347,11 +347,14 @@ export interface InpainterModel extends ModelBase {
   latentUniforms(opts?: RunOptions): Float64Array;
   /** The network as ONNX bytes (zero noise, ideal ADC/DAC; inputs image, hole, uniforms), over its own T. */
   exportOnnx(T?: number): Uint8Array;
+  /** Step mode of an inpaint with the model's device and run; then step() advances one timestep. */
+  begin(img: Floats, opts?: { hole?: Bytes }): this;
+  /** Runs one timestep: true if it ran, false when finished (T reached or the early stop). */
+  step(): boolean;
+  /** The result after the steps run so far (steps[t]: every image so far). */
+  result(): InpaintResult;
   /** Classifier only: each throws a PrimeError on an inpainter. */
   classify(frames: Floats, T?: number): never;
-  begin(frames: Floats, T?: number): never;
-  step(): never;
-  result(): never;
   layerState(layer: number, what?: LayerStateKind): never;
   tiling(): never;
   totalArrays(): never;

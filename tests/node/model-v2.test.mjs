@@ -152,7 +152,7 @@ test('a method the network does not have is a PrimeError that names what it has'
   const ip = P.load(PVAE[0][1]), c = P.load(MODEL);
   assert.equal(c.kind, 'classifier');
   for (const [f, re] of [[() => ip.classify(new Float32Array(10)), /classify\(\): this model is an inpainting VAE.*it has inpaint\(\)/],
-    [() => ip.begin(new Float32Array(10)), /step mode/], [() => ip.tiling(), /tiling/], [() => ip.importNpz(new Uint8Array(4)), /importNpz/],
+    [() => ip.layerState(0), /layerState/], [() => ip.tiling(), /tiling/], [() => ip.importNpz(new Uint8Array(4)), /importNpz/],
     [() => ip.getWeights(0), /getParams/], [() => c.inpaint(ring32), /inpaint\(\): this model is a classifier.*it has classify\(\)/],
     [() => c.generate(), /generate/], [() => c.getParams(0), /getWeights/], [() => c.latentUniforms(), /latentUniforms/]])
     assert.throws(f, (e) => e instanceof PrimeError && re.test(e.message), re.source);
@@ -182,4 +182,26 @@ test('a version-2 inpainting file: truncations and bit flips are PrimeErrors, th
   }
   assert.deepEqual(vaeOutputs(live), before, `${n} bad files later, the live model gives the same bits`);
   live.free();
+});
+
+test('step mode of the inpainter: begin / step / result give the bits of inpaint, step by step', () => {
+  const m = P.load(PVAE[0][1]);
+  m.setDevice({ readNoise: 0.05 });
+  const hole = Uint8Array.from({ length: 1024 }, (_, p) => (p % 32 < 12 ? 1 : 0));
+  const whole = m.inpaint(ring32, { hole });
+  m.begin(ring32, { hole });
+  let k = 0;
+  while (m.step()) {
+    const r = m.result();
+    assert.equal(r.stepsUsed, ++k);
+    assert.deepEqual(Array.from(r.steps[k - 1]), Array.from(whole.steps[k - 1]), `step ${k}`);
+  }
+  const end = m.result();
+  assert.equal(end.stepsUsed, whole.stepsUsed);
+  assert.equal(end.energyPj, whole.energyPj);
+  assert.deepEqual(Array.from(end.m), Array.from(whole.m));
+  assert.equal(m.step(), false, 'nothing after the end');
+  assert.throws(() => m.begin(ring32, { readNoise: 0.1 }), (e) => e instanceof PrimeError && /setDevice/.test(e.message));
+  assert.throws(() => m.begin(new Float32Array(10)), (e) => e instanceof PrimeError && /image holds 10 values/.test(e.message));
+  m.free();
 });

@@ -48,6 +48,8 @@ async function readme(): Promise<void> {
   ip.setDevice({ readNoise: 0.02 }).setRun({ policy: 'none', mTh: 0.3, latentSeed: 4 });
   const ipPolicy: 'none' | 'convergence' = ip.getRun().policy;
   const ipSaved: Uint8Array = ip.save();
+  ip.begin(img32, { hole: new Uint8Array(ip.size * ip.size) });
+  while (ip.step()) console.log(ip.result().steps.length);
   console.log(ipPolicy, ipSaved.length, ip.arch.ch);
   const res: InpaintResult = ip.inpaint(img32, { readNoise: 0.05, earlyStop: true, hole: new Uint8Array(ip.size * ip.size) });
   const recon: Float32Array = res.recon, m1: number = res.m[0], step0: Float32Array = res.steps[0];
