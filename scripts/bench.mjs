@@ -286,6 +286,10 @@ let inpaint = {};
   }
 }
 
+// ---- device effects (scripts/bench-device.mjs): their cost as ratios to the plain read, in this run
+const { benchDevice } = await import('./bench-device.mjs');
+const device = benchDevice({ P, modelBytes, frames: frames.slice(0, Math.min(N, 60)), R, T, noise: NOISE });
+
 // ------------------------------------------------------------------ report
 const out = [];
 const say = (l = '') => out.push(l);
@@ -332,6 +336,8 @@ say(`  (CPU time: this process only, so other jobs on the shared cores count les
 say();
 if (inpaint.missing) say(`inpainting network: not benchmarked - ${inpaint.missing}.`);
 else inpaint.lines.forEach((l) => say(l));
+say();
+device.lines.forEach((l) => say(l));
 const text = out.join('\n');
 console.log(text);
-fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint: inpaint.json || inpaint, text }, (k, v) => (k === 'res' || k === 'recon' ? undefined : v), 1));
+fs.writeFileSync(path.join(root, 'build/bench.json'), JSON.stringify({ results, baseline, peers, macsDense, macsDone, macsDoneStop, clockGhz, full, inpaint: inpaint.json || inpaint, device: device.json, text }, (k, v) => (k === 'res' || k === 'recon' ? undefined : v), 1));

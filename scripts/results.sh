@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # results.sh - writes docs/results.md from the shipped models on held-out data.
-# Usage: scripts/results.sh [N] [NI] [NE]
+# Usage: scripts/results.sh [N] [NI] [NE] [ND]
 #   N   test samples per classification model (default 2000)
 #   NE  test samples per dataset for the "Other events" section (default 500;
 #       scripts/results-events.sh)
+#   ND  test samples per pass of the "Device effects" section (default 300;
+#       scripts/results-device.sh, which can also update that section alone)
 #   NI  test images per inpainting dataset (default 100; ~3 s CPU per image
 #       for both datasets with 32-channel models, about a quarter of that at 16)
 # Inpainting models (a missing one is skipped with a line saying so):
@@ -15,7 +17,9 @@ cd "$(dirname "$0")/.."
 N=${1:-2000}
 NI=${2:-100}
 NE=${3:-500}
+ND=${4:-300}
 [ -x build/prime-results ] || ./build.sh native
+[ -x build/prime-devres ] || make -j1 build/prime-devres
 out=docs/results.md
 t0=$(date +%s)
 {
@@ -36,6 +40,7 @@ t0=$(date +%s)
     else build/prime-results "$1" "$2" --n "$N"; fi
   done
   scripts/results-events.sh "$NE" || echo "(scripts/results-events.sh failed: see the script's stderr)"
+  scripts/results-device.sh "$ND" || echo "(scripts/results-device.sh failed: see the script's stderr)"
   echo "## Inpainting"
   echo
   echo "The inpainting network of docs/inpainting.md. IS: the Inception Score with the repo's"

@@ -419,7 +419,7 @@ typedef struct {
 /* Bins one time-sorted stream into x[T][2][size][size] (uint8, clipped at
  * 255), frame k holding events [floor(k*n/T), floor((k+1)*n/T)) exactly as
  * prime_events_bin does; unlike it, accepts n < T (frames left empty). */
-static void bin_u8(const prime_event *ev, size_t n, int T, int size, uint8_t *x) {
+void prime_frames_bin_u8(const prime_event *ev, size_t n, int T, int size, uint8_t *x) {
     size_t plane = (size_t)size * size;
     memset(x, 0, (size_t)T * 2 * plane);
     for (int k = 0; k < T; k++) {
@@ -448,7 +448,7 @@ static void *frames_worker(void *arg) {
             j->rc = -1;
             return NULL;
         }
-        bin_u8(ev, n, j->T, j->ev.size, j->out->x + (size_t)i * ss);
+        prime_frames_bin_u8(ev, n, j->T, j->ev.size, j->out->x + (size_t)i * ss);
         free(ev);
     }
     return NULL;

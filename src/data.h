@@ -62,6 +62,10 @@ int prime_frames_from_images(const prime_images *im, int T, int size,
  * gets seed ev->seed + i), e.g. ev->motion = PRIME_MOTION_CAMERA. 0 or -1. */
 int prime_frames_from_images_ev(const prime_images *im, int T, const prime_event_params *ev,
                                 prime_frames *out);
+/* Bins one time-sorted stream of n events into x[T][2][size][size] uint8 counts
+ * (clipped at 255), frame k holding events [floor(k n / T), floor((k+1) n / T))
+ * as prime_events_bin does; n < T leaves frames empty. */
+void prime_frames_bin_u8(const prime_event *ev, size_t n, int T, int size, uint8_t *x);
 /* Cache file: saves / loads frames (a small header + raw bytes). 0 or -1. */
 int prime_frames_save(const prime_frames *f, const char *path);
 int prime_frames_load(const char *path, prime_frames *out);

@@ -391,6 +391,7 @@ prime_devfx_params prime_devfx_default(void) {
     p.relax = (prime_relax_params){.model = PRIME_RELAX_NONE, .t_read = 0, .drift_scale = 1};
     p.ir_method = PRIME_IR_LINES;
     p.adc.inl_periods = p.dac.inl_periods = 1;
+    p.ir_tile = 512;
     return p;
 }
 
@@ -402,5 +403,8 @@ int prime_devfx_check(const prime_devfx_params *p) {
     if (p->ir_method != PRIME_IR_FIRST_ORDER && p->ir_method != PRIME_IR_LINES)
         return prime_error("device: ir_method = %d (0 first_order, 1 lines)", (int)p->ir_method);
     if (prime_fx_conv_check(&p->adc, "adc") || prime_fx_conv_check(&p->dac, "dac")) return -1;
+    if (p->ir_tile != 0 && !(p->ir_tile >= 16 && p->ir_tile <= 512))
+        return prime_error("device: ir_tile = %d out of range [16, 512] (0 = 512)", p->ir_tile);
+    if (p->prog_all != 0 && p->prog_all != 1) return prime_error("device: prog_cells = %d (0 reset, 1 all)", p->prog_all);
     return 0;
 }

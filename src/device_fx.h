@@ -245,6 +245,8 @@ typedef struct {
     prime_ir_params ir;
     enum prime_ir_method ir_method;
     prime_conv_params adc, dac;
+    int ir_tile;      /* rows = physical columns of the arrays the wire model sees (16..512; 0 = 512) */
+    int prog_all;     /* programming error on every cell (1) or only on the cells that switch (0, reset) */
 } prime_devfx_params;
 
 /* Every effect off (noise models at conductance with eta 0, no relaxation,

@@ -192,6 +192,9 @@ typedef struct {
     double neuron_updates;  /* digital neuron / pool element updates */
     double macs_dense;      /* digital baseline multiply-adds (dense) */
     double timesteps;
+    double adc_clipped;     /* conversions clamped at the ADC's range (counted where the
+                               ADC has non-idealities or adc_fs < 1: docs/device.md) */
+    double dac_clipped;     /* input conversions clamped at the DAC's range (non-ideal DAC) */
 } prime_counters;
 
 typedef struct {
@@ -229,8 +232,11 @@ int prime_save(const prime_ctx *ctx, uint8_t **out, size_t *n);
 void prime_free_buffer(void *p);
 
 /* The network in model file bytes: version 1 .prime files are classifiers,
- * .pvae files inpainting models, a version-2 file says its kind. */
-enum prime_model_kind { PRIME_MODEL_CLASSIFIER = 1, PRIME_MODEL_VAE = 2 };
+ * .pvae files inpainting models, a version-2 file says its kind. A layer-graph
+ * model file (prime_graph.h, docs/graph.md: kind word "GRPH") is read by
+ * prime_graph_load / build/prime-graph only: prime_load, prime_vae_load and
+ * prime_model_convert refuse it saying so. */
+enum prime_model_kind { PRIME_MODEL_CLASSIFIER = 1, PRIME_MODEL_VAE = 2, PRIME_MODEL_GRAPH = 0x48505247 /* "GRPH" */ };
 /* The kind of the model file in bytes (enum prime_model_kind), or -1 with an
  * error for bytes that are no model file (only the header is looked at). */
 int prime_model_kind(const uint8_t *bytes, size_t n);

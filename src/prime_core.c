@@ -34,13 +34,22 @@ static void form_layer(prime_ctx *c, int l) {
 }
 
 /* Programs weight layer l of a classification context from its mask. */
-void prime_program_layer(prime_ctx *c, int l) {
+int prime_program_layer(prime_ctx *c, int l) {
     wlayer *w = &c->w[l];
     size_t n = (size_t)w->rows * w->cols;
-    prime_dev_program(&c->dev, l, n, w->mask, w->gp_on, w->gn_on, w->gp_off, w->gn_off, c->arch.layers[l].scale,
-                      w->gp, w->gn, w->wt, w->g2);
+    int rc = 0;
+    if (prime_fx_programs(&c->fx))
+        rc = prime_dev_program_fx(&c->dev, &c->fx, l, w->rows, w->cols, w->mask, w->gp_on, w->gn_on, w->gp_off,
+                                  w->gn_off, c->arch.layers[l].scale, w->gp, w->gn, w->gpe, w->gne, w->wt, w->g2);
+    else
+        prime_dev_program(&c->dev, l, n, w->mask, w->gp_on, w->gn_on, w->gp_off, w->gn_off, c->arch.layers[l].scale,
+                          w->gp, w->gn, w->wt, w->g2);
     w->colmax = prime_dev_colmax(w->wt, w->rows, w->cols);
-    c->xb[l].colmax = w->colmax;
+    prime_xbar *X = &c->xb[l];
+    X->colmax = w->colmax;
+    X->gp = w->gpe ? w->gpe : w->gp, X->gn = w->gne ? w->gne : w->gn;
+    X->fx = &c->fx, X->adc_unit = w->adc_unit;
+    return rc;
 }
 
 /* ============================================================ context */
@@ -146,6 +155,7 @@ prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev) {
     if (!c) { prime_error("out of memory"); return NULL; }
     c->arch = a;
     c->dev = *dev;
+    c->fx = prime_fx_for(dev);
     c->run = prime_default_run();
     if (ctx_alloc(c) != 0) { prime_free(c); return NULL; }
     for (int l = 0; l < a.n_layers; l++)
@@ -166,6 +176,7 @@ void prime_free(prime_ctx *c) {
     free(c->sblock);
     free(c->xs.active);
     free(c->input);
+    free(c->fxblock);
     free(c);
 }
 
@@ -179,12 +190,10 @@ prime_run prime_get_run(const prime_ctx *c) { return c->run; }
 /* Applies device parameters, re-forming the chip only when needed; 0 or -1. */
 int prime_set_device(prime_ctx *c, const prime_device *d) {
     if (!c) return prime_error("prime_set_device: NULL context");
-    const int reform = prime_dev_update(&c->dev, d);
-    if (reform < 0) return -1;
-    if (reform)
-        for (int l = 0; l < c->arch.n_layers; l++)
-            if (c->w[l].rows) form_layer(c, l), prime_program_layer(c, l);
-    return 0;
+    if (!d) return prime_error("set_device: NULL argument");
+    prime_devfx_params fx = c->fx;
+    fx.read.eta = d->read_noise;
+    return prime_set_devfx_with(c, d, &fx); /* device_wire.c: re-forms / re-programs only if needed */
 }
 
 /* Applies the run policy and restarts the noise stream; 0 or -1. */
@@ -327,6 +336,14 @@ PRIME_NOINLINE static void run_step(prime_ctx *c) {
             if (c->dev.dac_bits && v != 0.0f) v = prime_dev_dac(v, c->in_max, c->dev.dac_bits);
             x[(size_t)i * C + ch] = v;
         }
+    if (c->dac_unit && c->dev.dac_bits) /* DACs with non-idealities (device_wire.c): one per input value */
+        for (int ch = 0; ch < C; ch++)
+            for (int i = 0; i < H * W; i++) {
+                float v = src[(size_t)ch * H * W + i];
+                if (v != 0.0f)
+                    x[(size_t)i * C + ch] = prime_fx_dac(&c->fx.dac, c->dac_unit[(size_t)ch * H * W + i], v, c->in_max,
+                                                         c->dev.dac_bits, &c->cnt.dac_clipped);
+            }
     float xmax = c->in_max;
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];

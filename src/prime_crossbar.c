@@ -95,11 +95,10 @@ int *prime_xbar_gather_list(const prime_xbar *X, const int *conn, size_t nconn) 
  * it reaches (input positions ascending, then channels, then taps), per row
  * tile; with per-cell noise each cell read draws its own Gaussians. acc/var/
  * active must be zero on entry. Returns the rows driven. */
-static double scatter(const prime_xbar *X, prime_xscratch *s, const prime_device *d, const prime_xread *rd,
+static double scatter(const prime_xbar *X, prime_xscratch *s, const prime_noise_params *rp, const prime_xread *rd,
                       const float *x, uint64_t nstream, int noise_col, int noise_cell) {
     const int OC = X->cols, OH = X->out_h, OW = X->out_w, IC = X->in_c, IH = X->in_h, IW = X->in_w;
     const size_t npos = xb_npos(X), out = npos * OC;
-    const float eta = d->read_noise;
     const uint64_t nkey = rd->noise_seed;
     const int fc = X->op == PRIME_XB_FC, tc = X->op == PRIME_XB_TCONV;
     const int K = fc ? 1 : X->k, S = fc ? 1 : X->stride, P = fc ? 0 : X->pad;
@@ -146,9 +145,8 @@ static double scatter(const prime_xbar *X, prime_xscratch *s, const prime_device
                                 uint64_t ctr = ((pos * X->rows + r) * OC + j) * 2;
                                 float np = (float)prime_rand_normal(nkey, nstream, ctr);
                                 float nn = (float)prime_rand_normal(nkey, nstream, ctr + 1);
-                                size_t i = r * OC + j;
-                                float g = X->gp[i] * (1.0f + eta * np) - X->gn[i] * (1.0f + eta * nn);
-                                a[j] = a[j] + v * (g * X->scale);
+                                size_t i = r * OC + j; /* the read model's per-cell form */
+                                a[j] = a[j] + v * prime_fx_noise_cell(rp, X->gp[i], X->gn[i], X->scale, np, nn);
                             }
                         } else {
                             prime_axpy(a, X->wt + r * OC, v, OC);
@@ -433,6 +431,32 @@ PRIME_NOINLINE static double tconv_dense(const prime_xbar *X, prime_xscratch *s,
     return drives;
 }
 
+/* The readout with converter effects: per active read and column, the
+ * column noise (the same normals as the fast path), then prime_fx_adc with
+ * the column's converter of the tile (device_fx.h), clipped ones counted. */
+static void readout_fx(const prime_xbar *X, prime_xscratch *s, const prime_devfx_params *fx, float *cur, int noise_col,
+                       float eta, uint64_t nbase, float fs, int bits, double *reads, double *conversions, double *clipped) {
+    const int OC = X->cols, RT = X->row_tiles;
+    const size_t npos = xb_npos(X), out = npos * OC;
+    const prime_conv_unit ideal_unit = {0.0f, 1.0f};
+    for (int tile = 0; tile < RT; tile++) {
+        const float *a = s->acc + (size_t)tile * out, *vr = s->var + (size_t)tile * out;
+        const prime_conv_unit *u = X->adc_unit ? X->adc_unit + (size_t)tile * OC : NULL;
+        for (size_t pos = 0; pos < npos; pos++) {
+            if (!s->active[(size_t)tile * npos + pos]) continue;
+            *reads += 1, *conversions += OC;
+            const size_t o0 = pos * OC;
+            if (noise_col) prime_dev_normals(s->zbuf, nbase, (uint64_t)tile * out + o0, OC);
+            for (int j = 0; j < OC; j++) {
+                float v = a[o0 + j];
+                if (noise_col) v = v + prime_fx_noise_column(eta, vr[o0 + j], s->zbuf[j]);
+                v = prime_fx_adc(&fx->adc, u ? u[j] : ideal_unit, v, fs, bits, clipped);
+                cur[o0 + j] = cur[o0 + j] + v;
+            }
+        }
+    }
+}
+
 /* ============================================================ the read */
 
 /* Reads layer X for one timestep (see prime_crossbar.h). */
@@ -440,10 +464,13 @@ PRIME_NOINLINE void prime_xbar_read(const prime_xbar *X, prime_xscratch *s, cons
                                     const prime_xread *rd, const float *x, float *cur, prime_counters *k) {
     const int OC = X->cols, RT = X->row_tiles;
     const size_t npos = xb_npos(X), out = npos * OC;
-    const int noisy = !rd->ideal && d->read_noise > 0;
+    /* the read-noise model: its gain (eta = read_noise for conductance and
+     * weight); its per-column coefficient is X->g2, fixed at programming */
+    const prime_devfx_params *fx = rd->ideal ? NULL : X->fx;
+    const float eta = !fx || fx->read.model <= PRIME_NM_WEIGHT ? d->read_noise : prime_fx_noise_gain(&fx->read);
+    const int noisy = !rd->ideal && eta > 0;
     const int noise_col = noisy && d->noise_mode == PRIME_NOISE_COLUMN;
     const int noise_cell = noisy && d->noise_mode == PRIME_NOISE_CELL;
-    const float eta = d->read_noise;
     const uint64_t nstream = prime_mix64(((uint64_t)rd->inference << 24) ^ ((uint64_t)rd->t << 8) ^ (uint64_t)rd->key);
     const uint64_t nbase = prime_mix64(rd->noise_seed ^ prime_mix64(nstream ^ 0x5bd1e995u));
     const int ref = prime_reference_kernels();
@@ -476,7 +503,13 @@ PRIME_NOINLINE void prime_xbar_read(const prime_xbar *X, prime_xscratch *s, cons
     case TCONV_GATHER: drives = tconv_gather(X, s, x, rd->ones, noise_col); break;
     case TCONV_DENSE: drives = tconv_dense(X, s, x, noise_col); break;
     case CONV_SCATTER: drives = conv_scatter(X, s, x, noise_col); break;
-    default: drives = scatter(X, s, d, rd, x, nstream, noise_col, noise_cell); break;
+    default: {
+        prime_noise_params rp = {.model = PRIME_NM_CONDUCTANCE}; /* the per-cell form of the read model */
+        if (fx) rp = fx->read;
+        if (rp.model <= PRIME_NM_WEIGHT) rp.eta = d->read_noise;
+        drives = scatter(X, s, &rp, rd, x, nstream, noise_col, noise_cell);
+        break;
+    }
     }
 
     /* noise, ADC per tile, digital sum over tiles */
@@ -484,25 +517,32 @@ PRIME_NOINLINE void prime_xbar_read(const prime_xbar *X, prime_xscratch *s, cons
     double conversions = 0, reads = 0;
     const float fs = d->adc_fs * X->colmax * rd->xmax;
     const int bits = rd->ideal ? 0 : d->adc_bits;
+    /* converters with non-idealities, or a range that may clip: one
+     * prime_fx_adc per conversion, the clipped ones counted */
+    const int adc_fx = bits && fx && (X->adc_unit || d->adc_fs < 1.0f);
     if (noise_col) prime_dev_normal_init();
-    for (int tile = 0; tile < RT; tile++) {
-        const float *a = s->acc + (size_t)tile * out, *vr = s->var + (size_t)tile * out;
-        for (size_t pos = 0; pos < npos; pos++) {
-            if (!s->active[(size_t)tile * npos + pos]) continue;
-            reads += 1;
-            conversions += OC;
-            const size_t o0 = pos * OC;
-            const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
-            if (!ref) {
-                if (noise_col) prime_dev_normals(s->zbuf, nbase, ctr0, OC);
-                prime_kernel_readout(cur + o0, a + o0, vr + o0, noise_col ? s->zbuf : NULL, OC, eta, fs, bits);
-                continue;
-            }
-            for (int j = 0; j < OC; j++) { /* the reference: one column at a time */
-                float v = a[o0 + j];
-                if (noise_col) v = v + (eta * sqrtf(vr[o0 + j])) * prime_dev_normal(nbase, ctr0 + j);
-                if (bits) v = prime_dev_adc(v, fs, bits);
-                cur[o0 + j] = cur[o0 + j] + v;
+    if (adc_fx) {
+        readout_fx(X, s, fx, cur, noise_col, eta, nbase, fs, bits, &reads, &conversions, &k->adc_clipped);
+    } else {
+        for (int tile = 0; tile < RT; tile++) {
+            const float *a = s->acc + (size_t)tile * out, *vr = s->var + (size_t)tile * out;
+            for (size_t pos = 0; pos < npos; pos++) {
+                if (!s->active[(size_t)tile * npos + pos]) continue;
+                reads += 1;
+                conversions += OC;
+                const size_t o0 = pos * OC;
+                const uint64_t ctr0 = (uint64_t)tile * out + o0; /* noise counter of column 0 */
+                if (!ref) {
+                    if (noise_col) prime_dev_normals(s->zbuf, nbase, ctr0, OC);
+                    prime_kernel_readout(cur + o0, a + o0, vr + o0, noise_col ? s->zbuf : NULL, OC, eta, fs, bits);
+                    continue;
+                }
+                for (int j = 0; j < OC; j++) { /* the reference: one column at a time */
+                    float v = a[o0 + j];
+                    if (noise_col) v = v + (eta * sqrtf(vr[o0 + j])) * prime_dev_normal(nbase, ctr0 + j);
+                    if (bits) v = prime_dev_adc(v, fs, bits);
+                    cur[o0 + j] = cur[o0 + j] + v;
+                }
             }
         }
     }

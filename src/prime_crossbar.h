@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "device_fx.h"
 #include "prime.h"
 
 enum prime_xb_op { PRIME_XB_CONV = 1, PRIME_XB_TCONV = 2, PRIME_XB_FC = 3 };
@@ -25,11 +26,17 @@ typedef struct {
     int k, stride, pad;     /* tconv: out = in*stride (output padding stride - 1) */
     int fc_chw;
     int rows, cols, row_tiles;
-    const float *wt, *g2;   /* (gp - gn)*scale and (gp^2 + gn^2)*scale^2, [rows][cols] */
-    const float *gp, *gn;   /* programmed conductances, uS (cell noise) */
+    const float *wt, *g2;   /* (gp - gn)*scale and the column-noise coefficient (gp^2 + gn^2)*scale^2, [rows][cols] */
+    const float *gp, *gn;   /* conductances as read, uS (cell noise; with IR drop the effective ones) */
     float scale, colmax;    /* software scale; ADC full scale at input 1 (prime_dev_colmax) */
     const int *gat;         /* tconv: prime_xbar_gather_list, or NULL (the reference scatter) */
     double dense_macs;      /* what a dense digital engine multiplies per read of the layer */
+    /* device effects (device_fx.h, docs/device.md); NULL: none. The read-noise
+     * model enters through g2 (its column coefficient, fixed at programming)
+     * and its gain; conversions go through prime_fx_adc (clipped ones
+     * counted) when adc_unit is set or adc_fs < 1. */
+    const prime_devfx_params *fx;
+    const prime_conv_unit *adc_unit; /* [row_tiles][cols] ADC converters of the chip, NULL: ideal */
 } prime_xbar;
 
 /* Scratch of one read, sized by prime_xbar_need for the largest layer it serves. */

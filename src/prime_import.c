@@ -283,9 +283,9 @@ prime_ctx *prime_import_model(const uint8_t *b, size_t n, const prime_device *de
     prime_ctx *c = NULL;
     if (l.n == 0) prime_error("%s: no tensors in the file", l.format);
     else if (is_fsvae(&l))
-        prime_error("%s: the FSVAE state_dict of the PRIME authors' Inpainting code (%d tensors, e.g. %s) is recognized, but not "
-                    "supported until the engine's layer graph (conv and transposed conv with bias, tdBN, the Bernoulli latent) and "
-                    "model file v2 are in", l.format, l.n, l.t[0].name);
+        prime_error("%s: the FSVAE state_dict of the PRIME authors' Inpainting code (%d tensors, e.g. %s) is a layer-graph model, "
+                    "not a classifier: import it with prime_graph_import (`prime import CKPT OUT` writes a graph model file)",
+                    l.format, l.n, l.t[0].name);
     else if (!strcmp(l.format, "npz") && (!strncmp(l.t[0].name, "mask", 4) || !strncmp(l.t[0].name, "weight", 6) ||
                                            !strncmp(l.t[0].name, "gpos", 4) || !strncmp(l.t[0].name, "gneg", 4))) {
         c = prime_create(&a, &d);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "prime.h"
+#include "device_fx.h"
 #include "prime_crossbar.h"
 
 /* One weight layer on the crossbar. All arrays point into ctx->wblock and are
@@ -22,6 +23,8 @@ typedef struct {
     float *g2;              /* (gp^2 + gn^2) * scale^2, for column noise */
     uint8_t *mask;          /* 1 keep, 0 pruned */
     float colmax;           /* largest sum |wt| over a tile's column */
+    float *gpe, *gne;       /* IR drop on: effective read conductances G f (in fxblock), else NULL */
+    prime_conv_unit *adc_unit; /* non-ideal ADC: [row_tiles][cols] converters (in fxblock), else NULL */
 } wlayer;
 
 /* Per-layer state, HWC, into ctx->sblock. */
@@ -53,6 +56,9 @@ struct prime_ctx {
     double spikes[PRIME_MAX_LAYERS];
     prime_counters cnt;
     int energy_adc_bits;
+    prime_devfx_params fx;  /* device effects beside dev (device_wire.c); read.eta = dev.read_noise */
+    void *fxblock;          /* what the effects need: gpe/gne, ADC and DAC converters */
+    prime_conv_unit *dac_unit; /* non-ideal DAC: one per input value [C][H][W], else NULL */
 };
 
 prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
@@ -114,7 +120,24 @@ void prime_dev_program(const prime_device *d, int layer, size_t n, const uint8_t
                        float *gn, float *wt, float *g2);
 float prime_dev_colmax(const float *wt, int rows, int cols); /* ADC full scale at input 1 */
 float prime_dev_dac(float x, float xmax, int bits); /* 2^bits steps over [-xmax, xmax] */
-void prime_program_layer(prime_ctx *c, int l);
+int prime_program_layer(prime_ctx *c, int l); /* 0, or -1 (out of memory in the IR-drop factors) */
+
+/* Device effects on a network (device_wire.c). */
+/* 1 when programming with fx differs from prime_dev_program (read model, programming error, relaxation, IR). */
+int prime_fx_programs(const prime_devfx_params *fx);
+/* prime_dev_program with the effects: programming error, faults, relaxation at
+ * t_read -> gp/gn; with IR drop, the effective conductances gpe/gne = G f per
+ * ir_tile array; wt and g2 (prime_fx_noise_coef) from the read's conductances. 0 or -1. */
+int prime_dev_program_fx(const prime_device *d, const prime_devfx_params *fx, int layer, int rows, int cols,
+                         const uint8_t *mask, const float *gp_on, const float *gn_on, const float *gp_off,
+                         const float *gn_off, float scale, float *gp, float *gn, float *gpe, float *gne, float *wt,
+                         float *g2);
+/* The default effects of a network on device d: all off, read.eta = d->read_noise. */
+prime_devfx_params prime_fx_for(const prime_device *d);
+/* Makes (d, fx) a context's device and effects: checked together, converters
+ * drawn, buffers sized; re-forms when a forming field changed, re-programs when
+ * the programming changed. On error nothing changes. 0 or -1. */
+int prime_set_devfx_with(prime_ctx *c, const prime_device *d, const prime_devfx_params *fx);
 
 /* The normal generator (prime_normal.c): a standard normal for the column read
  * noise, a pure function of (base, ctr) (ziggurat over a SplitMix64 counter

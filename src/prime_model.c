@@ -6,7 +6,8 @@
  * weight (the mask), and, where the cells are not regenerable from the chip
  * seed (a measured map or imported weights, prime_set_conductances), the
  * on-state conductances themselves. prime_save writes version 2, the sectioned
- * container of prime_modelfile.h (sections ARCH, DEV, RUN, MASK, COND);
+ * container of prime_modelfile.h (sections ARCH, DEV, DVFX, RUN, MASK, COND;
+ * DVFX, the device effects, only when one is on);
  * prime_load also reads version 1 (masks only) and the draft version 2 of
  * 2026-12-02 (version 1 + a conductance section; kind word 0). A CRC-32 closes
  * the file, so a truncated, corrupted or foreign file is an error, never a crash.
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_opts.h"
 #include "prime.h"
 #include "prime_internal.h"
 #include "prime_modelfile.h"
@@ -26,10 +28,11 @@
 #define V1_VERSION_COND 2u   /* draft: masks + conductance section, kind word 0 */
 #define ARCH_LAYER_BYTES 44u /* op, out_c, k, stride, pad, neuron; th, decay, leak, scale, sparsity */
 #define RUN_BYTES 24u
+#define DRAFT_FX_TAG 0x58465644u /* "DVFX": the draft's device-effects block (u32 tag, u32 n, n bytes of text) */
 
 /* The classifier's sections, in file order (prime_modelfile.h). */
 static const prime_mf_spec CLF_SECTIONS[] = {
-    {"ARCH", 1}, {"DEV ", 1}, {"RUN ", 1}, {"MASK", 1}, {"COND", 0},
+    {"ARCH", 1}, {"DEV ", 1}, {"DVFX", 0}, {"RUN ", 1}, {"MASK", 1}, {"COND", 0},
 };
 #define N_CLF_SECTIONS (int)(sizeof CLF_SECTIONS / sizeof CLF_SECTIONS[0])
 
@@ -136,6 +139,8 @@ static int get_maps(prime_ctx *c, prime_rbuf *r, const char *what) {
     return stored;
 }
 
+static int set_opts(void *c, const char *const *kv, int n) { return prime_set_device_options(c, kv, n); }
+
 /* ============================================================ version 2 */
 
 int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
@@ -151,6 +156,7 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     s = prime_mf_section(&b, "DEV ");
     prime_mf_put_device(&b, &c->dev);
     prime_mf_section_end(&b, s);
+    if (prime_mf_put_devfx(&b, &c->dev, &c->fx) != 0) { free(b.p); return -1; }
     s = prime_mf_section(&b, "RUN ");
     put_run(&b, &c->run);
     prime_mf_section_end(&b, s);
@@ -184,7 +190,9 @@ static prime_ctx *load_v2(const uint8_t *bytes, size_t n) {
     const uint32_t kind = prime_mf_kind(bytes, n);
     if (kind != PRIME_MODEL_CLASSIFIER) {
         prime_error("model file: network kind %u is not a classifier (%s)", kind,
-                    kind == PRIME_MODEL_VAE ? "an inpainting model: load it with prime_vae_load / P.load" : "unknown kind");
+                    kind == PRIME_MODEL_VAE     ? "an inpainting model: load it with prime_vae_load / P.load"
+                    : kind == PRIME_MODEL_GRAPH ? PRIME_MF_GRAPH_MSG
+                                                : "unknown kind");
         return NULL;
     }
     if (prime_mf_open(bytes, n, CLF_SECTIONS, N_CLF_SECTIONS, &mf, what) != 0) return NULL;
@@ -219,6 +227,8 @@ static prime_ctx *load_v2(const uint8_t *bytes, size_t n) {
             return NULL;
         }
     }
+    const prime_mf_sec *fs = prime_mf_get(&mf, "DVFX");
+    if (fs && prime_mf_apply_devfx(fs, set_opts, c, what) != 0) { prime_free(c); return NULL; }
     return c;
 }
 
@@ -249,6 +259,7 @@ static prime_ctx *load_v1(const uint8_t *bytes, size_t n) {
     /* the file must hold every mask the architecture declares: its exact
      * length follows from the header, checked before anything is built */
     uint64_t expect = r.off + PRIME_MF_DEVICE_BYTES + RUN_BYTES + mask_bytes(&a) + 4;
+    uint32_t fx_len = 0; /* the draft's device-effects block, if any */
     if (version == V1_VERSION_COND) { /* the draft's conductance section: walk its flags and counts */
         prime_rbuf w = {bytes, n - 4, (size_t)(expect - 4 < n ? expect - 4 : n), 0};
         int any = 0;
@@ -272,7 +283,16 @@ static prime_ctx *load_v1(const uint8_t *bytes, size_t n) {
             w.off += (size_t)(8 * nw);
             any = 1;
         }
-        if (!any) { prime_error("model file: version 2 with no stored conductance map (a version-1 file has none)"); return NULL; }
+        if (w.n - w.off >= 8 && prime_rd_u32(&w) == DRAFT_FX_TAG) { /* the draft's device effects, just before the CRC */
+            fx_len = prime_rd_u32(&w);
+            if (fx_len == 0 || fx_len >= PRIME_MF_DVFX_MAX || w.n - w.off != fx_len) {
+                prime_error("model file: bad device-effects block (length %u)", fx_len);
+                return NULL;
+            }
+            expect += 8 + (uint64_t)fx_len;
+            any = 1;
+        }
+        if (!any) { prime_error("model file: version 2 with no stored conductance map nor device effects (a version-1 file has neither)"); return NULL; }
     }
     if (expect != n) {
         prime_error("model file: its architecture needs %llu bytes (masks included), the file has %zu",
@@ -287,6 +307,11 @@ static prime_ctx *load_v1(const uint8_t *bytes, size_t n) {
     if (!c) return NULL;
     if (prime_set_run(c, &run) != 0) { prime_error("model file: %s", prime_last_error()); prime_free(c); return NULL; }
     if (get_masks(c, &r, what) != 0 || (version == V1_VERSION_COND && get_maps(c, &r, what) < 0)) { prime_free(c); return NULL; }
+    if (fx_len) {
+        const prime_mf_sec fs = {"DVFX", r.p + r.off + 8, fx_len};
+        r.off += 8 + (size_t)fx_len;
+        if (prime_mf_apply_devfx(&fs, set_opts, c, what) != 0) { prime_free(c); return NULL; }
+    }
     if (r.off != r.n) { prime_error("model file has %zu unexpected bytes after the masks", r.n - r.off); prime_free(c); return NULL; }
     return c;
 }
@@ -311,8 +336,8 @@ int prime_model_kind(const uint8_t *b, size_t n) {
     if (n >= 8 && !memcmp(b, V1_MAGIC, 8)) {
         if (!prime_mf_is_v2(b, n)) return PRIME_MODEL_CLASSIFIER; /* version 1 (or the draft 2) */
         uint32_t k = (uint32_t)b[16] | (uint32_t)b[17] << 8 | (uint32_t)b[18] << 16 | (uint32_t)b[19] << 24;
-        if (k == PRIME_MODEL_CLASSIFIER || k == PRIME_MODEL_VAE) return (int)k;
-        return prime_error("model file: network kind %u is not known to this build (1 classifier, 2 inpainting VAE)", k);
+        if (k == PRIME_MODEL_CLASSIFIER || k == PRIME_MODEL_VAE || k == PRIME_MODEL_GRAPH) return (int)k;
+        return prime_error("model file: network kind %u is not known to this build (1 classifier, 2 inpainting VAE, \"GRPH\" layer graph)", k);
     }
     return prime_error("not a PRIME-sim model file (magic \"PRIMEMDL\" or \"PRIMEVAE\" missing)");
 }
@@ -334,5 +359,6 @@ int prime_model_convert(const uint8_t *b, size_t n, uint8_t **out, size_t *on) {
         prime_vae_free(v);
         return rc;
     }
+    if (kind == PRIME_MODEL_GRAPH) return prime_error("%s; it is version 2 already, not converted here", PRIME_MF_GRAPH_MSG);
     return -1;
 }

@@ -3,9 +3,11 @@
  * CRC, and the sections two networks share (device, masks, conductance maps). */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_opts.h"
 #include "prime.h"
 #include "prime_internal.h"
 #include "prime_modelfile.h"
@@ -265,4 +267,44 @@ int prime_mf_get_floats(prime_rbuf *r, float *dst, size_t n, const char *what, c
         if (!isfinite(dst[k])) return prime_error("%s: %s[%zu] = %g is not finite", what, name, k, (double)dst[k]);
     }
     return 0;
+}
+
+int prime_mf_put_devfx(prime_buf *b, const prime_device *d, const prime_devfx_params *fx) {
+    char t[PRIME_MF_DVFX_MAX];
+    const int n = prime_devfx_to_text(d, fx, t, sizeof t);
+    if (n < 0) return prime_error("saving the model: the device effects do not fit %d bytes", PRIME_MF_DVFX_MAX);
+    if (n == 0) return 0; /* every effect off: no section */
+    const size_t s = prime_mf_section(b, "DVFX");
+    prime_buf_put(b, t, (size_t)n);
+    prime_mf_section_end(b, s);
+    return 0;
+}
+
+int prime_mf_apply_devfx(const prime_mf_sec *s, int (*set)(void *net, const char *const *kv, int n), void *net,
+                         const char *what) {
+    if (!s->n || s->n >= PRIME_MF_DVFX_MAX)
+        return prime_error("%s: section 'DVFX' holds %u bytes (1 to %d of key=value lines)", what, s->n, PRIME_MF_DVFX_MAX - 1);
+    if (memchr(s->p, 0, s->n)) return prime_error("%s: section 'DVFX' holds a NUL byte (key=value text lines)", what);
+    char *t = malloc((size_t)s->n + 1);
+    if (!t) return prime_error("%s: out of memory reading the device effects", what);
+    memcpy(t, s->p, s->n), t[s->n] = 0;
+    const char *kv[PRIME_MF_DVFX_LINES];
+    int m = 0, rc = 0;
+    for (char *p = t; *p && !rc;) {
+        char *e = strchr(p, '\n');
+        if (e) *e = 0;
+        if (*p) {
+            if (m == PRIME_MF_DVFX_LINES) rc = prime_error("%s: section 'DVFX' holds more than %d settings", what, PRIME_MF_DVFX_LINES);
+            else kv[m++] = p;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    if (!rc && set(net, kv, m) != 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", prime_last_error());
+        rc = prime_error("%s: section 'DVFX': %s", what, msg);
+    }
+    free(t);
+    return rc;
 }

@@ -26,6 +26,7 @@
 #define PRIME_MF_HEAD 24u          /* magic, version, size, kind, section count */
 #define PRIME_MF_MAX_SECTIONS 32
 #define PRIME_MF_DEVICE_BYTES 88u  /* u64 seed + 20 words (prime_mf_put_device) */
+#define PRIME_MF_GRAPH_MSG "a layer-graph model file (docs/graph.md): load it with prime_graph_load or use build/prime-graph"
 #define PRIME_MF_MAX_G 1e6f        /* a stored conductance lies in [0, 1e6) uS */
 
 /* ---------------------------------------------------------------- bytes */
@@ -108,5 +109,18 @@ void prime_mf_put_map(prime_buf *b, int stored, const float *gpos, const float *
 int prime_mf_get_map(prime_rbuf *r, size_t n, float **g, const char *what, const char *layer);
 /* n f32 that must be finite; 0 or -1 naming name[i]. */
 int prime_mf_get_floats(prime_rbuf *r, float *dst, size_t n, const char *what, const char *name);
+/* Device effects (section DVFX, both networks): the "key=value\n" lines of
+ * prime_devfx_to_text, every effect not at its default. Writes the section
+ * only when an effect is on (absent = every effect off); 0 or -1. */
+#define PRIME_MF_DVFX_MAX 16384    /* bytes of text */
+#define PRIME_MF_DVFX_LINES 256
+int prime_mf_put_devfx(prime_buf *b, const prime_device *d, const prime_devfx_params *fx);
+/* Applies section DVFX to a network through set (prime_set_device_options or
+ * prime_vae_set_device_options on net), after its maps: the effects re-program
+ * the formed chip. The section is checked first (1 to PRIME_MF_DVFX_MAX - 1
+ * bytes of text, no NUL, at most PRIME_MF_DVFX_LINES settings); a bad line is
+ * named. 0 or -1. */
+int prime_mf_apply_devfx(const prime_mf_sec *s, int (*set)(void *net, const char *const *kv, int n), void *net,
+                         const char *what);
 
 #endif

@@ -155,13 +155,20 @@ int prime_vae_arch_check(const prime_vae_arch *a) {
 }
 
 /* Programs crossbar layer i from its mask (the device model's prime_dev_program). */
-void prime_vae_program(prime_vae *v, int i) {
+int prime_vae_program(prime_vae *v, int i) {
     vlayer *L = &v->L[i];
     size_t n = (size_t)L->g.rows * L->g.cols;
-    if (!v->a.software)
+    int rc = 0;
+    if (!v->a.software && prime_fx_programs(&v->fx))
+        rc = prime_dev_program_fx(&v->dev, &v->fx, i, L->g.rows, L->g.cols, L->mask, L->gp_on, L->gn_on, L->gp_off,
+                                  L->gn_off, v->a.scale, L->gp, L->gn, L->gpe, L->gne, L->wt, L->g2);
+    else if (!v->a.software)
         prime_dev_program(&v->dev, i, n, L->mask, L->gp_on, L->gn_on, L->gp_off, L->gn_off, v->a.scale, L->gp, L->gn,
                           L->wt, L->g2);
     L->xb.colmax = prime_dev_colmax(L->wt, L->g.rows, L->g.cols);
+    L->xb.gp = L->gpe ? L->gpe : L->gp, L->xb.gn = L->gne ? L->gne : L->gn;
+    L->xb.fx = v->a.software ? NULL : &v->fx, L->xb.adc_unit = L->adc_unit;
+    return rc;
 }
 
 /* Forms crossbar layer i's on/off conductances (the device model's prime_dev_form;
@@ -178,6 +185,7 @@ prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev) {
     prime_vae *v = calloc(1, sizeof *v);
     if (!v) { prime_error("out of memory"); return NULL; }
     v->a = *a, v->dev = *dev, v->run = prime_vae_default_run();
+    v->fx = prime_fx_for(dev);
     size_t nw = 0, nm = 0, ns = 0, acc = 0, pixcap = 0, rowcap = 0, colcap = 0, padcap = 0;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];
@@ -255,7 +263,7 @@ prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev) {
 void prime_vae_free(prime_vae *v) {
     if (!v) return;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) free(v->L[i].gat);
-    free(v->wblock), free(v->sblock), free(v->mblock), free(v->xs.active), free(v->kblock);
+    free(v->wblock), free(v->sblock), free(v->mblock), free(v->xs.active), free(v->kblock), free(v->fxblock);
     free(v);
 }
 
@@ -265,11 +273,10 @@ prime_device prime_vae_get_device(const prime_vae *v) { return v->dev; }
 /* Applies device parameters; re-forms the conductances if a forming field changed. */
 int prime_vae_set_device(prime_vae *v, const prime_device *d) {
     if (!v) return prime_error("prime_vae_set_device: NULL network");
-    const int reform = prime_dev_update(&v->dev, d);
-    if (reform < 0) return -1;
-    for (int i = 0; i < PRIME_VAE_LAYERS && reform && !v->a.software; i++)
-        if (v->L[i].g.crossbar) vae_form(v, i), prime_vae_program(v, i);
-    return 0;
+    if (!d) return prime_error("set_device: NULL argument");
+    prime_devfx_params fx = v->fx;
+    fx.read.eta = d->read_noise;
+    return prime_vae_set_devfx_with(v, d, &fx); /* device_wire.c: re-forms / re-programs only if needed */
 }
 
 prime_vae_run prime_vae_get_run(const prime_vae *v) { return v->run; }
@@ -373,7 +380,9 @@ static int vae_input(prime_vae *v, const float *img, const uint8_t *hole) {
         int y = p / S, xx = p % S;
         int in_hole = hole ? hole[p] != 0 : (y >= c0 && y < c0 + 8 && xx >= c0 && xx < c0 + 8);
         if (in_hole) x = -1.0f;
-        if (v->dev.dac_bits && !a->software) x = prime_dev_dac(x, 1.0f, v->dev.dac_bits);
+        if (v->dev.dac_bits && !a->software)
+            x = v->dac_unit ? prime_fx_dac(&v->fx.dac, v->dac_unit[p], x, 1.0f, v->dev.dac_bits, &v->dac_clipped)
+                            : prime_dev_dac(x, 1.0f, v->dev.dac_bits);
         v->x0[p] = x;
     }
     return 0;
@@ -382,6 +391,7 @@ static int vae_input(prime_vae *v, const float *img, const uint8_t *hole) {
 /* Zero state (z_(-1) = 0) and counters for a new pass. */
 static void vae_reset(prime_vae *v) {
     memset(&v->res, 0, sizeof v->res);
+    v->res.counters.dac_clipped = v->dac_clipped, v->dac_clipped = 0;
     memset(v->z, 0, (size_t)v->a.latent * sizeof(float));
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];

@@ -16,6 +16,8 @@ typedef struct {
     size_t nconn;               /* conv / tconv: (input, output, tap) connections */
     float *gp_on, *gn_on, *gp_off, *gn_off, *gp, *gn, *wt, *g2; /* rows*cols */
     uint8_t *mask;
+    float *gpe, *gne;           /* IR drop on: effective read conductances (in fxblock), else NULL */
+    prime_conv_unit *adc_unit;  /* non-ideal ADC: [row_tiles][cols] converters (in fxblock), else NULL */
     float *bn_a, *bn_b, *bias;  /* out_c, out_c, cols */
     float *u, *s, *cur;         /* state, out size */
     size_t nout;
@@ -37,12 +39,18 @@ struct prime_vae {
     int stepping;               /* step mode: a pass begun and not finished (prime_vae_begin) */
     uint64_t inference;
     prime_vae_result res;
+    prime_devfx_params fx;      /* device effects beside dev (device_wire.c) */
+    void *fxblock;
+    prime_conv_unit *dac_unit;  /* non-ideal DAC: one per pixel, else NULL */
+    double dac_clipped;         /* clipped input conversions of the inference being set up */
 };
 
 /* Checks an architecture and what it would allocate against the caps; 0 or -1. */
 int prime_vae_arch_check(const prime_vae_arch *a);
 /* Programs crossbar layer i from its mask (or, software, its float weights). */
-void prime_vae_program(prime_vae *v, int i);
+int prime_vae_program(prime_vae *v, int i); /* 0 or -1 (out of memory in the IR-drop factors) */
+/* prime_set_devfx_with for the inpainting network (device_wire.c). */
+int prime_vae_set_devfx_with(prime_vae *v, const prime_device *d, const prime_devfx_params *fx);
 /* The latent sampling's uniform for step t, variable d of inference `inf`. */
 double prime_vae_latent_uniform(const prime_vae *v, uint64_t inf, int t, int d);
 

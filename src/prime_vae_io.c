@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_opts.h"
 #include "prime.h"
 #include "prime_internal.h"
 #include "prime_vae_internal.h"
@@ -109,6 +110,7 @@ int prime_vae_latent_uniforms(const prime_vae *v, double *u, size_t n) {
 static const prime_mf_spec VAE_SECTIONS[] = {
     {"VARC", 1}, /* architecture: u32 ch, latent, k, T, size, software; f32 th, keep, out_keep, scale, sparsity */
     {"DEV ", 1}, /* device (prime_mf_put_device) */
+    {"DVFX", 0}, /* device effects, only when one is on (prime_mf_put_devfx) */
     {"VRUN", 1}, /* run: u32 policy; f32 m_div, m_th; u32 m_window, min_steps; u64 noise_seed, latent_seed */
     {"MASK", 0}, /* macro models: per crossbar layer a bit mask */
     {"WGT ", 0}, /* software models: per crossbar layer u32 n, n f32 weights */
@@ -154,6 +156,7 @@ int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
     s = prime_mf_section(&b, "DEV ");
     prime_mf_put_device(&b, &v->dev);
     prime_mf_section_end(&b, s);
+    if (prime_mf_put_devfx(&b, &v->dev, &v->fx) != 0) { free(b.p); return -1; }
     s = prime_mf_section(&b, "VRUN");
     prime_wr_u32(&b, (uint32_t)r->policy), prime_wr_f32(&b, r->m_div), prime_wr_f32(&b, r->m_th);
     prime_wr_u32(&b, (uint32_t)r->m_window), prime_wr_u32(&b, (uint32_t)r->min_steps);
@@ -209,6 +212,8 @@ static int get_count(prime_rbuf *r, uint64_t want, const char *what, const char 
     return 0;
 }
 
+static int set_opts(void *v, const char *const *kv, int n) { return prime_vae_set_device_options(v, kv, n); }
+
 /* Loads a version-2 file of kind VAE; NULL on error. */
 static prime_vae *load_v2(const uint8_t *bytes, size_t n) {
     const char *what = "inpainting model";
@@ -216,7 +221,9 @@ static prime_vae *load_v2(const uint8_t *bytes, size_t n) {
     const uint32_t kind = prime_mf_kind(bytes, n);
     if (kind != PRIME_MODEL_VAE && n >= 20) {
         prime_error("inpainting model: network kind %u is not an inpainting VAE (%s)", kind,
-                    kind == PRIME_MODEL_CLASSIFIER ? "a classifier: load it with prime_load / P.load" : "unknown kind");
+                    kind == PRIME_MODEL_CLASSIFIER ? "a classifier: load it with prime_load / P.load"
+                    : kind == PRIME_MODEL_GRAPH    ? PRIME_MF_GRAPH_MSG
+                                                   : "unknown kind");
         return NULL;
     }
     if (prime_mf_open(bytes, n, VAE_SECTIONS, N_VAE_SECTIONS, &mf, what) != 0) return NULL;
@@ -322,6 +329,8 @@ static prime_vae *load_v2(const uint8_t *bytes, size_t n) {
         prime_vae_free(v);
         return NULL;
     }
+    const prime_mf_sec *fs = prime_mf_get(&mf, "DVFX");
+    if (fs && prime_mf_apply_devfx(fs, set_opts, v, what) != 0) { prime_vae_free(v); return NULL; }
     return v;
 }
 

@@ -34,11 +34,11 @@
 
 /* Result: a head (label, T, steps_used, n_classes, n_layers, energy_pj,
  * baseline_pj, energy_ratio), the counters (cell_reads, adc_conversions,
- * dac_drives, vmm_reads, neuron_updates, macs_dense, timesteps), then arrays
+ * dac_drives, vmm_reads, neuron_updates, macs_dense, timesteps, adc_clipped), then arrays
  * at fixed offsets. */
 #define PW_RES_HEAD 8
 #define PW_RES_COUNTERS 8   /* offset of the counters */
-#define PW_COUNTERS 7       /* fields of prime_counters */
+#define PW_COUNTERS 8       /* fields of prime_counters (dac_clipped stays native: no room before the logits) */
 #define PW_RES_LOGITS 16    /* PRIME_MAX_CLASSES logits */
 #define PW_RES_PROBS (PW_RES_LOGITS + PRIME_MAX_CLASSES)
 #define PW_RES_CONFIDENCE (PW_RES_PROBS + PRIME_MAX_CLASSES) /* PRIME_MAX_T */

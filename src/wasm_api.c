@@ -124,9 +124,9 @@ EXPORT int pw_arch(prime_ctx *c, double *o) {
 /* ============================================================ results */
 
 /* Result as doubles: [0] label [1] T [2] steps_used [3] n_classes [4] n_layers
- * [5] energy_pj [6] baseline_pj [7] ratio [8..14] counters (cell_reads,
+ * [5] energy_pj [6] baseline_pj [7] ratio [8..15] counters (cell_reads,
  * adc_conversions, dac_drives, vmm_reads, neuron_updates, macs_dense,
- * timesteps) [16..31] logits [32..47] probs [48..111] confidence
+ * timesteps, adc_clipped) [16..31] logits [32..47] probs [48..111] confidence
  * [112..175] step_label [176..191] spikes. 192 doubles (PW_RES_* of wasm_abi.h). */
 #define RES_DOUBLES PW_RES_DOUBLES
 static void res_to(const prime_result *r, double *o) {
@@ -134,7 +134,8 @@ static void res_to(const prime_result *r, double *o) {
     o[0] = r->label, o[1] = r->T, o[2] = r->steps_used, o[3] = r->n_classes, o[4] = r->n_layers;
     o[5] = r->energy_pj, o[6] = r->baseline_pj, o[7] = r->energy_ratio;
     const prime_counters *k = &r->counters;
-    double cv[] = {k->cell_reads, k->adc_conversions, k->dac_drives, k->vmm_reads, k->neuron_updates, k->macs_dense, k->timesteps};
+    double cv[] = {k->cell_reads, k->adc_conversions, k->dac_drives, k->vmm_reads, k->neuron_updates, k->macs_dense, k->timesteps,
+                  k->adc_clipped};
     _Static_assert(sizeof cv == PW_COUNTERS * sizeof(double), "PW_COUNTERS");
     memcpy(o + PW_RES_COUNTERS, cv, sizeof cv);
     for (int i = 0; i < PRIME_MAX_CLASSES; i++) o[PW_RES_LOGITS + i] = r->logits[i], o[PW_RES_PROBS + i] = r->probs[i];
@@ -425,4 +426,99 @@ EXPORT void pw_vae_default_options(double *o) {
                   (double)r.latent_seed, d.dac_bits};
     _Static_assert(sizeof v == PW_VAE_OPT_FIELDS * sizeof(double), "PW_VAE_OPT_FIELDS");
     memcpy(o, v, sizeof v);
+}
+
+/* ============================================================ device effects (device_opts.h)
+ *
+ * Settings cross as text: "key=value" lines, every key of prime_device_set_option. */
+
+#include "device_opts.h"
+
+/* Splits text into at most 256 lines (in place in a copy) and applies them with
+ * set (all or nothing); 0 or -1. */
+static int options_text(const char *text, int (*set)(void *, const char *const *, int), void *obj) {
+    if (!text) return prime_error("device options: NULL text");
+    size_t n = strlen(text);
+    char *t = malloc(n + 1);
+    if (!t) return prime_error("out of memory");
+    memcpy(t, text, n + 1);
+    const char *kv[256];
+    int m = 0;
+    for (char *p = t; *p;) {
+        char *e = strchr(p, '\n');
+        if (e) *e = 0;
+        if (*p) {
+            if (m == 256) { free(t); return prime_error("device options: more than 256 settings"); }
+            kv[m++] = p;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    int rc = set(obj, kv, m);
+    free(t);
+    return rc;
+}
+static int set_ctx(void *c, const char *const *kv, int n) { return prime_set_device_options(c, kv, n); }
+static int set_vae(void *v, const char *const *kv, int n) { return prime_vae_set_device_options(v, kv, n); }
+EXPORT int pw_set_device_options(prime_ctx *c, const char *text) { return options_text(text, set_ctx, c); }
+EXPORT int pw_vae_set_device_options(prime_vae *v, const char *text) { return options_text(text, set_vae, v); }
+
+static char opt_buf[1024];
+EXPORT int pw_device_option_count(void) { return prime_device_option_count(); }
+EXPORT const char *pw_device_option_key(int k) { return prime_device_option_key(k); }
+EXPORT const char *pw_device_option_help(int k) { return prime_device_option_help(k); }
+/* The value of key k on the default device (which = 0: classifier, 1: inpainting) or on c; NULL on error. */
+EXPORT const char *pw_device_option_default(int k, int which) {
+    prime_device d = which ? prime_vae_default_device() : prime_default_device();
+    prime_devfx_params fx = prime_devfx_default();
+    fx.read.eta = d.read_noise;
+    const char *key = prime_device_option_key(k);
+    if (!key || prime_device_get_option(&d, &fx, key, opt_buf, sizeof opt_buf) != 0) return NULL;
+    return opt_buf;
+}
+/* The text of `key` on (d, fx), in opt_buf; NULL on error. */
+static const char *opt_text(prime_device d, const prime_devfx_params *fx, const char *key) {
+    return prime_device_get_option(&d, fx, key, opt_buf, sizeof opt_buf) == 0 ? opt_buf : NULL;
+}
+EXPORT const char *pw_get_device_option(const prime_ctx *c, const char *key) {
+    prime_devfx_params fx;
+    return c && prime_get_devfx(c, &fx) == 0 ? opt_text(prime_get_device(c), &fx, key) : NULL;
+}
+EXPORT const char *pw_vae_get_device_option(const prime_vae *v, const char *key) {
+    prime_devfx_params fx;
+    return v && prime_vae_get_devfx(v, &fx) == 0 ? opt_text(prime_vae_get_device(v), &fx, key) : NULL;
+}
+/* Arrays of the wire model of layer l: o[0] row tiles, o[1] column tiles, o[2] ir_tile; the count or -1. */
+EXPORT int pw_irdrop_tiles(const prime_ctx *c, int l, double *o) {
+    int rt, ct;
+    int n = prime_irdrop_tiles(c, l, &rt, &ct);
+    if (n < 0) return -1;
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
+    o[0] = rt, o[1] = ct, o[2] = fx.ir_tile ? fx.ir_tile : PRIME_ARRAY_SIZE;
+    return n;
+}
+/* The IR-drop map of array `tile` of layer l (prime_irdrop_map): o = [rows, cols, iterations,
+ * v_row (rows*cols), v_col (rows*cols), i_col (cols), i_ideal (cols)], at most
+ * 3 + 2*T*T + 2*T doubles (T = ir_tile). v_in: NULL or rows volts. 0 or -1. */
+EXPORT int pw_irdrop_map(const prime_ctx *c, int l, int tile, const float *v_in, double *o) {
+    int rt, ct, rows, cols, it = 0;
+    if (prime_irdrop_tiles(c, l, &rt, &ct) < 0 || !o) return -1;
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
+    const size_t T = (size_t)(fx.ir_tile ? fx.ir_tile : PRIME_ARRAY_SIZE);
+    double *vr = malloc(sizeof(double) * (2 * T * T + 2 * T));
+    if (!vr) return prime_error("irdrop map: out of memory");
+    double *vc = vr + T * T, *ic = vc + T * T, *ii = ic + T;
+    int rc = prime_irdrop_map(c, l, tile, v_in, &rows, &cols, vr, vc, ic, ii, &it);
+    if (rc == 0) {
+        const size_t nn = (size_t)rows * cols;
+        o[0] = rows, o[1] = cols, o[2] = it;
+        memcpy(o + 3, vr, nn * sizeof(double));
+        memcpy(o + 3 + nn, vc, nn * sizeof(double));
+        memcpy(o + 3 + 2 * nn, ic, cols * sizeof(double));
+        memcpy(o + 3 + 2 * nn + cols, ii, cols * sizeof(double));
+    }
+    free(vr);
+    return rc;
 }

@@ -3,9 +3,12 @@
 // 'inpainter'). P.load(bytes) gives one for any model file (docs/model-format.md);
 // a method the network does not have throws a PrimeError that says which it has.
 //
-//   both:        kind, arch, getDevice/setDevice, getRun/setRun, setConductances, save, exportOnnx, free
+//   both:        kind, arch, getDevice/setDevice (camelCase fields or the option keys of
+//                P.deviceOptions(), docs/device.md), getDeviceOptions, getRun/setRun,
+//                setConductances, save, exportOnnx, free
 //   both:        begin/step/result (step mode: frames for the classifier, an image for the inpainter)
-//   classifier:  classify, layerState, tiling, totalArrays, array, getMask, getWeights, importNpz
+//   classifier:  classify, layerState, tiling, totalArrays, array, getMask, getWeights, importNpz,
+//                irdropArrays, irdropMap
 //   inpainter:   size, T, software, layers, inpaint, generate, latentUniforms, getParams
 //
 // Internal to prime.js: defineModel(env) is called once per loaded module with
@@ -13,13 +16,13 @@
 
 const VAE_RUN_KEYS = ['policy', 'mDiv', 'mTh', 'mWindow', 'minSteps', 'noiseSeed', 'latentSeed'];
 const KIND_METHODS = {
-  classifier: 'classify(), layerState(), tiling(), getMask(), getWeights(), importNpz()',
+  classifier: 'classify(), layerState(), tiling(), getMask(), getWeights(), importNpz(), irdropMap()',
   inpainter: 'inpaint(), generate(), begin()/step() on an image, latentUniforms(), getParams()',
 };
 
 export function defineModel(env) {
   const { X, A, heap, withBufs, fail, putBytes, putF32, getF64, toF32, toU8, num, params, PrimeError,
-    DEVICE_KEYS, RUN_KEYS, OPS, NEURONS, POLICIES, STATES, decodeResult, readDevice, readRun } = env;
+    DEVICE_KEYS, RUN_KEYS, OPS, NEURONS, POLICIES, STATES, decodeResult, readDevice, readRun, DV } = env;
   const VAE_OPS = { [A.vae_op_conv]: 'conv', [A.vae_op_tconv]: 'tconv', [A.vae_op_fc]: 'fc' };
   const VAE_POLICIES = { [A.vae_stop_none]: 'none', [A.vae_stop_convergence]: 'convergence' };
   const OPT_NUMS = ['readNoise', 'adcBits', 'mDiv', 'mTh', 'mWindow', 'noiseSeed', 'latentSeed', 'dacBits', 'seed'];
@@ -64,20 +67,31 @@ export function defineModel(env) {
       const h = this._ctx();
       return readDevice((p) => (this.kind === 'classifier' ? X.pw_get_device(h, p) : X.pw_vae_get_device(h, p)));
     }
-    /** Merges partial device parameters; re-forms the chip only if a forming field changed. */
+    /**
+     * Merges partial device parameters: the camelCase fields of getDevice() and
+     * every option key of P.deviceOptions() (docs/device.md), e.g.
+     *   m.setDevice({ read_model: 'weight', read_noise: 0.1, t_read: '1d', r_row: 1, preset: 'paper' })
+     * applied in order, all or nothing (PrimeError naming the key; nothing changes).
+     * Re-forms the chip only if a forming field changed; effects re-program it.
+     */
     setDevice(partial) {
-      const d = { ...this.getDevice() };
-      for (const k of Object.keys(params(partial, 'setDevice'))) {
-        if (!DEVICE_KEYS.includes(k)) throw new PrimeError(`unknown device parameter "${k}"`);
-        d[k] = num(partial[k], `device parameter ${k}`);
+      const keys = Object.keys(params(partial, 'setDevice'));
+      const clf = this.kind === 'classifier';
+      if (!keys.every((k) => DEVICE_KEYS.includes(k))) {
+        DV.setOptions(this._ctx(), partial, 'setDevice', !clf);
+        return this;
       }
+      const d = { ...this.getDevice() };
+      for (const k of keys) d[k] = num(partial[k], `device parameter ${k}`);
       withBufs([8 * A.dev_fields], (p) => {
         heap.f64().set(DEVICE_KEYS.map((k) => d[k]), p >> 3);
         const h = this._ctx();
-        if ((this.kind === 'classifier' ? X.pw_set_device(h, p) : X.pw_vae_set_device(h, p)) !== 0) fail('setDevice');
+        if ((clf ? X.pw_set_device(h, p) : X.pw_vae_set_device(h, p)) !== 0) fail('setDevice');
       });
       return this;
     }
+    /** Every device option's current value as text, { key: value } (keys of P.deviceOptions()). */
+    getDeviceOptions() { return DV.getOptions(this._ctx(), this.kind === 'inpainter'); }
     /** The run: classifier {policy 'none'|'confidence', alpha, threshold, minSteps, noiseSeed};
      * inpainter {policy 'none'|'convergence', mDiv, mTh, mWindow, minSteps, noiseSeed, latentSeed}. */
     getRun() {
@@ -278,6 +292,16 @@ export function defineModel(env) {
         return r;
       });
     }
+    /** The arrays of the IR-drop model of layer `layer`: { rowTiles, colTiles, arrays, tile } (tile = ir_tile). */
+    irdropArrays(layer) { return DV.irdropArrays(this._clf('irdropArrays()'), layer); }
+    /**
+     * The IR-drop voltage map of array `array` of layer `layer` (exact nodal
+     * solve, src/irdrop.c; needs r_row and r_col > 0): every used row driven at
+     * vRead volts (or input[r]). Returns { rows, cols, iterations, vRow, vCol
+     * (Float64Array rows*cols, V: row and column wire nodes), iCol, iIdeal
+     * (Float64Array cols, uA: column currents with and without wires) }.
+     */
+    irdropMap(layer, array = 0, input = null) { return DV.irdropMap(this._clf('irdropMap()'), layer, array, input); }
 
     // ---------------------------------------------------------------- inpainter
     _vaeInit() {

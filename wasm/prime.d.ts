@@ -147,6 +147,100 @@ export interface Counters {
   neuronUpdates: number;
   macsDense: number;
   timesteps: number;
+  /** ADC conversions clamped at the range (counted with ADC non-idealities or adcFs < 1; docs/device.md). */
+  adcClipped: number;
+}
+
+/** A device setting by option key (P.deviceOptions(), docs/device.md): a number, a name ('weight'),
+ * a time ('1d'), a list (read_poly: [c0, c1]) or a table (read_table: [[G, sigma], ...]). */
+export type DeviceOptionValue = number | string | number[] | [number, number][];
+/** Every option key of the device (P.deviceOptions(), src/device_opts.c). */
+export type DeviceOptionKey =
+  'chip_seed' |
+  'g_dist' |
+  'g_mean' |
+  'g_sd' |
+  'g_off' |
+  'g_off_sd' |
+  'g_max' |
+  'prog_noise' |
+  'stuck_on' |
+  'stuck_off' |
+  'read_noise' |
+  'noise_mode' |
+  'adc_bits' |
+  'adc_fs' |
+  'dac_bits' |
+  'v_read' |
+  'e_cell_pj' |
+  'e_adc_fom_fj' |
+  'e_dac_pj' |
+  'e_neuron_pj' |
+  'e_mac_pj' |
+  'read_model' |
+  'read_sigma' |
+  'read_scale' |
+  'read_preset' |
+  'read_poly' |
+  'read_g_ref' |
+  'read_table' |
+  'prog_model' |
+  'prog_eta' |
+  'prog_sigma' |
+  'prog_scale' |
+  'prog_clip' |
+  'prog_preset' |
+  'prog_poly' |
+  'prog_g_ref' |
+  'prog_table' |
+  'relax_model' |
+  't_read' |
+  'drift_scale' |
+  'r_row' |
+  'r_col' |
+  'r_drv' |
+  'r_tia' |
+  'ir_method' |
+  'ir_tile' |
+  'prog_cells' |
+  'adc_offset' |
+  'adc_gain' |
+  'adc_inl' |
+  'adc_inl_lsb' |
+  'adc_inl_periods' |
+  'dac_offset' |
+  'dac_gain' |
+  'dac_inl' |
+  'dac_inl_lsb' |
+  'dac_inl_periods' |
+  'preset';
+/** Device parameters by camelCase field (Device) or by option key (read_model, t_read, r_row, preset, ...). */
+export type DeviceInput = Partial<Device> & Partial<Record<DeviceOptionKey, DeviceOptionValue>>;
+
+/** One device option key (P.deviceOptions()). */
+export interface DeviceOption {
+  key: string;
+  /** unit and meaning */
+  help: string;
+  /** value on the default classifier device, as text */
+  default: string;
+  /** value on the default inpainting device, as text */
+  defaultInpaint: string;
+}
+
+/** An IR-drop voltage map of one array (Model.irdropMap). */
+export interface IrdropMap {
+  rows: number;
+  cols: number;
+  iterations: number;
+  /** row-wire node voltages, V, rows*cols (row-major) */
+  vRow: Float64Array;
+  /** column-wire node voltages, V, rows*cols */
+  vCol: Float64Array;
+  /** column currents with the wires, uA */
+  iCol: Float64Array;
+  /** column currents of the ideal array, uA */
+  iIdeal: Float64Array;
 }
 
 /** The result of classify() / result(), copied out of wasm memory. */
@@ -283,8 +377,12 @@ export type InpainterRunInput = Partial<Omit<InpainterRun, 'policy'>> & { policy
 export interface ModelBase {
   readonly kind: ModelKind;
   getDevice(): Device;
-  /** Merges partial device parameters; re-forms the chip only if a forming field changed. */
-  setDevice(partial: Partial<Device>): this;
+  /** Merges partial device parameters (camelCase fields and option keys of P.deviceOptions(), all or
+   * nothing, PrimeError naming the key); re-forms the chip only if a forming field changed; effects
+   * re-program it. */
+  setDevice(partial: DeviceInput): this;
+  /** Every device option's current value as text. */
+  getDeviceOptions(): Record<string, string>;
   /** Replaces a crossbar layer's formed on-state by a conductance map (uS, [row][col]); kept by save(). */
   setConductances(layer: number, gpos: Floats, gneg: Floats): this;
   /** Sets a crossbar layer's mask (1 keep / 0 pruned, [row][col]). */
@@ -319,6 +417,10 @@ export interface ClassifierModel extends ModelBase {
   getWeights(layer: number, kept?: boolean): Float32Array;
   /** Imports masks / weights / conductances from a NumPy .npz; returns the arrays used. */
   importNpz(bytes: Bytes): number;
+  /** The arrays of the IR-drop model of a layer (tile = ir_tile). */
+  irdropArrays(layer: number): { rowTiles: number; colTiles: number; arrays: number; tile: number };
+  /** The exact IR-drop solve of one array of a layer (needs r_row, r_col > 0); rows driven at vRead or input[r] V. */
+  irdropMap(layer: number, array?: number, input?: Floats | null): IrdropMap;
   /** The network as ONNX bytes (zero noise, ideal ADC/DAC), unrolled over T steps. */
   exportOnnx(T?: number): Uint8Array;
   /** Inpainter only: throws a PrimeError on a classifier. */
@@ -362,6 +464,8 @@ export interface InpainterModel extends ModelBase {
   getMask(layer: number): never;
   getWeights(layer: number, kept?: boolean): never;
   importNpz(bytes: Bytes): never;
+  irdropArrays(layer: number): never;
+  irdropMap(layer: number, array?: number, input?: Floats | null): never;
 }
 
 /** A model of any network: narrow it by `kind`. */
@@ -378,6 +482,8 @@ export interface Prime {
   readonly abi: Abi;
   readonly PrimeError: typeof PrimeError;
   defaultDevice(): Device;
+  /** Every device option key with its help and defaults. */
+  deviceOptions(): DeviceOption[];
   defaultRun(): Run;
   defaultEventParams(): EventParams;
   /** The model of any model file (classifier or inpainter, version 1 or 2); throws PrimeError for a bad file. */

@@ -22,6 +22,7 @@
 // against what this file decodes by position (abiMismatches). Types: prime.d.ts.
 
 import { defineModel } from './prime-model.js';
+import { deviceApi } from './prime-device.js';
 
 export class PrimeError extends Error {
   constructor(message) { super(message); this.name = 'PrimeError'; }
@@ -35,7 +36,8 @@ const DEVICE_KEYS = ['chipSeed', 'gDist', 'gMean', 'gSd', 'gOff', 'gOffSd', 'gMa
   'eDacPj', 'eNeuronPj', 'eMacPj'];
 const RUN_KEYS = ['policy', 'alpha', 'threshold', 'minSteps', 'noiseSeed'];
 const EVENT_KEYS = ['size', 'contrast', 'noiseRate', 'durationUs', 'stepsPerSaccade', 'amplitude', 'seed', 'motion'];
-const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps'];
+const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'neuronUpdates', 'macsDense', 'timesteps',
+  'adcClipped'];
 
 /**
  * What this file decodes by position, against the module's ABI table: the
@@ -186,6 +188,9 @@ export async function loadPrime(opts = {}) {
     throw new PrimeError(`${what} must be a Uint8Array or ArrayBuffer`);
   };
 
+  // the device effects (docs/device.md): option keys, IR-drop maps (wasm/prime-device.js)
+  const DV = deviceApi({ X, heap, cstr, withBufs, getF64, putF32, toF32, fail, params, PrimeError, DEVICE_KEYS });
+
   const readDevice = (fnPtr) => withBufs([8 * A.dev_fields], (p) => {
     fnPtr(p);
     const v = getF64(p, DEVICE_KEYS.length);
@@ -238,7 +243,7 @@ export async function loadPrime(opts = {}) {
   };
 
   const Model = defineModel({ X, A, heap, withBufs, fail, putBytes, putF32, getF64, toF32, toU8, num, params, PrimeError,
-    DEVICE_KEYS, RUN_KEYS, OPS, NEURONS, POLICIES, STATES, decodeResult, readDevice, readRun });
+    DEVICE_KEYS, RUN_KEYS, OPS, NEURONS, POLICIES, STATES, decodeResult, readDevice, readRun, DV });
 
   const eventDefaults = eventParams({});
 
@@ -250,6 +255,8 @@ export async function loadPrime(opts = {}) {
     PrimeError,
     /** Default device parameters (prime_default_device). */
     defaultDevice: () => readDevice((p) => X.pw_default_device(p)),
+    /** Every device option key (docs/device.md): [{ key, help (unit and meaning), default, defaultInpaint }]. */
+    deviceOptions: DV.deviceOptions,
     defaultRun: () => readRun((p) => X.pw_default_run(p)),
     defaultEventParams: () => eventParams({}),
     /**

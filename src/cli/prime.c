@@ -7,7 +7,9 @@
  *       --noise ETA --stop TH --alpha A --T N --adc BITS --chip SEED --cell-noise
  *       --import FILE.npz (mask<i>, weight<i>, gpos<i>, gneg<i>; see prime.h)
  *   prime import CKPT OUT                 a PyTorch .pt / NumPy .npz checkpoint in a known
- *                                         layout (prime_import_model) as a model file
+ *                                         layout (prime_import_model) as a model file; the
+ *                                         authors' FSVAE and the Fashion CNN as a graph model
+ *                                         (prime_graph_import, docs/graph.md)
  *   prime convert MODEL OUT               any model file (v1 .prime / .pvae, v2) as model file v2
  *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]
  *                                         labels, steps and logits of every sample, JSON
@@ -36,6 +38,7 @@
 #include "../device_opts.h"
 #include "../pmath.h"
 #include "../prime.h"
+#include "../prime_graph.h"
 #include "../simd.h"
 
 /* ============================================================ helpers */
@@ -64,9 +67,11 @@ static prime_ctx *load_model(const char *path) {
     size_t n;
     uint8_t *b = read_file(path, &n);
     if (!b) return NULL;
-    prime_ctx *c = is_checkpoint(b, n) ? prime_import_model(b, n, NULL) : prime_load(b, n);
+    const int graph = prime_graph_is_file(b, n);
+    prime_ctx *c = graph ? NULL : is_checkpoint(b, n) ? prime_import_model(b, n, NULL) : prime_load(b, n);
     free(b);
-    if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
+    if (graph) fprintf(stderr, "%s: a graph model file (docs/graph.md): use build/prime-graph info / run\n", path);
+    else if (!c) fprintf(stderr, "%s: %s\n", path, prime_last_error());
     return c;
 }
 
@@ -235,23 +240,13 @@ static float *load_input(const char *path, int T, uint64_t seed) {
     return frames;
 }
 
-/* Applies one repeatable `--device key=value` (src/device_opts.h) to d; 0, or
- * -1 after printing why. Keys of the effects not yet in the crossbar read
- * (noise models, relaxation, IR drop, converter errors) are refused. */
-static int device_opt(prime_device *d, const char *kv) {
-    prime_devfx_params fx = prime_devfx_default(), f0 = fx;
-    fx.read.eta = d->read_noise;
-    prime_device d1 = *d;
-    if (prime_device_set_option(&d1, &fx, kv) != 0) {
+/* Applies one repeatable `--device key=value` (src/device_opts.h) to d and
+ * its effects fx; 0, or -1 after printing why (the message names the key). */
+static int device_opt(prime_device *d, prime_devfx_params *fx, const char *kv) {
+    if (prime_device_set_option(d, fx, kv) != 0) {
         fprintf(stderr, "--device %s: %s\n", kv, prime_last_error());
         return -1;
     }
-    fx.read.eta = 0;
-    if (memcmp(&fx, &f0, sizeof fx) != 0) {
-        fprintf(stderr, "--device %s: this effect is not in the crossbar read yet (docs/device.md)\n", kv);
-        return -1;
-    }
-    *d = d1;
     return 0;
 }
 
@@ -259,8 +254,10 @@ static int cmd_classify(int argc, char **argv) {
     prime_ctx *c = load_model(argv[0]);
     if (!c) return 1;
     prime_device d = prime_get_device(c);
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
-    int T = prime_get_arch(c)->T;
+    int T = prime_get_arch(c)->T, logits = 0;
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(o, "--noise")) d.read_noise = (float)atof(v), i++;
@@ -271,7 +268,8 @@ static int cmd_classify(int argc, char **argv) {
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else if (!strcmp(o, "--alpha")) r.alpha = (float)atof(v), i++;
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
+        else if (!strcmp(o, "--logits")) logits = 1;
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
         else if (!strcmp(o, "--import")) { /* masks / weights / measured conductances from a .npz */
             size_t nb;
             uint8_t *b = read_file(v, &nb);
@@ -284,12 +282,25 @@ static int cmd_classify(int argc, char **argv) {
         }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
-    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_set_device(c, &d) || prime_set_devfx(c, &fx) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     if (T < 1 || T > PRIME_MAX_T) { fprintf(stderr, "T out of range\n"); prime_free(c); return 1; }
     float *x = load_input(argv[1], T, 1);
     if (!x) { prime_free(c); return 1; }
     prime_result res;
-    int rc = prime_classify(c, x, T, &res);
+    int rc = 0;
+    if (logits) { /* step by step: the running logits (mean output membrane) after each step */
+        rc = prime_begin(c, x, T);
+        int st;
+        while (!rc && (st = prime_step(c)) == 1) {
+            if ((rc = prime_result_get(c, &res)) != 0) break;
+            printf("step %d logits", res.steps_used);
+            for (int k = 0; k < res.n_classes; k++) printf(" %.9g", res.logits[k]); /* float round trip */
+            printf("\n");
+        }
+        if (!rc && st < 0) rc = -1;
+        if (!rc) rc = prime_result_get(c, &res);
+    } else rc = prime_classify(c, x, T, &res);
     if (rc) fprintf(stderr, "%s\n", prime_last_error());
     else print_result(&res);
     free(x);
@@ -349,6 +360,8 @@ static int cmd_bench_frames(int argc, char **argv) {
     if (!c) return 1;
     const prime_arch *a = prime_get_arch(c);
     prime_device d = prime_get_device(c);
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
     int T = a->T, N = atoi(argv[2]), R = 5;
     for (int i = 3; i < argc; i++) {
@@ -361,10 +374,11 @@ static int cmd_bench_frames(int argc, char **argv) {
         else if (!strcmp(o, "--T")) T = atoi(v), i++;
         else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
         else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, v)) { prime_free(c); return 2; } i++; }
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
-    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_set_device(c, &d) || prime_set_devfx(c, &fx) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     if (N < 1 || R < 1 || T < 1 || T > PRIME_MAX_T) { fprintf(stderr, "bad N, T or repeat\n"); prime_free(c); return 2; }
     size_t per = (size_t)T * a->in_c * a->in_h * a->in_w, n;
     uint8_t *b = read_file(argv[1], &n);
@@ -434,6 +448,8 @@ static int cmd_bench_vae(int argc, char **argv) {
     if (!v) { fprintf(stderr, "%s: %s\n", argv[0], prime_last_error()); return 1; }
     const prime_vae_arch *a = prime_vae_get_arch(v);
     prime_device d = prime_vae_get_device(v);
+    prime_devfx_params fx;
+    prime_vae_get_devfx(v, &fx);
     prime_vae_run r = prime_vae_default_run();
     int N = atoi(argv[2]), R = 5;
     for (int i = 3; i < argc; i++) {
@@ -444,10 +460,11 @@ static int cmd_bench_vae(int argc, char **argv) {
         else if (!strcmp(o, "--stop")) r.policy = PRIME_VAE_STOP_CONVERGENCE, r.m_th = (float)atof(val), i++;
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_VAE_STOP_NONE;
         else if (!strcmp(o, "--repeat")) R = atoi(val), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, val)) { prime_vae_free(v); return 2; } i++; }
+        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, val)) { prime_vae_free(v); return 2; } i++; }
         else { fprintf(stderr, "unknown option %s\n", o); prime_vae_free(v); return 2; }
     }
-    if (prime_vae_set_device(v, &d) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_vae_set_device(v, &d) || prime_vae_set_devfx(v, &fx) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
     const size_t npix = (size_t)a->size * a->size;
     float *img = (float *)read_file(argv[1], &ni);
     if (!img || N < 1 || R < 1 || ni < (size_t)N * npix * sizeof(float)) {
@@ -538,24 +555,34 @@ static int cmd_onnx(const char *path, const char *outp, int T) {
 
 /* prime import CKPT OUT: the checkpoint as a model file (version 2: the
  * imported weights stored as conductance maps), in one command. The file is
- * written only when reloading it gives every imported weight back. */
+ * written only when reloading it gives every imported weight back. The
+ * authors' FSVAE and the Fashion CNN layout become a graph model file
+ * (prime_graph_import, docs/graph.md). */
 static int cmd_import(const char *inp, const char *outp) {
     size_t n;
     uint8_t *b = read_file(inp, &n);
     if (!b) return 1;
     double t0 = now_s();
-    prime_ctx *c = prime_import_model(b, n, NULL);
-    double t1 = now_s();
-    free(b);
-    if (!c) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
     uint8_t *out = NULL;
     size_t on = 0;
-    if (prime_save(c, &out, &on) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    const int graph = prime_graph_import_knows(b, n) != 0; /* the authors' FSVAE, the Fashion CNN: a graph model (docs/graph.md) */
+    if (graph) {
+        prime_gmodel *g = prime_graph_import(b, n, NULL);
+        free(b);
+        const int rc = g ? prime_graph_save(g, &out, &on) : -1; /* prime_graph_load checks it field by field */
+        prime_graph_free(g);
+        if (rc) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    }
+    prime_ctx *c = graph ? NULL : prime_import_model(b, n, NULL);
+    double t1 = now_s();
+    if (!graph) free(b);
+    if (!graph && !c) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    if (!graph && prime_save(c, &out, &on) != 0) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     /* reload and compare every weight (kept = 1: the on-state whatever the mask) */
-    prime_ctx *r = prime_load(out, on);
-    const prime_arch *a = prime_get_arch(c);
-    int same = r != NULL;
-    for (int l = 0; same && l < a->n_layers; l++) {
+    prime_ctx *r = graph ? NULL : prime_load(out, on);
+    const prime_arch *a = graph ? NULL : prime_get_arch(c);
+    int same = graph || r != NULL;
+    for (int l = 0; !graph && same && l < a->n_layers; l++) {
         size_t nw = prime_layer_weights(&a->layers[l]);
         if (!nw) continue;
         float *w0 = malloc(nw * sizeof(float) * 2), *w1 = w0 ? w0 + nw : NULL;
@@ -576,7 +603,7 @@ static int cmd_import(const char *inp, const char *outp) {
     if (f) fclose(f);
     prime_free_buffer(out);
     if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
-    printf("imported %s in %.1f ms, wrote %s (%zu bytes)\n", inp, (t1 - t0) * 1e3, outp, on);
+    printf("imported %s in %.1f ms, wrote %s (%zu bytes%s)\n", inp, (t1 - t0) * 1e3, outp, on, graph ? ", a graph model: build/prime-graph" : "");
     return 0;
 }
 
@@ -590,15 +617,19 @@ static int cmd_eval(int argc, char **argv) {
     double t_load = now_s() - t0;
     if (!c) return 1;
     prime_device d = prime_get_device(c);
+    prime_devfx_params fx;
+    prime_get_devfx(c, &fx);
     prime_run r = prime_get_run(c);
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
-        if (!strcmp(o, "--ideal")) d.g_off = d.g_off_sd = d.prog_noise = d.read_noise = 0, d.adc_bits = d.dac_bits = 0, d.stuck_on = d.stuck_off = 0;
+        if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
+        else if (!strcmp(o, "--ideal")) d.g_off = d.g_off_sd = d.prog_noise = d.read_noise = 0, d.adc_bits = d.dac_bits = 0, d.stuck_on = d.stuck_off = 0, fx = prime_devfx_default();
         else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
         else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
         else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
     }
-    if (prime_set_device(c, &d) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
+    fx.read.eta = d.read_noise;
+    if (prime_set_device(c, &d) || prime_set_devfx(c, &fx) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
     size_t n;
     uint8_t *b = read_file(argv[1], &n);
     if (!b) { prime_free(c); return 1; }
@@ -643,6 +674,11 @@ static int cmd_convert(const char *inp, const char *outp) {
     uint8_t *b = read_file(inp, &n), *out = NULL, *again = NULL;
     if (!b) return 1;
     int kind = prime_model_kind(b, n);
+    if (kind == PRIME_MODEL_GRAPH) {
+        fprintf(stderr, "%s: a graph model file (docs/graph.md), version 2 already: not converted; use build/prime-graph info / run\n", inp);
+        free(b);
+        return 1;
+    }
     int rc = prime_model_convert(b, n, &out, &on);
     free(b);
     if (rc != 0) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
@@ -675,12 +711,14 @@ int main(int argc, char **argv) {
     fprintf(stderr,
             "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT | convert MODEL OUT | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop]\n"
             "       | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
-            "       --chip SEED --stop TH --alpha A --T N --import NPZ] | bench [MODEL [N]]\n"
+            "       --chip SEED --stop TH --alpha A --T N --import NPZ --logits] | bench [MODEL [N]]\n"
             "       | bench-frames MODEL FRAMES.f32 N [--T N --noise E --cell-noise --adc B --dac B --stop TH --repeat R]\n"
             "       | onnx MODEL OUT.onnx [T]\n"
             "       | bench-vae MODEL.pvae IMAGES.f32 N [--noise E --adc B --dac B --stop TH --repeat R]\n"
             "--stop TH: early stop on, threshold TH (classifier: confidence; inpainting: convergence m_t); --no-stop: off\n"
-            "--device KEY=VALUE (repeatable, classify and bench-*): any device field by name, e.g. g_sd=5,\n"
-            "       read_noise=0.1, adc_bits=8 (keys, units and ranges: docs/device.md)\n");
+            "--device KEY=VALUE (repeatable, classify, eval and bench-*): any device field by name, e.g. g_sd=5,\n"
+            "       read_noise=0.1, read_model=weight, t_read=1d, r_row=1, adc_offset=0.5, preset=paper\n"
+            "       (keys, units and ranges: docs/device.md; in order, later ones win)\n"
+            "--logits (classify): the running logits after every step\n");
     return 2;
 }

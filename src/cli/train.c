@@ -11,9 +11,11 @@
 #define _GNU_SOURCE
 #endif
 #include "train.h"
+#include "augment.h"
 #include "data.h"
 #include "prime.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,10 @@ static void usage(void) {
         "  --train-limit N  --test-limit N  --threads N (2)  --data-seed S (1)\n"
         "  --motion 0|1 (0): events with the image (0) or the camera (1) following the\n"
         "             saccades (docs/data.md); frame caches are kept apart (-m1)\n"
+        "  --augment K: train on K augmented copies of every training image (event\n"
+        "             parameters, shift, blur, gamma, event drop drawn per copy; augment.h)\n"
+        "             beside the default events; --aug KEY=VALUE sets a range, e.g.\n"
+        "             --aug p_camera=0.5 --aug contrast_hi=0.3 (docs/training.md, Augmentation)\n"
         "  --hw-aware [--read-noise 0.05]  --baseline  --checkpoint FILE [--resume]\n"
         "  --bench N: time N batches of training (no --out, no evaluation) and print\n"
         "             one JSON line: samples/s by CPU time and by wall time\n");
@@ -70,6 +76,76 @@ static int get_frames(const char *name, const char *split, int T, uint64_t dseed
            now_s() - t0, path);
     if (prime_frames_save(out, path) != 0)
         fprintf(stderr, "warning: cannot cache frames: %s\n", prime_last_error());
+    return 0;
+}
+
+/* --aug KEY=VALUE: one field of the augmentation; 0 or -1 (message set). */
+static int aug_set(prime_aug_params *a, const char *kv) {
+    const char *eq = strchr(kv, '=');
+    if (!eq) return prime_error("--aug %s: expected KEY=VALUE", kv);
+    size_t kl = (size_t)(eq - kv);
+    char *end;
+    double v = strtod(eq + 1, &end);
+    if (end == eq + 1 || *end) return prime_error("--aug %s: the value is not a number", kv);
+    static const struct { const char *k; size_t off; } F[] = {
+        {"p_camera", offsetof(prime_aug_params, p_camera)},
+        {"contrast_lo", offsetof(prime_aug_params, contrast_lo)},
+        {"contrast_hi", offsetof(prime_aug_params, contrast_hi)},
+        {"amp_lo", offsetof(prime_aug_params, amp_lo)}, {"amp_hi", offsetof(prime_aug_params, amp_hi)},
+        {"noise_lo", offsetof(prime_aug_params, noise_lo)},
+        {"noise_hi", offsetof(prime_aug_params, noise_hi)},
+        {"blur_hi", offsetof(prime_aug_params, blur_hi)},
+        {"gamma_lo", offsetof(prime_aug_params, gamma_lo)},
+        {"gamma_hi", offsetof(prime_aug_params, gamma_hi)},
+        {"drop_hi", offsetof(prime_aug_params, drop_hi)}};
+    for (size_t i = 0; i < sizeof F / sizeof F[0]; i++)
+        if (strlen(F[i].k) == kl && strncmp(kv, F[i].k, kl) == 0) {
+            *(float *)((char *)a + F[i].off) = (float)v;
+            return 0;
+        }
+    if (kl == 5 && strncmp(kv, "shift", 5) == 0) { a->shift = (int)v; return 0; }
+    if (kl == 4 && strncmp(kv, "seed", 4) == 0) { a->seed = (uint64_t)v; return 0; }
+    return prime_error("--aug %s: unknown key (p_camera, contrast_lo/hi, amp_lo/hi, noise_lo/hi, "
+                       "blur_hi, shift, gamma_lo/hi, drop_hi, seed)", kv);
+}
+
+/* Appends the augmented copies of the training images to *f (cached under
+ * data/ by the parameters' hash). 0 or -1. */
+static int add_augmented(const char *name, int T, int limit, const prime_aug_params *a, prime_frames *f) {
+    char path[512];
+    snprintf(path, sizeof path, "data/frames-aug-%s-train-T%d-%016llx-n%d.bin", name, T,
+             (unsigned long long)prime_aug_hash(a, T), limit);
+    prime_frames g;
+    if (prime_frames_load(path, &g) == 0) {
+        printf("frames: %d augmented %s/train samples, cached\n", g.n, name);
+    } else {
+        prime_images im;
+        if (prime_images_load(name, "train", &im) != 0) return -1;
+        if (limit > 0 && limit < im.n) im.n = limit;
+        double t0 = now_s();
+        int rc = prime_frames_augmented(&im, T, a, &g);
+        prime_images_free(&im);
+        if (rc != 0) return -1;
+        printf("frames: synthesized %d augmented %s/train samples (%d copies) in %.1f s -> %s\n", g.n, name,
+               a->copies, now_s() - t0, path);
+        if (prime_frames_save(&g, path) != 0)
+            fprintf(stderr, "warning: cannot cache frames: %s\n", prime_last_error());
+    }
+    size_t ss = prime_frames_sample_size(f);
+    if (g.T != f->T || prime_frames_sample_size(&g) != ss) {
+        prime_frames_free(&g);
+        return prime_error("augmented frames do not match the training frames' shape");
+    }
+    uint8_t *x = realloc(f->x, ((size_t)f->n + g.n) * ss), *y;
+    if (!x) { prime_frames_free(&g); return prime_error("out of memory for the augmented set"); }
+    f->x = x;
+    y = realloc(f->y, (size_t)f->n + g.n);
+    if (!y) { prime_frames_free(&g); return prime_error("out of memory for the augmented set"); }
+    f->y = y;
+    memcpy(f->x + (size_t)f->n * ss, g.x, (size_t)g.n * ss);
+    memcpy(f->y + f->n, g.y, (size_t)g.n);
+    f->n += g.n;
+    prime_frames_free(&g);
     return 0;
 }
 
@@ -141,6 +217,8 @@ int main(int argc, char **argv) {
     p.epochs = 8;
     const char *data = NULL, *out = NULL;
     int train_limit = 0, test_limit = 0, lr_set = 0, bench = 0, motion = 0;
+    prime_aug_params aug = prime_aug_default();
+    aug.copies = 0;
     uint64_t dseed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -159,6 +237,10 @@ int main(int argc, char **argv) {
         else if (ARG("--data-seed")) dseed = strtoull(v, NULL, 10);
         else if (ARG("--motion")) motion = atoi(v);
         else if (ARG("--T")) p.T = atoi(v);
+        else if (ARG("--augment")) aug.copies = atoi(v);
+        else if (ARG("--aug")) {
+            if (aug_set(&aug, v) != 0) { fprintf(stderr, "prime-train: %s\n", prime_last_error()); return 2; }
+        }
         else if (ARG("--train-limit")) train_limit = atoi(v);
         else if (ARG("--test-limit")) test_limit = atoi(v);
         else if (ARG("--threads")) p.threads = atoi(v);
@@ -172,6 +254,10 @@ int main(int argc, char **argv) {
 #undef ARG
     }
     if (motion != 0 && motion != 1) { usage(); return 2; }
+    if (aug.copies != 0 && prime_aug_check(&aug) != 0) {
+        fprintf(stderr, "prime-train: %s\n", prime_last_error());
+        return 2;
+    }
     if (bench > 0) return run_bench(&p, data ? data : "mnist", dseed, bench);
     if (!data || (!out && !p.baseline)) { usage(); return 2; }
     if (p.opt == PRIME_OPT_SGD && !lr_set) p.lr = 0.1f;
@@ -186,6 +272,17 @@ int main(int argc, char **argv) {
         get_frames(data, "test", p.T, dseed + 1000, motion, test_limit, &tef) != 0) {
         fprintf(stderr, "prime-train: %s\n", prime_last_error());
         return 1;
+    }
+    if (aug.copies > 0) {
+        printf("augment: %d copies, seed %llu, p_camera %.2f, contrast %.3g..%.3g, amplitude %.3g..%.3g px, "
+               "noise %.3g..%.3g Hz, blur <= %.3g px, shift <= %d px, gamma %.3g..%.3g, drop <= %.3g\n",
+               aug.copies, (unsigned long long)aug.seed, aug.p_camera, aug.contrast_lo, aug.contrast_hi,
+               aug.amp_lo, aug.amp_hi, aug.noise_lo, aug.noise_hi, aug.blur_hi, aug.shift, aug.gamma_lo,
+               aug.gamma_hi, aug.drop_hi);
+        if (add_augmented(data, p.T, train_limit, &aug, &trf) != 0) {
+            fprintf(stderr, "prime-train: %s\n", prime_last_error());
+            return 1;
+        }
     }
     printf("train %d samples, test %d samples\n", trf.n, tef.n);
     fflush(stdout);

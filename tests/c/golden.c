@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "prime.h"
+#include "prime_graph.h"
 #include "simd.h"
 
 #include "check.h"
@@ -95,6 +96,27 @@ static const struct { const char *name; float noise; int mode, adc, stop; } CLF_
     {"cell0.1-adc6", 0.1f, PRIME_NOISE_CELL, 6, 0},
 };
 
+/* The classifier as a layer graph (prime_graph_from_classifier) gives res bit
+ * for bit: label, steps, every step's confidence and logits, spikes per
+ * layer, counters, energy (so the graph executor meets tests/golden/ too). */
+static void graph_same(const prime_ctx *c, const float *x, int T, const prime_result *res, const char *img, const char *cs) {
+    prime_gmodel *g = prime_graph_from_classifier(c);
+    prime_gresult r;
+    int ok = g && prime_graph_run(g, x, T, &r) == 0 && r.steps_used == res->steps_used && r.label == res->label &&
+             !memcmp(&r.counters, &res->counters, sizeof r.counters) &&
+             r.energy_pj == res->energy_pj && r.baseline_pj == res->baseline_pj;
+    for (int t = 0; ok && t < r.steps_used; t++) ok = r.confidence[t] == res->confidence[t];
+    ok = ok && !memcmp(r.out, res->logits, sizeof(float) * (size_t)res->n_classes);
+    const prime_gdesc *d = g ? prime_graph_desc(g) : NULL;
+    for (int l = 0, i = 1; ok && l < res->n_layers; l++, i++) {
+        if (d->g[0].node[i].op == PRIME_G_FLATTEN) i++;
+        float sp = 0;
+        ok = prime_graph_node_spikes(g, 0, i, &sp) == 0 && sp == res->spikes[l];
+    }
+    CHECK(ok, "%s/%s: the classifier as a layer graph gives its outputs bit for bit (%s)", img, cs, g ? "" : prime_last_error());
+    prime_graph_free(g);
+}
+
 /* Appends the golden text of classifier model bytes b to t; 0 or -1. */
 static int golden_classifier(const uint8_t *b, size_t n, text *t) {
     prime_ctx *c = prime_load(b, n);
@@ -136,6 +158,7 @@ static int golden_classifier(const uint8_t *b, size_t n, text *t) {
             CHECK(st.steps_used == res.steps_used && !memcmp(st.logits, res.logits, sizeof res.logits),
                   "%s/%s: step mode ends where classify does (%d vs %d steps)", IMAGE_NAMES[k],
                   CLF_CASES[s].name, st.steps_used, res.steps_used);
+            graph_same(c, x, T, &res, IMAGE_NAMES[k], CLF_CASES[s].name);
             for (int l = 0; l < res.n_layers; l++) put(t, "spikes.layer%d %.0f\n", l, res.spikes[l]);
             const prime_counters *q = &res.counters;
             put(t, "cell_reads %.0f\nadc_conversions %.0f\ndac_drives %.0f\nvmm_reads %.0f\n", q->cell_reads,
@@ -167,6 +190,30 @@ static const struct { const char *name; float noise; int stop, gen; } VAE_CASES[
 #define VAE_PIXELS 2
 static const int VAE_PX[VAE_PIXELS] = {400, 500};
 
+/* The inpainting network as a layer graph (prime_graph_from_vae) gives res
+ * bit for bit: steps, every step's reconstruction and m, spikes, counters,
+ * digital MACs, energy (so the graph executor meets tests/golden/ too). */
+static void graph_same_vae(const prime_vae *v, const float *img, uint64_t gen, const prime_vae_result *res, const char *cs) {
+    prime_gmodel *g = prime_graph_from_vae(v);
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    const int S = a->size, np = S * S, c0 = S / 2 - 4;
+    float *x = malloc(sizeof(float) * np);
+    for (int p = 0; x && img && p < np; p++) { /* the central 8 x 8 hole, as prime_vae_inpaint makes it */
+        const int y = p / S, xx = p % S;
+        x[p] = y >= c0 && y < c0 + 8 && xx >= c0 && xx < c0 + 8 ? -1.0f : img[p];
+    }
+    prime_gresult r;
+    int ok = g && x && (gen ? prime_graph_generate(g, gen, &r) : prime_graph_run(g, x, 1, &r)) == 0 &&
+             r.steps_used == res->steps_used && !memcmp(&r.counters, &res->counters, sizeof r.counters) &&
+             r.spikes == res->spikes && r.digital_macs == res->digital_macs && r.energy_pj == res->energy_pj &&
+             fabs(r.baseline_pj - res->baseline_pj) <= 1e-12 * res->baseline_pj;
+    for (int t = 0; ok && t < r.steps_used; t++)
+        ok = r.m[t] == res->m[t] && !memcmp(prime_graph_readout(g, t, NULL), prime_vae_recon(v, t), sizeof(float) * np);
+    CHECK(ok, "%s: the inpainting network as a layer graph gives its outputs bit for bit (%s)", cs, g ? "" : prime_last_error());
+    free(x);
+    prime_graph_free(g);
+}
+
 /* Appends the golden text of inpainting model bytes b to t; 0 or -1. */
 static int golden_vae(const uint8_t *b, size_t n, text *t) {
     prime_vae *v = prime_vae_load(b, n);
@@ -195,6 +242,7 @@ static int golden_vae(const uint8_t *b, size_t n, text *t) {
                 put(t, "case %s/%s\n", IMAGE_NAMES[k], VAE_CASES[s].name);
             }
             if (rc) break;
+            if (!a->software) graph_same_vae(v, VAE_CASES[s].gen ? NULL : img, (uint64_t)VAE_CASES[s].gen, &res, VAE_CASES[s].name);
             put(t, "steps_used %d\n", res.steps_used);
             for (int st = 0; st < res.steps_used; st++) {
                 const float *o = prime_vae_recon(v, st);

@@ -3,8 +3,11 @@
  * prime_set_device (re-forming the chip when a forming field changed),
  * prime_set_run and a 2-step classification of the tiny network; the
  * inpainting network's prime_vae_set_device gets the same device. The
- * networks are created once and reused, as the page does. docs/fuzzing.md. */
+ * networks are created once and reused, as the page does; the rest of the
+ * input, as `key=value` lines, sets device effects (src/device_opts.h) on
+ * both. docs/fuzzing.md. */
 #include "fuzz_common.h"
+#include "device_opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static prime_ctx *c;
@@ -38,6 +41,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int T = 1 + fz_u8(&in) % 2;
     static float x[2 * 2 * 8 * 8];
     for (int i = 0; i < 2 * 2 * 64; i++) x[i] = (float)(fz_u8(&in) & 3);
+    /* the rest as `key=value` lines of the device effects (src/device_opts.h),
+     * all or nothing, on both networks */
+    if (rm & 64) {
+        static char text[1024];
+        const char *kv[16];
+        size_t n = in.n - in.at < sizeof text - 1 ? in.n - in.at : sizeof text - 1;
+        fz_take(&in, text, n);
+        text[n] = 0;
+        int m = 0;
+        for (char *p = text; m < 16;) {
+            kv[m++] = p;
+            char *e = strchr(p, '\n');
+            if (!e) break;
+            *e = 0, p = e + 1;
+        }
+        if (prime_set_device_options(c, kv, m) == 0) dev_ok = 1;
+        prime_vae_set_device_options(v, kv, m);
+        if (rm & 128) { const char *off[] = {"preset=off"}; prime_set_device_options(c, off, 1); }
+    }
     prime_result res;
     if (dev_ok) prime_classify(c, x, T, &res);
     if (rm & 32) prime_vae_set_device(v, &d);

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 C=build/fuzz/corpus
 rm -rf "$C"
-for h in model model_v2 vae clf npy npz tensors image nmnist frames events device; do mkdir -p "$C/$h"; done
+for h in model model_v2 vae clf npy npz tensors image nmnist frames events device graph; do mkdir -p "$C/$h"; done
 build/fuzz/make_seeds "$C"
 /usr/bin/python3 - "$C" <<'PY'
 import io, sys, zipfile

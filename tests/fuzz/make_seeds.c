@@ -13,6 +13,7 @@
 #include "classifier.h"
 #include "data.h"
 #include "fuzz_common.h"
+#include "prime_graph.h"
 
 static const char *outdir;
 
@@ -270,6 +271,28 @@ static void devices(void) {
     }
 }
 
+/* Graph model files (fuzz_graph): the Fashion CNN and a small FSVAE (latent
+ * 8, k 3, 4 channels, T 4) with a measured map on one layer. */
+static void graphs(void) {
+    prime_device dev = prime_default_device();
+    for (int k = 0; k < 2; k++) {
+        prime_gdesc d = k ? prime_graph_fsvae(8, 3, 4, 4) : prime_graph_fashion();
+        prime_gmodel *m = prime_graph_create(&d, &dev);
+        die_if(!m, "graph model");
+        if (k) {
+            float g[288];
+            for (int i = 0; i < 36; i++) g[i] = 10.0f + (float)i;
+            die_if(prime_graph_set_param(m, 0, 1, "gpos", g, 36) != 0, "graph gpos");
+        }
+        uint8_t *b;
+        size_t n;
+        die_if(prime_graph_save(m, &b, &n) != 0, "graph save");
+        put("graph", k ? "fsvae-small.prime" : "fashion.prime", b, n);
+        prime_free_buffer(b);
+        prime_graph_free(m);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: make_seeds OUTDIR\n"); return 2; }
     outdir = argv[1];
@@ -280,5 +303,6 @@ int main(int argc, char **argv) {
     images();
     events();
     devices();
+    graphs();
     return 0;
 }

@@ -19,7 +19,7 @@ MODE=${1:-short}
 SECS=${2:-20}
 [ "$MODE" = short ] && SECS=20
 F=build/fuzz
-HARNESSES="model model_v2 vae clf npy npz tensors image nmnist frames events device"
+HARNESSES="model model_v2 vae clf npy npz tensors image nmnist frames events device graph"
 # the Makefile's CORE_SRC (the core, as the wasm build) and the native parts the harnesses use
 CORE=$(sed -n '/^CORE_SRC :=/,/[^\\]$/p' Makefile | sed 's/^CORE_SRC :=//; s/\\$//' | tr -s ' \n' ' ')
 SRC="$CORE src/data.c src/classifier.c"
@@ -104,7 +104,7 @@ JOBS=${JOBS:-1}
 ORDER="$HARNESSES $WASM"
 # long runs: the slowest harnesses (per execution) first, JOBS_LONG at a time,
 # the next one starting as soon as one finishes
-[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2} && ORDER="events device $WASM vae image model model_v2 npz tensors frames clf nmnist npy"
+[ "$MODE" = long ] && JOBS=${JOBS_LONG:-2} && ORDER="events device $WASM vae image model model_v2 graph npz tensors frames clf nmnist npy"
 running=0
 for h in $ORDER; do
     if [ $running -ge $JOBS ]; then wait -n; running=$((running - 1)); fi

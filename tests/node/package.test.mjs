@@ -144,9 +144,9 @@ test('npm pack: the tarball holds what a consumer needs, installs offline and im
   try {
     const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], root));
     const files = info.files.map((f) => f.path).sort();
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'wasm/prime.js', 'wasm/prime-model.js', 'wasm/prime.wasm',
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'wasm/prime.js', 'wasm/prime-model.js', 'wasm/prime-device.js', 'wasm/prime.wasm',
       'wasm/prime.d.ts', 'models/nmnist-digits.prime']) assert.ok(files.includes(f), `${f} in the tarball`);
-    assert.deepEqual(files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|wasm\/prime(\.(js|wasm|d\.ts)|-model\.js)|models\/[\w-]+\.prime)$/.test(f)), [],
+    assert.deepEqual(files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|wasm\/prime(\.(js|wasm|d\.ts)|-model\.js|-device\.js)|models\/[\w-]+\.prime)$/.test(f)), [],
       'nothing else in the tarball');
     console.log(`# npm pack: ${files.length} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`);
 

@@ -16,6 +16,13 @@ async function readme(): Promise<void> {
   const P: Prime = await loadPrime();
   const m: ClassifierModel = P.loadModel(modelBytes);
   m.setDevice({ readNoise: 0.05, adcBits: 8 });
+  m.setDevice({ read_model: 'weight', read_noise: 0.1, t_read: '1d', read_table: [[0, 0.1], [40, 1]], preset: 'paper' });
+  const opts: Record<string, string> = m.getDeviceOptions();
+  const keys: string[] = P.deviceOptions().map((o) => `${o.key} (${o.help}) = ${o.default}`);
+  m.setDevice({ r_row: 1, r_col: 1 });
+  const map = m.irdropMap(2, 0);
+  const v: number = map.vRow[0] + map.iCol[0] + m.irdropArrays(2).arrays;
+  console.log(opts, keys, v);
   m.setRun({ policy: 'confidence', threshold: 0.8, alpha: 2 });
   const r: ClassifyResult = m.classify(P.framesFromImage(img28, 28, 28, 10, 3));
   const label: number = r.label, steps: number = r.stepsUsed, nj: number = r.energyPj / 1000;
@@ -73,6 +80,8 @@ async function misuse(): Promise<void> {
   m.setRun({ policy: 'sometimes' });
   // @ts-expect-error: a misspelled device field
   m.setDevice({ readNois: 0.05 });
+  // @ts-expect-error: a misspelled device option key
+  m.setDevice({ read_modle: 'weight' });
   // @ts-expect-error: a layer state that does not exist
   m.layerState(0, 'voltage');
   // @ts-expect-error: label is a number

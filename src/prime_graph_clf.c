@@ -1,0 +1,134 @@
+/* prime_graph_clf.c - a hand-wired classifier (prime_core.c) as a layer graph
+ * run by the graph executor (docs/graph.md, "The classifier as a graph"): the
+ * same layers, keys (so the same formed chip and read-noise streams), masks,
+ * measured maps, device and run policy. tests/c/golden.c checks that it gives
+ * the classifier's outputs bit for bit (and so tests/golden/). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "prime.h"
+#include "prime_graph_internal.h"
+#include "prime_internal.h"
+#include "prime_vae_internal.h"
+
+/* The graph of classifier c with its parameters; NULL on error. */
+prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
+    if (!c) { prime_error("prime_graph_from_classifier: NULL context"); return NULL; }
+    const prime_arch *a = &c->arch;
+    prime_gdesc d;
+    memset(&d, 0, sizeof d);
+    prime_gnode *n = prime_gdesc_add(&d, 0, PRIME_G_INPUT);
+    n->c = a->in_c, n->h = a->in_h, n->w = a->in_w;
+    int node_of[PRIME_MAX_LAYERS];
+    for (int l = 0; l < a->n_layers; l++) {
+        const prime_layer *L = &a->layers[l];
+        if (L->op == PRIME_OP_FC && !prime_gdesc_add(&d, 0, PRIME_G_FLATTEN)) return NULL; /* the FC reads CHW rows */
+        n = prime_gdesc_add(&d, 0, L->op == PRIME_OP_CONV ? PRIME_G_CONV : L->op == PRIME_OP_FC ? PRIME_G_FC : PRIME_G_AVGPOOL);
+        if (!n) return NULL;
+        node_of[l] = d.g[0].n - 1;
+        n->k = L->op == PRIME_OP_FC ? 1 : L->k;
+        if (L->op != PRIME_OP_AVGPOOL) {
+            n->c = L->out_c, n->stride = L->op == PRIME_OP_CONV ? L->stride : 1, n->pad = L->op == PRIME_OP_CONV ? L->pad : 0;
+            n->scale = L->scale, n->sparsity = L->sparsity, n->key = l;
+        }
+        n->neuron = L->neuron == PRIME_NEURON_LIF ? PRIME_GN_LIF : L->neuron == PRIME_NEURON_OUTPUT ? PRIME_GN_OUTPUT : PRIME_GN_NONE;
+        n->th = L->th, n->decay = L->decay, n->leak = L->leak;
+    }
+    d.T = a->T, d.readout = PRIME_GR_MEAN, d.in_dac = 1, d.out_node = -1;
+    prime_gmodel *m = prime_graph_create(&d, &c->dev);
+    if (!m) return NULL;
+    prime_grun r = prime_graph_default_run();
+    r.policy = c->run.policy == PRIME_STOP_CONFIDENCE ? PRIME_GP_CONFIDENCE : PRIME_GP_NONE;
+    r.alpha = c->run.alpha, r.threshold = c->run.threshold, r.min_steps = c->run.min_steps, r.noise_seed = c->run.noise_seed;
+    int rc = prime_graph_set_run(m, &r);
+    for (int l = 0; rc == 0 && l < a->n_layers; l++) {
+        const wlayer *w = &c->w[l];
+        if (!w->rows) continue;
+        const size_t nw = (size_t)w->rows * w->cols;
+        float *v = malloc(nw * sizeof(float));
+        if (!v) { rc = prime_error("out of memory"); break; }
+        for (size_t j = 0; j < nw; j++) v[j] = w->mask[j];
+        rc = prime_graph_set_param(m, 0, node_of[l], "mask", v, nw);
+        if (rc == 0 && w->measured) {
+            rc = prime_graph_set_param(m, 0, node_of[l], "gpos", w->gp_on, nw);
+            if (rc == 0) rc = prime_graph_set_param(m, 0, node_of[l], "gneg", w->gn_on, nw);
+        }
+        free(v);
+    }
+    if (rc) { prime_graph_free(m); return NULL; }
+    return m;
+}
+
+/* Adds the FSVAE LIF after a folded BN (prime_vae.c's vae_neuron) as an affine node. */
+static prime_gnode *bn_lif(prime_gdesc *d, const prime_vae_arch *a) {
+    prime_gnode *n = prime_gdesc_add(d, 0, PRIME_G_AFFINE);
+    if (n) n->neuron = PRIME_GN_FSVAE, n->th = a->th, n->tau = a->keep;
+    return n;
+}
+
+/* The graph of inpainting network v (on the macro) with its parameters; NULL on error. */
+prime_gmodel *prime_graph_from_vae(const prime_vae *v) {
+    if (!v) { prime_error("prime_graph_from_vae: NULL network"); return NULL; }
+    const prime_vae_arch *a = &v->a;
+    if (a->software) { prime_error("prime_graph_from_vae: a software network (free weights) is not on the macro"); return NULL; }
+    prime_gdesc d;
+    memset(&d, 0, sizeof d);
+    prime_gnode *n = prime_gdesc_add(&d, 0, PRIME_G_INPUT);
+    n->c = 1, n->h = n->w = a->size;
+    int node_of[PRIME_VAE_LAYERS];
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        const prime_vae_layer *g = &v->L[i].g;
+        if (i == PRIME_VAE_PRIOR) continue;
+        if (i == PRIME_VAE_POST) { /* the latent: posterior graph 1 on x_t, prior graph 2 on z_(t-1) */
+            n = prime_gdesc_add(&d, 0, PRIME_G_LATENT);
+            n->c = a->latent, n->k = a->k, n->sub[0] = 1, n->sub[1] = 2, n->mode = 1;
+            for (int s = 1; s <= 2; s++) {
+                n = prime_gdesc_add(&d, s, PRIME_G_INPUT);
+                n->c = a->latent, n->h = n->w = 1;
+                n = prime_gdesc_add(&d, s, PRIME_G_FC);
+                n->c = a->latent * a->k, n->crossbar = 0, n->bias = 1, n->neuron = PRIME_GN_FSVAE, n->th = a->th, n->tau = a->keep;
+            }
+            continue;
+        }
+        n = prime_gdesc_add(&d, 0, g->op == PRIME_VAE_FC ? PRIME_G_FC : g->op == PRIME_VAE_CONV ? PRIME_G_CONV : PRIME_G_TCONV);
+        node_of[i] = d.g[0].n - 1;
+        n->c = g->op == PRIME_VAE_FC ? g->cols : g->out_c, n->k = g->k, n->stride = g->stride, n->pad = g->pad;
+        n->out_pad = g->op == PRIME_VAE_TCONV && g->stride > 1 ? g->stride - 1 : 0;
+        n->scale = a->scale, n->sparsity = a->sparsity, n->key = i, n->nkey = i + 32;
+        if (g->op == PRIME_VAE_FC && g->out_h > 1) { /* the columns are the HWC index of out_c x out_h x out_w */
+            n = prime_gdesc_add(&d, 0, PRIME_G_RESHAPE);
+            n->c = g->out_c, n->h = g->out_h, n->w = g->out_w, n->mode = 1;
+        }
+        if (g->bn && !bn_lif(&d, a)) return NULL;
+    }
+    d.T = a->T, d.readout = PRIME_GR_TANH, d.out_decay = a->out_keep, d.in_dac = 1, d.macs_conn = 1, d.out_node = -1;
+    prime_gmodel *m = prime_graph_create(&d, &v->dev);
+    if (!m) return NULL;
+    prime_grun r = prime_graph_default_run();
+    r.policy = v->run.policy == PRIME_VAE_STOP_CONVERGENCE ? PRIME_GP_CONVERGENCE : PRIME_GP_NONE;
+    r.m_div = v->run.m_div, r.m_th = v->run.m_th, r.m_window = v->run.m_window, r.min_steps = v->run.min_steps;
+    r.noise_seed = v->run.noise_seed, r.latent_seed = v->run.latent_seed;
+    int rc = prime_graph_set_run(m, &r);
+    for (int i = 0; rc == 0 && i < PRIME_VAE_LAYERS; i++) {
+        const vlayer *L = &v->L[i];
+        const size_t nw = (size_t)L->g.rows * L->g.cols;
+        if (!L->g.crossbar) { /* posterior (graph 1) or prior (graph 2): weights and per-neuron bias */
+            const int s = i == PRIME_VAE_POST ? 1 : 2;
+            rc = prime_graph_set_param(m, s, 1, "weight", L->wt, nw);
+            if (rc == 0) rc = prime_graph_set_param(m, s, 1, "bias", L->bias, (size_t)L->g.cols);
+            continue;
+        }
+        float *mk = malloc(nw * sizeof(float));
+        if (!mk) { rc = prime_error("out of memory"); break; }
+        for (size_t j = 0; j < nw; j++) mk[j] = L->mask[j];
+        rc = prime_graph_set_param(m, 0, node_of[i], "mask", mk, nw);
+        free(mk);
+        if (rc == 0 && L->g.bn) { /* the affine node follows (after a reshape for the decoder's FC) */
+            const int an = node_of[i] + (L->g.op == PRIME_VAE_FC && L->g.out_h > 1 ? 2 : 1);
+            rc = prime_graph_set_param(m, 0, an, "affine_a", L->bn_a, (size_t)L->g.out_c);
+            if (rc == 0) rc = prime_graph_set_param(m, 0, an, "affine_b", L->bn_b, (size_t)L->g.out_c);
+        }
+    }
+    if (rc) { prime_graph_free(m); return NULL; }
+    return m;
+}
