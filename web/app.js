@@ -2,9 +2,13 @@
 // worker.js (a module worker that owns the wasm core); this file only sends it
 // requests and draws the answers. State lives in `S` (settings) and `V` (view).
 
-import { drawFrame, drawGray, drawRaster, drawBars, linePlot, drawCrossbar, drawColorbar, drawHistogram, prepare } from './plots.js';
+import { drawFrame, drawGray, drawRaster, drawBars, linePlot } from './plots.js';
 import { classNames, centerDigit } from './lib.js';
 import { initReprune, REPRUNE_OPTS } from './reprune.js';
+import { drawCompare } from './compare.js';
+import { initDevice, deviceUrl } from './devpanel.js';
+import { initCrossbar } from './crossbar.js';
+import { initInpaint } from './inpaint.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -65,6 +69,7 @@ function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 function workerSettings() {
   return {
     device: { readNoise: S.noise, progNoise: S.prog, gOff: S.goff, adcBits: S.adc, stuckOn: S.stuckon, stuckOff: S.stuckoff, chipSeed: S.chip },
+    options: S.dev, // device option keys that differ from the model's (devpanel.js)
     run: { policy: S.stop ? 'confidence' : 'none', threshold: S.th, alpha: S.alpha, noiseSeed: S.seed },
   };
 }
@@ -121,7 +126,7 @@ function defaultsFromModel(info) {
     noise: d.readNoise, prog: d.progNoise, goff: d.gOff, adc: d.adcBits, stuckon: d.stuckOn, stuckoff: d.stuckOff,
     // early stop starts on (PRIME's input-aware stop, arXiv 2407.18625) whatever the file says
     chip: Number(d.chipSeed), stop: true, th: r.threshold, alpha: r.alpha,
-    T: info.arch.T, seed: Number(r.noiseSeed) || 1,
+    T: info.arch.T, seed: Number(r.noiseSeed) || 1, dev: {},
   };
 }
 
@@ -163,6 +168,11 @@ const reprune = initReprune({ // "Re-prune for this chip" (reprune.js)
   changed: () => { showChipNote(); schedule(); invalidateBatch(); if (V.tab === 'crossbar') showArray(); },
 });
 
+const devPanel = initDevice({ // the device effects of P.deviceOptions() (devpanel.js)
+  call, S, setStatus, showControls, defaults: () => V.defaults,
+  changed: () => { schedule(); invalidateBatch(); if (V.tab === 'crossbar') showArray(); if (V.tab === 'inpaint') refreshInpaint(); },
+});
+
 /* The lasting note while the chip is not the one the masks were trained for. */
 function showChipNote() {
   const d = V.defaults, other = d && S.chip !== d.chip;
@@ -177,7 +187,7 @@ function showChipNote() {
 }
 $('reread').addEventListener('click', () => { S.seed += 1; schedule(); invalidateBatch(); if (V.tab === 'inpaint') refreshInpaint(); });
 $('reset').addEventListener('click', () => {
-  Object.assign(S, V.defaults); showControls(); schedule(); invalidateBatch();
+  Object.assign(S, V.defaults); showControls(); devPanel.refresh(); schedule(); invalidateBatch();
   if (V.tab === 'crossbar') showArray();
   if (V.tab === 'inpaint') refreshInpaint();
 });
@@ -193,6 +203,7 @@ $('copylink').addEventListener('click', () => {
     if (!d || S[key] !== d[key]) q.set(k, String(+(+S[key]).toFixed(5)));
   }
   q.set('stop', S.stop ? '1' : '0');
+  if (Object.keys(S.dev).length) q.set('dev', deviceUrl(S.dev));
   if (document.body.classList.contains('embed')) q.set('embed', '1');
   const out = $('linkout'); out.hidden = false; out.value = u.href; out.focus(); out.select();
   if (navigator.clipboard) navigator.clipboard.writeText(u.href).then(() => setStatus('Link copied.'), () => {});
@@ -220,6 +231,7 @@ function selectTab(name, focus) {
   }
   if (focus) $('tab-' + name).focus();
   showTabControls();
+  devPanel.showTab(name);
   if (name === 'inpaint') openInpaint();
   if (name === 'crossbar') { if (V.info) drawTilemap(); showArray(); }
   if (name === 'batch') drawBatchPlots();
@@ -421,21 +433,6 @@ function drawEnergyBreakdown(res, d) {
   el.dataset.total = String(tot);
 }
 
-/* The same input with early stop flipped, and on ideal reads, beside this run. */
-function drawCompare(r) {
-  const c = r.compare, el = $('compare');
-  if (!c || !c.stopFlipped) { el.hidden = true; return; }
-  const res = r.result, name = (l) => V.names[l] ?? String(l);
-  const row = (what, x) => `<tr><td>${what}</td><td>${name(x.label)} (${(100 * x.conf).toFixed(0)}%)</td><td>${x.stepsUsed} of ${x.T}</td>` +
-    `<td>${fmtEnergy(x.energyPj)}</td></tr>`;
-  el.hidden = false;
-  el.innerHTML = '<table><caption class="muted">This input, side by side</caption><thead><tr><th scope="col">run</th><th scope="col">label</th>' +
-    '<th scope="col">steps</th><th scope="col">energy</th></tr></thead><tbody>' +
-    row('this run (early stop ' + (S.stop ? 'on' : 'off') + ')', { label: res.label, conf: res.probs[res.label], stepsUsed: res.stepsUsed, T: res.T, energyPj: res.energyPj }) +
-    row('early stop ' + (c.stopFlipped.stop ? 'on' : 'off'), c.stopFlipped) +
-    row('ideal reads (no read noise, ideal ADC)', c.ideal) + '</tbody></table>';
-}
-
 function fmtEnergy(pj) {
   if (!Number.isFinite(pj)) return '-';
   if (pj >= 1e6) return (pj / 1e6).toFixed(2) + ' \u00b5J';
@@ -470,7 +467,7 @@ function render() {
   $('spikes').previousElementSibling.textContent = lifs.length > 1 ? 'spikes per layer' : 'spikes';
   $('spikes').textContent = lifs.map((L) => Math.round(res.spikes[L.layer]).toLocaleString()).join(' / ') || '-';
   V.barLabels = drawBars($('probs'), Array.from(res.probs), V.names, degenerate ? -1 : res.label, truth);
-  drawCompare(r);
+  drawCompare($('compare'), $('cmpconf'), r, { names: V.names, fmtEnergy, threshold: S.th, stop: S.stop });
   const b = V.before, bp = $('before');
   bp.hidden = !b;
   if (b) bp.textContent = `before the last change: ${V.names[b.label] ?? b.label} (${(100 * b.probs[b.label]).toFixed(1)}%), ` +
@@ -652,395 +649,15 @@ function fillData(id, points, head, row) {
     points.map((p) => '<tr>' + row(p).map((v) => `<td>${v}</td>`).join('') + '</tr>').join('') + '</tbody>';
 }
 
-/* ------------------------------------------------------------ crossbar */
+/* ------------------------------------------------------------ crossbar (crossbar.js) */
 
-async function showArray() {
-  if (!V.info) return;
-  const sel = $('arraysel');
-  const i = Math.min(parseInt(sel.value || '0', 10) || 0, V.info.totalArrays - 1);
-  try {
-    const r = await call('array', { i, settings: workerSettings() });
-    V.arrayData = r;
-    drawArray();
-  } catch (err) {
-    fail('Crossbar view failed: ' + err.message);
-  }
-}
+const { showArray, drawArray, fillTiling, drawTilemap } = initCrossbar({ call, V, workerSettings, fail, cssVar });
 
-function layerOfArray(tiling, i) {
-  for (let l = 0; l < tiling.length; l++) {
-    const t = tiling[l];
-    if (t && i >= t.firstArray && i < t.firstArray + t.arrays) return { l, t, k: i - t.firstArray };
-  }
-  return null;
-}
+/* ------------------------------------------------------------ inpainting (inpaint.js) */
 
-function drawArray() {
-  const r = V.arrayData;
-  if (!r) return;
-  const N = 512, g = r.g, d = r.device;
-  let x0 = N, y0 = N, x1 = -1, y1 = -1;
-  for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) {
-    const v = g[y * N + x];
-    if (v > 0) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
-  }
-  // one colour scale for every array of the chip: 0 .. g_max (stuck-at-on cells sit at the top)
-  const gmax = d.gMax > 0 ? d.gMax : 60;
-  let region = { x: 0, y: 0, w: N, h: N };
-  if ($('cropused').checked && x1 >= 0) region = { x: 0, y: 0, w: x1 + 1, h: y1 + 1 }; // layers start at cell (0, 0)
-  // display: cells may be stretched (aspect kept within 1:2 .. 2:1) so thin blocks stay visible
-  const aspect = Math.min(2, Math.max(0.5, region.w / region.h));
-  const avail = Math.min(512, $('xbar').parentElement.clientWidth - 26);
-  const cv = $('xbar');
-  const M = { l: 40, b: 30, t: 4, r: 6 }; // room for the axis ticks
-  const pw = Math.round(aspect >= 1 ? avail : avail * aspect) - M.l - M.r, ph = Math.round(aspect >= 1 ? avail / aspect : avail) - M.t - M.b;
-  const offBelow = d.gOff > 0 ? d.gOff + 4 * (d.gOffSd || 0) + 1e-6 : 0;
-  const off = V.xbarOff || (V.xbarOff = document.createElement('canvas'));
-  const c = drawCrossbar(off, g, N, region, gmax, offBelow);
-  const dpr = window.devicePixelRatio || 1;
-  cv.style.width = pw + M.l + M.r + 'px'; cv.style.height = ph + M.t + M.b + 'px';
-  cv.width = Math.round((pw + M.l + M.r) * dpr); cv.height = Math.round((ph + M.t + M.b) * dpr);
-  const ctx = cv.getContext('2d');
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.fillStyle = cssVar('--card', '#fff'); ctx.fillRect(0, 0, pw + M.l + M.r, ph + M.t + M.b);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(off, M.l, M.t, pw, ph);
-  drawAxisTicks(ctx, M, pw, ph, region);
-  V.xbarRegion = region; V.xbarPlot = { ...M, pw, ph };
-  drawColorbar($('xbarbar'), gmax);
-  drawHistogram($('xbarhist'), g, gmax, offBelow);
-  hoverAt(V.xbarHover); // the readout follows the array shown
-  const where = layerOfArray(r.tiling, r.i);
-  const lname = where ? `layer ${where.l + 1} (${V.info.arch.layers[where.l].op}), tile ${where.k + 1} of ${where.t.arrays}` : 'unused';
-  $('xbarnote').textContent = `Array ${r.i}: ${lname}. ${c.used.toLocaleString()} cells in use, ${c.off.toLocaleString()} of them in the off state ` +
-    `(${c.used ? (100 * c.off / c.used).toFixed(1) : 0}%). Rows are inputs; columns come in pairs (G+, G-) per output. ` +
-    (region.w < N || region.h < N ? `Showing rows 0..${region.h - 1} and columns 0..${region.w - 1} (${region.w >> 1} outputs) of 512 x 512` +
-      (region.w / region.h !== aspect ? ', cells stretched to fit.' : '.') : 'Showing the whole array.');
-}
-
-$('arraysel').addEventListener('change', showArray);
-$('cropused').addEventListener('change', drawArray);
-/* Row and column ticks around the heat map (cell indices of the array). */
-function drawAxisTicks(ctx, M, pw, ph, reg) {
-  ctx.font = '11px system-ui, sans-serif'; ctx.fillStyle = cssVar('--fg', '#222'); ctx.strokeStyle = cssVar('--muted', '#666');
-  const step = (n, px) => [1, 2, 5, 10, 20, 25, 50, 100, 128, 256].find((s) => px / (n / s) >= 40) || 512;
-  const sx = step(reg.w, pw), sy = step(reg.h, ph);
-  ctx.textAlign = 'center'; ctx.textBaseline = 'top';
-  for (let v = 0; v <= reg.w; v += sx) { const x = M.l + v / reg.w * pw; ctx.beginPath(); ctx.moveTo(x, M.t + ph); ctx.lineTo(x, M.t + ph + 4); ctx.stroke(); ctx.fillText(String(reg.x + v), x, M.t + ph + 5); }
-  ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
-  for (let v = 0; v <= reg.h; v += sy) { const y = M.t + v / reg.h * ph; ctx.beginPath(); ctx.moveTo(M.l - 4, y); ctx.lineTo(M.l, y); ctx.stroke(); ctx.fillText(String(reg.y + v), M.l - 6, y); }
-  ctx.textAlign = 'center'; ctx.textBaseline = 'bottom';
-  ctx.fillText('column (G+, G\u2212 pairs per output)', M.l + pw / 2, M.t + ph + 30);
-  ctx.save(); ctx.translate(9, M.t + ph / 2); ctx.rotate(-Math.PI / 2); ctx.textBaseline = 'middle'; ctx.fillText('row (input)', 0, 0); ctx.restore();
-}
-
-/* The hover readout for the cell under a pointer position (client x, y), on the array shown now. */
-function hoverAt(p) {
-  const r = V.arrayData, reg = V.xbarRegion, P = V.xbarPlot;
-  if (!p || !r || !reg || !P) return;
-  const b = $('xbar').getBoundingClientRect();
-  const x = reg.x + Math.floor((p[0] - b.left - P.l) / P.pw * reg.w), y = reg.y + Math.floor((p[1] - b.top - P.t) / P.ph * reg.h);
-  if (x < reg.x || y < reg.y || x >= reg.x + reg.w || y >= reg.y + reg.h) { $('xbarhover').textContent = '\u00a0'; return; }
-  const v = r.g[y * 512 + x];
-  $('xbarhover').textContent = `array ${r.i}, row ${y}, column ${x} (${x % 2 ? 'G\u2212' : 'G+'} of output ${x >> 1}): ` + (v > 0 ? `${v.toFixed(2)} \u00b5S` : 'unused');
-}
-$('xbar').addEventListener('pointermove', (e) => { V.xbarHover = [e.clientX, e.clientY]; hoverAt(V.xbarHover); });
-
-function fillTiling() {
-  const info = V.info, tl = info.tiling, tab = $('tiling');
-  let html = '<thead><tr><th scope="col">layer</th><th scope="col">matrix</th><th scope="col">tiles</th><th scope="col">arrays</th><th scope="col">fill</th><th scope="col">first</th></tr></thead><tbody>';
-  info.arch.layers.forEach((L, l) => {
-    const t = tl[l];
-    const name = `${l + 1} ${L.op} ${L.inC}x${L.inH}x${L.inW} &rarr; ${L.outC}x${L.outH}x${L.outW}`;
-    if (!t) html += `<tr><td>${name}</td><td colspan="5" class="muted">digital (no crossbar)</td></tr>`;
-    else html += `<tr><td>${name}</td><td>${t.rows} x ${t.cols}</td><td>${t.rowTiles} x ${t.colTiles}</td><td>${t.arrays}</td><td>${(100 * t.fill).toFixed(1)}%</td><td>${t.firstArray}</td></tr>`;
-  });
-  tab.innerHTML = html + `</tbody><tfoot><tr><td>total</td><td></td><td></td><td>${info.totalArrays}</td><td></td><td></td></tr></tfoot>`;
-  const sel = $('arraysel');
-  sel.innerHTML = '';
-  for (let i = 0; i < info.totalArrays; i++) {
-    const w = layerOfArray(tl, i);
-    const o = document.createElement('option');
-    o.value = String(i);
-    o.textContent = `array ${i}` + (w ? ` (layer ${w.l + 1} ${info.arch.layers[w.l].op}, tile ${w.k + 1}/${w.t.arrays})` : '');
-    sel.append(o);
-  }
-}
-
-const LAYER_COLORS = ['#2f6fd6', '#1f8a5b', '#d17a00', '#9b4dca', '#c2362f', '#138d90', '#7a7a00', '#b0467a'];
-function drawTilemap() {
-  const info = V.info, n = info.totalArrays;
-  const cell = 38, gap = 6;
-  const canvas = $('tilemap');
-  const { ctx, w } = prepare(canvas, 0, 10);
-  const perRow = Math.max(1, Math.floor((w + gap) / (cell + gap)));
-  const rows = Math.ceil(n / perRow);
-  const { ctx: c2 } = prepare(canvas, 0, rows * (cell + gap) + 22);
-  c2.clearRect(0, 0, w, canvas.height);
-  for (let i = 0; i < n; i++) {
-    const where = layerOfArray(info.tiling, i);
-    const x = (i % perRow) * (cell + gap), y = Math.floor(i / perRow) * (cell + gap);
-    c2.fillStyle = where ? LAYER_COLORS[where.l % LAYER_COLORS.length] : '#888';
-    c2.globalAlpha = 0.25; c2.fillRect(x, y, cell, cell); c2.globalAlpha = 1;
-    if (where) { // used fraction of this array
-      const t = where.t, rowsHere = Math.min(512, t.rows - Math.floor(where.k / t.colTiles) * 512);
-      const colsHere = Math.min(512, 2 * (t.cols) - (where.k % t.colTiles) * 512);
-      c2.fillRect(x, y, cell * Math.max(0.04, Math.min(1, colsHere / 512)), cell * Math.max(0.04, Math.min(1, rowsHere / 512)));
-    }
-    c2.strokeStyle = '#888'; c2.strokeRect(x + 0.5, y + 0.5, cell - 1, cell - 1);
-    c2.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--fg').trim() || '#222';
-    c2.textAlign = 'right'; c2.textBaseline = 'bottom'; c2.fillText(String(i), x + cell - 3, y + cell - 2);
-  }
-  $('tilelegend').innerHTML = info.arch.layers.map((L, l) => info.tiling[l] ?
-    `<span><span class="sw" style="background:${LAYER_COLORS[l % LAYER_COLORS.length]}"></span> layer ${l + 1} (${L.op})</span>` : '').join('') +
-    '<span><span class="sw" style="background:#888"></span> unused array</span>';
-  c2.textAlign = 'left'; c2.textBaseline = 'bottom';
-  c2.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() || '#666';
-  c2.fillText('each square is one 512 x 512 array; the filled part is the block of rows and columns a layer uses', 0, rows * (cell + gap) + 18);
-  canvas.onclick = (e) => {
-    const b = canvas.getBoundingClientRect();
-    const i = Math.floor((e.clientY - b.top) / (cell + gap)) * perRow + Math.floor((e.clientX - b.left) / (cell + gap));
-    if (i >= 0 && i < n) { $('arraysel').value = String(i); showArray(); }
-  };
-}
-
-/* ------------------------------------------------------------ inpainting */
-
-let initDone, settingsDone;
-const initP = new Promise((r) => { initDone = r; }); // settles when the worker's init has answered
-const settingsP = new Promise((r) => { settingsDone = r; }); // settles when S holds the model's defaults and the URL's settings
-const IP = { state: 'idle', info: null, i: 0, hole: [12, 12], last: null, busy: false, queued: false, cursor: 0, runs: 0,
-  dataset: null, gen: null, genSeed: 0, genBusy: false, genQueued: false, genCursor: 0, genRuns: 0 };
-
-/* Loads the inpainting model the first time its tab opens; shows the
- * not-available state if the core or the model file cannot do it. */
-async function openInpaint() {
-  if (IP.state === 'ready') { if (!IP.last) runInpaint(); else renderInpaint(); renderGenerate(); return; }
-  if (IP.state !== 'idle') return;
-  IP.state = 'loading';
-  await initP; // the worker loads the core first
-  await settingsP; // and the URL settings apply before the first run
-  await loadInpaintModel();
-}
-
-/* Asks the worker for the inpainting model of `dataset` (null: the first that
- * works) and shows it, or the not-available state with the reason. */
-async function loadInpaintModel(dataset = null) {
-  let r;
-  try {
-    r = await call('inpaintOpen', { manifest: './models.json', dataset });
-  } catch (err) {
-    r = { available: false, reason: err.message };
-  }
-  $('inpaint-loading').hidden = true;
-  IP.last = null; IP.gen = null;
-  if (r.datasets && r.datasets.length) {
-    const sel = $('ip-data');
-    if (sel.options.length !== r.datasets.length) {
-      sel.innerHTML = '';
-      for (const d of r.datasets) {
-        const o = document.createElement('option');
-        o.value = d.dataset; o.textContent = DATASET_NAMES[d.dataset] || d.name;
-        sel.append(o);
-      }
-    }
-    $('ip-datarow').hidden = false;
-  }
-  IP.dataset = r.available ? r.entry.dataset : dataset;
-  if (IP.dataset) $('ip-data').value = IP.dataset;
-  $('inpaint-na').hidden = r.available;
-  $('inpaint-view').hidden = !r.available;
-  if (!r.available) {
-    IP.state = 'na';
-    $('inpaint-reason').textContent = 'Why: ' + r.reason;
-    setStatus('The inpainting model for this dataset is not available.');
-    return;
-  }
-  IP.state = 'ready'; IP.info = r;
-  $('ip-cursor').max = $('ip-gencursor').max = String(r.T - 1);
-  if (r.samples) { $('ip-sample').max = String(r.samples.n - 1); IP.i = Math.min(IP.i, r.samples.n - 1); }
-  $('ip-note').textContent = `Model: ${r.entry.name} (${r.entry.file}), ${r.size} x ${r.size}, T = ${r.T}; how it was trained: docs/inpainting.md.`;
-  renderGenerate();
-  runInpaint();
-}
-const DATASET_NAMES = { mnist: 'MNIST digits', fashion: 'Fashion-MNIST' };
-$('ip-data').addEventListener('change', () => {
-  $('inpaint-loading').hidden = false;
-  loadInpaintModel($('ip-data').value);
-});
-
-/* Settings changed: inpaint again, and generate the shown seed again. */
-function refreshInpaint() {
-  runInpaint();
-  if (IP.gen) runGenerate(IP.genSeed);
-}
-
-/* The read settings of the page, for ip.inpaint and ip.generate. */
-const ipOpts = () => ({ readNoise: S.noise, adcBits: S.adc, earlyStop: S.stop, noiseSeed: S.seed });
-
-function holeMask() {
-  const n = IP.info.size, h = new Uint8Array(n * n);
-  for (let y = IP.hole[1]; y < IP.hole[1] + 8; y++) for (let x = IP.hole[0]; x < IP.hole[0] + 8; x++) h[y * n + x] = 1;
-  return h;
-}
-
-/* Runs the current sample and hole with the current read settings; latest wins. */
-function runInpaint() {
-  if (IP.state !== 'ready') return;
-  if (IP.busy) { IP.queued = true; return; }
-  IP.busy = true; IP.queued = false;
-  const opts = ipOpts();
-  call('inpaint', { i: IP.i, hole: holeMask(), opts })
-    .then((r) => {
-      r.noise = opts.readNoise;
-      IP.last = r; IP.cursor = r.stepsUsed - 1; IP.runs++;
-      document.body.dataset.ipruns = String(IP.runs);
-      if (V.tab === 'inpaint') renderInpaint();
-      setStatus(`Inpainted in ${r.stepsUsed} of ${r.T} timesteps (${r.ms.toFixed(0)} ms).`);
-    })
-    .catch((err) => fail('Inpainting failed: ' + err.message))
-    .finally(() => { IP.busy = false; if (IP.queued) runInpaint(); });
-}
-
-/* An n x n [-1, 1] image as grey ImageData; hole pixels (if given) in dark red. */
-function signedImage(ctx, img, n, hole) {
-  const im = ctx.createImageData(n, n);
-  for (let i = 0; i < n * n; i++) {
-    const v = Math.max(0, Math.min(255, (img[i] + 1) * 127.5));
-    const o = 4 * i;
-    if (hole && hole[i]) { im.data[o] = 130; im.data[o + 1] = 36; im.data[o + 2] = 36; }
-    else { im.data[o] = im.data[o + 1] = im.data[o + 2] = v; }
-    im.data[o + 3] = 255;
-  }
-  return im;
-}
-
-/* Draws a [-1, 1] image on the whole canvas; hole pixels (if given) in dark red. */
-function drawSigned(canvas, img, n, hole) {
-  canvas.width = n; canvas.height = n;
-  const ctx = canvas.getContext('2d');
-  ctx.putImageData(signedImage(ctx, img, n, hole), 0, 0);
-}
-
-/* Energy of an inpaint or generate result against its digital baseline. */
-const ipEnergy = (r) => `${fmtEnergy(r.energyPj)} (${ratioText(r.energyRatio)}; digital baseline ${fmtEnergy(r.baselinePj)})`;
-
-function renderInpaint() {
-  const r = IP.last;
-  if (!r) return;
-  const n = r.size, hole = holeMask();
-  drawSigned($('ip-input'), r.clean, n, hole);
-  drawSigned($('ip-clean'), r.clean, n);
-  const t = Math.min(IP.cursor, r.stepsUsed - 1);
-  const rec = r.steps[t];
-  drawSigned($('ip-recon'), rec, n);
-  // the input with the hole filled in: known pixels kept, the network's output only inside the hole
-  const filled = Float32Array.from(r.clean, (v, i) => (hole[i] ? rec[i] : v));
-  drawSigned($('ip-filled'), filled, n);
-  $('ip-filledcap').textContent = `hole filled in, step ${t + 1}`;
-  $('ip-reconcap').textContent = `raw output, step ${t + 1}`;
-  $('ip-cursor').value = String(t); $('ip-cursorout').textContent = String(t + 1);
-  $('ip-sample').value = String(r.i);
-  const stopped = r.stepsUsed < r.T;
-  $('ip-steps').textContent = `${r.stepsUsed} of ${r.T}` + (stopped ? ` (stopped early, ${(100 * (1 - r.stepsUsed / r.T)).toFixed(0)}% saved)` : '');
-  $('ip-energy').textContent = ipEnergy(r);
-  const sn = $('ip-stopnote');
-  sn.hidden = !(S.stop && !stopped);
-  if (!sn.hidden) sn.textContent = 'The early stop did not fire: it needs m_t (the change of the output per step) to fall three ' +
-    'times in a row and end below 0.2. ' + (r.noise >= 0.05 ? `With read noise ${r.noise.toFixed(2)} every step reads fresh noise, so the ` +
-    'output keeps moving and m_t stays above the line (docs/inpainting.md); lower the read noise to see it stop.' :
-    'This image still changed too much at the last step.');
-  let se = 0, k = 0;
-  for (let i = 0; i < n * n; i++) if (hole[i]) { se += (rec[i] - r.clean[i]) ** 2; k++; }
-  const mse = se / Math.max(1, k);
-  $('ip-mse').textContent = `MSE ${mse.toFixed(3)}, PSNR ${(10 * Math.log10(4 / Math.max(mse, 1e-12))).toFixed(1)} dB (step ${t + 1}, values in [-1, 1])`;
-  const pts = Array.from(r.m).map((v, i) => [i + 1, v]).slice(1);
-  const top = Math.max(0.3, ...pts.map((p) => p[1])) * 1.1;
-  const warn = cssVar('--warn', '#955300');
-  linePlot($('ip-m'), {
-    x: [0.5, r.T + 0.5], y: [0, top], xInt: true, xLabel: 'timestep', yLabel: 'm_t', aspect: 0.32,
-    series: [{ points: pts, color: getComputedStyle(document.documentElement).getPropertyValue('--accent2').trim() || '#2f6fd6' }],
-    hLines: S.stop ? [{ y: 0.2, label: 'stop below 0.2' }] : [],
-    vLines: [...(stopped ? [{ x: r.stepsUsed, label: `stopped at ${r.stepsUsed}`, color: warn }] : []), { x: t + 1, color: '#f5c542' }],
-  });
-}
-
-function moveHole(x, y) {
-  const n = IP.info.size;
-  IP.hole = [Math.max(0, Math.min(n - 8, x)), Math.max(0, Math.min(n - 8, y))];
-  if (IP.last) drawSigned($('ip-input'), IP.last.clean, n, holeMask());
-  runInpaint();
-}
-$('ip-input').addEventListener('click', (e) => {
-  if (!IP.info) return;
-  const b = $('ip-input').getBoundingClientRect(), n = IP.info.size;
-  moveHole(Math.floor((e.clientX - b.left) / b.width * n) - 4, Math.floor((e.clientY - b.top) / b.height * n) - 4);
-});
-$('ip-input').addEventListener('keydown', (e) => {
-  if (!IP.info) return;
-  const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
-  if (!d) return;
-  e.preventDefault();
-  moveHole(IP.hole[0] + d[0], IP.hole[1] + d[1]);
-});
-function useInpaintSample(i) {
-  const n = IP.info && IP.info.samples ? IP.info.samples.n : 1;
-  IP.i = ((i % n) + n) % n;
-  $('ip-sample').value = String(IP.i);
-  runInpaint();
-}
-$('ip-sample').addEventListener('change', () => useInpaintSample(parseInt($('ip-sample').value, 10) || 0));
-$('ip-prev').addEventListener('click', () => useInpaintSample(IP.i - 1));
-$('ip-next').addEventListener('click', () => useInpaintSample(IP.i + 1));
-$('ip-cursor').addEventListener('input', () => { IP.cursor = parseInt($('ip-cursor').value, 10); renderInpaint(); });
-
-/* Generates from the prior with this seed; latest wins. */
-function runGenerate(seed) {
-  if (IP.state !== 'ready') return;
-  IP.genSeed = seed;
-  if (IP.genBusy) { IP.genQueued = true; return; }
-  IP.genBusy = true; IP.genQueued = false;
-  $('ip-gen').disabled = true;
-  call('generate', { seed, opts: ipOpts() })
-    .then((r) => {
-      if (IP.state !== 'ready' || r.file !== IP.info.entry.file) return; // the dataset changed meanwhile
-      IP.gen = r; IP.genCursor = r.stepsUsed - 1; IP.genRuns++;
-      document.body.dataset.ipgenruns = String(IP.genRuns);
-      if (V.tab === 'inpaint') renderGenerate();
-      setStatus(`Generated seed ${r.seed} in ${r.stepsUsed} of ${r.T} timesteps (${r.ms.toFixed(0)} ms).`);
-    })
-    .catch((err) => fail('Generation failed: ' + err.message))
-    .finally(() => { IP.genBusy = false; $('ip-gen').disabled = false; if (IP.genQueued) runGenerate(IP.genSeed); });
-}
-
-/* Draws the generated image at the chosen step and every step in a strip. */
-function renderGenerate() {
-  const r = IP.gen;
-  $('ip-genview').hidden = $('ip-genrow').hidden = !r;
-  if (!r) { for (const id of ['ip-genseed', 'ip-gensteps', 'ip-genenergy']) $(id).textContent = '-'; return; }
-  const n = r.size, t = Math.min(IP.genCursor, r.stepsUsed - 1);
-  drawSigned($('ip-genimg'), r.steps[t], n);
-  $('ip-gencap').textContent = `generated, after step ${t + 1}`;
-  $('ip-gencursor').value = String(t); $('ip-gencursorout').textContent = String(t + 1);
-  const strip = $('ip-genstrip'), ctx = strip.getContext('2d'), gap = 2;
-  strip.width = r.T * (n + gap) - gap; strip.height = n;
-  ctx.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() || '#fff';
-  ctx.fillRect(0, 0, strip.width, strip.height);
-  r.steps.forEach((img, k) => ctx.putImageData(signedImage(ctx, img, n), k * (n + gap), 0));
-  ctx.strokeStyle = '#f5c542'; ctx.lineWidth = 1;
-  ctx.strokeRect(t * (n + gap) + 0.5, 0.5, n - 1, n - 1);
-  $('ip-genseed').textContent = String(r.seed);
-  $('ip-gensteps').textContent = `${r.stepsUsed} of ${r.T}` + (r.stepsUsed < r.T ? ' (stopped early)' : '');
-  $('ip-genenergy').textContent = ipEnergy(r);
-}
-$('ip-gen').addEventListener('click', () => runGenerate(IP.genSeed + 1));
-$('ip-gencursor').addEventListener('input', () => { IP.genCursor = parseInt($('ip-gencursor').value, 10); renderGenerate(); });
-$('ip-genstrip').addEventListener('click', (e) => {
-  if (!IP.gen) return;
-  const b = $('ip-genstrip').getBoundingClientRect();
-  IP.genCursor = Math.max(0, Math.min(IP.gen.stepsUsed - 1, Math.floor((e.clientX - b.left) / b.width * IP.gen.T)));
-  renderGenerate();
-});
+const inp = initInpaint({ call, S, V, setStatus, fail, fmtEnergy, ratioText, cssVar, options: () => devPanel.forTab('inpaint') });
+const { IP, openInpaint, refreshInpaint, renderInpaint, renderGenerate } = inp;
+const initDone = inp.initDone, settingsDone = inp.settingsDone;
 
 /* ------------------------------------------------------------ models */
 
@@ -1072,6 +689,7 @@ async function adoptModel(info, fromUrl) {
   V.info = info;
   V.defaults = defaultsFromModel(info);
   Object.assign(S, V.defaults);
+  await devPanel.adopt(info, fromUrl ? params : null); // device options: the model's, then the URL's (dev=, preset=)
   if (fromUrl) applyUrl();
   reprune.forget(); // the model's own masks are loaded
   showControls();
@@ -1082,6 +700,8 @@ async function adoptModel(info, fromUrl) {
   $('modelnote').textContent = `${TASKS[info.arch.task] || 'task ' + info.arch.task}, ${info.arch.layers.length} layers, T = ${info.arch.T}, ${info.totalArrays} crossbar arrays` +
     (info.entry.samplesError ? ` (samples missing: ${info.entry.samplesError})` : '');
   fillTiling();
+  $('xbarshowrow').hidden = !info.irdrop;
+  if (!info.irdrop) $('xbarshow').value = 'g';
   if (V.tab === 'crossbar') drawTilemap();
   if (V.samples) {
     $('sample').max = String(V.samples.n - 1);
@@ -1148,6 +768,7 @@ async function start() {
   try {
     const init = await call('init', { manifest: './models.json', want: params.get('model') }).finally(() => initDone());
     V.models = init.models;
+    devPanel.list(init.deviceOptions);
     if (!V.models.length) { fail('No model could be loaded: build one (models/*.prime, see docs/web.md).'); return; }
     const want = params.get('model');
     const first = V.models.find((m) => m.id === want) || V.models[0];
@@ -1177,7 +798,7 @@ window.addEventListener('resize', () => {
   resizeTimer = setTimeout(() => {
     if (V.tab === 'classify') { render(); drawGallery(); }
     if (V.tab === 'batch') drawBatchPlots();
-    if (V.tab === 'crossbar' && V.info) { drawTilemap(); drawArray(); }
+    if (V.tab === 'crossbar' && V.info) { drawTilemap(); if (V.irData) showArray(); else drawArray(); }
     if (V.tab === 'inpaint') { renderInpaint(); renderGenerate(); }
   }, 100);
 });
@@ -1195,9 +816,11 @@ window.primeLab = {
       truth: V.source && V.source.kind === 'sample' && V.samples ? V.samples.labels[V.source.i] : null,
       source: V.source && V.source.kind, sample: V.source && V.source.kind === 'sample' ? V.source.i : null,
       settings: { ...S }, busy: V.busy || V.queued, runs: V.runs,
-      compare: V.last && V.last.compare, degenerate: !!(r && Math.max(...r.logits) - Math.min(...r.logits) < 1e-6),
+      compare: V.last && JSON.parse(JSON.stringify(V.last.compare, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v))), degenerate: !!(r && Math.max(...r.logits) - Math.min(...r.logits) < 1e-6),
       batch: JSON.parse(JSON.stringify(V.batch)),
       arrayShown: V.arrayData ? V.arrayData.i : null, barLabels: V.barLabels,
+      irmap: V.irData && { i: V.irData.i, rows: V.irData.rows, cols: V.irData.cols, vRead: V.irData.vRead,
+        min: V.irData.v.reduce((a, b) => Math.min(a, b), Infinity), max: V.irData.v.reduce((a, b) => Math.max(a, b), -Infinity) },
       xbarScale: V.arrayData ? (V.arrayData.device.gMax > 0 ? V.arrayData.device.gMax : 60) : null,
       totalArrays: V.info && V.info.totalArrays, layers: V.info && V.info.arch.layers.length,
       inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(), dataset: IP.dataset,

@@ -23,6 +23,16 @@ export function parsePsmp(buf) {
   return { n, w, h, eventSeed, indices, labels, pixels };
 }
 
+/* A gzip file's contents (the training samples ship as .psmp.gz; made with
+ * gzip -9n, docs/web.md), anything else as it is. Browsers and Node 20 both
+ * have DecompressionStream. */
+export async function gunzipIf(buf) {
+  const b = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+  if (b.length < 2 || b[0] !== 0x1f || b[1] !== 0x8b) return b;
+  const out = new Response(new Blob([b]).stream().pipeThrough(new DecompressionStream('gzip')));
+  return new Uint8Array(await out.arrayBuffer());
+}
+
 /* Class names by dataset. */
 export const CLASS_NAMES = {
   mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],

@@ -37,8 +37,9 @@ function ticks(lo, hi, n = 5) {
 }
 
 /* Line / scatter plot.
- * opt: {x: [lo, hi], y: [lo, hi], xLabel, yLabel, series: [{points: [[x, y, text?]], color, label, dots}],
- *       hLines: [{y, label, color}], vLines: [{x, label, color}], xInt (integer ticks), aspect} */
+ * opt: {x: [lo, hi], y: [lo, hi], xLabel, yLabel, series: [{points: [[x, y, text?]], color, label, dots, dash}],
+ *       hLines: [{y, label, color}], vLines: [{x, label, color}], xInt (integer ticks), aspect,
+ *       legend (draw the series' labels, top left)} */
 export function linePlot(canvas, opt) {
   const { ctx, w, h } = prepare(canvas, opt.aspect || 0.5, 160);
   const fg = css('--fg', '#222'), grid = css('--grid', '#ddd'), muted = css('--muted', '#666');
@@ -80,16 +81,18 @@ export function linePlot(canvas, opt) {
     ctx.strokeStyle = l.color || muted; ctx.setLineDash([2, 3]);
     ctx.beginPath(); ctx.moveTo(X(l.x), m.t); ctx.lineTo(X(l.x), m.t + ph); ctx.stroke();
     ctx.setLineDash([]); ctx.fillStyle = l.color || muted;
-    ctx.textAlign = X(l.x) > m.l + pw - 60 ? 'right' : 'left'; ctx.textBaseline = 'top';
+    ctx.textAlign = X(l.x) + (l.label ? ctx.measureText(l.label).width : 0) + 4 > m.l + pw ? 'right' : 'left'; ctx.textBaseline = 'top';
     if (l.label) ctx.fillText(l.label, X(l.x) + (ctx.textAlign === 'left' ? 3 : -3), m.t + 1);
   }
   for (const s of opt.series || []) {
     const pts = s.points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
     ctx.strokeStyle = s.color || fg; ctx.fillStyle = s.color || fg; ctx.lineWidth = 2;
     if (s.line !== false && pts.length > 1) {
+      ctx.setLineDash(s.dash || []);
       ctx.beginPath();
       pts.forEach((p, i) => (i ? ctx.lineTo(X(p[0]), Y(p[1])) : ctx.moveTo(X(p[0]), Y(p[1]))));
       ctx.stroke();
+      ctx.setLineDash([]);
     }
     ctx.textAlign = 'center'; ctx.textBaseline = 'bottom';
     const boxes = []; // labels that would overlap one already drawn are left out
@@ -103,6 +106,17 @@ export function linePlot(canvas, opt) {
       ctx.fillText(t, x, y);
     }
     ctx.lineWidth = 1;
+  }
+  if (opt.legend) {
+    let ly = m.t + 4;
+    ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
+    for (const s of (opt.series || []).filter((q) => q.label)) {
+      ctx.strokeStyle = s.color || fg; ctx.lineWidth = 2; ctx.setLineDash(s.dash || []);
+      ctx.beginPath(); ctx.moveTo(m.l + 8, ly + 6); ctx.lineTo(m.l + 30, ly + 6); ctx.stroke();
+      ctx.setLineDash([]); ctx.lineWidth = 1; ctx.fillStyle = fg;
+      ctx.fillText(s.label, m.l + 36, ly + 6);
+      ly += 16;
+    }
   }
   if (opt.empty) {
     ctx.fillStyle = muted; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
@@ -279,8 +293,28 @@ export function drawCrossbar(canvas, g, size, region, gMax, offBelow) {
   return { used, off };
 }
 
-/* Colour bar for the crossbar legend. */
-export function drawColorbar(canvas, gMax) {
+/* Draws the heat-map image `off` (one pixel per cell of `region`) on the
+ * canvas cv at most `avail` px wide, cells stretched within 1:2 .. 2:1 so thin
+ * blocks stay visible, with room for axis ticks (ticks(ctx, M, pw, ph, region)).
+ * Returns the plot box {l, t, r, b, pw, ph, aspect}. */
+export function placeHeat(cv, off, region, avail, ticks) {
+  const aspect = Math.min(2, Math.max(0.5, region.w / region.h));
+  const M = { l: 40, b: 30, t: 4, r: 6 };
+  const pw = Math.round(aspect >= 1 ? avail : avail * aspect) - M.l - M.r, ph = Math.round(aspect >= 1 ? avail / aspect : avail) - M.t - M.b;
+  const dpr = window.devicePixelRatio || 1;
+  cv.style.width = pw + M.l + M.r + 'px'; cv.style.height = ph + M.t + M.b + 'px';
+  cv.width = Math.round((pw + M.l + M.r) * dpr); cv.height = Math.round((ph + M.t + M.b) * dpr);
+  const ctx = cv.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = css('--card', '#fff'); ctx.fillRect(0, 0, pw + M.l + M.r, ph + M.t + M.b);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(off, M.l, M.t, pw, ph);
+  ticks(ctx, M, pw, ph, region);
+  return { ...M, pw, ph, aspect };
+}
+
+/* Colour bar for the crossbar legend: 0 .. max in `unit`, the top end labelled `top`. */
+export function drawColorbar(canvas, gMax, unit = '\u00b5S', top = '(g_max)') {
   const { ctx, w, h } = prepare(canvas, 0, 34);
   const fg = css('--fg', '#222');
   ctx.clearRect(0, 0, w, h);
@@ -291,8 +325,8 @@ export function drawColorbar(canvas, gMax) {
     ctx.fillRect(10 + x, 2, 1, 12);
   }
   ctx.fillStyle = fg; ctx.textBaseline = 'top';
-  ctx.textAlign = 'left'; ctx.fillText('0 \u00b5S', 10, 17);
-  ctx.textAlign = 'right'; ctx.fillText(gMax.toFixed(1) + ' \u00b5S (g_max)', 10 + bw, 17);
+  ctx.textAlign = 'left'; ctx.fillText(`0 ${unit}`, 10, 17);
+  ctx.textAlign = 'right'; ctx.fillText(`${gMax.toFixed(unit === 'V' ? 2 : 1)} ${unit} ${top}`, 10 + bw, 17);
 }
 
 /* Histogram of the used cells' conductances (log count axis); cells at or

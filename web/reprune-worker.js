@@ -3,8 +3,10 @@
 // page keeps classifying while it trains.
 //
 // Protocol: the page posts {type: 'start', model (URL of the .prime), train,
-// test (URLs of .psmp files), chipSeed, refChip, opts: {n, nTest, epochs, batch, lr,
-// warm, evalEvery}}; the worker answers {type: 'progress', done, total, epoch,
+// test (URLs of .psmp files), chipSeed, refChip, from + masks (the masks on
+// screen and the chip they were made for; null: the model's own), opts: {n,
+// nTest, epochs, batch, lr, warm (false: fresh scores, true: the model's masks,
+// 'project': the masks on screen projected onto this chip), evalEvery}}; the worker answers {type: 'progress', done, total, epoch,
 // epochs, loss, acc, elapsed, left (s)} after every batch, {type: 'eval', done,
 // elapsed, acc} after the untrained chip and every evalEvery epochs, and at the
 // end {type: 'done', cancelled, masks: [{layer, mask}], acc, elapsed}; or
@@ -13,7 +15,8 @@
 // {type: 'reference', acc} first gives the shipped masks' accuracy on their chip.
 
 import { loadTrainer } from '../wasm/prime-train.js';
-import { parsePsmp } from './lib.js';
+import { parsePsmp, gunzipIf } from './lib.js';
+import { transferModel } from './transfer.js';
 
 const base = new URL('../', import.meta.url); // the repository root
 let T = null;
@@ -21,11 +24,11 @@ let cancelled = false;
 const bytes = async (url) => {
   const r = await fetch(new URL(url, base));
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+  return gunzipIf(await r.arrayBuffer());
 };
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
 
-async function run({ model, train, test, chipSeed, refChip, opts }) {
+async function run({ model, train, test, chipSeed, refChip, from, masks, opts }) {
   const o = { n: 1000, nTest: 300, epochs: 7, batch: 32, lr: 2e-2, warm: false, evalEvery: 1, ...opts };
   const [t, mb, trb, teb] = await Promise.all([T || loadTrainer(), bytes(model), bytes(train), bytes(test)]);
   T = t;
@@ -36,7 +39,10 @@ async function run({ model, train, test, chipSeed, refChip, opts }) {
     const ref = T.create(mb, { chipSeed: refChip, warm: true });
     try { ref.addImages('test', tsm, o.nTest); self.postMessage({ type: 'reference', acc: ref.evaluate('test').acc }); } finally { ref.free(); }
   }
-  const tr = T.create(mb, { chipSeed, warm: o.warm, lr: o.lr, batch: o.batch, epochs: o.epochs, seed: 1 });
+  // warm 'project': start from the masks on screen (chip `from`) projected onto this chip (transfer.js)
+  const P = o.warm === 'project' ? await (await import('../wasm/prime.js')).loadPrime() : null;
+  const start = P ? transferModel(P, mb, masks, from ?? refChip, chipSeed) : mb;
+  const tr = T.create(start, { chipSeed, warm: !!o.warm, lr: o.lr, batch: o.batch, epochs: o.epochs, seed: 1 });
   try {
     tr.addImages('train', parsePsmp(trb), o.n);
     await yieldToEvents();

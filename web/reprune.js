@@ -6,7 +6,8 @@
 import { linePlot } from './plots.js';
 
 // The schedule the page runs: tuned with scripts/bench-reprune.mjs (docs/web.md).
-export const REPRUNE_OPTS = { n: 1000, nTest: 300, epochs: 7, batch: 32, lr: 2e-2, warm: false, evalEvery: 1 };
+export const REPRUNE_OPTS = { n: 3000, nTest: 300, epochs: 3, batch: 32, lr: 2e-2, warm: false, evalEvery: 1 };
+const what = (e) => (e && e.dataset === 'mnist' ? 'digits' : 'images');
 
 const $ = (id) => document.getElementById(id);
 const fmtS = (s) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`);
@@ -21,6 +22,7 @@ export function initReprune(hooks) {
   let curve = [];         // [[elapsed s, acc %]]
   let runChip = null;
   let baseline = null;    // the shipped masks' test accuracy on their own chip
+  let lastMasks = null;   // the masks of the last run (the ones on screen while fitted is set)
 
   const url = (u) => new URL('../' + u, import.meta.url).href;
 
@@ -29,6 +31,10 @@ export function initReprune(hooks) {
     $('reprune').hidden = !(e && e.train && other) && !w && !curve.length;
     $('reprune-go').disabled = !!w || !(e && e.train && other) || fitted === hooks.chip();
     $('reprune-cancel').hidden = !w;
+    const o = REPRUNE_OPTS;
+    if (e && e.train) $('def-reprune').textContent = 'Trains which cells to keep for the chip on screen, in this tab (one core, about a minute): ' +
+      `the conductances stay random, the masks adapt. ${o.epochs} passes over ${o.n.toLocaleString('en')} shipped training ${what(e)}, ` +
+      `tested after each on the ${o.nTest} shipped test ${what(e)}.`;
   }
 
   function draw() {
@@ -49,7 +55,7 @@ export function initReprune(hooks) {
     if (!e || !e.train || w) return;
     runChip = hooks.chip(); curve = [];
     $('reprune-bar').hidden = false; $('reprune-bar').value = 0;
-    $('reprune-status').textContent = 'Preparing the training digits (event frames)...';
+    $('reprune-status').textContent = `Preparing the training ${what(e)} (event frames)...`;
     w = new Worker(new URL('./reprune-worker.js', import.meta.url), { type: 'module' });
     show();
     w.onmessage = async (ev) => {
@@ -69,9 +75,9 @@ export function initReprune(hooks) {
         else curve.push([m.elapsed, 100 * m.acc]);
         draw();
         await hooks.call('setMasks', { masks: m.masks });
-        fitted = runChip;
+        fitted = runChip; lastMasks = m.masks;
         $('reprune-status').textContent = `${m.cancelled ? 'Cancelled' : 'Done'} after ${fmtS(m.elapsed)}: ` +
-          `test accuracy ${(100 * m.acc).toFixed(1)} % on ${REPRUNE_OPTS.nTest} shipped test digits with the masks re-pruned for chip #${runChip}` +
+          `test accuracy ${(100 * m.acc).toFixed(1)} % on ${REPRUNE_OPTS.nTest} shipped test ${what(e)} with the masks re-pruned for chip #${runChip}` +
           ` (now in use; "Back to chip #${hooks.defaultChip()}" restores the shipped masks).`;
         $('reprune').dataset.acc = String(m.acc);
         show(); hooks.changed();
@@ -81,7 +87,8 @@ export function initReprune(hooks) {
       }
     };
     w.onerror = (ev) => { ev.preventDefault(); finish(); $('reprune-status').textContent = 'Re-pruning failed: ' + (ev.message || 'the trainer could not start'); };
-    w.postMessage({ type: 'start', model: url(e.file), train: url(e.train), test: url(e.samples), chipSeed: runChip, refChip: hooks.defaultChip(), opts: REPRUNE_OPTS });
+    w.postMessage({ type: 'start', model: url(e.file), train: url(e.train), test: url(e.samples), chipSeed: runChip, refChip: hooks.defaultChip(),
+      from: fitted ?? hooks.defaultChip(), masks: fitted != null ? lastMasks : null, opts: REPRUNE_OPTS });
   }
 
   $('reprune-go').addEventListener('click', start);

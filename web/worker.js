@@ -13,6 +13,7 @@ import { parsePsmp, flattenBackground, centerDigit, resizeUp } from './lib.js';
 let P = null;             // the loaded API
 let models = [];          // entries of models.json that loaded: {..., bytes}
 let model = null;         // the current model handle
+let twin = null;          // the same model in software: the chip as formed from the file, ideal reads (see softwareTwin)
 let entry = null;         // its models.json entry
 let samples = null;       // parsed sample file of the current model's dataset
 const sampleCache = new Map(); // url -> parsed PSMP
@@ -59,10 +60,35 @@ function sampleFrames(i, T) {
   return f;
 }
 
-/* Applies {device, run} partial settings to the current model. */
+/* Device option keys (P.deviceOptions(), wasm/prime.js) set on a model or
+ * inpainter: `want` is {key: text} of the fields that differ from the object's
+ * own values; keys dropped since the last call go back to those. All or
+ * nothing: on a bad value the core throws and nothing changes. */
+const optBase = new WeakMap(), optApplied = new WeakMap();
+function baseOptions(obj) {
+  if (!optBase.has(obj)) optBase.set(obj, typeof obj.getDeviceOptions === 'function' ? obj.getDeviceOptions() : {});
+  return optBase.get(obj);
+}
+function applyOptions(obj, want) {
+  if (!want || typeof obj.getDeviceOptions !== 'function') return;
+  const base = baseOptions(obj), prev = optApplied.get(obj) || {}, delta = {};
+  for (const k of Object.keys(prev)) if (!(k in want)) delta[k] = base[k];
+  for (const [k, v] of Object.entries(want)) if (prev[k] !== v) delta[k] = v;
+  if (Object.keys(delta).length) obj.setDevice(delta);
+  optApplied.set(obj, { ...want });
+}
+/* The option values of obj that differ from its own (after a preset). */
+function changedOptions(obj) {
+  const base = baseOptions(obj), now = obj.getDeviceOptions(), out = {};
+  for (const [k, v] of Object.entries(now)) if (base[k] !== v) out[k] = v;
+  return out;
+}
+
+/* Applies {device, options, run} partial settings to the current model. */
 function applySettings(s) {
   if (!s) return;
   if (s.device) model.setDevice(s.device);
+  if (s.options) applyOptions(model, s.options);
   if (s.run) model.setRun(s.run);
 }
 
@@ -75,6 +101,8 @@ function modelInfo() {
     run: model.getRun(),
     tiling,
     totalArrays: model.totalArrays(),
+    options: typeof model.getDeviceOptions === 'function' ? baseOptions(model) : null, // the file's own values
+    irdrop: typeof model.irdropMap === 'function',
   };
 }
 
@@ -106,9 +134,29 @@ function copyResult(r) {
 const CHECKPOINT = /\.(pt|pth|npz|npy)$/i;
 function loadAny(name, bytes) { return CHECKPOINT.test(name) ? P.importModel(bytes) : P.loadModel(bytes); }
 
+/* The "software" network beside the memristor one: the same masks and the
+ * chip's conductances as the model file forms them (chip seed of the page),
+ * read exactly (no read noise, ideal ADC and DAC); the page's forming sliders
+ * (programming noise, stuck cells, g_off) and read settings do not touch it. */
+function softwareTwin(chipSeed) {
+  if (!twin) {
+    twin = loadAny(entry.file, entry.bytes);
+    for (let l = 0; l < model.arch.layers.length; l++) { // the masks of the model (re-pruned ones too)
+      const L = model.arch.layers[l];
+      if (L.op === 'conv' || L.op === 'fc') twin.setMask(l, model.getMask(l));
+    }
+  }
+  const d = twin.getDevice();
+  if (d.chipSeed !== chipSeed || d.readNoise !== 0 || d.adcBits !== 0 || d.dacBits !== 0)
+    twin.setDevice({ chipSeed, readNoise: 0, adcBits: 0, dacBits: 0 });
+  return twin;
+}
+function dropTwin() { if (twin) { twin.free(); twin = null; } }
+
 async function openModel(e) {
   const m = loadAny(e.file, e.bytes);
   if (model) model.free();
+  dropTwin();
   model = m; entry = e;
   samples = null;
   if (e.samples) {
@@ -152,6 +200,7 @@ const handlers = {
     return {
       models: models.map(strip),
       defaultDevice: P.defaultDevice(),
+      deviceOptions: typeof P.deviceOptions === 'function' ? P.deviceOptions() : null,
       defaultRun: P.defaultRun(),
       loadMs: performance.now() - t0,
     };
@@ -207,16 +256,21 @@ const handlers = {
       });
     }
     const result = copyResult(model.result());
-    // side by side for the same input: early stop flipped, and ideal reads (no read noise, ideal ADC)
-    const brief = (r) => ({ label: r.label, conf: r.probs[r.label], stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj, ratio: r.energyRatio });
-    const compare = {};
+    // side by side for the same input: early stop on and off, on this chip and in software
+    const brief = (r) => ({ label: r.label, conf: r.probs[r.label], stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj,
+      baselinePj: r.baselinePj, confidence: Float32Array.from(r.confidence), stepLabel: Int32Array.from(r.stepLabel) });
+    const on = settings.run.policy !== 'none';
+    const compare = { stop: on, chip: {}, software: {} };
+    compare.chip[on ? 'on' : 'off'] = brief(result);
     try {
-      model.setRun({ policy: settings.run.policy === 'none' ? 'confidence' : 'none' });
-      compare.stopFlipped = { stop: settings.run.policy === 'none', ...brief(model.classify(frames, T)) };
-      model.setRun(settings.run);
-      model.setDevice({ readNoise: 0, adcBits: 0 });
-      compare.ideal = brief(model.classify(frames, T));
-    } finally { applySettings(settings); }
+      model.setRun({ policy: on ? 'none' : 'confidence' });
+      compare.chip[on ? 'off' : 'on'] = brief(model.classify(frames, T));
+    } finally { model.setRun(settings.run); }
+    const sw = softwareTwin(settings.device.chipSeed);
+    for (const k of ['on', 'off']) {
+      sw.setRun({ ...settings.run, policy: k === 'on' ? 'confidence' : 'none' });
+      compare.software[k] = brief(sw.classify(frames, T));
+    }
     return {
       compare, device: model.getDevice(),
       frames: Float32Array.from(frames), result,
@@ -343,7 +397,9 @@ const handlers = {
     for (let k = 0; k < img.length; k++) img[k] = sm.pixels[i * sm.w * sm.h + k] / 255;
     const clean = resizeUp(img, sm.w, sm.h, n, n).map((v) => v * 2 - 1);
     const t0 = performance.now();
-    const r = inpainter.inpaint(clean, { ...opts, hole });
+    const { options, ...o } = opts;
+    applyOptions(inpainter, options);
+    const r = inpainter.inpaint(clean, { ...o, hole });
     return { i, label: sm.labels[i], clean, size: n, ms: performance.now() - t0, ...ipReply(r) };
   },
 
@@ -351,13 +407,16 @@ const handlers = {
   async generate({ seed, opts }) {
     if (!inpainter) throw new Error('the inpainting model is not loaded');
     const t0 = performance.now();
-    const r = inpainter.generate({ ...opts, seed });
+    const { options, ...o } = opts;
+    applyOptions(inpainter, options);
+    const r = inpainter.generate({ ...o, seed });
     return { seed, size: inpainter.size, ms: performance.now() - t0, file: inpaintEntry.file, ...ipReply(r) };
   },
 
   /* Masks re-pruned for a chip (reprune-worker.js): [{layer, mask}] into the current model. */
   async setMasks({ masks }) {
     for (const { layer, mask } of masks) model.setMask(layer, mask);
+    dropTwin(); // made again with these masks
     return {};
   },
 
@@ -370,7 +429,38 @@ const handlers = {
         if (L.op === 'conv' || L.op === 'fc') model.setMask(l, m.getMask(l));
       }
     } finally { m.free(); }
+    dropTwin();
     return {};
+  },
+
+  /* Checks device options by applying them (all or nothing: a bad value throws, nothing changes). */
+  async checkDevice({ options }) {
+    applyOptions(model, options);
+    return {};
+  },
+
+  /* A preset of the core (preset=paper): the device fields and the changed options after it. */
+  async preset({ name, options, own }) {
+    applyOptions(model, options);
+    model.setDevice({ preset: name });
+    const changed = changedOptions(model);
+    for (const k of own || []) delete changed[k]; // the page's own controls read them from the device
+    optApplied.set(model, changed);
+    return { device: model.getDevice(), options: changed };
+  },
+
+  /* The IR-drop voltage map of crossbar array i (exact solve, wasm/prime.js irdropMap):
+   * the voltage across every cell (row node - column node, V) and the column currents. */
+  async irmap({ i, settings }) {
+    applySettings(settings);
+    const t = model.tiling(), l = t.findIndex((x) => x && i >= x.firstArray && i < x.firstArray + x.arrays);
+    if (l < 0) throw new Error(`array ${i} holds no layer`);
+    const info = model.irdropArrays(l), k = Math.min(i - t[l].firstArray, info.arrays - 1);
+    const r = model.irdropMap(l, k);
+    const v = new Float32Array(r.rows * r.cols);
+    for (let j = 0; j < v.length; j++) v[j] = r.vRow[j] - r.vCol[j];
+    return { i, layer: l, array: k, arrays: info.arrays, tile: info.tile, rows: r.rows, cols: r.cols, iterations: r.iterations,
+      v, iCol: Float64Array.from(r.iCol), iIdeal: Float64Array.from(r.iIdeal), vRead: model.getDevice().vRead };
   },
 
   /* Conductances of crossbar array i (Float32Array 512*512, uS). */

@@ -36,6 +36,8 @@
 #include <time.h>
 
 #include "../device_opts.h"
+#include "../data.h"
+#include "../device_table.h"
 #include "../pmath.h"
 #include "../prime.h"
 #include "../prime_graph.h"
@@ -243,6 +245,26 @@ static float *load_input(const char *path, int T, uint64_t seed) {
 /* Applies one repeatable `--device key=value` (src/device_opts.h) to d and
  * its effects fx; 0, or -1 after printing why (the message names the key). */
 static int device_opt(prime_device *d, prime_devfx_params *fx, const char *kv) {
+    const char *eq = strchr(kv, '=');
+    if (eq && eq[1] == '@') { /* KEY=@FILE: a measured table from a file (src/device_table.h) */
+        uint8_t *b;
+        size_t n;
+        char *text = NULL, *opt = NULL;
+        int rc = prime_read_file(eq + 2, &b, &n);
+        if (rc == 0) {
+            rc = prime_device_table_text(b, n, eq + 2, &text);
+            free(b);
+        }
+        if (rc == 0 && !(opt = malloc((size_t)(eq - kv) + strlen(text) + 2))) rc = prime_error("out of memory");
+        if (rc == 0) {
+            sprintf(opt, "%.*s=%s", (int)(eq - kv), kv, text);
+            rc = prime_device_set_option(d, fx, opt);
+        }
+        free(text);
+        free(opt);
+        if (rc != 0) fprintf(stderr, "--device %s: %s\n", kv, prime_last_error());
+        return rc;
+    }
     if (prime_device_set_option(d, fx, kv) != 0) {
         fprintf(stderr, "--device %s: %s\n", kv, prime_last_error());
         return -1;

@@ -134,12 +134,13 @@ test('"Form a new chip" explains itself, stays explained, and leads back to chip
 test('settings: only those acting on the tab are shown, each with a definition, unit and the tabs it affects', { skip }, async () => {
   const { page } = await open();
   const shown = async () => page.$$eval('#settings input, #settings select, #settings button', (els) =>
-    els.filter((e) => e.offsetParent !== null && e.closest('.controls')).map((e) => e.id));
+    els.filter((e) => e.offsetParent !== null && e.closest('.controls') && !e.closest('details:not([open])')).map((e) => e.id));
+  // (the device-effect fields sit in folded groups, one per effect: tests/browser/device.test.mjs)
   const want = {
-    classify: ['noise', 'adc', 'reread', 'prog', 'goff', 'stuckon', 'stuckoff', 'newchip', 'stop', 'th', 'alpha', 'T'],
-    batch: ['noise', 'adc', 'reread', 'prog', 'goff', 'stuckon', 'stuckoff', 'newchip', 'stop', 'th', 'alpha', 'T'],
+    classify: ['noise', 'adc', 'reread', 'prog', 'goff', 'stuckon', 'stuckoff', 'newchip', 'stop', 'th', 'alpha', 'T', 'preset-paper', 'preset-ours'],
+    batch: ['noise', 'adc', 'reread', 'prog', 'goff', 'stuckon', 'stuckoff', 'newchip', 'stop', 'th', 'alpha', 'T', 'preset-paper', 'preset-ours'],
     crossbar: ['prog', 'goff', 'stuckon', 'stuckoff', 'newchip'],
-    inpaint: ['noise', 'adc', 'reread', 'stop'],
+    inpaint: ['noise', 'adc', 'reread', 'stop', 'preset-paper', 'preset-ours'],
   };
   for (const [tab, ids] of Object.entries(want)) {
     await page.click('#tab-' + tab);
@@ -176,10 +177,39 @@ test('classify: one energy wording, a breakdown that adds up, side-by-side runs,
   const total = +(await page.getAttribute('#ebreak', 'data-total'));
   assert.ok(Math.abs(total - s.result.energyPj) / s.result.energyPj < 1e-6, `breakdown ${total} vs energy ${s.result.energyPj}`);
   assert.match(await page.innerText('#ebreak'), /cells[\s\S]*ADC[\s\S]*DAC[\s\S]*neurons/);
-  // side by side: early stop off runs all T steps; ideal reads
-  assert.equal(s.compare.stopFlipped.stop, false);
-  assert.equal(s.compare.stopFlipped.stepsUsed, s.result.T);
-  assert.match(await page.innerText('#compare'), /early stop off[\s\S]*ideal reads/);
+  // side by side: this chip and software, each with early stop on and off
+  const c = s.compare;
+  assert.equal(c.stop, true);
+  assert.deepEqual([c.chip.on.stepsUsed, c.chip.on.label], [s.result.stepsUsed, s.result.label], 'this run is the chip with stop on');
+  assert.ok(s.result.stepsUsed < s.result.T, 'sample 0 stops early');
+  assert.equal(c.chip.off.stepsUsed, s.result.T);
+  assert.equal(c.software.off.stepsUsed, s.result.T);
+  assert.ok(c.software.on.stepsUsed < s.result.T && c.software.on.label === s.truth);
+  // the stop-off run is the same run carried on: its confidence starts as this run's
+  assert.deepEqual(c.chip.off.confidence.slice(0, s.result.stepsUsed), s.result.confidence);
+  const table = await page.innerText('#compare');
+  assert.match(table, /early stop on\s+early stop off[\s\S]*memristor chip[\s\S]*this run[\s\S]*software \(exact weights\)[\s\S]*digital/);
+  assert.match(table, /Early stop on this chip: \d+ of 10 steps and [\d.]+ .J saved/);
+  assert.ok(await page.isVisible('#cmpconf'), 'the confidence of both over every step');
+  // software does not move with the device settings; the chip does
+  let n = await runs(page);
+  await page.fill('#noise', '0.3'); await page.dispatchEvent('#noise', 'input');
+  await waitRuns(page, n + 1);
+  const noisy = (await settled(page)).compare;
+  assert.deepEqual(noisy.software, c.software, 'software is the same at read noise 0.3');
+  assert.notDeepEqual(noisy.chip.off.confidence, c.chip.off.confidence, 'the chip reads noise');
+  n = await runs(page);
+  await page.click('#stop');
+  await waitRuns(page, n + 1);
+  const off = await settled(page);
+  assert.equal(off.compare.stop, false);
+  assert.equal(off.compare.chip.off.stepsUsed, off.result.T);
+  assert.deepEqual(off.compare.chip.off.confidence, off.result.confidence, 'with the stop off this run is the stop-off cell');
+  assert.equal(await page.locator('#compare td.mine').count(), 1);
+  assert.equal(await page.locator('#compare tr:nth-child(1) td:nth-child(3).mine').count(), 1, 'this run marked in the stop-off column');
+  n = await runs(page);
+  await page.click('#stop'); await page.fill('#noise', '0'); await page.dispatchEvent('#noise', 'input');
+  await waitRuns(page, n + 1); await settled(page);
   // the mark: a correct prediction gets a check on its own row
   assert.equal(s.result.label, s.truth);
   assert.ok(s.barLabels[s.result.label].endsWith('\u2713'));
@@ -199,7 +229,7 @@ test('classify: one energy wording, a breakdown that adds up, side-by-side runs,
   assert.equal(await page.textContent('#predok'), 'wrong');
   // 4 ADC bits: every output is the same; no "predicted 0"
   await page.click('#chipback');
-  const n = await runs(page);
+  n = await runs(page);
   await page.selectOption('#adc', '4');
   await waitRuns(page, n + 1);
   const d = await settled(page);
@@ -342,12 +372,12 @@ test('keyboard reaches every control, the gallery included, and the gallery work
     }
     const seen = new Set();
     await page.focus('#explainer > summary');
-    for (let i = 0; i < 90; i++) {
+    for (let i = 0; i < 120; i++) {
       seen.add(await page.evaluate(() => document.activeElement.id || document.activeElement.tagName));
       await page.keyboard.press('Tab');
     }
     const controls = await page.evaluate((t) => [...document.querySelectorAll(`#panel-${t} input, #panel-${t} select, #panel-${t} button, #panel-${t} [tabindex="0"], #settings input, #settings select, #settings button, .tabs [tabindex="0"], #model`)]
-      .filter((e) => e.offsetParent !== null && !e.disabled && e.id).map((e) => e.id), tab);
+      .filter((e) => e.offsetParent !== null && !e.disabled && e.id && !e.closest('details:not([open])')).map((e) => e.id), tab);
     assert.ok(controls.length > 5, `${tab}: ${controls.length} controls`);
     assert.deepEqual(controls.filter((id) => !seen.has(id)), [], `${tab}: not reached by Tab`);
     if (tab === 'classify') reached = seen;

@@ -5,7 +5,9 @@
 // has the full one and its figures).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { skip, setUp, tearDown, open, waitRuns, runs, lab, figure } from './harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, skip, setUp, tearDown, open, waitRuns, runs, lab, figure } from './harness.mjs';
 
 before(setUp);
 after(tearDown);
@@ -65,10 +67,54 @@ test('re-pruning a new chip recovers accuracy; cancel stops it; back to chip #1 
   // back to chip #1: the shipped masks and accuracy
   n = await runs(page);
   await page.click('#chipback');
+  await page.waitForFunction(() => window.primeLab.snapshot().settings.chip === 1, null, { timeout: 60000 });
   await waitRuns(page, n + 1);
-  assert.equal((await lab(page)).settings.chip, 1);
   assert.equal(await page.isVisible('#reprune-go'), false);
   assert.equal(await batchAcc(page), shipped, 'the shipped accuracy is back');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('re-pruning works on the Fashion model too (its own shipped training images)', { skip, timeout: 150000 }, async () => {
+  const { page, errors } = await open('?model=nmnist-fashion');
+  const n = await runs(page);
+  await page.click('#newchip');
+  await waitRuns(page, n + 1);
+  assert.equal(await page.isVisible('#reprune-go'), true, 'the button on the Fashion model');
+  assert.match(await page.textContent('#def-reprune'), /3,000 shipped training images/);
+  // CI-sized: 200 training images, 6 epochs, 100 test images, starting from the shipped masks projected
+  // onto the chip (web/transfer.js): from fresh scores the first Fashion batches blow up (loss 17.6) and
+  // so short a run never recovers (9 %; the page's 3,000-image schedule does: docs/web.md)
+  await page.evaluate(() => Object.assign(window.primeLab.repruneOpts, { n: 200, epochs: 6, nTest: 100, warm: 'project' }));
+  await page.click('#reprune-go');
+  await page.waitForFunction(() => document.getElementById('reprune').dataset.acc !== undefined, null, { timeout: 120000 });
+  assert.match(await page.textContent('#reprune-status'), /^Done after .*test accuracy [\d.]+ % on 100 shipped test images/);
+  const curve = await page.evaluate(() => window.primeLab.repruneCurve());
+  const untrained = curve[0][1], final = +(await page.evaluate(() => document.getElementById('reprune').dataset.acc)) * 100;
+  // measured (docs/web.md): 29 % -> 60 %; seeded, the same every run
+  assert.ok(untrained < 40 && final > 45 && final > untrained + 20, `Fashion: ${untrained} % -> ${final} %`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// The page's own schedule end to end in chromium (about a minute of one core; not part of the
+// test run: PRIME_REPRUNE_FULL=1 node --test tests/browser/reprune.test.mjs). Writes the figures
+// to build/reprune-figures.md (docs/web.md, "Re-pruning").
+test('the page\'s full re-prune schedule on chip #2 (opt-in figure)', { skip: skip || (!process.env.PRIME_REPRUNE_FULL && 'set PRIME_REPRUNE_FULL=1'), timeout: 600000 }, async () => {
+  const { page, errors } = await open('?chip=2');
+  const t0 = Date.now();
+  await page.click('#reprune-go');
+  await page.waitForFunction(() => document.getElementById('reprune').dataset.acc !== undefined, null, { timeout: 590000 });
+  const wall = (Date.now() - t0) / 1000;
+  const curve = await page.evaluate(() => window.primeLab.repruneCurve());
+  const opts = await page.evaluate(() => window.primeLab.repruneOpts);
+  const status = await page.textContent('#reprune-status');
+  const os = await import('node:os');
+  const line = `${new Date().toISOString().slice(0, 10)}, headless chromium, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}: ` +
+    `chip #2, ${JSON.stringify(opts)}: click to done ${wall.toFixed(1)} s wall; curve (s, test %) ${curve.map((p) => `(${p[0].toFixed(1)}, ${p[1].toFixed(1)})`).join(' ')}; ${status}\n`;
+  fs.mkdirSync(path.join(ROOT, 'build'), { recursive: true });
+  fs.appendFileSync(path.join(ROOT, 'build/reprune-figures.md'), line);
+  console.log(line);
   assert.deepEqual(errors, []);
   await page.close();
 });
