@@ -44,7 +44,7 @@ FLAGS_asan := $(CFLAGS_COMMON) -O1 -g -fopenmp -fsanitize=address,undefined -fno
 
 # The core (native and wasm) and the native-only parts (datasets, trainers).
 CORE_SRC := src/prime_util.c src/prime_kernels.c src/prime_normal.c src/prime_device.c src/prime_crossbar.c \
-            src/prime_policy.c src/prime_core.c src/prime_batch.c src/prime_model.c src/prime_image.c src/events.c \
+            src/prime_policy.c src/prime_core.c src/prime_batch.c src/prime_model.c src/prime_modelfile.c src/prime_npz.c src/prime_image.c src/events.c \
             src/prime_vae.c src/prime_vae_io.c src/prime_onnx.c src/device_fx.c src/irdrop.c src/device_opts.c src/device_wire.c \
             src/prime_zip.c src/prime_pickle.c src/prime_import.c \
             src/prime_graph.c src/prime_graph_run.c src/prime_graph_io.c src/prime_graph_import.c src/prime_graph_clf.c
@@ -158,6 +158,8 @@ asan: $(ASAN_TESTS)
 golden: $(GOLDEN)
 	$(B)/golden check tests/golden
 	$(B)/golden-scalar check tests/golden
+	$(B)/golden check-v2 tests/golden
+	$(B)/golden-scalar check-v2 tests/golden
 golden-update: $(B)/golden
 	$(B)/golden write tests/golden
 	@echo "tests/golden/ rewritten: review \`git diff tests/golden\` before committing"

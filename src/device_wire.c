@@ -221,7 +221,7 @@ int prime_set_devfx_with(prime_ctx *c, const prime_device *d, const prime_devfx_
 static void vae_form(void *o, int i) {
     prime_vae *v = o;
     vlayer *L = &v->L[i];
-    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, 0, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
+    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
 }
 static int vae_program(void *o, int i) { return prime_vae_program(o, i); }
 static void vae_rebind(void *o, int i) {

@@ -224,10 +224,25 @@ prime_ctx *prime_load(const uint8_t *bytes, size_t n);
 prime_ctx *prime_create(const prime_arch *arch, const prime_device *dev);
 void prime_free(prime_ctx *ctx);
 
-/* Serializes the model (arch, device, masks); *out is malloc'ed, caller frees
- * it with prime_free_buffer(). 0 or -1. */
+/* Serializes the model as a version-2 model file (architecture, device, run,
+ * masks, and the conductance maps the chip seed cannot regenerate;
+ * docs/model-format.md); *out is malloc'ed, caller frees it with
+ * prime_free_buffer(). prime_load reads versions 1 and 2. 0 or -1. */
 int prime_save(const prime_ctx *ctx, uint8_t **out, size_t *n);
 void prime_free_buffer(void *p);
+
+/* The network in model file bytes: version 1 .prime files are classifiers,
+ * .pvae files inpainting models, a version-2 file says its kind. A layer-graph
+ * model file (prime_graph.h, docs/graph.md: kind word "GRPH") is read by
+ * prime_graph_load / build/prime-graph only: prime_load, prime_vae_load and
+ * prime_model_convert refuse it saying so. */
+enum prime_model_kind { PRIME_MODEL_CLASSIFIER = 1, PRIME_MODEL_VAE = 2, PRIME_MODEL_GRAPH = 0x48505247 /* "GRPH" */ };
+/* The kind of the model file in bytes (enum prime_model_kind), or -1 with an
+ * error for bytes that are no model file (only the header is looked at). */
+int prime_model_kind(const uint8_t *bytes, size_t n);
+/* Any model file (any version, any network) -> the same model as a version-2
+ * file (load, then save): *out malloc'ed (prime_free_buffer). 0 or -1. */
+int prime_model_convert(const uint8_t *bytes, size_t n, uint8_t **out, size_t *out_n);
 
 const prime_arch *prime_get_arch(const prime_ctx *ctx);
 prime_device prime_get_device(const prime_ctx *ctx);
@@ -541,19 +556,27 @@ int *prime_vae_connections(const prime_vae_arch *a, int i, size_t *n);
 
 /* A network with all masks at keep, BN identity, latent weights 0; NULL on error. */
 prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev);
-prime_vae *prime_vae_load(const uint8_t *bytes, size_t n);  /* NULL on error */
+/* Reads a .pvae (version 1) or a version-2 model file of kind VAE; NULL on error. */
+prime_vae *prime_vae_load(const uint8_t *bytes, size_t n);
+/* Writes a version-2 model file (docs/model-format.md): architecture, device,
+ * run, masks (software: weights), digital layers, BN, stored maps. */
 int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n); /* prime_free_buffer */
 void prime_vae_free(prime_vae *v);
 const prime_vae_arch *prime_vae_get_arch(const prime_vae *v);
 prime_device prime_vae_get_device(const prime_vae *v);
 int prime_vae_set_device(prime_vae *v, const prime_device *d); /* re-forms if needed */
 int prime_vae_set_run(prime_vae *v, const prime_vae_run *r);
+prime_vae_run prime_vae_get_run(const prime_vae *v);
 /* Crossbar layer: mask (1 byte per pair, rows*cols). Software models: weights. */
 int prime_vae_set_mask(prime_vae *v, int layer, const uint8_t *mask, size_t n);
 int prime_vae_set_weights(prime_vae *v, int layer, const float *w, size_t n);
 /* Formed on-state (kept = 1) or off-state (kept = 0) weights (G+ - G-)*scale
  * of every pair: what a trainer chooses from. */
 int prime_vae_get_formed(const prime_vae *v, int layer, int kept, float *w, size_t n);
+/* Replaces crossbar layer `layer`'s formed on-state conductances by a map
+ * (uS, [row][col], n = rows*cols per side; a measured chip or weights from
+ * outside). The map is kept over re-forming and saved (model file v2). */
+int prime_vae_set_conductances(prime_vae *v, int layer, const float *gpos, const float *gneg, size_t n);
 /* Folded batch norm: y = a*x + b per output channel (n = out_c). */
 int prime_vae_set_bn(prime_vae *v, int layer, const float *a, const float *b, size_t n);
 /* Digital latent layer (POST, PRIOR): w [rows][cols], bias [cols]. */
@@ -583,6 +606,13 @@ int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole,
  * image, whatever ran before. Fills *r; per-step images via prime_vae_recon.
  * 0 or -1. */
 int prime_vae_generate(prime_vae *v, uint64_t seed, prime_vae_result *r);
+/* Step mode of an inpaint: begin takes the image and hole as prime_vae_inpaint;
+ * each step runs one timestep and returns 1, or 0 once the pass is over (T
+ * reached or the early stop), -1 on error; result_get gives the result so far
+ * and prime_vae_recon(v, t) every step run. The same bits as prime_vae_inpaint. */
+int prime_vae_begin(prime_vae *v, const float *img, const uint8_t *hole);
+int prime_vae_step(prime_vae *v);
+int prime_vae_result_get(const prime_vae *v, prime_vae_result *r);
 /* Reconstruction (or generated image) after step t (0-based) of the last
  * inpaint or generate, size*size floats in [-1, 1], owned by v; NULL if t was
  * not run. */

@@ -171,10 +171,11 @@ int prime_vae_program(prime_vae *v, int i) {
     return rc;
 }
 
-/* Forms crossbar layer i's on/off conductances (the device model's prime_dev_form). */
+/* Forms crossbar layer i's on/off conductances (the device model's prime_dev_form;
+ * a stored map keeps its on-state). */
 static void vae_form(prime_vae *v, int i) {
     vlayer *L = &v->L[i];
-    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, 0, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
+    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
 }
 
 /* Returns a network with masks at keep, BN identity, latent weights 0; NULL on error. */
@@ -278,6 +279,8 @@ int prime_vae_set_device(prime_vae *v, const prime_device *d) {
     return prime_vae_set_devfx_with(v, d, &fx); /* device_wire.c: re-forms / re-programs only if needed */
 }
 
+prime_vae_run prime_vae_get_run(const prime_vae *v) { return v->run; }
+
 /* Applies the run parameters; 0 or -1. */
 int prime_vae_set_run(prime_vae *v, const prime_vae_run *r) {
     if (!v || !r) return prime_error("prime_vae_set_run: NULL argument");
@@ -367,14 +370,10 @@ static int vae_step(prime_vae *v, int t) {
     return prime_policy_converged(v->res.m, t, v->run.m_th, v->run.m_window);
 }
 
-static int vae_run(prime_vae *v, prime_vae_result *r);
-
-/* Inpaints one image (see prime.h); 0 or -1. */
-int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime_vae_result *r) {
-    if (!v || !img || !r) return prime_error("prime_vae_inpaint: NULL argument");
+/* The masked, DAC-converted input image into v->x0; 0 or -1 naming a bad pixel. */
+static int vae_input(prime_vae *v, const float *img, const uint8_t *hole) {
     const prime_vae_arch *a = &v->a;
     const int S = a->size, c0 = S / 2 - 4;
-    float mx = 0;
     for (int p = 0; p < v->npix; p++) {
         float x = img[p];
         if (!isfinite(x) || x < -1.0001f || x > 1.0001f) return prime_error("inpaint: pixel %d = %g is not in [-1, 1]", p, (double)x);
@@ -385,42 +384,87 @@ int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime
             x = v->dac_unit ? prime_fx_dac(&v->fx.dac, v->dac_unit[p], x, 1.0f, v->dev.dac_bits, &v->dac_clipped)
                             : prime_dev_dac(x, 1.0f, v->dev.dac_bits);
         v->x0[p] = x;
-        if (fabsf(x) > mx) mx = fabsf(x);
     }
-    return vae_run(v, r);
+    return 0;
 }
 
-/* Runs T steps (or to the early stop) from zero state (z_(-1) = 0) and fills
- * v->res, *r and the energy figures; 0. */
-static int vae_run(prime_vae *v, prime_vae_result *r) {
-    const prime_vae_arch *a = &v->a;
+/* Zero state (z_(-1) = 0) and counters for a new pass. */
+static void vae_reset(prime_vae *v) {
     memset(&v->res, 0, sizeof v->res);
     v->res.counters.dac_clipped = v->dac_clipped, v->dac_clipped = 0;
-    memset(v->z, 0, (size_t)a->latent * sizeof(float));
+    memset(v->z, 0, (size_t)v->a.latent * sizeof(float));
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];
         memset(L->u, 0, L->nout * sizeof(float));
         memset(L->s, 0, L->nout * sizeof(float));
     }
     memset(v->readout, 0, v->npix * sizeof(float));
-    v->T = a->T;
-    int t = 0;
-    for (; t < a->T; t++)
-        if (vae_step(v, t)) { t++; break; }
-    v->steps = t;
-    v->inference++;
+    v->T = v->a.T;
+    v->steps = 0, v->stepping = 0;
+}
+
+/* The result after t steps (counters, energy) into v->res and *r. */
+static void vae_result(prime_vae *v, int t, prime_vae_result *r) {
     prime_vae_result *o = &v->res;
-    o->T = a->T, o->steps_used = t;
+    o->T = v->a.T, o->steps_used = t;
     o->counters.timesteps = t;
     const prime_device *d = &v->dev;
     const prime_counters *k = &o->counters;
     o->energy_pj = prime_dev_energy(d, k, o->digital_macs, d->adc_bits);
     /* digital baseline: every layer dense (incl. the latent FC) for all T steps */
     const vlayer *P = &v->L[v->gen ? PRIME_VAE_PRIOR : PRIME_VAE_POST];
-    double macs = k->macs_dense / t + (double)P->g.rows * P->g.cols;
-    o->baseline_pj = prime_dev_baseline(d, macs, k->neuron_updates / t, a->T);
+    double macs = t ? k->macs_dense / t + (double)P->g.rows * P->g.cols : 0;
+    o->baseline_pj = t ? prime_dev_baseline(d, macs, k->neuron_updates / t, v->a.T) : 0;
     o->energy_ratio = o->energy_pj > 0 ? o->baseline_pj / o->energy_pj : 0;
-    *r = *o;
+    if (r) *r = *o;
+}
+
+/* Runs T steps (or to the early stop) from zero state and fills v->res, *r
+ * and the energy figures; 0. */
+static int vae_run(prime_vae *v, prime_vae_result *r) {
+    vae_reset(v);
+    int t = 0;
+    for (; t < v->a.T; t++) {
+        v->steps = t + 1;
+        if (vae_step(v, t)) { t++; break; }
+    }
+    v->inference++;
+    vae_result(v, t, r);
+    return 0;
+}
+
+/* Inpaints one image (see prime.h); 0 or -1. */
+int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime_vae_result *r) {
+    if (!v || !img || !r) return prime_error("prime_vae_inpaint: NULL argument");
+    if (vae_input(v, img, hole) != 0) return -1;
+    return vae_run(v, r);
+}
+
+/* ============================================================ step mode */
+
+/* Step mode of an inpaint: the input as prime_vae_inpaint, no step run yet; 0 or -1. */
+int prime_vae_begin(prime_vae *v, const float *img, const uint8_t *hole) {
+    if (!v || !img) return prime_error("prime_vae_begin: NULL argument");
+    if (vae_input(v, img, hole) != 0) return -1;
+    vae_reset(v);
+    v->stepping = 1;
+    return 0;
+}
+
+/* Runs the next step: 1 if it ran, 0 when finished (T or the early stop), -1 without a begin. */
+int prime_vae_step(prime_vae *v) {
+    if (!v) return prime_error("prime_vae_step: NULL network");
+    if (!v->stepping) return v->steps ? 0 : prime_error("prime_vae_step: call prime_vae_begin first");
+    const int t = v->steps++;
+    if (vae_step(v, t) || v->steps >= v->a.T) v->stepping = 0, v->inference++; /* the pass is over: as prime_vae_inpaint */
+    vae_result(v, v->steps, NULL);
+    return 1;
+}
+
+/* The result after the steps run so far (step mode, or the last pass); 0 or -1. */
+int prime_vae_result_get(const prime_vae *v, prime_vae_result *r) {
+    if (!v || !r) return prime_error("prime_vae_result_get: NULL argument");
+    *r = v->res;
     return 0;
 }
 

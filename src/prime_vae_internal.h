@@ -21,6 +21,7 @@ typedef struct {
     float *bn_a, *bn_b, *bias;  /* out_c, out_c, cols */
     float *u, *s, *cur;         /* state, out size */
     size_t nout;
+    int measured;               /* gp_on/gn_on came from a map (prime_vae_set_conductances) */
 } vlayer;
 
 struct prime_vae {
@@ -35,6 +36,7 @@ struct prime_vae {
     int32_t *kblock;
     int npix, steps, T;
     int gen;                    /* 1: vae_step samples the prior (generation) */
+    int stepping;               /* step mode: a pass begun and not finished (prime_vae_begin) */
     uint64_t inference;
     prime_vae_result res;
     prime_devfx_params fx;      /* device effects beside dev (device_wire.c) */

@@ -1,13 +1,18 @@
 /* prime_vae_io.c - the inpainting network's parameters (masks, weights, BN,
- * latent layers), its .pvae file, and the inpainting metrics. */
+ * latent layers, stored conductance maps), its model file (version 2 sections
+ * in the container of prime_modelfile.h; version 1 .pvae read), and the
+ * inpainting metrics. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_opts.h"
 #include "prime.h"
 #include "prime_internal.h"
 #include "prime_vae_internal.h"
+#include "prime_modelfile.h"
 
 /* ============================================================ parameters */
 /* Returns crossbar layer i with n = rows*cols checked, or NULL. */
@@ -100,13 +105,243 @@ int prime_vae_latent_uniforms(const prime_vae *v, double *u, size_t n) {
 }
 /* ============================================================ file */
 
-/* Format (little-endian): "PRIMEVAE", u32 version 1, arch (11 x 4 bytes),
- * device (u64 seed + 20 x 4 bytes), then per layer in order: crossbar: mask
- * bytes (or float weights if software); digital: weights, biases; BN layers:
- * a[out_c], b[out_c]. The length must match exactly. */
+/* Version 2 (prime_save's container, prime_modelfile.h; docs/model-format.md),
+ * network kind PRIME_MODEL_VAE, sections in this order: */
+static const prime_mf_spec VAE_SECTIONS[] = {
+    {"VARC", 1}, /* architecture: u32 ch, latent, k, T, size, software; f32 th, keep, out_keep, scale, sparsity */
+    {"DEV ", 1}, /* device (prime_mf_put_device) */
+    {"DVFX", 0}, /* device effects, only when one is on (prime_mf_put_devfx) */
+    {"VRUN", 1}, /* run: u32 policy; f32 m_div, m_th; u32 m_window, min_steps; u64 noise_seed, latent_seed */
+    {"MASK", 0}, /* macro models: per crossbar layer a bit mask */
+    {"WGT ", 0}, /* software models: per crossbar layer u32 n, n f32 weights */
+    {"DIGI", 1}, /* per digital layer (post, prior): u32 n, n f32 weights, u32 m, m f32 biases */
+    {"BN  ", 1}, /* per BN layer: u32 C, C f32 a, C f32 b (y = a x + b) */
+    {"COND", 0}, /* macro models with stored maps: per crossbar layer a map entry (prime_mf_put_map) */
+};
+#define N_VAE_SECTIONS (int)(sizeof VAE_SECTIONS / sizeof VAE_SECTIONS[0])
+static const char *const VAE_NAMES[PRIME_VAE_LAYERS] = {"enc1", "enc2", "enc3", "encfc", "post", "prior",
+                                                        "decfc", "dec1", "dec2", "dec3", "out"};
+
+/* Replaces crossbar layer i's on-state by a map (uS); 0 or -1. */
+int prime_vae_set_conductances(prime_vae *v, int i, const float *gpos, const float *gneg, size_t n) {
+    vlayer *L = get_layer(v, i, n, 1);
+    if (!L) return -1;
+    if (!gpos || !gneg) return prime_error("prime_vae_set_conductances: NULL map");
+    if (v->a.software) return prime_error("a software model has weights, not conductances");
+    for (size_t p = 0; p < n; p++)
+        if (!(gpos[p] >= 0 && gpos[p] < PRIME_MF_MAX_G && gneg[p] >= 0 && gneg[p] < PRIME_MF_MAX_G))
+            return prime_error("conductance map of vae layer %s: value %zu is not a conductance in [0, 1e6) uS", VAE_NAMES[i], p);
+    memcpy(L->gp_on, gpos, n * sizeof(float));
+    memcpy(L->gn_on, gneg, n * sizeof(float));
+    L->measured = 1;
+    prime_vae_program(v, i);
+    return 0;
+}
+
+/* Serializes the network as a version-2 model file; 0 or -1. */
+int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
+    if (!v || !out || !n) return prime_error("prime_vae_save: NULL argument");
+    const prime_vae_arch *a = &v->a;
+    const prime_vae_run *r = &v->run;
+    prime_buf b = {0};
+    int measured = 0;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) measured |= v->L[i].g.crossbar && v->L[i].measured;
+    prime_mf_begin(&b, PRIME_MODEL_VAE);
+    size_t s = prime_mf_section(&b, "VARC");
+    const int ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
+    for (int k = 0; k < 6; k++) prime_wr_u32(&b, (uint32_t)ai[k]);
+    prime_wr_f32(&b, a->th), prime_wr_f32(&b, a->keep), prime_wr_f32(&b, a->out_keep), prime_wr_f32(&b, a->scale);
+    prime_wr_f32(&b, a->sparsity);
+    prime_mf_section_end(&b, s);
+    s = prime_mf_section(&b, "DEV ");
+    prime_mf_put_device(&b, &v->dev);
+    prime_mf_section_end(&b, s);
+    if (prime_mf_put_devfx(&b, &v->dev, &v->fx) != 0) { free(b.p); return -1; }
+    s = prime_mf_section(&b, "VRUN");
+    prime_wr_u32(&b, (uint32_t)r->policy), prime_wr_f32(&b, r->m_div), prime_wr_f32(&b, r->m_th);
+    prime_wr_u32(&b, (uint32_t)r->m_window), prime_wr_u32(&b, (uint32_t)r->min_steps);
+    prime_wr_u64(&b, r->noise_seed), prime_wr_u64(&b, r->latent_seed);
+    prime_mf_section_end(&b, s);
+    s = prime_mf_section(&b, a->software ? "WGT " : "MASK");
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        const vlayer *L = &v->L[i];
+        size_t nw = (size_t)L->g.rows * L->g.cols;
+        if (!L->g.crossbar) continue;
+        if (!a->software) { prime_mf_put_mask(&b, L->mask, nw); continue; }
+        prime_wr_u32(&b, (uint32_t)nw);
+        for (size_t k = 0; k < nw; k++) prime_wr_f32(&b, L->wt[k]);
+    }
+    prime_mf_section_end(&b, s);
+    s = prime_mf_section(&b, "DIGI");
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        const vlayer *L = &v->L[i];
+        size_t nw = (size_t)L->g.rows * L->g.cols;
+        if (L->g.crossbar) continue;
+        prime_wr_u32(&b, (uint32_t)nw);
+        for (size_t k = 0; k < nw; k++) prime_wr_f32(&b, L->wt[k]);
+        prime_wr_u32(&b, (uint32_t)L->nout);
+        for (size_t k = 0; k < L->nout; k++) prime_wr_f32(&b, L->bias[k]);
+    }
+    prime_mf_section_end(&b, s);
+    s = prime_mf_section(&b, "BN  ");
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        const vlayer *L = &v->L[i];
+        if (!L->g.bn) continue;
+        prime_wr_u32(&b, (uint32_t)L->g.out_c);
+        for (int k = 0; k < L->g.out_c; k++) prime_wr_f32(&b, L->bn_a[k]);
+        for (int k = 0; k < L->g.out_c; k++) prime_wr_f32(&b, L->bn_b[k]);
+    }
+    prime_mf_section_end(&b, s);
+    if (measured) {
+        s = prime_mf_section(&b, "COND");
+        for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+            const vlayer *L = &v->L[i];
+            if (L->g.crossbar) prime_mf_put_map(&b, L->measured, L->gp_on, L->gn_on, (size_t)L->g.rows * L->g.cols);
+        }
+        prime_mf_section_end(&b, s);
+    }
+    return prime_mf_finish(&b, out, n);
+}
+
+/* Reads one u32 count that must equal `want`; 0 or -1 naming what it counts. */
+static int get_count(prime_rbuf *r, uint64_t want, const char *what, const char *sec, const char *name) {
+    uint32_t k = prime_rd_u32(r);
+    if (r->bad) return prime_error("%s: section '%s' truncated at %s", what, sec, name);
+    if (k != want) return prime_error("%s: section '%s': %s holds %u values, the architecture needs %llu", what, sec, name, k,
+                                      (unsigned long long)want);
+    return 0;
+}
+
+static int set_opts(void *v, const char *const *kv, int n) { return prime_vae_set_device_options(v, kv, n); }
+
+/* Loads a version-2 file of kind VAE; NULL on error. */
+static prime_vae *load_v2(const uint8_t *bytes, size_t n) {
+    const char *what = "inpainting model";
+    prime_mf mf;
+    const uint32_t kind = prime_mf_kind(bytes, n);
+    if (kind != PRIME_MODEL_VAE && n >= 20) {
+        prime_error("inpainting model: network kind %u is not an inpainting VAE (%s)", kind,
+                    kind == PRIME_MODEL_CLASSIFIER ? "a classifier: load it with prime_load / P.load"
+                    : kind == PRIME_MODEL_GRAPH    ? PRIME_MF_GRAPH_MSG
+                                                   : "unknown kind");
+        return NULL;
+    }
+    if (prime_mf_open(bytes, n, VAE_SECTIONS, N_VAE_SECTIONS, &mf, what) != 0) return NULL;
+    prime_rbuf r = prime_mf_reader(prime_mf_get(&mf, "VARC"));
+    uint32_t ai[6];
+    for (int k = 0; k < 6; k++) ai[k] = prime_rd_u32(&r);
+    prime_vae_arch a;
+    a.th = prime_rd_f32(&r), a.keep = prime_rd_f32(&r), a.out_keep = prime_rd_f32(&r), a.scale = prime_rd_f32(&r);
+    a.sparsity = prime_rd_f32(&r);
+    if (prime_mf_done(&r, what, "VARC") != 0) return NULL;
+    for (int k = 0; k < 6; k++)
+        if (ai[k] > 65536) {
+            static const char *const nm[6] = {"ch", "latent", "k", "T", "size", "software"};
+            prime_error("inpainting model: %s = %u out of range", nm[k], ai[k]);
+            return NULL;
+        }
+    a.ch = (int)ai[0], a.latent = (int)ai[1], a.k = (int)ai[2], a.T = (int)ai[3], a.size = (int)ai[4], a.software = (int)ai[5];
+    if (prime_vae_arch_check(&a) != 0) { prime_error("inpainting model: %s", prime_last_error()); return NULL; }
+    prime_device d;
+    r = prime_mf_reader(prime_mf_get(&mf, "DEV "));
+    if (prime_mf_get_device(&r, &d, what) != 0 || prime_mf_done(&r, what, "DEV ") != 0) return NULL;
+    r = prime_mf_reader(prime_mf_get(&mf, "VRUN"));
+    prime_vae_run run;
+    uint32_t pol = prime_rd_u32(&r);
+    run.m_div = prime_rd_f32(&r), run.m_th = prime_rd_f32(&r);
+    uint32_t win = prime_rd_u32(&r), mins = prime_rd_u32(&r);
+    run.noise_seed = prime_rd_u64(&r), run.latent_seed = prime_rd_u64(&r);
+    if (prime_mf_done(&r, what, "VRUN") != 0) return NULL;
+    if (pol > 1) { prime_error("inpainting model: run policy %u (0 none, 1 convergence)", pol); return NULL; }
+    if (!isfinite(run.m_div) || !isfinite(run.m_th)) { prime_error("inpainting model: run m_div or m_th not finite"); return NULL; }
+    if (win > PRIME_MAX_T || mins > PRIME_MAX_T) { prime_error("inpainting model: run m_window %u or min_steps %u above %d", win, mins, PRIME_MAX_T); return NULL; }
+    run.policy = (enum prime_vae_policy)pol, run.m_window = (int)win, run.min_steps = (int)mins;
+    /* which weight section, and every section's exact length, before anything is built */
+    const prime_mf_sec *ms = prime_mf_get(&mf, "MASK"), *ws = prime_mf_get(&mf, "WGT "), *cs = prime_mf_get(&mf, "COND");
+    if (a.software ? (!ws || ms || cs) : (!ms || ws)) {
+        prime_error("inpainting model: a %s model needs section '%s'%s", a.software ? "software" : "macro",
+                    a.software ? "WGT " : "MASK", a.software ? " and no MASK or COND" : " and no WGT");
+        return NULL;
+    }
+    uint64_t lw = 0, ld = 0, lb = 0;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(&a, i, &g);
+        uint64_t nw = (uint64_t)g.rows * g.cols, nout = (uint64_t)g.out_c * g.out_h * g.out_w;
+        if (g.crossbar) lw += a.software ? 4 + 4 * nw : 8 + (nw + 7) / 8;
+        else ld += 8 + 4 * (nw + nout);
+        if (g.bn) lb += 4 + 8 * (uint64_t)g.out_c;
+    }
+    const prime_mf_sec *ds = prime_mf_get(&mf, "DIGI"), *bs = prime_mf_get(&mf, "BN  ");
+    const prime_mf_sec *xs = a.software ? ws : ms;
+    if (xs->n != lw || ds->n != ld || bs->n != lb) {
+        const char *t = xs->n != lw ? xs->tag : ds->n != ld ? "DIGI" : "BN  ";
+        uint64_t want = xs->n != lw ? lw : ds->n != ld ? ld : lb, got = xs->n != lw ? xs->n : ds->n != ld ? ds->n : bs->n;
+        prime_error("inpainting model: section '%s' holds %llu bytes, the architecture needs %llu", t,
+                    (unsigned long long)got, (unsigned long long)want);
+        return NULL;
+    }
+    prime_vae *v = prime_vae_create(&a, &d);
+    if (!v) return NULL;
+    if (prime_vae_set_run(v, &run) != 0) { prime_error("inpainting model: %s", prime_last_error()); prime_vae_free(v); return NULL; }
+    prime_rbuf rx = prime_mf_reader(xs), rd = prime_mf_reader(ds), rb = prime_mf_reader(bs), rc = prime_mf_reader(cs);
+    int stored = 0;
+    char name[48];
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        vlayer *L = &v->L[i];
+        size_t nw = (size_t)L->g.rows * L->g.cols;
+        int bad = 0;
+        if (L->g.crossbar && a.software) {
+            snprintf(name, sizeof name, "layer %s weights", VAE_NAMES[i]);
+            bad = get_count(&rx, nw, what, "WGT ", name) || prime_mf_get_floats(&rx, L->wt, nw, what, name);
+            if (!bad) memset(L->g2, 0, nw * sizeof(float)), prime_vae_program(v, i);
+        } else if (L->g.crossbar) {
+            bad = prime_mf_get_mask(&rx, L->mask, nw, what, VAE_NAMES[i]);
+            if (!bad) prime_vae_program(v, i);
+        } else {
+            snprintf(name, sizeof name, "layer %s weights", VAE_NAMES[i]);
+            bad = get_count(&rd, nw, what, "DIGI", name) || prime_mf_get_floats(&rd, L->wt, nw, what, name);
+            snprintf(name, sizeof name, "layer %s bias", VAE_NAMES[i]);
+            bad = bad || get_count(&rd, L->nout, what, "DIGI", name) || prime_mf_get_floats(&rd, L->bias, L->nout, what, name);
+        }
+        if (!bad && L->g.bn) {
+            snprintf(name, sizeof name, "layer %s BN a", VAE_NAMES[i]);
+            bad = get_count(&rb, (uint64_t)L->g.out_c, what, "BN  ", name) ||
+                  prime_mf_get_floats(&rb, L->bn_a, (size_t)L->g.out_c, what, name);
+            snprintf(name, sizeof name, "layer %s BN b", VAE_NAMES[i]);
+            bad = bad || prime_mf_get_floats(&rb, L->bn_b, (size_t)L->g.out_c, what, name);
+        }
+        if (!bad && cs && L->g.crossbar) {
+            float *g;
+            bad = prime_mf_get_map(&rc, nw, &g, what, VAE_NAMES[i]);
+            if (!bad && g) bad = prime_vae_set_conductances(v, i, g, g + nw, nw) != 0, stored++;
+            free(g);
+        }
+        if (bad) { prime_vae_free(v); return NULL; }
+    }
+    if (prime_mf_done(&rx, what, xs->tag) || prime_mf_done(&rd, what, "DIGI") || prime_mf_done(&rb, what, "BN  ") ||
+        (cs && prime_mf_done(&rc, what, "COND"))) {
+        prime_vae_free(v);
+        return NULL;
+    }
+    if (cs && !stored) {
+        prime_error("inpainting model: section 'COND' stores no conductance map (leave the section out)");
+        prime_vae_free(v);
+        return NULL;
+    }
+    const prime_mf_sec *fs = prime_mf_get(&mf, "DVFX");
+    if (fs && prime_mf_apply_devfx(fs, set_opts, v, what) != 0) { prime_vae_free(v); return NULL; }
+    return v;
+}
+
+/* Version 1 (.pvae; read only): "PRIMEVAE", u32 version 1, arch (11 x 4
+ * bytes), device (u64 seed + 20 x 4 bytes, struct order), then per layer in
+ * order: crossbar: mask bytes (or float weights if software); digital:
+ * weights, biases; BN layers: a[out_c], b[out_c]. The length must match
+ * exactly. The run is the default (prime_vae_default_run). */
 #define VAE_MAGIC "PRIMEVAE"
 #define DEV_WORDS 20
-_Static_assert(sizeof(prime_device) == 8 + 4 * DEV_WORDS, "prime_device layout: update the vae file format");
+_Static_assert(sizeof(prime_device) == 8 + 4 * DEV_WORDS, "prime_device layout: update the .pvae reader");
 
 typedef struct { const uint8_t *p; size_t n, at; int err; } rbuf;
 static void get(rbuf *b, void *dst, size_t n) {
@@ -115,47 +350,14 @@ static void get(rbuf *b, void *dst, size_t n) {
     b->at += n;
 }
 
-/* Serializes arch, device, masks / weights, BN and latent weights; 0 or -1. */
-int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
-    if (!v || !out || !n) return prime_error("prime_vae_save: NULL argument");
-    prime_buf b = {0};
-    uint32_t ver = 1;
-    prime_buf_put(&b, VAE_MAGIC, 8);
-    prime_buf_put(&b, &ver, 4);
-    const prime_vae_arch *a = &v->a;
-    int32_t ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
-    float af[5] = {a->th, a->keep, a->out_keep, a->scale, a->sparsity};
-    prime_buf_put(&b, ai, sizeof ai);
-    prime_buf_put(&b, af, sizeof af);
-    prime_buf_put(&b, &v->dev.chip_seed, 8);
-    prime_buf_put(&b, (const uint8_t *)&v->dev + 8, 4 * DEV_WORDS);
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        const vlayer *L = &v->L[i];
-        size_t nw = (size_t)L->g.rows * L->g.cols;
-        if (L->g.crossbar) {
-            if (a->software) prime_buf_put(&b, L->wt, nw * 4);
-            else prime_buf_put(&b, L->mask, nw);
-        } else {
-            prime_buf_put(&b, L->wt, nw * 4);
-            prime_buf_put(&b, L->bias, L->nout * 4);
-        }
-        if (L->g.bn) prime_buf_put(&b, L->bn_a, L->g.out_c * 4), prime_buf_put(&b, L->bn_b, L->g.out_c * 4);
-    }
-    if (b.oom) { free(b.p); return prime_error("out of memory saving the model"); }
-    *out = b.p, *n = b.n;
-    return 0;
-}
-
-/* Loads a network saved by prime_vae_save; NULL on error. */
-prime_vae *prime_vae_load(const uint8_t *bytes, size_t n) {
-    if (!bytes) { prime_error("prime_vae_load: NULL bytes"); return NULL; }
+static prime_vae *load_v1(const uint8_t *bytes, size_t n) {
     rbuf b = {bytes, n, 0, 0};
     char magic[8];
     uint32_t ver = 0;
     get(&b, magic, 8);
     get(&b, &ver, 4);
-    if (b.err || memcmp(magic, VAE_MAGIC, 8) != 0) { prime_error("not an inpainting model (magic PRIMEVAE)"); return NULL; }
-    if (ver != 1) { prime_error("inpainting model version %u (this build reads 1)", ver); return NULL; }
+    if (b.err || memcmp(magic, VAE_MAGIC, 8) != 0) { prime_error("not an inpainting model (magic PRIMEVAE or PRIMEMDL version 2)"); return NULL; }
+    if (ver != 1) { prime_error("inpainting model version %u (this build reads .pvae version 1 and model files of version 2)", ver); return NULL; }
     int32_t ai[6];
     float af[5];
     get(&b, ai, sizeof ai);
@@ -201,6 +403,19 @@ prime_vae *prime_vae_load(const uint8_t *bytes, size_t n) {
         return NULL;
     }
     return v;
+}
+
+/* Loads a network saved by prime_vae_save (version 2) or a .pvae (version 1); NULL on error. */
+prime_vae *prime_vae_load(const uint8_t *bytes, size_t n) {
+    if (!bytes) { prime_error("prime_vae_load: NULL bytes"); return NULL; }
+    if (n >= 12 && !memcmp(bytes, PRIME_MF_MAGIC, 8) && bytes[8] == PRIME_MF_VERSION && !bytes[9] && !bytes[10] &&
+        !bytes[11] && (n < 20 || prime_mf_is_v2(bytes, n)))
+        return load_v2(bytes, n); /* (a version-2 word with kind 0 is the classifier's draft layout) */
+    if (n >= 8 && !memcmp(bytes, PRIME_MF_MAGIC, 8)) {
+        prime_error("a classifier model file (PRIMEMDL version 1), not an inpainting model: load it with prime_load / P.load");
+        return NULL;
+    }
+    return load_v1(bytes, n);
 }
 /* ============================================================ metrics */
 

@@ -55,7 +55,8 @@
  * (steps_used, T, energy_pj, baseline_pj, energy_ratio, cell_reads,
  * adc_conversions, spikes), then m[0..PRIME_MAX_T). Parameter ids of
  * pw_vae_param: weights, BN a, BN b, digital bias. */
-#define PW_VAE_ARCH_FIELDS 3
+#define PW_VAE_ARCH_FIELDS 11 /* size, T, software, ch, latent, k, th, keep, out_keep, scale, sparsity */
+#define PW_VAE_RUN_FIELDS 7   /* policy, m_div, m_th, m_window, min_steps, noise_seed, latent_seed */
 #define PW_VAE_LAYER_FIELDS 10
 #define PW_VAE_OPT_FIELDS 9
 #define PW_VAE_RES_HEAD 8
@@ -124,6 +125,9 @@ enum { PW_VAE_PARAM_WEIGHTS = 0, PW_VAE_PARAM_BN_A = 1, PW_VAE_PARAM_BN_B = 2, P
     X(vae_arch_fields, PW_VAE_ARCH_FIELDS) \
     X(vae_layer_fields, PW_VAE_LAYER_FIELDS) \
     X(vae_opt_fields, PW_VAE_OPT_FIELDS) \
+    X(vae_run_fields, PW_VAE_RUN_FIELDS) \
+    X(model_classifier, PRIME_MODEL_CLASSIFIER) \
+    X(model_vae, PRIME_MODEL_VAE) \
     X(vae_res_head, PW_VAE_RES_HEAD) \
     X(vae_res_m, PW_VAE_RES_M) \
     X(vae_res_doubles, PW_VAE_RES_DOUBLES) \

@@ -8,6 +8,7 @@
  * error with prime_last_error() set.
  */
 #include <float.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,17 +256,53 @@ EXPORT uint8_t *pw_onnx_export(prime_ctx *c, int T, uint32_t *n) {
 
 /* ============================================================ inpainting (docs/inpainting.md) */
 
-/* Size and T of an inpainting model: o[0] = size, o[1] = T, o[2] = software. */
+/* An inpainting model's architecture, PW_VAE_ARCH_FIELDS doubles: size, T,
+ * software, ch, latent, k, th, keep, out_keep, scale, sparsity. */
 EXPORT void pw_vae_arch(const prime_vae *v, double *o) {
     const prime_vae_arch *a = prime_vae_get_arch(v);
-    o[0] = a->size, o[1] = a->T, o[2] = a->software;
+    double h[] = {a->size, a->T, a->software, a->ch, a->latent, a->k, a->th, a->keep, a->out_keep, a->scale, a->sparsity};
+    _Static_assert(sizeof h == PW_VAE_ARCH_FIELDS * sizeof(double), "PW_VAE_ARCH_FIELDS");
+    memcpy(o, h, sizeof h);
+}
+/* The device of an inpainting model (dev_to's order), and setting it (re-forms if needed). */
+EXPORT void pw_vae_get_device(const prime_vae *v, double *o) { prime_device d = prime_vae_get_device(v); dev_to(&d, o); }
+EXPORT int pw_vae_set_device(prime_vae *v, const double *o) {
+    prime_device d;
+    if (dev_from(o, &d) != 0) return -1;
+    return prime_vae_set_device(v, &d);
+}
+/* The run of an inpainting model, PW_VAE_RUN_FIELDS doubles: policy, m_div, m_th,
+ * m_window, min_steps, noise_seed, latent_seed. */
+EXPORT void pw_vae_get_run(const prime_vae *v, double *o) {
+    prime_vae_run r = prime_vae_get_run(v);
+    double h[] = {r.policy, r.m_div, r.m_th, r.m_window, r.min_steps, (double)r.noise_seed, (double)r.latent_seed};
+    _Static_assert(sizeof h == PW_VAE_RUN_FIELDS * sizeof(double), "PW_VAE_RUN_FIELDS");
+    memcpy(o, h, sizeof h);
+}
+EXPORT int pw_vae_set_run(prime_vae *v, const double *o) {
+    prime_vae_run r;
+    int policy;
+    if (as_int(o[0], "run: policy", 0, 1, &policy) || as_float(o[1], "run: mDiv", &r.m_div) ||
+        as_float(o[2], "run: mTh", &r.m_th) || as_int(o[3], "run: mWindow", 1, PRIME_MAX_T, &r.m_window) ||
+        as_int(o[4], "run: minSteps", 1, PRIME_MAX_T, &r.min_steps) || as_seed(o[5], "run: noiseSeed", &r.noise_seed) ||
+        as_seed(o[6], "run: latentSeed", &r.latent_seed))
+        return -1;
+    r.policy = (enum prime_vae_policy)policy;
+    return prime_vae_set_run(v, &r);
+}
+/* Saves an inpainting model (model file v2); a malloc'ed buffer (pw_free), its size in *n. */
+EXPORT uint8_t *pw_vae_save(const prime_vae *v, size_t *n) {
+    uint8_t *b;
+    if (prime_vae_save(v, &b, n) != 0) return NULL;
+    return b;
 }
 /* Applies the inpaint / generate options, PW_VAE_OPT_FIELDS doubles: read_noise, adc_bits,
  * policy (0 none, 1 convergence), m_div, m_th, m_window, noise_seed,
- * latent_seed, dac_bits. 0 or -1. */
+ * latent_seed, dac_bits, over the model's own device and run (min_steps is the
+ * run's). prime.js fills the options it is not given from the model's. 0 or -1. */
 static int vae_options(prime_vae *v, const double *opt) {
     prime_device d = prime_vae_get_device(v);
-    prime_vae_run r = prime_vae_default_run();
+    prime_vae_run r = prime_vae_get_run(v);
     int policy;
     if (as_float(opt[0], "inpaint: readNoise", &d.read_noise) || as_int(opt[1], "inpaint: adcBits", 0, 24, &d.adc_bits) ||
         as_int(opt[8], "inpaint: dacBits", 0, 24, &d.dac_bits) || as_int(opt[2], "inpaint: earlyStop", 0, 1, &policy) ||
@@ -276,6 +313,15 @@ static int vae_options(prime_vae *v, const double *opt) {
     r.policy = (enum prime_vae_policy)policy;
     if (prime_vae_set_device(v, &d) != 0) return -1;
     return prime_vae_set_run(v, &r);
+}
+/* Puts back the device and run a call's options replaced (no re-forming: the
+ * options touch read-time fields only). The first error, if any, stays set. */
+static void vae_restore(prime_vae *v, const prime_device *d, const prime_vae_run *r) {
+    char keep[256];
+    snprintf(keep, sizeof keep, "%s", prime_last_error());
+    prime_vae_set_device(v, d);
+    prime_vae_set_run(v, r);
+    if (keep[0]) prime_error("%s", keep);
 }
 /* Result, PW_VAE_RES_DOUBLES doubles: steps_used, T, energy_pj, baseline_pj, energy_ratio,
  * cell_reads, adc_conversions, spikes, then m[0..63]. */
@@ -290,7 +336,18 @@ static void vae_res_to(const prime_vae_result *res, double *o) {
  * for the centre 8x8. opt: vae_options; o: vae_res_to. 0 or -1. */
 EXPORT int pw_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, const double *opt, double *o) {
     prime_vae_result res;
-    if (vae_options(v, opt) != 0 || prime_vae_inpaint(v, img, hole, &res) != 0) return -1;
+    const prime_device d0 = prime_vae_get_device(v);
+    const prime_vae_run r0 = prime_vae_get_run(v);
+    int rc = vae_options(v, opt) != 0 || prime_vae_inpaint(v, img, hole, &res) != 0 ? -1 : 0;
+    vae_restore(v, &d0, &r0); /* the options act for this call only */
+    if (rc == 0) vae_res_to(&res, o);
+    return rc;
+}
+/* Step mode of an inpaint (prime_vae_begin / prime_vae_step) with the model's
+ * own device and run: the result so far, as vae_res_to. 0 or -1. */
+EXPORT int pw_vae_result(const prime_vae *v, double *o) {
+    prime_vae_result res;
+    if (prime_vae_result_get(v, &res) != 0) return -1;
     vae_res_to(&res, o);
     return 0;
 }
@@ -300,15 +357,21 @@ EXPORT int pw_vae_generate(prime_vae *v, double seed, const double *opt, double 
     uint64_t s;
     if (as_seed(seed, "generate: seed", &s) != 0) return -1;
     prime_vae_result res;
-    if (vae_options(v, opt) != 0 || prime_vae_generate(v, s, &res) != 0) return -1;
-    vae_res_to(&res, o);
-    return 0;
+    const prime_device d0 = prime_vae_get_device(v);
+    const prime_vae_run r0 = prime_vae_get_run(v);
+    int rc = vae_options(v, opt) != 0 || prime_vae_generate(v, s, &res) != 0 ? -1 : 0;
+    vae_restore(v, &d0, &r0);
+    if (rc == 0) vae_res_to(&res, o);
+    return rc;
 }
 /* The latent uniforms (T*latent doubles into u) an inpaint with these options draws. 0 or -1. */
 EXPORT int pw_vae_uniforms(prime_vae *v, const double *opt, double *u) {
-    if (vae_options(v, opt) != 0) return -1;
+    const prime_device d0 = prime_vae_get_device(v);
+    const prime_vae_run r0 = prime_vae_get_run(v);
     const prime_vae_arch *a = prime_vae_get_arch(v);
-    return prime_vae_latent_uniforms(v, u, (size_t)a->T * a->latent);
+    int rc = vae_options(v, opt) != 0 ? -1 : prime_vae_latent_uniforms(v, u, (size_t)a->T * a->latent);
+    vae_restore(v, &d0, &r0);
+    return rc;
 }
 /* Layer i's geometry, PW_VAE_LAYER_FIELDS doubles: op, in_c, in_h, out_c, out_h, k, rows, cols, crossbar, bn. 0 or -1. */
 EXPORT int pw_vae_layer(const prime_vae *v, int i, double *o) {

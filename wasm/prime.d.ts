@@ -2,9 +2,11 @@
 //
 //   import { loadPrime } from 'prime-sim';
 //   const P = await loadPrime();
-//   const m = P.loadModel(bytes);
-//   m.setDevice({ readNoise: 0.05 }).setRun({ policy: 'confidence', threshold: 0.8 });
-//   const r = m.classify(P.framesFromImage(img28, 28, 28, 10, seed));
+//   const m = P.load(bytes);                    // Model = ClassifierModel | InpainterModel
+//   if (m.kind === 'classifier') {
+//     m.setDevice({ readNoise: 0.05 }).setRun({ policy: 'confidence', threshold: 0.8 });
+//     const r = m.classify(P.framesFromImage(img28, 28, 28, 10, seed));
+//   } else m.inpaint(img32, { readNoise: 0.05 });
 //
 // Checked by tests/node/package.test.mjs (tsc --noEmit on tests/node/types-check.ts).
 
@@ -272,56 +274,6 @@ export interface Tiling {
   firstArray: number;
 }
 
-/** A classification network on the simulated macro (a .prime file). */
-export interface Model {
-  readonly arch: Arch;
-  getDevice(): Device;
-  /** Merges partial device parameters (camelCase fields and option keys, all or nothing, PrimeError naming
-   * the key); re-forms the chip only if a forming field changed; effects re-program it. */
-  setDevice(partial: DeviceInput): this;
-  /** Every device option's current value as text. */
-  getDeviceOptions(): Record<string, string>;
-  /** The arrays of the IR-drop model of a layer (tile = ir_tile). */
-  irdropArrays(layer: number): { rowTiles: number; colTiles: number; arrays: number; tile: number };
-  /** The exact IR-drop solve of one array of a layer (needs r_row, r_col > 0); rows driven at vRead or input[r] V. */
-  irdropMap(layer: number, array?: number, input?: Floats | null): IrdropMap;
-  getRun(): Run;
-  setRun(partial: RunInput): this;
-  /** Classifies one input [T][C][H][W]. */
-  classify(frames: Floats, T?: number): ClassifyResult;
-  /** Classifies many inputs: the results of classify() on each in turn, bit for bit
-   * (sample i is inference number first + i, which keys its read noise). */
-  classifyBatch(frames: Floats[], opts?: { T?: number; first?: number; chunk?: number;
-    onProgress?: (done: number, total: number) => void }): ClassifyResult[];
-  /** The inference number the next input gets (0 after setRun). */
-  getInference(): number;
-  setInference(next: number): this;
-  /** Starts step mode; then step() advances one timestep. */
-  begin(frames: Floats, T?: number): this;
-  /** Runs one timestep: true if it ran, false when finished. */
-  step(): boolean;
-  result(): ClassifyResult;
-  /** A copy of a layer's state, CHW order. */
-  layerState(layer: number, what?: LayerStateKind): Float32Array;
-  /** Per layer: null for pools. */
-  tiling(): (Tiling | null)[];
-  totalArrays(): number;
-  /** Conductances (uS) of crossbar array i, 512 * 512 values, columns in (G+, G-) pairs. */
-  array(i: number): Float32Array;
-  /** 1 keep / 0 pruned, [row][col]. */
-  getMask(layer: number): Uint8Array;
-  setMask(layer: number, mask: Bytes): this;
-  getWeights(layer: number, kept?: boolean): Float32Array;
-  setConductances(layer: number, gpos: Floats, gneg: Floats): this;
-  /** Imports masks / weights / conductances from a NumPy .npz; returns the arrays used. */
-  importNpz(bytes: Bytes): number;
-  /** The model file bytes. */
-  save(): Uint8Array;
-  /** The network as ONNX bytes (zero noise, ideal ADC/DAC), unrolled over T steps. */
-  exportOnnx(T?: number): Uint8Array;
-  free(): void;
-}
-
 export type InpainterOp = 'conv' | 'tconv' | 'fc';
 
 export interface InpainterLayer {
@@ -385,25 +337,151 @@ export interface InpainterParams {
   bias?: Float32Array;
 }
 
-/** An inpainting network (a .pvae file; docs/inpainting.md). */
-export interface Inpainter {
+/** The network a model holds. */
+export type ModelKind = 'classifier' | 'inpainter';
+
+/** The architecture of an inpainting network (prime.h prime_vae_arch, camelCase). */
+export interface InpainterArch {
+  T: number;
+  size: number;
+  software: boolean;
+  ch: number;
+  latent: number;
+  k: number;
+  th: number;
+  keep: number;
+  outKeep: number;
+  scale: number;
+  sparsity: number;
+  layers: InpainterLayer[];
+}
+
+export type InpainterStopPolicy = 'none' | 'convergence';
+/** The run of an inpainting network (prime.h prime_vae_run) as read back. */
+export interface InpainterRun {
+  policy: InpainterStopPolicy;
+  mDiv: number;
+  mTh: number;
+  mWindow: number;
+  minSteps: number;
+  noiseSeed: number;
+  latentSeed: number;
+}
+export type InpainterRunInput = Partial<Omit<InpainterRun, 'policy'>> & { policy?: InpainterStopPolicy | number };
+
+/**
+ * What every model object has (wasm/prime-model.js). Each network also has
+ * the other's methods, typed `never`: at run time they throw a PrimeError that
+ * names the methods the network has.
+ */
+export interface ModelBase {
+  readonly kind: ModelKind;
+  getDevice(): Device;
+  /** Merges partial device parameters (camelCase fields and option keys of P.deviceOptions(), all or
+   * nothing, PrimeError naming the key); re-forms the chip only if a forming field changed; effects
+   * re-program it. */
+  setDevice(partial: DeviceInput): this;
+  /** Every device option's current value as text. */
+  getDeviceOptions(): Record<string, string>;
+  /** Replaces a crossbar layer's formed on-state by a conductance map (uS, [row][col]); kept by save(). */
+  setConductances(layer: number, gpos: Floats, gneg: Floats): this;
+  /** Sets a crossbar layer's mask (1 keep / 0 pruned, [row][col]). */
+  setMask(layer: number, mask: Bytes): this;
+  /** The model file (version 2, docs/model-format.md). */
+  save(): Uint8Array;
+  free(): void;
+}
+
+/** A classification network on the simulated macro (a .prime file). */
+export interface ClassifierModel extends ModelBase {
+  readonly kind: 'classifier';
+  readonly arch: Arch;
+  getRun(): Run;
+  setRun(partial: RunInput): this;
+  /** Classifies one input [T][C][H][W]. */
+  classify(frames: Floats, T?: number): ClassifyResult;
+  /** Classifies many inputs: the results of classify() on each in turn, bit for bit
+   * (sample i is inference number first + i, which keys its read noise). */
+  classifyBatch(frames: Floats[], opts?: { T?: number; first?: number; chunk?: number;
+    onProgress?: (done: number, total: number) => void }): ClassifyResult[];
+  /** The inference number the next input gets (0 after setRun). */
+  getInference(): number;
+  setInference(next: number): this;
+  /** Starts step mode; then step() advances one timestep. */
+  begin(frames: Floats, T?: number): this;
+  /** Runs one timestep: true if it ran, false when finished. */
+  step(): boolean;
+  result(): ClassifyResult;
+  /** A copy of a layer's state, CHW order. */
+  layerState(layer: number, what?: LayerStateKind): Float32Array;
+  /** Per layer: null for pools. */
+  tiling(): (Tiling | null)[];
+  totalArrays(): number;
+  /** Conductances (uS) of crossbar array i, 512 * 512 values, columns in (G+, G-) pairs. */
+  array(i: number): Float32Array;
+  /** 1 keep / 0 pruned, [row][col]. */
+  getMask(layer: number): Uint8Array;
+  getWeights(layer: number, kept?: boolean): Float32Array;
+  /** Imports masks / weights / conductances from a NumPy .npz; returns the arrays used. */
+  importNpz(bytes: Bytes): number;
+  /** The arrays of the IR-drop model of a layer (tile = ir_tile). */
+  irdropArrays(layer: number): { rowTiles: number; colTiles: number; arrays: number; tile: number };
+  /** The exact IR-drop solve of one array of a layer (needs r_row, r_col > 0); rows driven at vRead or input[r] V. */
+  irdropMap(layer: number, array?: number, input?: Floats | null): IrdropMap;
+  /** The network as ONNX bytes (zero noise, ideal ADC/DAC), unrolled over T steps. */
+  exportOnnx(T?: number): Uint8Array;
+  /** Inpainter only: throws a PrimeError on a classifier. */
+  inpaint(img: Floats, opts?: InpaintOptions): never;
+  generate(opts?: GenerateOptions): never;
+  getParams(i: number): never;
+  latentUniforms(opts?: RunOptions): never;
+}
+
+/** An inpainting network (a .pvae or version-2 file; docs/inpainting.md). */
+export interface InpainterModel extends ModelBase {
+  readonly kind: 'inpainter';
+  readonly arch: InpainterArch;
   readonly size: number;
   readonly T: number;
   readonly software: boolean;
   readonly layers: InpainterLayer[];
-  /** Inpaints img (size * size values in [-1, 1]). */
+  getRun(): InpainterRun;
+  setRun(partial: InpainterRunInput): this;
+  /** Inpaints img (size * size values in [-1, 1]); options act for this call only. */
   inpaint(img: Floats, opts?: InpaintOptions): InpaintResult;
   /** A new image from the prior. */
   generate(opts?: GenerateOptions): GenerateResult;
   getParams(i: number): InpainterParams;
   /** The uniforms [T][latent] an inpaint with these options compares with q. */
   latentUniforms(opts?: RunOptions): Float64Array;
-  exportOnnx(): Uint8Array;
-  /** Device option keys (P.deviceOptions()), all or nothing. */
-  setDevice(partial: Partial<Record<DeviceOptionKey, DeviceOptionValue>>): this;
-  getDeviceOptions(): Record<string, string>;
-  free(): void;
+  /** The network as ONNX bytes (zero noise, ideal ADC/DAC; inputs image, hole, uniforms), over its own T. */
+  exportOnnx(T?: number): Uint8Array;
+  /** Step mode of an inpaint with the model's device and run; then step() advances one timestep. */
+  begin(img: Floats, opts?: { hole?: Bytes }): this;
+  /** Runs one timestep: true if it ran, false when finished (T reached or the early stop). */
+  step(): boolean;
+  /** The result after the steps run so far (steps[t]: every image so far). */
+  result(): InpaintResult;
+  /** Classifier only: each throws a PrimeError on an inpainter. */
+  classify(frames: Floats, T?: number): never;
+  classifyBatch(frames: Floats[], opts?: unknown): never;
+  getInference(): never;
+  setInference(next: number): never;
+  layerState(layer: number, what?: LayerStateKind): never;
+  tiling(): never;
+  totalArrays(): never;
+  array(i: number): never;
+  getMask(layer: number): never;
+  getWeights(layer: number, kept?: boolean): never;
+  importNpz(bytes: Bytes): never;
+  irdropArrays(layer: number): never;
+  irdropMap(layer: number, array?: number, input?: Floats | null): never;
 }
+
+/** A model of any network: narrow it by `kind`. */
+export type Model = ClassifierModel | InpainterModel;
+/** @deprecated the inpainter is the one model object now: InpainterModel. */
+export type Inpainter = InpainterModel;
 
 /** The API object loadPrime returns. */
 export interface Prime {
@@ -418,11 +496,13 @@ export interface Prime {
   deviceOptions(): DeviceOption[];
   defaultRun(): Run;
   defaultEventParams(): EventParams;
-  /** A Model from .prime bytes; throws PrimeError for a bad file. */
-  loadModel(bytes: Bytes): Model;
-  /** A Model from a PyTorch .pt/.pth or NumPy .npz/.npy checkpoint in a known key layout
+  /** The model of any model file (classifier or inpainter, version 1 or 2); throws PrimeError for a bad file. */
+  load(bytes: Bytes): Model;
+  /** A classifier from model file bytes (refuses other networks); throws PrimeError for a bad file. */
+  loadModel(bytes: Bytes): ClassifierModel;
+  /** A classifier from a PyTorch .pt/.pth or NumPy .npz/.npy checkpoint in a known key layout
    * (docs/model-format.md, "Importing"); throws PrimeError naming the bad entry. */
-  importModel(bytes: Bytes): Model;
+  importModel(bytes: Bytes): ClassifierModel;
   /** PNG/JPEG/BMP/GIF bytes to a w * h Float32Array in [0, 1]. */
   decodeImage(bytes: Bytes, w?: number, h?: number, invert?: boolean): Float32Array;
   eventsFromImage(img: Floats, w: number, h: number, params?: Partial<EventParams>): Events;
@@ -432,6 +512,6 @@ export interface Prime {
   /** Image -> synthetic events -> T frames of 2 x 34 x 34. */
   framesFromImage(img: Floats, w: number, h: number, T?: number, seed?: number): Float32Array;
   memoryBytes(): number;
-  /** An Inpainter from .pvae bytes; throws PrimeError for a bad file. */
-  loadInpainter(bytes: Bytes): Inpainter;
+  /** @deprecated use load(bytes): an inpainting model (refuses other networks). */
+  loadInpainter(bytes: Bytes): InpainterModel;
 }

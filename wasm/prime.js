@@ -2,13 +2,15 @@
 //
 //   import { loadPrime } from './prime.js';
 //   const P = await loadPrime();                 // or loadPrime({ wasmBytes }) / ({ wasmUrl })
-//   const m = P.loadModel(bytes);                // Uint8Array of a .prime file
+//   const m = P.load(bytes);                     // any model file: m.kind 'classifier' | 'inpainter'
 //   const m2 = P.importModel(ptBytes);           // or of a PyTorch .pt / NumPy .npz checkpoint
 //   m.setDevice({ readNoise: 0.05 });
 //   m.setRun({ policy: 'confidence', threshold: 0.8 });
 //   const r = m.classify(frames, 10);            // Float32Array [T][C][H][W]
 //   console.log(r.label, r.stepsUsed, r.energyPj);
-//   m.free();
+//   const ip = P.load(pvaeBytes);                // the same object for the inpainting VAE:
+//   ip.inpaint(img32, { readNoise: 0.05 }); ip.generate({ seed: 4 }); ip.save(); ip.exportOnnx();
+//   m.free(); ip.free();
 //
 // Memory rule: a typed-array view of wasm memory is taken through heap() right
 // where it is used and never kept across a call that may allocate (memory
@@ -19,6 +21,7 @@
 // src/wasm_abi.h; loadPrime reads it from the module (pw_abi) and checks it
 // against what this file decodes by position (abiMismatches). Types: prime.d.ts.
 
+import { defineModel } from './prime-model.js';
 import { deviceApi } from './prime-device.js';
 
 export class PrimeError extends Error {
@@ -44,7 +47,7 @@ const COUNTER_KEYS = ['cellReads', 'adcConversions', 'dacDrives', 'vmmReads', 'n
 export const ABI_EXPECTED = {
   dev_fields: DEVICE_KEYS.length, run_fields: RUN_KEYS.length, event_fields: EVENT_KEYS.length,
   counters: COUNTER_KEYS.length, arch_head: 7, arch_layer_fields: 16, res_head: 8, tiling_fields: 7,
-  vae_arch_fields: 3, vae_layer_fields: 10, vae_opt_fields: 9, vae_res_head: 8,
+  vae_arch_fields: 11, vae_layer_fields: 10, vae_opt_fields: 9, vae_res_head: 8, vae_run_fields: 7,
   event_x_bytes: 2, event_y_bytes: 2, event_p_bytes: 1, event_t_bytes: 4,
 };
 const ABI_USED = ['max_layers', 'max_t', 'array_size', 'arch_doubles', 'res_counters', 'res_logits', 'res_probs',
@@ -52,7 +55,8 @@ const ABI_USED = ['max_layers', 'max_t', 'array_size', 'arch_doubles', 'res_coun
   'event_t', 'op_conv', 'op_fc', 'op_avgpool', 'neuron_none', 'neuron_lif', 'neuron_output', 'stop_none',
   'stop_confidence', 'state_membrane', 'state_spikes', 'state_current', 'vae_layers', 'vae_latent_layer',
   'vae_op_conv', 'vae_op_tconv', 'vae_op_fc', 'vae_stop_none', 'vae_stop_convergence', 'vae_res_m',
-  'vae_res_doubles', 'vae_param_weights', 'vae_param_bn_a', 'vae_param_bn_b', 'vae_param_bias'];
+  'vae_res_doubles', 'vae_param_weights', 'vae_param_bn_a', 'vae_param_bn_b', 'vae_param_bias', 'model_classifier',
+  'model_vae'];
 
 /**
  * Compares an ABI table (name -> value, as read from the module) with what
@@ -150,7 +154,6 @@ export async function loadPrime(opts = {}) {
   const NEURONS = { [A.neuron_none]: 'none', [A.neuron_lif]: 'lif', [A.neuron_output]: 'output' };
   const POLICIES = { [A.stop_none]: 'none', [A.stop_confidence]: 'confidence' };
   const STATES = { membrane: A.state_membrane, spikes: A.state_spikes, current: A.state_current };
-  const VAE_OPS = { [A.vae_op_conv]: 'conv', [A.vae_op_tconv]: 'tconv', [A.vae_op_fc]: 'fc' };
   const fail = (what) => { throw new PrimeError(cstr(X.prime_last_error()) || `${what} failed`); };
   /** Allocates n bytes in wasm memory; throws PrimeError when memory is exhausted. */
   const alloc = (n) => {
@@ -239,260 +242,10 @@ export async function loadPrime(opts = {}) {
     return ev;
   };
 
-  class Model {
-    constructor(ctx) {
-      this._c = ctx;
-      this.arch = this._arch();
-    }
-    _ctx() { if (!this._c) throw new PrimeError('model was freed'); return this._c; }
-    _arch() {
-      return withBufs([8 * A.arch_doubles], (p) => {
-        const n = X.pw_arch(this._ctx(), p);
-        const v = getF64(p, n);
-        const a = { task: v[0], T: v[1], inC: v[2], inH: v[3], inW: v[4], nClasses: v[5], layers: [] };
-        const H = A.arch_head, F = A.arch_layer_fields;
-        for (let l = 0; l < v[6]; l++) {
-          const q = v.subarray(H + F * l, H + F * (l + 1));
-          a.layers.push({ op: OPS[q[0]], inC: q[1], inH: q[2], inW: q[3], outC: q[4], outH: q[5], outW: q[6],
-            k: q[7], stride: q[8], pad: q[9], neuron: NEURONS[q[10]], th: q[11], decay: q[12], leak: q[13],
-            scale: q[14], sparsity: q[15] });
-        }
-        return a;
-      });
-    }
-    /** Device parameters (see prime.h prime_device), camelCase. */
-    getDevice() { return readDevice((p) => X.pw_get_device(this._ctx(), p)); }
-    /**
-     * Merges partial device parameters: the camelCase fields of getDevice() and
-     * every option key of P.deviceOptions() (docs/device.md), e.g.
-     *   m.setDevice({ read_model: 'weight', read_noise: 0.1, t_read: '1d', r_row: 1, preset: 'paper' })
-     * applied in order, all or nothing (PrimeError naming the key; nothing changes).
-     * Re-forms the chip only if a forming field changed; effects re-program it.
-     */
-    setDevice(partial) {
-      const keys = Object.keys(params(partial, 'setDevice'));
-      if (keys.every((k) => DEVICE_KEYS.includes(k))) {
-        const d = { ...this.getDevice() };
-        for (const k of keys) d[k] = num(partial[k], `device parameter ${k}`);
-        withBufs([8 * A.dev_fields], (p) => {
-          heap.f64().set(DEVICE_KEYS.map((k) => d[k]), p >> 3);
-          if (X.pw_set_device(this._ctx(), p) !== 0) fail('setDevice');
-        });
-        return this;
-      }
-      DV.setOptions(this._ctx(), partial, 'setDevice');
-      return this;
-    }
-    /** Every device option's current value as text, { key: value } (keys of P.deviceOptions()). */
-    getDeviceOptions() { return DV.getOptions(this._ctx()); }
-    /** The arrays of the IR-drop model of layer `layer`: { rowTiles, colTiles, arrays, tile } (tile = ir_tile). */
-    irdropArrays(layer) { return DV.irdropArrays(this._ctx(), layer); }
-    /**
-     * The IR-drop voltage map of array `array` of layer `layer` (exact nodal
-     * solve, src/irdrop.c; needs r_row and r_col > 0): every used row driven at
-     * vRead volts (or input[r]). Returns { rows, cols, iterations, vRow, vCol
-     * (Float64Array rows*cols, V: row and column wire nodes), iCol, iIdeal
-     * (Float64Array cols, uA: column currents with and without wires) }.
-     */
-    irdropMap(layer, array = 0, input = null) { return DV.irdropMap(this._ctx(), layer, array, input); }
-    getRun() { return readRun((p) => X.pw_get_run(this._ctx(), p)); }
-    /** Merges a partial run policy {policy: 'none'|'confidence', alpha, threshold, minSteps, noiseSeed}. */
-    setRun(partial) {
-      const r = { ...this.getRun() };
-      for (const k of Object.keys(params(partial, 'setRun'))) {
-        if (!RUN_KEYS.includes(k)) throw new PrimeError(`unknown run parameter "${k}"`);
-        r[k] = k === 'policy' && typeof partial[k] === 'string' ? partial[k] : num(partial[k], `run parameter ${k}`);
-      }
-      const byName = Object.entries(POLICIES).find(([, name]) => name === r.policy);
-      const pol = typeof r.policy === 'string' ? (byName ? Number(byName[0]) : -1) : r.policy;
-      if (pol < 0) throw new PrimeError(`unknown policy "${r.policy}" (none, confidence)`);
-      withBufs([8 * A.run_fields], (p) => {
-        heap.f64().set([pol, r.alpha, r.threshold, r.minSteps, r.noiseSeed], p >> 3);
-        if (X.pw_set_run(this._ctx(), p) !== 0) fail('setRun');
-      });
-      return this;
-    }
-    _frames(frames, T) {
-      const f = toF32(frames, 'frames');
-      const per = this.arch.inC * this.arch.inH * this.arch.inW;
-      if (!Number.isInteger(T) || T < 1 || T > A.max_t) throw new PrimeError(`T = ${T} out of 1..${A.max_t}`);
-      if (f.length !== T * per) throw new PrimeError(`frames hold ${f.length} values, expected T*${this.arch.inC}*${this.arch.inH}*${this.arch.inW} = ${T * per}`);
-      return f;
-    }
-    /** Classifies one input [T][C][H][W]; returns the result object (copied out). */
-    classify(frames, T = this.arch.T) {
-      const f = this._frames(frames, T);
-      return withBufs([4 * f.length, 8 * A.res_doubles], (pin, pres) => {
-        putF32(pin, f);
-        if (X.pw_classify(this._ctx(), pin, T, pres) !== 0) fail('classify');
-        return decodeResult(getF64(pres, A.res_doubles));
-      });
-    }
-    /**
-     * Classifies many inputs: exactly what frames.map((f) => m.classify(f, T))
-     * gives (sample i is inference number `first` + i, which keys its read
-     * noise), in chunks of `chunk` samples per call into the core.
-     * opts: {T, first (default: the next inference number), chunk (32), onProgress(done, total)}.
-     * After it the next inference number is first + frames.length.
-     */
-    classifyBatch(frames, opts = {}) {
-      const { T = this.arch.T, first, chunk = 32, onProgress } = params(opts, 'classifyBatch');
-      if (!Array.isArray(frames)) throw new PrimeError('classifyBatch: frames must be an array of inputs');
-      num(chunk, 'classifyBatch: chunk', true, 1, 4096);
-      const fs = frames.map((f, i) => { try { return this._frames(f, T); } catch (e) { throw new PrimeError(`classifyBatch: input ${i}: ${e.message}`); } });
-      if (first !== undefined) this.setInference(first);
-      const out = [];
-      for (let i0 = 0; i0 < fs.length; i0 += chunk) {
-        const part = fs.slice(i0, i0 + chunk), per = part[0].length;
-        withBufs([4 * per * part.length, 8 * A.res_doubles * part.length], (pin, pres) => {
-          part.forEach((f, k) => putF32(pin + 4 * per * k, f));
-          if (X.pw_classify_batch(this._ctx(), pin, part.length, T, pres) !== 0) fail('classifyBatch');
-          const v = getF64(pres, A.res_doubles * part.length);
-          for (let k = 0; k < part.length; k++) out.push(decodeResult(v.subarray(k * A.res_doubles, (k + 1) * A.res_doubles)));
-        });
-        if (onProgress) onProgress(out.length, fs.length);
-      }
-      return out;
-    }
-    /** The inference number the next input gets (0 after setRun; keys the read-noise stream). */
-    getInference() { return X.pw_get_inference(this._ctx()); }
-    /** Sets it, so another model object (a worker) continues this one's stream exactly. */
-    setInference(next) {
-      num(next, 'setInference', true, 0, 2 ** 53 - 1);
-      if (X.pw_set_inference(this._ctx(), next) !== 0) fail('setInference');
-      return this;
-    }
-    /** Starts step mode with an input; then step() advances one timestep. */
-    begin(frames, T = this.arch.T) {
-      const f = this._frames(frames, T);
-      withBufs([4 * f.length], (pin) => {
-        putF32(pin, f);
-        if (X.prime_begin(this._ctx(), pin, T) !== 0) fail('begin');
-      });
-      return this;
-    }
-    /** Runs one timestep: true if it ran, false when finished (T reached or early stop). */
-    step() {
-      const r = X.prime_step(this._ctx());
-      if (r < 0) fail('step');
-      return r === 1;
-    }
-    /** The result after the steps run so far. */
-    result() {
-      return withBufs([8 * A.res_doubles], (p) => {
-        if (X.pw_result(this._ctx(), p) !== 0) fail('result');
-        return decodeResult(getF64(p, A.res_doubles));
-      });
-    }
-    /** A copy of a layer's state ('membrane' | 'spikes' | 'current'), CHW order. */
-    layerState(layer, what = 'spikes') {
-      if (!(what in STATES)) throw new PrimeError(`unknown state "${what}" (membrane, spikes, current)`);
-      const L = this.arch.layers[layer];
-      if (!L) throw new PrimeError(`layer ${layer} out of range`);
-      const p = X.prime_layer_state(this._ctx(), layer, STATES[what], 0);
-      if (!p) fail('layerState');
-      const n = L.outC * L.outH * L.outW;
-      return heap.f32().slice(p >> 2, (p >> 2) + n);
-    }
-    /** Per layer: null for pools, else {rows, cols, rowTiles, colTiles, arrays, fill, firstArray}. */
-    tiling() {
-      return this.arch.layers.map((L, l) => {
-        if (L.op === 'avgpool') return null;
-        return withBufs([8 * A.tiling_fields], (p) => {
-          if (X.pw_tiling(this._ctx(), l, p) !== 0) fail('tiling');
-          const v = getF64(p, A.tiling_fields);
-          return { rows: v[0], cols: v[1], rowTiles: v[2], colTiles: v[3], arrays: v[4], fill: v[5], firstArray: v[6] };
-        });
-      });
-    }
-    totalArrays() { return X.prime_total_arrays(this._ctx()); }
-    /** Conductances (uS) of crossbar array i: Float32Array(512*512), columns in (G+, G-) pairs. */
-    array(i) {
-      num(i, 'array: index', true, 0, 2 ** 31 - 1);
-      const n = A.array_size * A.array_size;
-      return withBufs([4 * n], (p) => {
-        if (X.prime_get_array(this._ctx(), i, p, n) !== 0) fail('array');
-        return heap.f32().slice(p >> 2, (p >> 2) + n);
-      });
-    }
-    _nWeights(layer) {
-      const L = this.arch.layers[layer];
-      if (!L || L.op === 'avgpool') throw new PrimeError(`layer ${layer} has no weights`);
-      return (L.op === 'conv' ? L.inC * L.k * L.k : L.inC * L.inH * L.inW) * L.outC;
-    }
-    /** The mask of a weight layer: Uint8Array, 1 keep / 0 pruned, [row][col]. */
-    getMask(layer) {
-      const n = this._nWeights(layer);
-      return withBufs([n], (p) => {
-        if (X.prime_get_mask(this._ctx(), layer, p, n) !== 0) fail('getMask');
-        return heap.u8().slice(p, p + n);
-      });
-    }
-    setMask(layer, mask) {
-      const n = this._nWeights(layer);
-      const m = toU8(mask, 'mask');
-      if (m.length !== n) throw new PrimeError(`mask of layer ${layer} needs ${n} values, got ${m.length}`);
-      withBufs([n], (p) => {
-        putBytes(p, m);
-        if (X.prime_set_mask(this._ctx(), layer, p, n) !== 0) fail('setMask');
-      });
-      return this;
-    }
-    /** Weights as programmed ((G+ - G-) * scale), or the formed on-state if kept. */
-    getWeights(layer, kept = false) {
-      const n = this._nWeights(layer);
-      return withBufs([4 * n], (p) => {
-        if (X.prime_get_weights(this._ctx(), layer, kept ? 1 : 0, p, n) !== 0) fail('getWeights');
-        return heap.f32().slice(p >> 2, (p >> 2) + n);
-      });
-    }
-    /** Replaces a layer's formed conductances by a measured map (uS, [row][col] order). */
-    setConductances(layer, gpos, gneg) {
-      const n = this._nWeights(layer);
-      const gp = toF32(gpos, 'gpos'), gn = toF32(gneg, 'gneg');
-      if (gp.length !== n || gn.length !== n) throw new PrimeError(`layer ${layer} needs ${n} conductances per side`);
-      withBufs([4 * n, 4 * n], (pp, pn) => {
-        putF32(pp, gp); putF32(pn, gn);
-        if (X.prime_set_conductances(this._ctx(), layer, pp, pn, n) !== 0) fail('setConductances');
-      });
-      return this;
-    }
-    /** Imports masks / weights from a NumPy .npz (see docs/model-format.md); returns arrays used. */
-    importNpz(bytes) {
-      const b = toU8(bytes, 'npz');
-      return withBufs([b.length || 1], (p) => {
-        putBytes(p, b);
-        const r = X.prime_import_npz(this._ctx(), p, b.length);
-        if (r < 0) fail('importNpz');
-        return r;
-      });
-    }
-    /** The model file bytes (architecture, device, masks). */
-    save() {
-      return withBufs([4], (pn) => {
-        const p = X.pw_save(this._ctx(), pn);
-        if (!p) fail('save');
-        const n = heap.u32()[pn >> 2];
-        const out = heap.u8().slice(p, p + n);
-        X.pw_free(p);
-        return out;
-      });
-    }
-    /** The network as ONNX bytes, unrolled over T steps (zero noise, ideal ADC/DAC; docs/performance.md). */
-    exportOnnx(T = this.arch.T) {
-      if (!Number.isInteger(T) || T < 1 || T > A.max_t) throw new PrimeError(`T = ${T} out of 1..${A.max_t}`);
-      return withBufs([4], (pn) => {
-        const p = X.pw_onnx_export(this._ctx(), T, pn);
-        if (!p) fail('exportOnnx');
-        const out = heap.u8().slice(p, p + heap.u32()[pn >> 2]);
-        X.pw_free(p);
-        return out;
-      });
-    }
-    free() { if (this._c) { X.prime_free(this._c); this._c = 0; } }
-  }
+  const Model = defineModel({ X, A, heap, withBufs, fail, putBytes, putF32, getF64, toF32, toU8, num, params, PrimeError,
+    DEVICE_KEYS, RUN_KEYS, OPS, NEURONS, POLICIES, STATES, decodeResult, readDevice, readRun, DV });
+
   const eventDefaults = eventParams({});
-  const vaeDefaults = withBufs([8 * A.vae_opt_fields], (p) => { X.pw_vae_default_options(p); return getF64(p, A.vae_opt_fields); });
 
   return {
     simd: cstr(X.pw_simd()),
@@ -506,16 +259,14 @@ export async function loadPrime(opts = {}) {
     deviceOptions: DV.deviceOptions,
     defaultRun: () => readRun((p) => X.pw_default_run(p)),
     defaultEventParams: () => eventParams({}),
-    /** A Model from .prime bytes; throws PrimeError for a bad file. */
-    loadModel(bytes) {
-      const b = toU8(bytes, 'model');
-      const ctx = withBufs([b.length || 1], (p) => {
-        putBytes(p, b);
-        return X.prime_load(p, b.length);
-      });
-      if (!ctx) fail('loadModel');
-      return new Model(ctx);
-    },
+    /**
+     * The model of any model file: a classifier (.prime) or an inpainting VAE
+     * (.pvae), version 1 or 2 (docs/model-format.md). m.kind says which; a
+     * method the network does not have throws a PrimeError (wasm/prime-model.js).
+     */
+    load(bytes) { return Model.load(bytes); },
+    /** A classifier Model (P.load, refusing any other network). */
+    loadModel(bytes) { return Model.load(bytes, 'classifier'); },
     /** A Model from a checkpoint: a PyTorch .pt/.pth (torch.save zip) or a NumPy .npz/.npy in a known
      * key layout (the PRIME authors' classification state_dict; mask<i>/weight<i>/gpos<i>/gneg<i>),
      * default device (docs/model-format.md, "Importing"); throws PrimeError naming what is wrong. */
@@ -526,7 +277,7 @@ export async function loadPrime(opts = {}) {
         return X.prime_import_model(p, b.length, 0);
       });
       if (!ctx) fail('importModel');
-      return new Model(ctx);
+      return new Model(ctx, 'classifier');
     },
     /** Decodes PNG/JPEG/BMP/GIF bytes to a w*h Float32Array in [0,1] (invert: dark strokes -> bright). */
     decodeImage(bytes, w = 28, h = 28, invert = true) {
@@ -594,133 +345,8 @@ export async function loadPrime(opts = {}) {
     },
     /** Bytes currently held by the wasm memory. */
     memoryBytes: () => mem.buffer.byteLength,
-    /**
-     * An inpainting model (docs/inpainting.md) from .pvae bytes; throws PrimeError.
-     *   const ip = P.loadInpainter(bytes);
-     *   const r = ip.inpaint(img32, { readNoise: 0.05, earlyStop: true });   // img in [-1, 1]
-     *   r.recon (last step), r.steps[t] (every step), r.stepsUsed, r.m[t], r.energyPj
-     *   const g = ip.generate({ seed: 42 });   // a new image from the prior, same fields
-     *   ip.layers[i], ip.getParams(i): geometry and effective weights (PyTorch peer)
-     *   ip.latentUniforms(opts), ip.exportOnnx(): the ONNX peer (docs/performance.md)
-     *   ip.free();
-     */
-    loadInpainter(bytes) {
-      const b = toU8(bytes, 'inpainting model');
-      let v = withBufs([b.length || 1], (p) => { putBytes(p, b); return X.prime_vae_load(p, b.length); });
-      if (!v) fail('loadInpainter');
-      const [size, T, software] = withBufs([8 * A.vae_arch_fields], (p) => { X.pw_vae_arch(v, p); return getF64(p, A.vae_arch_fields); });
-      const n = size * size;
-      const layers = [];
-      for (let i = 0; i < A.vae_layers; i++) {
-        const g = withBufs([8 * A.vae_layer_fields], (p) => {
-          if (X.pw_vae_layer(v, i, p) !== 0) fail('inpainter layer');
-          return getF64(p, A.vae_layer_fields);
-        });
-        layers.push({ op: VAE_OPS[g[0]], inC: g[1], inH: g[2], outC: g[3], outH: g[4], k: g[5], rows: g[6], cols: g[7], crossbar: !!g[8], bn: !!g[9] });
-      }
-      const D = vaeDefaults, stop = (on) => (on === false ? A.vae_stop_none : on === true ? A.vae_stop_convergence : D[2]);
-      const OPT_NUMS = ['readNoise', 'adcBits', 'mDiv', 'mTh', 'mWindow', 'noiseSeed', 'latentSeed', 'dacBits', 'seed'];
-      const optArray = (opts) => {
-        params(opts, 'inpainter options');
-        for (const k of OPT_NUMS) if (opts[k] !== undefined) num(opts[k], `inpainter option ${k}`);
-        if (opts.earlyStop !== undefined && typeof opts.earlyStop !== 'boolean')
-          throw new PrimeError(`inpainter option earlyStop must be true or false, got ${typeof opts.earlyStop}`);
-        return [opts.readNoise ?? D[0], opts.adcBits ?? D[1], stop(opts.earlyStop), opts.mDiv ?? D[3],
-          opts.mTh ?? D[4], opts.mWindow ?? D[5], opts.noiseSeed ?? D[6], opts.latentSeed ?? D[7], opts.dacBits ?? D[8]];
-      };
-      const param = (i, what, len) => withBufs([4 * len], (p) => {
-        if (X.pw_vae_param(v, i, what, p, len) !== 0) fail('getParams');
-        return heap.f32().slice(p >> 2, (p >> 2) + len);
-      });
-      const live = () => { if (!v) throw new PrimeError('inpainter was freed'); };
-      /* Runs fn(optsPtr, resultPtr) (a pw_vae_* call) with the read options,
-       * then copies the result and every step's image out of wasm memory. */
-      const run = (opts, what, fn) => {
-        return withBufs([8 * A.vae_opt_fields, 8 * A.vae_res_doubles], (po, pr) => {
-          heap.f64().set(optArray(opts), po >> 3);
-          if (fn(po, pr) !== 0) fail(what);
-          const r = getF64(pr, A.vae_res_doubles), s = r[0];
-          const steps = [];
-          for (let t = 0; t < s; t++) {
-            const q = X.prime_vae_recon(v, t);
-            steps.push(heap.f32().slice(q >> 2, (q >> 2) + n));
-          }
-          return {
-            stepsUsed: s, T: r[1], energyPj: r[2], baselinePj: r[3], energyRatio: r[4],
-            counters: { cellReads: r[5], adcConversions: r[6] }, spikes: r[7],
-            m: Float64Array.from(r.subarray(A.vae_res_m, A.vae_res_m + s)), steps, recon: steps[s - 1],
-          };
-        });
-      };
-      return {
-        size, T, software: !!software, layers,
-        /** Inpaints img (size*size in [-1, 1]); opts.hole: size*size 0/1 (1 = unknown), default centre 8x8. */
-        inpaint(img, opts = {}) {
-          live();
-          opts = params(opts, 'inpaint');
-          const f = toF32(img, 'image');
-          if (f.length !== n) throw new PrimeError(`image holds ${f.length} values, expected ${size}x${size}`);
-          const hole = opts.hole ? toU8(opts.hole, 'hole') : null;
-          if (hole && hole.length !== n) throw new PrimeError(`hole holds ${hole.length} values, expected ${n}`);
-          return withBufs([4 * n, n], (pi, ph) => {
-            putF32(pi, f);
-            if (hole) putBytes(ph, hole);
-            return run(opts, 'inpaint', (po, pr) => X.pw_vae_inpaint(v, pi, hole ? ph : 0, po, pr));
-          });
-        },
-        /**
-         * Generates an image from the prior (z_t sampled from p(z_t | z_(t-1)),
-         * decoder on the macro). opts.seed (integer, default 1) picks the sample:
-         * the same seed and settings give the same image. Other options and the
-         * result as inpaint (recon = the generated image, steps[t] every step).
-         */
-        generate(opts = {}) {
-          live();
-          opts = params(opts, 'generate');
-          const seed = opts.seed ?? 1;
-          if (typeof seed !== 'number') throw new PrimeError('generate: seed must be a number');
-          return { seed, ...run(opts, 'generate', (po, pr) => X.pw_vae_generate(v, seed, po, pr)) };
-        },
-        /** Layer i's effective parameters: { w } (crossbar: programmed (G+ - G-)*scale, [rows][cols]), { a, b } folded BN, { bias }. */
-        getParams(i) {
-          if (!v) throw new PrimeError('inpainter was freed');
-          const L = layers[i], out = { w: param(i, A.vae_param_weights, L.rows * L.cols) };
-          if (L.bn) out.a = param(i, A.vae_param_bn_a, L.outC), out.b = param(i, A.vae_param_bn_b, L.outC);
-          if (!L.crossbar) out.bias = param(i, A.vae_param_bias, L.cols);
-          return out;
-        },
-        /** The uniforms [T][latent] (Float64Array) an inpaint with these options compares with q (z = u < q). */
-        latentUniforms(opts = {}) {
-          if (!v) throw new PrimeError('inpainter was freed');
-          const m = T * layers[A.vae_latent_layer].inC;
-          return withBufs([8 * A.vae_opt_fields, 8 * m], (po, pu) => {
-            heap.f64().set(optArray(opts), po >> 3);
-            if (X.pw_vae_uniforms(v, po, pu) !== 0) fail('latentUniforms');
-            return getF64(pu, m);
-          });
-        },
-        /** The network as ONNX bytes (zero noise, ideal ADC/DAC; inputs image, hole, uniforms). */
-        exportOnnx() {
-          if (!v) throw new PrimeError('inpainter was freed');
-          return withBufs([4], (pn) => {
-            const p = X.pw_vae_onnx_export(v, pn);
-            if (!p) fail('exportOnnx');
-            const out = heap.u8().slice(p, p + heap.u32()[pn >> 2]);
-            X.pw_free(p);
-            return out;
-          });
-        },
-        /** Device option keys (P.deviceOptions()), all or nothing; e.g. { read_model: 'weight', t_read: '1d' }.
-         * The options of inpaint() (readNoise, adcBits, dacBits) still set those three fields on every call. */
-        setDevice(partial) {
-          live();
-          DV.setOptions(v, partial, 'setDevice', true);
-          return this;
-        },
-        /** Every device option's current value as text. */
-        getDeviceOptions() { live(); return DV.getOptions(v, true); },
-        free() { if (v) { X.prime_vae_free(v); v = 0; } },
-      };
-    },
+    /** Deprecated: P.load(bytes) gives the same model object (kind 'inpainter') for an
+     * inpainting model; this alias refuses any other network. */
+    loadInpainter(bytes) { return Model.load(bytes, 'inpainter'); },
   };
 }

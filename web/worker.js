@@ -378,10 +378,11 @@ const handlers = {
     for (const e of want) {
       try {
         if (!inpainters.has(e.file)) {
-          if (typeof P.loadInpainter !== 'function') throw new Error('this build of the core has no inpainting API');
+          if (typeof P.load !== 'function') throw new Error('this build of the core has no inpainting API');
           const r = await fetch(new URL(e.file, base));
           if (!r.ok) throw new Error(`the model file is missing (HTTP ${r.status}): train it or copy it to ${e.file} (docs/inpainting.md)`);
-          const ip = P.loadInpainter(new Uint8Array(await r.arrayBuffer()));
+          const ip = P.load(new Uint8Array(await r.arrayBuffer())); // the one model object (wasm/prime-model.js)
+          if (ip.kind !== 'inpainter') { ip.free(); throw new Error(`${e.file} is a ${ip.kind}, not an inpainting model`); }
           inpainters.set(e.file, { ip, entry: { ...e, sm: e.samples ? await getSamples(e.samples) : null } });
         }
         ({ ip: inpainter, entry: inpaintEntry } = inpainters.get(e.file));

@@ -10,6 +10,7 @@
  *                                         layout (prime_import_model) as a model file; the
  *                                         authors' FSVAE and the Fashion CNN as a graph model
  *                                         (prime_graph_import, docs/graph.md)
+ *   prime convert MODEL OUT               any model file (v1 .prime / .pvae, v2) as model file v2
  *   prime eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop --threads N]
  *                                         labels, steps and logits of every sample, JSON
  *                                         (--threads: 0 = one per core, the default; any
@@ -140,7 +141,38 @@ static void print_result(const prime_result *r) {
 
 /* ============================================================ commands */
 
+/* prime info of an inpainting model: architecture, run and the layer table. */
+static int info_vae(const char *path, const uint8_t *b, size_t n) {
+    prime_vae *v = prime_vae_load(b, n);
+    if (!v) { fprintf(stderr, "%s: %s\n", path, prime_last_error()); return 1; }
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    prime_vae_run r = prime_vae_get_run(v);
+    printf("PRIME-sim inpainting model %s (%s): %dx%d, ch %d, latent %d x k %d, T=%d, chip seed %llu; run: %s stop, "
+           "m_th %g over %d steps\n", path, a->software ? "software" : "macro", a->size, a->size, a->ch, a->latent, a->k,
+           a->T, (unsigned long long)prime_vae_get_device(v).chip_seed,
+           r.policy == PRIME_VAE_STOP_CONVERGENCE ? "convergence" : "no", (double)r.m_th, r.m_window);
+    static const char *ops[] = {"?", "conv", "tconv", "fc"};
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(a, i, &g);
+        printf("  %2d %-5s %3dx%2dx%2d -> %4dx%2dx%2d  matrix %dx%d %s%s\n", i, ops[g.op], g.in_c, g.in_h, g.in_w, g.out_c,
+               g.out_h, g.out_w, g.rows, g.cols, g.crossbar ? "crossbar" : "digital + bias", g.bn ? ", BN" : "");
+    }
+    prime_vae_free(v);
+    return 0;
+}
+
 static int cmd_info(const char *path) {
+    size_t nb;
+    uint8_t *bytes = read_file(path, &nb);
+    if (!bytes) return 1;
+    int kind = prime_model_kind(bytes, nb);
+    if (kind == PRIME_MODEL_VAE) {
+        int rc = info_vae(path, bytes, nb);
+        free(bytes);
+        return rc;
+    }
+    free(bytes);
     prime_ctx *c = load_model(path);
     if (!c) return 1;
     const prime_arch *a = prime_get_arch(c);
@@ -530,7 +562,7 @@ static int cmd_onnx(const char *path, const char *outp, int T) {
     int vae = 0;
     uint8_t *mb = read_file(path, &n);
     if (!mb) return 1;
-    if (n >= 8 && !memcmp(mb, "PRIMEVAE", 8)) { /* inpainting: T is the model's */
+    if (prime_model_kind(mb, n) == PRIME_MODEL_VAE) { /* inpainting: T is the model's */
         prime_vae *v = prime_vae_load(mb, n);
         vae = 1;
         if (!v || prime_vae_onnx_export(v, &b, &n) != 0) b = NULL;
@@ -676,7 +708,39 @@ static int cmd_eval(int argc, char **argv) {
     return rc ? 1 : 0;
 }
 
+/* prime convert IN OUT: any model file (version 1 .prime / .pvae, or version
+ * 2) as a version-2 model file. Written only when reloading it saves to the
+ * same bytes. */
+static int cmd_convert(const char *inp, const char *outp) {
+    size_t n, on = 0, n2 = 0;
+    uint8_t *b = read_file(inp, &n), *out = NULL, *again = NULL;
+    if (!b) return 1;
+    int kind = prime_model_kind(b, n);
+    if (kind == PRIME_MODEL_GRAPH) {
+        fprintf(stderr, "%s: a graph model file (docs/graph.md), version 2 already: not converted; use build/prime-graph info / run\n", inp);
+        free(b);
+        return 1;
+    }
+    int rc = prime_model_convert(b, n, &out, &on);
+    free(b);
+    if (rc != 0) { fprintf(stderr, "%s: %s\n", inp, prime_last_error()); return 1; }
+    if (prime_model_convert(out, on, &again, &n2) != 0 || n2 != on || memcmp(out, again, on) != 0) {
+        fprintf(stderr, "%s: the version-2 file does not reload to itself (%s); %s not written\n", inp, prime_last_error(), outp);
+        prime_free_buffer(out), prime_free_buffer(again);
+        return 3;
+    }
+    prime_free_buffer(again);
+    FILE *f = fopen(outp, "wb");
+    int ok = f && fwrite(out, 1, on, f) == on;
+    if (f && fclose(f) != 0) ok = 0;
+    prime_free_buffer(out);
+    if (!ok) { fprintf(stderr, "cannot write %s\n", outp); return 1; }
+    printf("wrote %s (%zu bytes): model file version 2, %s\n", outp, on, kind == PRIME_MODEL_VAE ? "inpainting VAE" : "classifier");
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 4 && !strcmp(argv[1], "convert")) return cmd_convert(argv[2], argv[3]);
     if (argc >= 4 && !strcmp(argv[1], "import")) return cmd_import(argv[2], argv[3]);
     if (argc >= 4 && !strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (argc >= 3 && !strcmp(argv[1], "info")) return cmd_info(argv[2]);
@@ -687,7 +751,7 @@ int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "bench-vae")) return cmd_bench_vae(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench")) return cmd_bench(argc > 2 ? argv[2] : NULL, argc > 3 ? atoi(argv[3]) : 21);
     fprintf(stderr,
-            "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT\n"
+            "usage: prime info MODEL | random-model OUT [SEED] | import CKPT OUT | convert MODEL OUT\n"
             "       | eval MODEL FRAMES.pfrm [--ideal --stop TH --no-stop --threads N (0 = cores, default)]\n"
             "       | classify MODEL INPUT [--noise E --cell-noise --adc B\n"
             "       --chip SEED --stop TH --alpha A --T N --import NPZ --logits] | bench [MODEL [N]]\n"

@@ -4,6 +4,8 @@
  *   golden check DIR   computes them again and compares with DIR/<model>.txt:
  *                      integers (labels, steps, spikes, counters) exactly,
  *                      floats within |got - want| <= ATOL + RTOL * |want|
+ *   golden check-v2 DIR  the same for each model converted to a version-2
+ *                      model file first (prime_model_convert = prime convert)
  *
  * Built twice by the Makefile: build/golden (native SIMD) and
  * build/golden-scalar (-DPRIME_NO_SIMD); tests/node/golden.test.mjs computes
@@ -273,11 +275,28 @@ static const struct { const char *model, *file; int vae; } MODELS[] = {
     {"models/inpaint-fashion-software.pvae", "inpaint-fashion-software.txt", 1},
 };
 
-/* The golden text of model m (header comment included); 0 or -1. */
-static int golden_model(int m, text *t) {
+/* The golden text of model m (header comment included); via_v2: of the
+ * model converted to a version-2 model file first (prime_model_convert, as
+ * `prime convert` does), which must give the same outputs. 0 or -1. */
+static int golden_model(int m, text *t, int via_v2) {
     size_t n;
     uint8_t *b = read_all(MODELS[m].model, &n);
     if (!b) return prime_error("cannot read %s (run from the repository root)", MODELS[m].model);
+    if (via_v2) {
+        uint8_t *v2;
+        size_t n2;
+        int rc = prime_model_convert(b, n, &v2, &n2);
+        free(b);
+        if (rc) return -1;
+        if (n2 < 24 || v2[8] != 2 || prime_model_kind(v2, n2) != (MODELS[m].vae ? PRIME_MODEL_VAE : PRIME_MODEL_CLASSIFIER)) {
+            prime_free_buffer(v2);
+            return prime_error("%s: the converted file is not a version-2 model file of its kind", MODELS[m].model);
+        }
+        b = malloc(n2);
+        if (!b) { prime_free_buffer(v2); return prime_error("out of memory"); }
+        memcpy(b, v2, n2), n = n2;
+        prime_free_buffer(v2);
+    }
     put(t, "# %s: golden outputs (tests/golden/README.md; regenerate: make golden-update)\n", MODELS[m].model);
     int rc = MODELS[m].vae ? golden_vae(b, n, t) : golden_classifier(b, n, t);
     free(b);
@@ -352,17 +371,18 @@ out:
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "check"))) {
-        fprintf(stderr, "usage: golden write|check DIR (run from the repository root)\n");
+    if (argc != 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "check") && strcmp(argv[1], "check-v2"))) {
+        fprintf(stderr, "usage: golden write|check|check-v2 DIR (run from the repository root;\n"
+                        "check-v2: each model converted to a version-2 model file first)\n");
         return 2;
     }
-    int write = !strcmp(argv[1], "write");
+    int write = !strcmp(argv[1], "write"), via_v2 = !strcmp(argv[1], "check-v2");
     printf("golden (%s build): %s %s\n", PRIME_SIMD_NAME, argv[1], argv[2]);
     for (size_t m = 0; m < sizeof MODELS / sizeof MODELS[0]; m++) {
         text t = {0};
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", argv[2], MODELS[m].file);
-        if (golden_model((int)m, &t)) {
+        if (golden_model((int)m, &t, via_v2)) {
             CHECK(0, "%s: %s", MODELS[m].model, prime_last_error());
         } else if (write) {
             FILE *f = fopen(path, "wb");

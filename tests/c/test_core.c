@@ -338,10 +338,13 @@ static void test_model_file(void) {
         free(r);
     }
     CHECK(ok, "2000 random files (half with a valid magic, size and CRC) are rejected");
-    /* foreign fields with a valid CRC: each gives a message naming the problem (version 3: versions 1 and 2 exist) */
+    /* foreign fields with a valid CRC: each gives a message naming the problem (version 3: versions 1 and 2
+     * exist). Version 2 layout: 24-byte header (kind at 16, section count at 20), then section ARCH (tag at
+     * 24, length at 28, T at 36, n_layers at 56, layer 0's op at 60 and out_c at 64) */
     struct { size_t off; uint32_t val; const char *msg; } bad[] = {
-        {8, 3, "version"}, {20, 0, "architecture"}, {40, 99, "architecture"}, {44, 9, "layer 0"},
-        {48, 0, "layer 0"},
+        {8, 3, "version"}, {16, 7, "network kind 7"}, {20, 3, "bytes after the last of its 3 sections"},
+        {24, 0x58585858u, "section 'XXXX' is not one of"}, {28, 60000, "section 'ARCH' declares 60000 bytes"},
+        {36, 0, "architecture"}, {56, 99, "architecture"}, {60, 9, "layer 0"}, {64, 0, "layer 0"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         memcpy(f, b, n);

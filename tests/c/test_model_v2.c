@@ -1,7 +1,8 @@
 /* test_model_v2.c - model file version 2: conductance maps that are not
  * regenerable from the chip seed survive save -> load (identical outputs, also
- * with read noise and after a re-forming device change), version 1 stays
- * byte-identical, and every truncation, bit flip and crafted bad field of a
+ * with read noise and after a re-forming device change), the shipped version-1
+ * files and the draft version 2 load and convert with identical outputs, and
+ * every truncation, bit flip and crafted bad field of a
  * version-2 file is a clear error (docs/model-format.md). */
 #include <math.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "bad_files.h"
 #include "crc_ref.h"
 #include "pmath.h"
 #include "prime.h"
@@ -51,6 +53,9 @@ static void program(prime_ctx *c, unsigned which, uint64_t seed) {
         free(m), free(gp), free(gn);
     }
 }
+
+static void *clf_load(const uint8_t *b, size_t n) { return prime_load(b, n); }
+static void clf_free(void *c) { prime_free(c); }
 
 /* Two classifications give the same bits (logits, spikes, counters, energy). */
 static int same_result(const prime_result *x, const prime_result *y) {
@@ -119,21 +124,70 @@ static void test_round_trip(void) {
     prime_free(c), prime_free(c2), prime_free(c3);
 }
 
-/* Version 1 is written when no layer has a map: the shipped model saves to its own bytes. */
+/* The shipped models are version 1: they load, convert to version 2 (prime_model_convert,
+ * as `prime convert`) and give identical outputs; the draft version 2 (version 1 + a
+ * conductance section, kind word 0) still loads. */
 static void test_version1(void) {
-    FILE *f = fopen("models/nmnist-digits.prime", "rb");
-    CHECK(f != NULL, "models/nmnist-digits.prime is readable (run from the repository root)");
-    if (!f) return;
+    const char *files[] = {"models/nmnist-digits.prime", "models/nmnist-fashion.prime", "models/random-nmnist.prime"};
     static uint8_t buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    prime_ctx *c = prime_load(buf, n);
+    for (int f = 0; f < 3; f++) {
+        FILE *fp = fopen(files[f], "rb");
+        if (!CHECK(fp != NULL, "%s is readable (run from the repository root)", files[f])) continue;
+        size_t n = fread(buf, 1, sizeof buf, fp);
+        fclose(fp);
+        CHECK_INT(rd32(buf + 8), 1, "%s is version 1", files[f]);
+        CHECK_INT(prime_model_kind(buf, n), PRIME_MODEL_CLASSIFIER, "%s is a classifier", files[f]);
+        uint8_t *b, *b2;
+        size_t m, m2;
+        prime_ctx *c = prime_load(buf, n);
+        CHECK(c && prime_model_convert(buf, n, &b, &m) == 0, "%s converts: %s", files[f], prime_last_error());
+        if (!c) continue;
+        CHECK(rd32(b + 8) == 2 && rd32(b + 16) == PRIME_MODEL_CLASSIFIER && !memcmp(b + 24, "ARCH", 4),
+              "version 2, kind classifier, first section ARCH");
+        prime_ctx *c2 = prime_load(b, m);
+        CHECK(c2 != NULL, "the converted file loads: %s", prime_last_error());
+        CHECK(c2 && prime_save(c2, &b2, &m2) == 0 && m2 == m && !memcmp(b, b2, m), "save(load(v2)) = v2 (%zu bytes)", m);
+        if (c2) prime_free_buffer(b2);
+        for (int k = 0; c2 && k < 2; k++) {
+            prime_result r1 = run(c, k ? 0.05f : 0.0f, 3 + (uint64_t)k), r2 = run(c2, k ? 0.05f : 0.0f, 3 + (uint64_t)k);
+            CHECK(r1.label >= 0 && same_result(&r1, &r2), "%s, read noise %s: v1 = v2 outputs", files[f], k ? "0.05" : "0");
+        }
+        prime_vae *v = prime_vae_load(b, m);
+        CHECK(!v && strstr(prime_last_error(), "a classifier"), "prime_vae_load of a classifier says what it is: %s",
+              prime_last_error());
+        prime_free_buffer(b);
+        prime_free(c), prime_free(c2);
+    }
+}
+
+/* The draft version 2 of 2026-12-02 (files `prime import` wrote before the
+ * container): version 1's layout + a conductance section; it still loads. */
+static void test_draft_v2(void) {
+    prime_arch a = small_arch();
+    prime_device d = prime_default_device();
+    prime_ctx *c = prime_create(&a, &d);
+    program(c, 1u << 2, 12);
     uint8_t *b;
-    size_t m;
-    CHECK(c && prime_save(c, &b, &m) == 0 && m == n && !memcmp(b, buf, n) && rd32(b + 8) == 1,
-          "a model without maps saves as version 1, byte for byte the shipped file");
-    if (c) prime_free_buffer(b);
-    prime_free(c);
+    size_t n;
+    prime_save(c, &b, &n);
+    /* rebuild the draft layout from the sections: header 16 bytes, ARCH, DEV, RUN, MASK payloads, COND payload, CRC */
+    uint8_t *t = malloc(n);
+    size_t o = 16, at = 24;
+    memcpy(t, "PRIMEMDL", 8), wr32(t + 8, 2);
+    for (uint32_t i = 0; i < rd32(b + 20); i++) {
+        uint32_t len = rd32(b + at + 4);
+        memcpy(t + o, b + at + 8, len), o += len, at += 8 + len;
+    }
+    wr32(t + 12, (uint32_t)(o + 4)), o += 4, fix_crc(t, o);
+    prime_ctx *c2 = prime_load(t, o);
+    CHECK(c2 != NULL, "a draft version-2 file (%zu bytes) loads: %s", o, prime_last_error());
+    uint8_t *b2;
+    size_t n2;
+    CHECK(c2 && prime_save(c2, &b2, &n2) == 0 && n2 == n && !memcmp(b, b2, n), "it saves as the version-2 container");
+    if (c2) prime_free_buffer(b2);
+    prime_result r1 = run(c, 0.05f, 2), r2 = c2 ? run(c2, 0.05f, 2) : r1;
+    CHECK(c2 && same_result(&r1, &r2), "the draft file gives the model's outputs");
+    free(t), prime_free_buffer(b), prime_free(c), prime_free(c2);
 }
 
 /* Every truncation, 10,000 bit flips and crafted fields of a small v2 file: errors, never a crash. */
@@ -147,23 +201,10 @@ static void test_bad_files(void) {
     uint8_t *b;
     size_t n;
     prime_save(c, &b, &n);
+    int silent, loaded = bf_truncations(b, n, clf_load, clf_free, &silent);
+    CHECK(loaded == 0 && silent == 0, "all %zu truncations are errors with a message", n);
+    loaded = bf_flips(b, n, 10000, 77, clf_load, clf_free);
     uint8_t *t = malloc(n);
-    int loaded = 0;
-    for (size_t k = 0; k < n; k++) {
-        prime_ctx *x = prime_load(b, k);
-        loaded += x != NULL;
-        prime_free(x);
-    }
-    CHECK_INT(loaded, 0, "all %zu truncations are errors", n);
-    loaded = 0;
-    for (int k = 0; k < 10000; k++) {
-        memcpy(t, b, n);
-        uint64_t h = prime_rand_u64(77, 0, (uint64_t)k);
-        t[h % n] ^= (uint8_t)(1u << (h >> 32 & 7));
-        prime_ctx *x = prime_load(t, n);
-        loaded += x != NULL;
-        prime_free(x);
-    }
     CHECK_INT(loaded, 0, "10,000 single bit flips are errors (the CRC)");
     /* crafted, CRC fixed: the conductance section starts after the masks */
     const size_t fc = prime_layer_weights(&a.layers[2]), conv = prime_layer_weights(&a.layers[0]);
@@ -202,6 +243,7 @@ static void test_bad_files(void) {
 int main(void) {
     test_round_trip();
     test_version1();
+    test_draft_v2();
     test_bad_files();
     return check_summary();
 }

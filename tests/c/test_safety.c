@@ -191,7 +191,8 @@ static void test_non_canonical(void) {
     CHECK(c && prime_save(c, &b, &n) == 0, "save the PRIME network");
     prime_free(c);
     if (!b) return;
-    const size_t fc_k = 44 + 4 * 44 + 8; /* layer 4's k */
+    /* version 2 (prime_save): layers start at 60 (24-byte header, ARCH's tag and length, 28 bytes of header) */
+    const size_t fc_k = 60 + 4 * 44 + 8; /* layer 4's k */
     CHECK(b[fc_k] == 1, "FC k is stored as 1");
     wbuf w;
     memcpy(w.b, b, n), w.n = n - 4;
@@ -202,7 +203,7 @@ static void test_non_canonical(void) {
     seal(&w);
     expect_reject(w.b, w.n, "not canonical", "FC layer with k = 3");
     memcpy(w.b, b, n), w.n = n - 4;
-    w.b[44 + 1 * 44 + 12] = 3; /* layer 1 (pool 2): stride 3 */
+    w.b[60 + 1 * 44 + 12] = 3; /* layer 1 (pool 2): stride 3 */
     seal(&w);
     expect_reject(w.b, w.n, "not canonical", "pool with stride 3");
     free(b);

@@ -1,5 +1,6 @@
 /* make_seeds.c - writes the seed corpus of the C fuzz harnesses with the
  * project's own writers (prime_save, prime_vae_save, prime_clf_save,
+ * a version-1 .pvae writer of its own for the read-only format,
  * prime_nmnist_write, prime_frames_save) and the hand-made images of
  * tests/c/craft_images.h: small valid inputs, one directory per harness.
  * The NumPy seeds come from tests/fuzz/make-corpus.sh (numpy itself).
@@ -76,6 +77,47 @@ static void models_v2(void) {
     }
 }
 
+/* A version-1 .pvae (read-only format, docs/model-format.md) of network v,
+ * written here for the seeds since the library writes version 2 only. */
+static void put_pvae_v1(prime_vae *v, const char *name) {
+    const prime_vae_arch *a = prime_vae_get_arch(v);
+    prime_device d = prime_vae_get_device(v);
+    size_t cap = 64 + sizeof d, n = 0;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(a, i, &g);
+        cap += 8 * ((size_t)g.rows * g.cols + (size_t)g.out_c * g.out_h * g.out_w + 2 * (size_t)g.out_c);
+    }
+    uint8_t *b = malloc(cap);
+    die_if(!b, "malloc");
+    uint32_t ver = 1;
+    int32_t ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
+    float af[5] = {a->th, a->keep, a->out_keep, a->scale, a->sparsity};
+    memcpy(b, "PRIMEVAE", 8), memcpy(b + 8, &ver, 4), memcpy(b + 12, ai, 24), memcpy(b + 36, af, 20);
+    memcpy(b + 56, &d, sizeof d), n = 56 + sizeof d;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
+        prime_vae_layer g;
+        prime_vae_layer_info(a, i, &g);
+        size_t nw = (size_t)g.rows * g.cols, nout = (size_t)g.out_c * g.out_h * g.out_w;
+        float *w = malloc(4 * (nw + nout + 2 * (size_t)g.out_c) + 4);
+        die_if(!w, "malloc");
+        if (g.crossbar && !a->software) memset(b + n, 1, nw), n += nw; /* every mask keep */
+        else if (g.crossbar) die_if(prime_vae_get_weights(v, i, w, nw) != 0, "get weights"), memcpy(b + n, w, 4 * nw), n += 4 * nw;
+        else {
+            die_if(prime_vae_get_digital(v, i, w, nw, w + nw, nout) != 0, "get digital");
+            memcpy(b + n, w, 4 * (nw + nout)), n += 4 * (nw + nout);
+        }
+        if (g.bn) {
+            die_if(prime_vae_get_bn(v, i, w, w + g.out_c, (size_t)g.out_c) != 0, "get bn");
+            memcpy(b + n, w, 8 * (size_t)g.out_c), n += 8 * (size_t)g.out_c;
+        }
+        free(w);
+    }
+    die_if(prime_vae_load(b, n) == NULL, "the v1 seed must load"); /* (leaks one tiny network: a tool) */
+    put("vae", name, b, n);
+    free(b);
+}
+
 static void vaes(void) {
     for (int sw = 0; sw < 2; sw++) {
         prime_vae_arch a = fuzz_tiny_vae_arch();
@@ -85,8 +127,20 @@ static void vaes(void) {
         die_if(!v, "prime_vae_create");
         uint8_t *b;
         size_t n;
+        put_pvae_v1(v, sw ? "tiny-software-v1.pvae" : "tiny-v1.pvae");
+        if (!sw) { /* a stored conductance map on enc1 (section COND) */
+            prime_vae_layer g;
+            prime_vae_layer_info(&a, PRIME_VAE_ENC1, &g);
+            size_t nw = (size_t)g.rows * g.cols;
+            float *m = malloc(2 * nw * sizeof(float));
+            die_if(!m, "malloc");
+            for (size_t i = 0; i < 2 * nw; i++) m[i] = 12.0f + (float)(i % 13) * 3.0f;
+            die_if(prime_vae_set_conductances(v, PRIME_VAE_ENC1, m, m + nw, nw) != 0, "prime_vae_set_conductances");
+            free(m);
+        }
         die_if(prime_vae_save(v, &b, &n) != 0, "prime_vae_save");
-        put("vae", sw ? "tiny-software.pvae" : "tiny.pvae", b, n);
+        put("vae", sw ? "tiny-software-v2.pmdl" : "tiny-map-v2.pmdl", b, n);
+        put("model_v2", sw ? "tiny-vae-software-v2.pmdl" : "tiny-vae-map-v2.pmdl", b, n);
         prime_free_buffer(b);
         prime_vae_free(v);
     }

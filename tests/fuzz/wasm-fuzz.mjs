@@ -41,6 +41,7 @@ const C = path.join(root, 'build/fuzz/corpus');
 const seeds = {
   model: [...readDir(path.join(C, 'model')), fs.readFileSync(path.join(root, 'models/nmnist-digits.prime'))],
   vae: readDir(path.join(C, 'vae')),
+  model_v2: readDir(path.join(C, 'model_v2')), // version-2 files of both networks, for P.load
   image: readDir(path.join(C, 'image'), 1), // the C harness's first byte picks the size: dropped
   nmnist: readDir(path.join(C, 'nmnist')),
   psmp: [fs.readFileSync(path.join(root, 'web/samples/mnist-test.psmp')).subarray(0, 28 + 28 * 28 * 3 + 3)],
@@ -127,6 +128,14 @@ const TARGETS = {
     const m = P.loadModel(input);
     try { if (small(m)) m.classify(tinyFrames(m, 1), 1); } finally { m.free(); }
   },
+  load(input) { // the one entry point of every network (model file v2 and v1)
+    const m = P.load(input);
+    try {
+      if (m.kind === 'inpainter' && m.size <= 16 && m.T <= 4) m.inpaint(new Float32Array(m.size * m.size).fill(0.5));
+      else if (m.kind === 'classifier' && small(m)) m.classify(tinyFrames(m, 1), 1);
+      m.save();
+    } finally { m.free(); }
+  },
   loadInpainter(input) {
     const v = P.loadInpainter(input);
     try { if (v.size <= 16 && v.T <= 4) v.inpaint(new Float32Array(v.size * v.size).fill(0.5)); } finally { v.free(); }
@@ -164,6 +173,7 @@ function makeInput(target) {
   switch (target) {
     case 'loadModel': return fixModel(mutate(pick(seeds.model), 'model'));
     case 'loadInpainter': return mutate(pick(seeds.vae), 'vae');
+    case 'load': return fixModel(mutate(pick(seeds.model_v2), 'model_v2'));
     case 'decodeImage': return pre(mutate(pick(seeds.image), 'image'));
     case 'parseNmnist': return mutate(pick(seeds.nmnist), 'nmnist');
     case 'binEvents': return pre(mutate(pick(seeds.nmnist), 'nmnist'));

@@ -121,3 +121,30 @@ test('native (SIMD, scalar) and wasm give the same bits with effects on', () => 
   assert.ok(r.counters.adcClipped >= 0);
   m.free();
 });
+
+test('the one model object: device effects on both networks, kept by save -> P.load (section DVFX)', () => {
+  const has = (b) => Buffer.from(b).includes('DVFX');
+  const m = P.load(fs.readFileSync(MODEL));
+  const plain = m.save();
+  assert.ok(!has(plain), 'effects off: no DVFX section');
+  m.setDevice({ read_model: 'weight', read_noise: 0.1, t_read: '1d', relax_model: 'cmo', adc_offset: 0.5 }).setRun({ noiseSeed: 1 });
+  const x = input(), r = m.classify(x, 10), b = m.save();
+  assert.ok(has(b), 'effects on: a DVFX section');
+  const m2 = P.load(b);
+  assert.deepEqual(m2.getDeviceOptions(), m.getDeviceOptions(), 'every option back');
+  assert.deepEqual(Array.from(m2.setRun({ noiseSeed: 1 }).classify(x, 10).logits), Array.from(r.logits), 'same logits after save -> load');
+  assert.ok(m2.result().counters.adcClipped >= 0);
+  m.free(), m2.free();
+  const ip = P.load(fs.readFileSync(path.join(root, 'models/inpaint-mnist.pvae')));
+  assert.equal(ip.kind, 'inpainter');
+  assert.throws(() => ip.irdropMap(0), (e) => e instanceof PrimeError && /no irdropMap/.test(e.message));
+  const img = Float32Array.from({ length: 32 * 32 }, (_, p) => ((p * 7) % 5 < 2 ? 1 : -1));
+  ip.setDevice({ read_model: 'weight', read_noise: 0.05, relax_model: 'wan2022', t_read: '1d' });
+  assert.equal(ip.getDeviceOptions().relax_model, 'wan2022');
+  const a = ip.inpaint(img), vb = ip.save();
+  assert.ok(has(vb), 'inpainter with effects: a DVFX section');
+  const ip2 = P.load(vb);
+  assert.deepEqual(ip2.getDeviceOptions(), ip.getDeviceOptions());
+  assert.deepEqual(Array.from(ip2.inpaint(img).recon), Array.from(a.recon), 'inpainter: same reconstruction after save -> load');
+  ip.free(), ip2.free();
+});

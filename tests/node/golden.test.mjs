@@ -174,11 +174,14 @@ const MODELS = [
 ];
 
 for (const [model, file, vae] of MODELS) {
-  test(`golden ${file}: wasm SIMD and wasm scalar give the outputs of tests/golden/ (spikes and counters exact, floats within ${ATOL} + ${RTOL}|x|)`, () => {
+  test(`golden ${file}: wasm SIMD and wasm scalar, of the file and of its version-2 save, give the outputs of tests/golden/ (spikes and counters exact, floats within ${ATOL} + ${RTOL}|x|)`, () => {
     const bytes = fs.readFileSync(path.join(root, model));
     const want = fs.readFileSync(path.join(root, 'tests/golden', file), 'utf8');
-    for (const [name, api] of [['SIMD', P], ['scalar', S]]) {
-      const got = vae ? goldenVae(api, bytes) : goldenClassifier(api, bytes);
+    // each build also through the model converted to version 2 by its own save()
+    const v2 = (api) => { const m = api.load(bytes); try { return m.save(); } finally { m.free(); } };
+    for (const [name, api, b] of [['SIMD', P, bytes], ['scalar', S, bytes], ['SIMD, model file v2', P, v2(P)], ['scalar, model file v2', S, v2(S)]]) {
+      if (b !== bytes) assert.equal(new DataView(b.buffer, b.byteOffset).getUint32(8, true), 2, `${name}: version 2`);
+      const got = vae ? goldenVae(api, b) : goldenClassifier(api, b);
       const r = compare(got, want, vae ? VAE_NOT_IN_JS : null);
       console.log(`# ${file} wasm ${name}: ${r.n} fields, ${r.bad.length} differ, max float diff ${r.maxAbs}`);
       assert.ok(r.n > 500, `${file}: only ${r.n} fields compared`);

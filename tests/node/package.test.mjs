@@ -113,7 +113,8 @@ test('every member declared in prime.d.ts exists at runtime, and every runtime m
   assert.deepEqual(Object.keys(api).sort(), [...d.exported].sort(), 'module exports');
   same('Prime', P);
   const m = P.loadModel(modelBytes);
-  same('Model', m, Object.getOwnPropertyNames(Object.getPrototypeOf(m)).filter((k) => k !== 'constructor'));
+  const methods = (o) => Object.getOwnPropertyNames(Object.getPrototypeOf(o)).filter((k) => k !== 'constructor');
+  same('ClassifierModel', m, methods(m));
   same('Arch', m.arch);
   same('ArchLayer', m.arch.layers[0]);
   same('Tiling', m.tiling()[0]);
@@ -125,8 +126,10 @@ test('every member declared in prime.d.ts exists at runtime, and every runtime m
   same('ClassifyResult', r);
   same('Counters', r.counters);
   m.free();
-  const ip = P.loadInpainter(fs.readFileSync(path.join(root, 'models/inpaint-mnist.pvae')));
-  same('Inpainter', ip);
+  const ip = P.load(fs.readFileSync(path.join(root, 'models/inpaint-mnist.pvae')));
+  same('InpainterModel', ip, methods(ip));
+  same('InpainterArch', ip.arch);
+  same('InpainterRun', ip.getRun());
   same('InpainterLayer', ip.layers[0]);
   const img = new Float32Array(ip.size * ip.size).fill(-1);
   same('InpaintResult', ip.inpaint(img));
@@ -141,9 +144,9 @@ test('npm pack: the tarball holds what a consumer needs, installs offline and im
   try {
     const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], root));
     const files = info.files.map((f) => f.path).sort();
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'wasm/prime.js', 'wasm/prime-device.js', 'wasm/prime.wasm',
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'wasm/prime.js', 'wasm/prime-model.js', 'wasm/prime-device.js', 'wasm/prime.wasm',
       'wasm/prime.d.ts', 'models/nmnist-digits.prime']) assert.ok(files.includes(f), `${f} in the tarball`);
-    assert.deepEqual(files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|wasm\/prime\.(js|wasm|d\.ts)|wasm\/prime-device\.js|models\/[\w-]+\.prime)$/.test(f)), [],
+    assert.deepEqual(files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|wasm\/prime(\.(js|wasm|d\.ts)|-model\.js|-device\.js)|models\/[\w-]+\.prime)$/.test(f)), [],
       'nothing else in the tarball');
     console.log(`# npm pack: ${files.length} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`);
 

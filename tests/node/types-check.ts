@@ -4,7 +4,7 @@
 // as an expected error) must be rejected: tsc fails if one is accepted, so a
 // declaration that is too loose fails the check as well as one too strict.
 import { loadPrime, PrimeError, VERSION, abiMismatches } from '../../wasm/prime.js';
-import type { ClassifyResult, InpaintResult, Model, Prime } from '../../wasm/prime.js';
+import type { ClassifierModel, ClassifyResult, InpainterModel, InpaintResult, Model, Prime } from '../../wasm/prime.js';
 
 declare const modelBytes: Uint8Array;
 declare const pvaeBytes: ArrayBuffer;
@@ -14,7 +14,7 @@ declare function draw(state: Float32Array): void;
 
 async function readme(): Promise<void> {
   const P: Prime = await loadPrime();
-  const m: Model = P.loadModel(modelBytes);
+  const m: ClassifierModel = P.loadModel(modelBytes);
   m.setDevice({ readNoise: 0.05, adcBits: 8 });
   m.setDevice({ read_model: 'weight', read_noise: 0.1, t_read: '1d', read_table: [[0, 0.1], [40, 1]], preset: 'paper' });
   const opts: Record<string, string> = m.getDeviceOptions();
@@ -48,7 +48,16 @@ async function readme(): Promise<void> {
   const xs: Uint16Array = ev.x, n: number = P.parseNmnist(modelBytes).count;
   console.log(frames.length, xs.length, n, P.decodeImage(modelBytes, 28, 28, true).length, P.memoryBytes());
 
-  const ip = P.loadInpainter(pvaeBytes);
+  const any: Model = P.load(pvaeBytes);
+  if (any.kind === 'classifier') console.log(any.classify(P.framesFromImage(img28, 28, 28)).label, any.arch.nClasses);
+  else console.log(any.inpaint(img32).stepsUsed, any.arch.latent);
+  const ip: InpainterModel = P.loadInpainter(pvaeBytes);
+  ip.setDevice({ readNoise: 0.02 }).setRun({ policy: 'none', mTh: 0.3, latentSeed: 4 });
+  const ipPolicy: 'none' | 'convergence' = ip.getRun().policy;
+  const ipSaved: Uint8Array = ip.save();
+  ip.begin(img32, { hole: new Uint8Array(ip.size * ip.size) });
+  while (ip.step()) console.log(ip.result().steps.length);
+  console.log(ipPolicy, ipSaved.length, ip.arch.ch);
   const res: InpaintResult = ip.inpaint(img32, { readNoise: 0.05, earlyStop: true, hole: new Uint8Array(ip.size * ip.size) });
   const recon: Float32Array = res.recon, m1: number = res.m[0], step0: Float32Array = res.steps[0];
   const g = ip.generate({ seed: 42 });
@@ -87,9 +96,13 @@ async function misuse(): Promise<void> {
   P.loadInpainter(pvaeBytes).generate(42);
   // @ts-expect-error: earlyStop is a boolean
   P.loadInpainter(pvaeBytes).inpaint(img32, { earlyStop: 'yes' });
+  // @ts-expect-error: a classifier's policy is not an inpainter's
+  P.loadInpainter(pvaeBytes).setRun({ policy: 'confidence' });
+  // @ts-expect-error: an inpainter has no classify (its result type is never)
+  const lab: number = P.loadInpainter(pvaeBytes).classify(img28).label;
   // @ts-expect-error: loadPrime returns a promise
   P.loadModel === loadPrime().loadModel;
-  console.log(s, k, rows);
+  console.log(s, k, rows, lab);
 }
 
 export { readme, misuse };
