@@ -91,8 +91,9 @@ test('re-pruning works on the Fashion model too (its own shipped training images
   assert.match(await page.textContent('#reprune-status'), /^Done after .*test accuracy [\d.]+ % on 100 shipped test images/);
   const curve = await page.evaluate(() => window.primeLab.repruneCurve());
   const untrained = curve[0][1], final = +(await page.evaluate(() => document.getElementById('reprune').dataset.acc)) * 100;
-  // measured (docs/web.md): 29 % -> 60 %; seeded, the same every run
-  assert.ok(untrained < 40 && final > 45 && final > untrained + 20, `Fashion: ${untrained} % -> ${final} %`);
+  // measured with the full-data Fashion model (models/nmnist-fashion.prime of 2026-12-02): 38 % -> 50 %
+  // (the earlier 20k-image model: 29 % -> 60 %); seeded, the same every run
+  assert.ok(untrained < 45 && final > 45 && final > untrained + 10, `Fashion: ${untrained} % -> ${final} %`);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -12,6 +12,9 @@ import { loadPrime, PrimeError } from '../../wasm/prime.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const P = await loadPrime();
 const digits = new Uint8Array(fs.readFileSync(path.join(root, 'models/nmnist-digits.prime')));
+// the crafted files below patch the fixed layout of model file version 1: the first shipped
+// digits model, kept in that version as a fixture (tests/assets/nmnist-digits-v1.prime)
+const digitsV1 = new Uint8Array(fs.readFileSync(path.join(root, 'tests/assets/nmnist-digits-v1.prime')));
 const vaeBytes = new Uint8Array(fs.readFileSync(path.join(root, 'models/inpaint-mnist.pvae')));
 
 // The witness: a live model and a fixed input, its result taken before any attack.
@@ -47,7 +50,7 @@ function crc32(b) {
 /** A .prime file: header, raw layers [op, out_c, k, stride, pad, neuron], the
  * device and run of nmnist-digits, no masks; size field and CRC correct. */
 function craftModel({ T = 10, inC, inH, inW, classes, layers }) {
-  const devRun = digits.subarray(44 + 5 * 44, 44 + 5 * 44 + 112);
+  const devRun = digitsV1.subarray(44 + 5 * 44, 44 + 5 * 44 + 112);
   const n = 44 + 44 * layers.length + 112 + 4;
   const b = new Uint8Array(n), dv = new DataView(b.buffer);
   b.set(new TextEncoder().encode('PRIMEMDL'));
@@ -61,9 +64,9 @@ function craftModel({ T = 10, inC, inH, inW, classes, layers }) {
   dv.setUint32(n - 4, crc32(b.subarray(0, n - 4)), true);
   return b;
 }
-/** nmnist-digits with one u32 field changed, CRC fixed. */
+/** the version-1 digits model with one u32 field changed, CRC fixed. */
 function patched(offset, value) {
-  const b = digits.slice(), dv = new DataView(b.buffer);
+  const b = digitsV1.slice(), dv = new DataView(b.buffer);
   dv.setUint32(offset, value, true);
   dv.setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
   return b;
