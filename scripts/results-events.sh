@@ -4,8 +4,8 @@
 # of each event model with the PRIME authors' network (docs/data.md).
 # Usage: scripts/results-events.sh [N]   (N test samples per dataset, default 500)
 # Frame files go to build/events/ (made once per N; delete them to remake).
-# Event models: the synthesizer with motion 0 (what the shipped models were trained
-# on) and motion 1 (the camera moves, as recorded), and the independent v2e-style
+# Event models: the synthesizer with motion 0 (the default events; the digits model also saw
+# augmented copies, docs/training.md) and motion 1 (the camera moves, as recorded), and the independent v2e-style
 # model of scripts/dvs_emulator.py (never used for training).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ for spec in "${models[@]}"; do
   [ -f "$B/$d-$N-motion1.pfrm" ] || node scripts/event-frames.mjs "$B/$d-$N.psmp" "$B/$d-$N-motion1.pfrm" --motion 1 >&2
   [ -f "$B/$d-$N-emulator.pfrm" ] || /usr/bin/python3 scripts/dvs_emulator.py "$B/$d-$N.psmp" "$B/$d-$N-emulator.pfrm" >&2
 done
-echo "| model | synthesizer, motion 0 (trained on) | synthesizer, motion 1 | independent emulator |"
+echo "| model | synthesizer, motion 0 (the default events) | synthesizer, motion 1 | independent emulator |"
 echo "|---|---|---|---|"
 for spec in "${models[@]}"; do
   set -- $spec
