@@ -18,10 +18,11 @@ static int parse_text(const char *s, size_t n, const char *name, float *v, int *
             while (i < n && s[i] != '\n') i++;
             continue;
         }
+        if (c == '\0') return prime_error("%s: a NUL byte at offset %zu: not a text table", name, i);
         if (strchr(" \t\r\n,:;[]", c)) { i++; continue; }
         char buf[64];
         size_t j = 0;
-        while (i < n && j + 1 < sizeof buf && strchr("0123456789+-.eE", s[i])) buf[j++] = s[i++];
+        while (i < n && j + 1 < sizeof buf && s[i] != '\0' && strchr("0123456789+-.eE", s[i])) buf[j++] = s[i++];
         buf[j] = 0;
         char *end;
         double x = j ? strtod(buf, &end) : 0;

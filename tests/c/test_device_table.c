@@ -31,6 +31,9 @@ int main(void) {
     CHECK(!conv("10,0.8\nabc,1\n") && strstr(prime_last_error(), "line 2"), "a word refused with its line: %s",
           prime_last_error());
     CHECK(!conv("") && strstr(prime_last_error(), "no (G, sigma)"), "empty refused");
+    const char nul[] = {'1', '0', '\0', ',', '5'};
+    CHECK(prime_device_table_text((const uint8_t *)nul, sizeof nul, "t", &t) == -1 && strstr(prime_last_error(), "NUL"),
+          "a NUL byte refused (strchr would match the terminator): %s", prime_last_error());
     char big[2048] = "";
     for (int i = 0; i < 17; i++) sprintf(big + strlen(big), "%d,1\n", 10 + i);
     CHECK(!conv(big) && strstr(prime_last_error(), "more than 16"), "17 points refused: %s", prime_last_error());
