@@ -313,6 +313,12 @@ prime_trainer *prime_trainer_create_on(const prime_train_params *p, const prime_
     tr->p = *p;
     tr->a = prime_arch_nmnist();
     tr->a.T = p->T;
+    if (p->c1 < 0 || p->c1 > 256 || p->c2 < 0 || p->c2 > 256) {
+        prime_error("train: conv channels %d, %d out of 1..256", p->c1, p->c2);
+        goto fail;
+    }
+    if (p->c1) tr->a.layers[0].out_c = p->c1;
+    if (p->c2) tr->a.layers[2].out_c = p->c2;
     if (setup_dims(tr) != 0) goto fail;
     for (int l = 0; l < 5; l++) tr->a.layers[l].sparsity = p->sparsity;
 

@@ -46,6 +46,7 @@ typedef struct {
     int hw_aware;       /* 1: read noise on kept weights, off-state residuals */
     float read_noise;   /* eta of w' = w (1 + eta N(0,1)), fresh per batch */
     int threads;        /* worker threads (2) */
+    int c1, c2;         /* output channels of conv1 / conv2 (0: the paper's 12 / 64) */
     int verbose;        /* 1: progress lines on stdout */
     int smooth_spikes;  /* test only: spike = clamp(U - th + 0.5, 0, 1), whose
                            true derivative is the surrogate (gradient checks) */

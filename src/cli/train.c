@@ -28,6 +28,7 @@ static void usage(void) {
         "  --epochs E (8)  --batch B (128)  --opt adam|sgd (adam)  --lr X (1e-3; sgd 0.1)\n"
         "  --wd X (5e-4)  --momentum X (0.9)  --sparsity S (0.5)  --seed S (1)  --T T (10)\n"
         "  --train-limit N  --test-limit N  --threads N (2)  --data-seed S (1)\n"
+        "  --channels C1,C2 (12,64): output channels of the two conv layers\n"
         "  --motion 0|1 (0): events with the image (0) or the camera (1) following the\n"
         "             saccades (docs/data.md); frame caches are kept apart (-m1)\n"
         "  --augment K: train on K augmented copies of every training image (event\n"
@@ -244,6 +245,9 @@ int main(int argc, char **argv) {
         else if (ARG("--train-limit")) train_limit = atoi(v);
         else if (ARG("--test-limit")) test_limit = atoi(v);
         else if (ARG("--threads")) p.threads = atoi(v);
+        else if (ARG("--channels")) {
+            if (sscanf(v, "%d,%d", &p.c1, &p.c2) != 2 || p.c1 < 1 || p.c2 < 1) { usage(); return 2; }
+        }
         else if (ARG("--read-noise")) p.read_noise = (float)atof(v);
         else if (ARG("--checkpoint")) p.checkpoint = v;
         else if (ARG("--bench")) bench = atoi(v);
@@ -263,9 +267,10 @@ int main(int argc, char **argv) {
     if (p.opt == PRIME_OPT_SGD && !lr_set) p.lr = 0.1f;
 
     printf("prime-train: data %s, %s, epochs %d, batch %d, %s lr %g wd %g, sparsity %.2f, seed %llu, "
-           "T %d%s, threads %d\n", data, p.baseline ? "software baseline (float weights)" : "edge-popup masks",
+           "T %d%s, threads %d, channels %d,%d\n", data, p.baseline ? "software baseline (float weights)" : "edge-popup masks",
            p.epochs, p.batch, p.opt == PRIME_OPT_SGD ? "sgd" : "adam", p.lr, p.wd, p.sparsity,
-           (unsigned long long)p.seed, p.T, p.hw_aware ? ", hw-aware" : "", p.threads);
+           (unsigned long long)p.seed, p.T, p.hw_aware ? ", hw-aware" : "", p.threads,
+           p.c1 ? p.c1 : 12, p.c2 ? p.c2 : 64);
     double t0 = now_s();
     prime_frames trf, tef;
     if (get_frames(data, "train", p.T, dseed, motion, train_limit, &trf) != 0 ||
