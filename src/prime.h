@@ -262,6 +262,10 @@ int prime_get_mask(const prime_ctx *ctx, int layer, uint8_t *mask, size_t n);
  * at their off-state residual). `kept` = 1 gives the formed on-state weight of
  * every pair whatever the mask (what a trainer's scores choose from). */
 int prime_get_weights(const prime_ctx *ctx, int layer, int kept, float *w, size_t n);
+/* The read-noise scale of every pair, sqrt(G+^2 + G-^2) * scale (what the
+ * conductance noise model multiplies by read_noise * N(0,1) on each read),
+ * same order and `kept` meaning as prime_get_weights. */
+int prime_get_noise_weights(const prime_ctx *ctx, int layer, int kept, float *s, size_t n);
 /* Replace the formed conductances by a measured map: gpos, gneg in uS, one
  * value per pair in matrix order (the on-state of each cell). */
 int prime_set_conductances(prime_ctx *ctx, int layer, const float *gpos,

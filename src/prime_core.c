@@ -270,6 +270,16 @@ int prime_get_weights(const prime_ctx *c, int l, int kept, float *out, size_t n)
     return 0;
 }
 
+/* sqrt(G+^2 + G-^2) * scale of layer l's pairs (on-state, or as programmed); 0 or -1. */
+int prime_get_noise_weights(const prime_ctx *c, int l, int kept, float *out, size_t n) {
+    wlayer *w = get_wlayer(c, l, n);
+    if (!w) return -1;
+    float sc = c->arch.layers[l].scale;
+    for (size_t i = 0; i < n; i++)
+        out[i] = kept ? sqrtf(w->gp_on[i] * w->gp_on[i] + w->gn_on[i] * w->gn_on[i]) * sc : sqrtf(w->g2[i]);
+    return 0;
+}
+
 /* Replaces layer l's formed conductances by a measured map; 0 or -1. */
 int prime_set_conductances(prime_ctx *c, int l, const float *gpos, const float *gneg, size_t n) {
     wlayer *w = get_wlayer(c, l, n);

@@ -45,6 +45,7 @@ typedef struct {
     int rows, cols;
     float *w;      /* formed on-state weights (G+ - G-) * scale, [row][col] */
     float *r;      /* off-state residuals (hw-aware), else NULL */
+    float *s_on, *s_off; /* sqrt(G+^2 + G-^2) * scale kept / pruned (conductance noise), else NULL */
     float *score;  /* trainable: edge-popup scores, or weights (baseline) */
     float *weff;   /* effective weights of the current batch */
     float *m, *v;  /* optimizer state (Adam m, v; SGD uses m) */
@@ -248,17 +249,16 @@ static int make_weff(prime_trainer *tr, int noise, uint64_t draw) {
             continue;
         }
         if (compute_mask(L, tr->p.sparsity) != 0) return -1;
+        const int hw = noise && tr->p.hw_aware && tr->p.read_noise > 0;
+        const int cond = hw && tr->p.noise_model == PRIME_TR_NOISE_CONDUCTANCE;
         for (size_t i = 0; i < L->n; i++) {
-            float w = L->w[i];
-            if (L->mask[i]) {
-                if (noise && tr->p.hw_aware && tr->p.read_noise > 0)
-                    w *= 1.0f + tr->p.read_noise *
-                        (float)prime_rand_normal(tr->p.seed ^ 0x6e6f697365ull,
-                                                 draw * 8 + l, i);
-                L->weff[i] = w;
-            } else {
-                L->weff[i] = L->r ? L->r[i] : 0.0f;
+            float w = L->mask[i] ? L->w[i] : L->r ? L->r[i] : 0.0f;
+            if (hw && (L->mask[i] || cond)) {
+                float z = tr->p.read_noise * (float)prime_rand_normal(tr->p.seed ^ 0x6e6f697365ull, draw * 8 + l, i);
+                if (cond) w += z * (L->mask[i] ? L->s_on[i] : L->s_off[i]);
+                else w *= 1.0f + z;
             }
+            L->weff[i] = w;
         }
     }
     prime_tr_conv_transpose(tr->wt2, tr->L[1].weff, tr->C1, tr->C2, tr->k2);
@@ -333,7 +333,7 @@ prime_trainer *prime_trainer_create_on(const prime_train_params *p, const prime_
     }
     tr->ntot = ntot;
     size_t nwt2 = tr->L[1].n;
-    tr->arena = calloc(6 * ntot + nwt2 + (size_t)PRIME_TR_CHUNKS * ntot, sizeof(float));
+    tr->arena = calloc(8 * ntot + nwt2 + (size_t)PRIME_TR_CHUNKS * ntot, sizeof(float));
     uint8_t *masks = calloc(ntot, 1);
     if (!tr->arena || !masks) { free(masks); prime_error("train: out of memory"); goto fail; }
     float *q = tr->arena;
@@ -346,8 +346,11 @@ prime_trainer *prime_trainer_create_on(const prime_train_params *p, const prime_
         L->weff = q; q += L->n;
         L->m = q; q += L->n;
         L->v = q; q += L->n;
+        L->s_on = q; q += L->n;
+        L->s_off = q; q += L->n;
         L->mask = mq; mq += L->n;
         if (!p->hw_aware) L->r = NULL;
+        if (!p->hw_aware || p->noise_model != PRIME_TR_NOISE_CONDUCTANCE) L->s_on = L->s_off = NULL;
     }
     tr->wt2 = q; q += nwt2;
     tr->gchunk = q;
@@ -358,10 +361,12 @@ prime_trainer *prime_trainer_create_on(const prime_train_params *p, const prime_
         for (int l = 0; l < PRIME_TR_NW; l++) {
             prime_tr_wlayer *L = &tr->L[l];
             if (prime_get_weights(tr->ctx, tr->li[l], 1, L->w, L->n) != 0) goto fail;
+            if (L->s_on && prime_get_noise_weights(tr->ctx, tr->li[l], 1, L->s_on, L->n) != 0) goto fail;
             if (L->r) { /* off-state residuals: prune everything, read, restore */
                 memset(L->mask, 0, L->n);
                 if (prime_set_mask(tr->ctx, tr->li[l], L->mask, L->n) != 0) goto fail;
                 if (prime_get_weights(tr->ctx, tr->li[l], 0, L->r, L->n) != 0) goto fail;
+                if (L->s_off && prime_get_noise_weights(tr->ctx, tr->li[l], 0, L->s_off, L->n) != 0) goto fail;
                 memset(L->mask, 1, L->n);
                 if (prime_set_mask(tr->ctx, tr->li[l], L->mask, L->n) != 0) goto fail;
             }
@@ -429,6 +434,9 @@ float *prime_trainer_weff(prime_trainer *tr, int wl) {
 }
 void prime_trainer_refresh(prime_trainer *tr) {
     if (tr) make_weff(tr, 0, 0);
+}
+int prime_trainer_refresh_noisy(prime_trainer *tr, uint64_t draw) {
+    return tr ? make_weff(tr, 1, draw) : prime_error("train: NULL trainer");
 }
 
 /* Recomputes only the transposed copy (after tests edit weff directly). */

@@ -31,6 +31,7 @@ extern "C" {
 #endif
 
 enum { PRIME_OPT_ADAM = 0, PRIME_OPT_SGD = 1 };
+enum { PRIME_TR_NOISE_WEIGHT = 0, PRIME_TR_NOISE_CONDUCTANCE = 1 };
 
 typedef struct {
     int T;              /* timesteps per sample (10) */
@@ -44,7 +45,10 @@ typedef struct {
     uint64_t seed;      /* chip seed and training seed (shuffle, scores) */
     int baseline;       /* 1: train float weights, no mask (software baseline) */
     int hw_aware;       /* 1: read noise on kept weights, off-state residuals */
-    float read_noise;   /* eta of w' = w (1 + eta N(0,1)), fresh per batch */
+    float read_noise;   /* eta of the hw-aware read noise, fresh per batch */
+    int noise_model;    /* hw-aware noise on each weight: PRIME_TR_NOISE_WEIGHT w (1 + eta N)
+                           (the paper's), PRIME_TR_NOISE_CONDUCTANCE w + eta sqrt(G+^2 + G-^2) s N
+                           (the simulator's default read model, kept and pruned pairs) */
     int threads;        /* worker threads (2) */
     int c1, c2;         /* output channels of conv1 / conv2 (0: the paper's 12 / 64) */
     int verbose;        /* 1: progress lines on stdout */
@@ -105,6 +109,8 @@ size_t prime_trainer_layer_size(const prime_trainer *tr, int wl);
 float *prime_trainer_weff(prime_trainer *tr, int wl);
 /* Recomputes the effective weights from scores/masks (no noise). */
 void prime_trainer_refresh(prime_trainer *tr);
+/* The same with the hw-aware read noise of batch `draw` (as training draws it); 0 or -1. */
+int prime_trainer_refresh_noisy(prime_trainer *tr, uint64_t draw);
 /* Loss of one sample (frames uint8 [T][2][34][34]) with the current effective
  * weights; if grads != NULL adds dL/dweff of weight layer l to grads[l]
  * (caller-owned arrays of layer_size floats). Returns the loss, NAN on error.

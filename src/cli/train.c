@@ -35,7 +35,11 @@ static void usage(void) {
         "             parameters, shift, blur, gamma, event drop drawn per copy; augment.h)\n"
         "             beside the default events; --aug KEY=VALUE sets a range, e.g.\n"
         "             --aug p_camera=0.5 --aug contrast_hi=0.3 (docs/training.md, Augmentation)\n"
-        "  --hw-aware [--read-noise 0.05]  --baseline  --checkpoint FILE [--resume]\n"
+        "  --hw-aware [--read-noise 0.05] [--noise-model weight|conductance]: read noise on\n"
+        "             the weights in training, fresh per batch: w (1 + eta N) (weight, the\n"
+        "             paper's; default) or w + eta sqrt(G+^2 + G-^2) s N on every pair\n"
+        "             (conductance, the simulator's default read model)\n"
+        "  --baseline  --checkpoint FILE [--resume]\n"
         "  --bench N: time N batches of training (no --out, no evaluation) and print\n"
         "             one JSON line: samples/s by CPU time and by wall time\n");
 }
@@ -249,6 +253,11 @@ int main(int argc, char **argv) {
             if (sscanf(v, "%d,%d", &p.c1, &p.c2) != 2 || p.c1 < 1 || p.c2 < 1) { usage(); return 2; }
         }
         else if (ARG("--read-noise")) p.read_noise = (float)atof(v);
+        else if (ARG("--noise-model")) {
+            if (strcmp(v, "weight") == 0) p.noise_model = PRIME_TR_NOISE_WEIGHT;
+            else if (strcmp(v, "conductance") == 0) p.noise_model = PRIME_TR_NOISE_CONDUCTANCE;
+            else { usage(); return 2; }
+        }
         else if (ARG("--checkpoint")) p.checkpoint = v;
         else if (ARG("--bench")) bench = atoi(v);
         else if (strcmp(a, "--hw-aware") == 0) p.hw_aware = 1;
@@ -269,7 +278,7 @@ int main(int argc, char **argv) {
     printf("prime-train: data %s, %s, epochs %d, batch %d, %s lr %g wd %g, sparsity %.2f, seed %llu, "
            "T %d%s, threads %d, channels %d,%d\n", data, p.baseline ? "software baseline (float weights)" : "edge-popup masks",
            p.epochs, p.batch, p.opt == PRIME_OPT_SGD ? "sgd" : "adam", p.lr, p.wd, p.sparsity,
-           (unsigned long long)p.seed, p.T, p.hw_aware ? ", hw-aware" : "", p.threads,
+           (unsigned long long)p.seed, p.T, p.hw_aware ? (p.noise_model ? ", hw-aware (conductance noise)" : ", hw-aware (weight noise)") : "", p.threads,
            p.c1 ? p.c1 : 12, p.c2 ? p.c2 : 64);
     double t0 = now_s();
     prime_frames trf, tef;

@@ -353,6 +353,86 @@ static void test_determinism(void) {
     free(w[0]); free(w[1]); free(f.x); free(f.y);
 }
 
+/* hw-aware noise in the conductance form: prime_get_noise_weights against the
+ * conductances of the array itself, then the trainer's noisy weights: (weff -
+ * w) / (eta s) is N(0, 1) on kept and pruned pairs; in the weight form the
+ * pruned pairs carry no noise and the kept ones (weff / w - 1) / eta is N(0, 1).
+ * Also --channels: a 6,16 network trains and reports its sizes. */
+static void test_noise_models(void) {
+    prime_arch a = prime_arch_nmnist();
+    prime_device d = prime_default_device();
+    d.chip_seed = 3;
+    prime_ctx *c = prime_create(&a, &d);
+    CHECKV(c != NULL, "context: %s", c ? "" : prime_last_error());
+    if (!c) return;
+    const size_t n0 = (size_t)prime_layer_rows(&a.layers[0]) * prime_layer_cols(&a.layers[0]);
+    float *s = malloc(n0 * 4), *arr = malloc(512 * 512 * 4);
+    int ok = prime_get_noise_weights(c, 0, 0, s, n0) == 0 && prime_get_array(c, 0, arr, 512 * 512) == 0;
+    double worst = 0;
+    const int cols = prime_layer_cols(&a.layers[0]);
+    for (size_t i = 0; ok && i < n0; i++) {
+        float gp = arr[(i / cols) * 512 + 2 * (i % cols)], gn = arr[(i / cols) * 512 + 2 * (i % cols) + 1];
+        double want = sqrt((double)gp * gp + (double)gn * gn) * a.layers[0].scale;
+        double e = fabs(s[i] - want) / want;
+        if (e > worst) worst = e;
+    }
+    CHECKV(ok && worst < 1e-6, "noise weights = sqrt(G+^2 + G-^2) * scale of the array's cells (worst rel. error %.2g)", worst);
+    CHECKV(prime_get_noise_weights(c, 1, 0, s, n0) != 0, "noise weights: a pooling layer is refused (%s)", prime_last_error());
+    free(s); free(arr);
+    prime_free(c);
+
+    for (int model = 0; model < 2; model++) {
+        prime_train_params p = prime_train_default_params();
+        p.verbose = 0, p.seed = 3, p.hw_aware = 1, p.read_noise = 0.1f, p.noise_model = model;
+        prime_trainer *tr = prime_trainer_create(&p);
+        CHECKV(tr != NULL, "hw-aware trainer: %s", tr ? "" : prime_last_error());
+        if (!tr) return;
+        const size_t n = prime_trainer_layer_size(tr, 1);
+        float *w = malloc(n * 4);
+        memcpy(w, prime_trainer_weff(tr, 1), n * 4); /* no noise: kept at w, pruned at the residual */
+        const uint8_t *mk = prime_trainer_mask(tr, 1);
+        double z[2][2] = {{0}}; /* [pruned/kept][sum, sum of squares] */
+        size_t cnt[2] = {0}, moved_pruned = 0;
+        float *sn = malloc(n * 4), *sf = malloc(n * 4);
+        prime_device dd = prime_default_device();
+        dd.chip_seed = 3;
+        prime_ctx *ref = prime_create(&a, &dd);
+        uint8_t *m0 = calloc(n, 1);
+        ok = ref && prime_get_noise_weights(ref, 2, 1, sn, n) == 0 && prime_set_mask(ref, 2, m0, n) == 0 &&
+             prime_get_noise_weights(ref, 2, 0, sf, n) == 0 && prime_trainer_refresh_noisy(tr, 7) == 0;
+        const float *wn = prime_trainer_weff(tr, 1);
+        for (size_t i = 0; ok && i < n; i++) {
+            int k = mk[i] ? 1 : 0;
+            double v;
+            if (model == 1) v = (wn[i] - w[i]) / (0.1 * (k ? sn[i] : sf[i]));
+            else if (k) v = (wn[i] / w[i] - 1) / 0.1;
+            else { moved_pruned += wn[i] != w[i]; continue; }
+            z[k][0] += v, z[k][1] += v * v, cnt[k]++;
+        }
+        for (int k = model ? 0 : 1; ok && k < 2; k++) {
+            double mean = z[k][0] / cnt[k], sd = sqrt(z[k][1] / cnt[k] - mean * mean);
+            CHECKV(fabs(mean) < 0.04 && fabs(sd - 1) < 0.03, "%s noise, %s pairs of conv2 (%zu): z mean %.4f sd %.4f",
+                   model ? "conductance" : "weight", k ? "kept" : "pruned", cnt[k], mean, sd);
+        }
+        if (model == 0) CHECK_INT(moved_pruned, 0, "weight noise leaves the pruned pairs at their residual");
+        CHECKV(ok, "noise check ran (%s)", ok ? "" : prime_last_error());
+        prime_free(ref);
+        free(m0); free(sn); free(sf); free(w);
+        prime_trainer_free(tr);
+    }
+
+    prime_train_params p = prime_train_default_params();
+    p.verbose = 0, p.c1 = 6, p.c2 = 16;
+    prime_trainer *tr = prime_trainer_create(&p);
+    CHECKV(tr && prime_trainer_layer_size(tr, 0) == 50 * 6 && prime_trainer_layer_size(tr, 1) == 150 * 16 &&
+           prime_trainer_layer_size(tr, 2) == 16 * 36 * 10, "--channels 6,16: layer sizes 300, 2400, 5760");
+    prime_trainer_free(tr);
+    p.c1 = 300;
+    tr = prime_trainer_create(&p);
+    CHECKV(tr == NULL, "--channels 300: refused (%s)", prime_last_error());
+    prime_trainer_free(tr);
+}
+
 static void subset(prime_frames *dst, const prime_frames *src, int a, int n) {
     *dst = *src;
     size_t ss = prime_frames_sample_size(src);
@@ -414,6 +494,7 @@ int main(void) {
     test_lif();
     test_network();
     test_determinism();
+    test_noise_models();
     test_training();
     return check_summary();
 }
