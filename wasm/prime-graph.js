@@ -334,8 +334,14 @@ export function defineGraph(env, Model) {
     setMask(i, mask, g = 0) { return this.setParam(i, 'mask', Float32Array.from(toU8(mask, 'mask')), g); }
     /** A measured on-state conductance map of crossbar node (g, i) (uS, [row][col] per side); kept by save(). */
     setConductances(i, gpos, gneg, g = 0) {
-      this.setParam(i, 'gpos', gpos, g);
-      return this.setParam(i, 'gneg', gneg, g);
+      const gp = toF32(gpos, 'gpos'), gn = toF32(gneg, 'gneg'), n = this.getParam(i, 'gpos', g).length;
+      for (const [v, side] of [[gp, 'gpos'], [gn, 'gneg']]) { // checked first: both sides or neither
+        if (v.length !== n) throw new PrimeError(`setConductances: node ${i} needs ${n} conductances per side, ${side} has ${v.length}`);
+        const bad = v.findIndex((x) => !(x >= 0 && x < 1e6));
+        if (bad >= 0) throw new PrimeError(`setConductances: ${side} value ${bad} = ${v[bad]} is not a conductance in [0, 1e6) uS`);
+      }
+      this.setParam(i, 'gpos', gp, g);
+      return this.setParam(i, 'gneg', gn, g);
     }
   }
   return GraphModel;

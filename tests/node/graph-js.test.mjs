@@ -261,3 +261,36 @@ test('wrong kind: a method the graph lacks is a PrimeError naming those it has; 
   lacks(() => m.inpaint(new Float32Array(1024)), /model was freed/);
   f.free();
 });
+
+test('parameters: masks, conductance maps and digital weights set and read back; kept by save()', { skip }, () => {
+  const f = P.importModel(fs.readFileSync(file('fashion.pt'))), x = readNpy(file('fashion-in.npy')).data.subarray(0, 784);
+  f.setDevice(IDEAL).setRun({ ideal: true });
+  const n = f.getMask(2).length, a = f.getParam(2, 'gpos'), b = f.getParam(2, 'gneg'), r0 = f.classify(x).logits;
+  assert.equal(n, 9 * 64);
+  // a bad map changes nothing (both sides checked first)
+  const bad = Float32Array.from(b); bad[5] = -1;
+  assert.throws(() => f.setConductances(2, a, bad), (e) => e instanceof PrimeError && /gneg value 5 = -1 is not a conductance/.test(e.message));
+  assert.deepEqual(Array.from(f.getParam(2, 'gpos')), Array.from(a));
+  // swapping G+ and G- negates the layer's weights; the logits move; save -> load keeps it
+  f.setConductances(2, b, a);
+  const w = f.getParam(2, 'weight'), mask = f.getMask(2);
+  const r1 = f.classify(x).logits;
+  assert.notDeepEqual(Array.from(r1), Array.from(r0));
+  const f2 = P.load(f.save());
+  f2.setDevice(IDEAL).setRun({ ideal: true });
+  assert.deepEqual(Array.from(f2.classify(x).logits), Array.from(r1));
+  assert.deepEqual(Array.from(f2.getParam(2, 'weight')), Array.from(w));
+  // a mask with every cell pruned: the layer reads zeros
+  f2.setMask(2, new Uint8Array(n));
+  assert.ok(f2.getParam(2, 'weight').every((v) => v === 0));
+  assert.ok(mask.some((v) => v === 0) && mask.some((v) => v === 1));
+  // a digital layer's weights (the FSVAE posterior) set and read back
+  const m = P.importModel(fs.readFileSync(file('fsvae.pt'))), post = m.graph.graphs[1][1];
+  assert.deepEqual([post.op, post.crossbar], ['fc', false]);
+  const wd = m.getParam(1, 'weight', 1);
+  wd[0] += 1;
+  m.setParam(1, 'weight', wd, 1);
+  assert.equal(m.getParam(1, 'weight', 1)[0], wd[0]);
+  assert.throws(() => m.setParam(1, 'weight', new Float32Array(3), 1), /has \d+ values, not 3/);
+  m.free(); f.free(); f2.free();
+});
