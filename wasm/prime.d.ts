@@ -6,7 +6,7 @@
 //   if (m.kind === 'classifier') {
 //     m.setDevice({ readNoise: 0.05 }).setRun({ policy: 'confidence', threshold: 0.8 });
 //     const r = m.classify(P.framesFromImage(img28, 28, 28, 10, seed));
-//   } else m.inpaint(img32, { readNoise: 0.05 });
+//   } else m.inpaint(img32, { readNoise: 0.05 });  // an inpainter, or a layer graph ('graph': m.graph) with an image readout
 //
 // Checked by tests/node/package.test.mjs (tsc --noEmit on tests/node/types-check.ts).
 
