@@ -124,14 +124,15 @@ EMCC := NODE_PATH=/usr/share/nodejs emcc
 EMFLAGS = $(CFLAGS_COMMON) -O3 --no-entry -sSTANDALONE_WASM \
     -sEXPORTED_FUNCTIONS=$(shell tr -d ' \n' < wasm/exports.json) \
     -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=1GB -sABORTING_MALLOC=0 -sINITIAL_MEMORY=16MB
-WASM_DEPS := $(CORE_SRC) src/wasm_api.c $(wildcard src/*.h) wasm/exports.json
+WASM_API := src/wasm_api.c src/wasm_graph.c
+WASM_DEPS := $(CORE_SRC) $(WASM_API) $(wildcard src/*.h) wasm/exports.json
 
 wasm: wasm/prime.wasm $(B)/prime-scalar.wasm wasm/prime-train.wasm
 wasm/prime.wasm: $(WASM_DEPS)
-	$(EMCC) $(EMFLAGS) -msimd128 -o $@ $(CORE_SRC) src/wasm_api.c
+	$(EMCC) $(EMFLAGS) -msimd128 -o $@ $(CORE_SRC) $(WASM_API)
 $(B)/prime-scalar.wasm: $(WASM_DEPS)
 	@mkdir -p $(@D)
-	$(EMCC) $(EMFLAGS) -DPRIME_NO_SIMD -o $@ $(CORE_SRC) src/wasm_api.c
+	$(EMCC) $(EMFLAGS) -DPRIME_NO_SIMD -o $@ $(CORE_SRC) $(WASM_API)
 
 
 # The mask trainer for re-pruning in the page (src/train_wasm.c, wasm/prime-train.js):

@@ -64,6 +64,28 @@
 #define PW_VAE_RES_DOUBLES (PW_VAE_RES_M + PRIME_MAX_T) /* 72 */
 enum { PW_VAE_PARAM_WEIGHTS = 0, PW_VAE_PARAM_BN_A = 1, PW_VAE_PARAM_BN_B = 2, PW_VAE_PARAM_BIAS = 3 };
 
+/* Layer-graph models (prime_graph.h, docs/graph.md; src/wasm_graph.c). Head:
+ * n_graphs, T, out_node, readout, out_decay, anchored, in_dac, macs_conn,
+ * n_out, then the node count of each of the PRIME_G_MAX_GRAPHS graphs. Node:
+ * op, in0, in1, c, h, w, k, stride, pad, out_pad, bias, crossbar, scale,
+ * sparsity, neuron, th, decay, leak, tau, qbits, qmax, sub0, sub1, mode, key,
+ * nkey, oc, oh, ow. Run (prime_grun): policy, alpha, threshold, m_div, m_th,
+ * m_window, min_steps, ideal, generate, noise_seed, latent_seed. Result: a
+ * head (steps_used, T, label, n_out, energy_pj, baseline_pj, energy_ratio,
+ * digital_macs, spikes), the counters (PW_COUNTERS, then dac_clipped), then
+ * confidence[0..PRIME_MAX_T) and m[0..PRIME_MAX_T). */
+#define PW_G_MAX_GRAPHS 3  /* PRIME_G_MAX_GRAPHS */
+#define PW_G_MAX_NODES 48  /* PRIME_G_MAX_NODES */
+#define PW_G_HEAD (9 + PW_G_MAX_GRAPHS)
+#define PW_G_NODE_FIELDS 29
+#define PW_G_RUN_FIELDS 11
+#define PW_G_RES_HEAD 9
+#define PW_G_RES_COUNTERS PW_G_RES_HEAD
+#define PW_G_COUNTERS (PW_COUNTERS + 1)
+#define PW_G_RES_CONFIDENCE (PW_G_RES_COUNTERS + PW_G_COUNTERS)
+#define PW_G_RES_M (PW_G_RES_CONFIDENCE + PRIME_MAX_T)
+#define PW_G_RES_DOUBLES (PW_G_RES_M + PRIME_MAX_T)
+
 /* The table pw_abi() returns, as X(name, value): every constant above, the
  * sizes and offsets of prime_event, the limits and the enum values of prime.h. */
 #define PW_ABI_TABLE(X) \
@@ -134,6 +156,18 @@ enum { PW_VAE_PARAM_WEIGHTS = 0, PW_VAE_PARAM_BN_A = 1, PW_VAE_PARAM_BN_B = 2, P
     X(vae_param_weights, PW_VAE_PARAM_WEIGHTS) \
     X(vae_param_bn_a, PW_VAE_PARAM_BN_A) \
     X(vae_param_bn_b, PW_VAE_PARAM_BN_B) \
-    X(vae_param_bias, PW_VAE_PARAM_BIAS)
+    X(vae_param_bias, PW_VAE_PARAM_BIAS) \
+    X(model_graph, PRIME_MODEL_GRAPH) \
+    X(g_max_graphs, PW_G_MAX_GRAPHS) \
+    X(g_max_nodes, PW_G_MAX_NODES) \
+    X(g_head, PW_G_HEAD) \
+    X(g_node_fields, PW_G_NODE_FIELDS) \
+    X(g_run_fields, PW_G_RUN_FIELDS) \
+    X(g_res_head, PW_G_RES_HEAD) \
+    X(g_res_counters, PW_G_RES_COUNTERS) \
+    X(g_counters, PW_G_COUNTERS) \
+    X(g_res_confidence, PW_G_RES_CONFIDENCE) \
+    X(g_res_m, PW_G_RES_M) \
+    X(g_res_doubles, PW_G_RES_DOUBLES)
 
 #endif

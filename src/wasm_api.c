@@ -541,3 +541,12 @@ EXPORT int pw_irdrop_map(const prime_ctx *c, int l, int tile, const float *v_in,
     free(vr);
     return rc;
 }
+
+/* ============================================================ shared with wasm_graph.c (wasm_internal.h) */
+
+#include "wasm_internal.h"
+void pw_dev_to(const prime_device *d, double *o) { dev_to(d, o); }
+int pw_dev_from(const double *v, prime_device *d) { return dev_from(v, d); }
+int pw_as_int(double v, const char *what, int lo, int hi, int *o) { return as_int(v, what, lo, hi, o); }
+int pw_as_seed(double v, const char *what, uint64_t *o) { return as_seed(v, what, o); }
+int pw_as_float(double v, const char *what, float *o) { return as_float(v, what, o); }

@@ -1,6 +1,6 @@
 // prime-model.js - the one model object of wasm/prime.js, for every network:
-// the PRIME classifier (kind 'classifier') and the inpainting VAE (kind
-// 'inpainter'). P.load(bytes) gives one for any model file (docs/model-format.md);
+// the PRIME classifier (kind 'classifier'), the inpainting VAE (kind
+// 'inpainter') and layer-graph models (kind 'graph', wasm/prime-graph.js). P.load(bytes) gives one for any model file (docs/model-format.md);
 // a method the network does not have throws a PrimeError that says which it has.
 //
 //   both:        kind, arch, getDevice/setDevice (camelCase fields or the option keys of
@@ -13,6 +13,8 @@
 //
 // Internal to prime.js: defineModel(env) is called once per loaded module with
 // its heap helpers and returns the Model class.
+
+import { defineGraph } from './prime-graph.js';
 
 const VAE_RUN_KEYS = ['policy', 'mDiv', 'mTh', 'mWindow', 'minSteps', 'noiseSeed', 'latentSeed'];
 const KIND_METHODS = {
@@ -46,7 +48,8 @@ export function defineModel(env) {
       this._c = h;
       this.kind = kind;
       if (kind === 'classifier') this.arch = this._clfArch();
-      else this._vaeInit();
+      else if (kind === 'inpainter') this._vaeInit();
+      else this._graphInit();
     }
     _ctx() { if (!this._c) throw new PrimeError('model was freed'); return this._c; }
     /** The handle, if this model is of `kind`; else a PrimeError naming what it has. */
@@ -463,6 +466,9 @@ export function defineModel(env) {
   }
   const getF64Arch = (h) => withBufs([8 * A.vae_arch_fields], (p) => { X.pw_vae_arch(h, p); return getF64(p, A.vae_arch_fields); });
 
+  const GraphModel = defineGraph(env, Model);
+  const NET = { classifier: 'a classifier', inpainter: 'an inpainting model', graph: 'a layer-graph model' };
+
   /** A Model from model file bytes of any network and version (kind from prime_model_kind). */
   Model.load = (bytes, want = null) => {
     const b = toU8(bytes, 'model');
@@ -470,13 +476,26 @@ export function defineModel(env) {
       putBytes(p, b);
       const kind = X.prime_model_kind(p, b.length);
       if (kind < 0) return { kind };
-      const name = kind === A.model_vae ? 'inpainter' : 'classifier';
-      if (want && name !== want)
-        throw new PrimeError(`this is ${name === 'inpainter' ? 'an inpainting model' : 'a classifier'}, not ${want === 'inpainter' ? 'an inpainting model' : 'a classifier'}: load it with P.load(bytes)`);
-      return { kind, name, h: kind === A.model_vae ? X.prime_vae_load(p, b.length) : X.prime_load(p, b.length) };
+      const name = kind === A.model_vae ? 'inpainter' : kind === A.model_graph ? 'graph' : 'classifier';
+      if (want && name !== want) throw new PrimeError(`this is ${NET[name]}, not ${NET[want]}: load it with P.load(bytes)`);
+      const load = name === 'inpainter' ? X.prime_vae_load : name === 'graph' ? X.prime_graph_load : X.prime_load;
+      return { kind, name, h: load(p, b.length) };
     });
     if (r.kind < 0 || !r.h) fail('load');
-    return new Model(r.h, r.name);
+    return r.name === 'graph' ? new GraphModel(r.h) : new Model(r.h, r.name);
   };
+  /** A Model from a checkpoint: a layer graph when the graph importer knows its layout (the PRIME
+   * authors' FSVAE, the Fashion CNN), else the classifier importer (prime_import_model). */
+  Model.importCheckpoint = (bytes) => {
+    const b = toU8(bytes, 'checkpoint');
+    const r = withBufs([b.length || 1], (p) => {
+      putBytes(p, b);
+      if (X.prime_graph_import_knows(p, b.length)) return { graph: true, h: X.pw_graph_import(p, b.length, 0) };
+      return { graph: false, h: X.prime_import_model(p, b.length, 0) };
+    });
+    if (!r.h) fail('importModel');
+    return r.graph ? new GraphModel(r.h) : new Model(r.h, 'classifier');
+  };
+  Model.Graph = GraphModel;
   return Model;
 }

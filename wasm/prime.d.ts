@@ -2,11 +2,11 @@
 //
 //   import { loadPrime } from 'prime-sim';
 //   const P = await loadPrime();
-//   const m = P.load(bytes);                    // Model = ClassifierModel | InpainterModel
+//   const m = P.load(bytes);                    // Model = ClassifierModel | InpainterModel | GraphModel
 //   if (m.kind === 'classifier') {
 //     m.setDevice({ readNoise: 0.05 }).setRun({ policy: 'confidence', threshold: 0.8 });
 //     const r = m.classify(P.framesFromImage(img28, 28, 28, 10, seed));
-//   } else m.inpaint(img32, { readNoise: 0.05 });
+//   } else m.inpaint(img32, { readNoise: 0.05 });  // an inpainter, or a layer graph ('graph': m.graph) with an image readout
 //
 // Checked by tests/node/package.test.mjs (tsc --noEmit on tests/node/types-check.ts).
 
@@ -338,7 +338,7 @@ export interface InpainterParams {
 }
 
 /** The network a model holds. */
-export type ModelKind = 'classifier' | 'inpainter';
+export type ModelKind = 'classifier' | 'inpainter' | 'graph';
 
 /** The architecture of an inpainting network (prime.h prime_vae_arch, camelCase). */
 export interface InpainterArch {
@@ -478,8 +478,176 @@ export interface InpainterModel extends ModelBase {
   irdropMap(layer: number, array?: number, input?: Floats | null): never;
 }
 
+// ---------------------------------------------------------------- layer graphs (wasm/prime-graph.js, docs/graph.md)
+
+export type GraphOp = 'input' | 'conv' | 'tconv' | 'fc' | 'avgpool' | 'maxpool' | 'flatten' | 'concat' | 'affine' | 'reshape' | 'latent';
+export type GraphNeuron = 'none' | 'lif' | 'output' | 'fsvae' | 'reluq';
+export type GraphReadout = 'logits' | 'mean' | 'tanh';
+export type GraphStopPolicy = 'none' | 'confidence' | 'convergence';
+export type GraphParam = 'weight' | 'bias' | 'mask' | 'gpos' | 'gneg' | 'affine_a' | 'affine_b';
+
+/** One node of a layer graph (prime_graph.h prime_gnode, camelCase); outC/outH/outW: its output shape. */
+export interface GraphNode {
+  g: number;
+  i: number;
+  op: GraphOp;
+  in0: number;
+  in1: number;
+  c: number; h: number; w: number;
+  k: number; stride: number; pad: number; outPad: number;
+  bias: boolean;
+  crossbar: boolean;
+  scale: number;
+  sparsity: number;
+  neuron: GraphNeuron;
+  th: number; decay: number; leak: number; tau: number;
+  qbits: number; qmax: number;
+  sub0: number; sub1: number;
+  mode: number;
+  key: number; nkey: number;
+  outC: number; outH: number; outW: number;
+}
+
+/** What a layer-graph model is: its graphs (graph 0 the network, then the latent's posterior and prior). */
+export interface GraphDescription {
+  T: number;
+  outNode: number;
+  readout: GraphReadout;
+  outDecay: number;
+  anchored: boolean;
+  inDac: boolean;
+  macsConn: boolean;
+  /** values of the readout */
+  nOut: number;
+  input: { c: number; h: number; w: number };
+  output: { c: number; h: number; w: number };
+  /** the latent node of graph 0; choices: it picks one of k per channel (setChoices / getChoices) */
+  latent: { node: number; c: number; k: number; mode: number; choices: boolean } | null;
+  graphs: GraphNode[][];
+  /** a tanh readout of the input's shape: inpaint() */
+  image: boolean;
+  /** a latent node before the readout: generate() */
+  generates: boolean;
+}
+
+export interface GraphArch {
+  T: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  nOut: number;
+  readout: GraphReadout;
+  nodes: number;
+}
+
+/** The run of a layer-graph model (prime_graph.h prime_grun) as read back. */
+export interface GraphRun {
+  policy: GraphStopPolicy;
+  alpha: number;
+  threshold: number;
+  mDiv: number;
+  mTh: number;
+  mWindow: number;
+  minSteps: number;
+  /** the software baseline: no read noise, ideal ADC */
+  ideal: boolean;
+  generate: boolean;
+  noiseSeed: number;
+  latentSeed: number;
+}
+export type GraphRunInput = Partial<Omit<GraphRun, 'policy'>> & { policy?: GraphStopPolicy | number };
+
+/** Options of run / classify / inpaint / generate on a graph: this call only. */
+export interface GraphRunOptions extends RunOptions {
+  minSteps?: number;
+  ideal?: boolean;
+  /** the latent picks, T * c values in 0..k-1 */
+  choices?: Int32Array | number[] | null;
+}
+
+export interface GraphResult {
+  stepsUsed: number;
+  T: number;
+  /** argmax of the readout (logits / mean readouts) */
+  label: number;
+  nOut: number;
+  /** the readout after the last step (CHW) */
+  out: Float32Array;
+  /** the readout after every step */
+  steps: Float32Array[];
+  confidence: Float32Array;
+  /** convergence measure after each step (tanh readout) */
+  m: Float64Array;
+  counters: Counters & { dacClipped: number };
+  digitalMacs: number;
+  spikes: number;
+  energyPj: number;
+  baselinePj: number;
+  energyRatio: number;
+  /** the latent picks of this run, [T][c] */
+  choices?: Int32Array;
+}
+export interface GraphClassifyResult extends GraphResult {
+  nClasses: number;
+  logits: Float32Array;
+  /** softmax(logits / alpha) */
+  probs: Float32Array;
+}
+export interface GraphImageResult extends GraphResult {
+  recon: Float32Array;
+}
+
+/** A layer-graph model (a graph model file, or an FSVAE / Fashion CNN checkpoint through importModel). */
+export interface GraphModel extends ModelBase {
+  readonly kind: 'graph';
+  readonly graph: GraphDescription;
+  readonly arch: GraphArch;
+  readonly T: number;
+  /** image graphs with one square channel: its side; else null */
+  readonly size: number | null;
+  getRun(): GraphRun;
+  setRun(partial: GraphRunInput): this;
+  /** Runs one input [C][H][W] (repeated every step) or [T][C][H][W]. */
+  run(input: Floats, opts?: GraphRunOptions): GraphResult;
+  /** logits / mean readouts. */
+  classify(input: Floats, opts?: GraphRunOptions): GraphClassifyResult;
+  /** image graphs: the hole (default the centre 8 x 8) set to -1. */
+  inpaint(img: Floats, opts?: GraphRunOptions & { hole?: Bytes }): GraphImageResult;
+  /** graphs with a latent node: from the prior. */
+  generate(opts?: GraphRunOptions & { seed?: number }): GraphImageResult & { seed: number };
+  getChoices(): Int32Array;
+  setChoices(v: Int32Array | number[] | null): this;
+  nodeOutput(i: number, g?: number): Float32Array;
+  nodeSpikes(i: number, g?: number): number;
+  nodeSpikes(): { g: number; i: number; op: GraphOp; neuron: GraphNeuron; spikes: number }[];
+  getParam(i: number, what: GraphParam, g?: number): Float32Array;
+  setParam(i: number, what: GraphParam, values: Floats, g?: number): this;
+  getMask(i: number, g?: number): Uint8Array;
+  setMask(i: number, mask: Bytes, g?: number): this;
+  setConductances(i: number, gpos: Floats, gneg: Floats, g?: number): this;
+  /** No device-effect keys, step mode or ONNX export on a graph: each throws a PrimeError. */
+  getDeviceOptions(): never;
+  begin(input?: unknown): never;
+  step(): never;
+  result(): never;
+  exportOnnx(T?: number): never;
+  classifyBatch(frames: Floats[], opts?: unknown): never;
+  layerState(layer: number, what?: LayerStateKind): never;
+  tiling(): never;
+  totalArrays(): never;
+  array(i: number): never;
+  getWeights(layer: number, kept?: boolean): never;
+  importNpz(bytes: Bytes): never;
+  getParams(i: number): never;
+  latentUniforms(opts?: RunOptions): never;
+  getInference(): never;
+  setInference(next: number): never;
+  irdropArrays(layer: number): never;
+  irdropMap(layer: number, array?: number, input?: Floats | null): never;
+}
+
 /** A model of any network: narrow it by `kind`. */
-export type Model = ClassifierModel | InpainterModel;
+export type Model = ClassifierModel | InpainterModel | GraphModel;
 /** @deprecated the inpainter is the one model object now: InpainterModel. */
 export type Inpainter = InpainterModel;
 
@@ -496,13 +664,14 @@ export interface Prime {
   deviceOptions(): DeviceOption[];
   defaultRun(): Run;
   defaultEventParams(): EventParams;
-  /** The model of any model file (classifier or inpainter, version 1 or 2); throws PrimeError for a bad file. */
+  /** The model of any model file (classifier, inpainter or layer graph, version 1 or 2); throws PrimeError for a bad file. */
   load(bytes: Bytes): Model;
   /** A classifier from model file bytes (refuses other networks); throws PrimeError for a bad file. */
   loadModel(bytes: Bytes): ClassifierModel;
-  /** A classifier from a PyTorch .pt/.pth or NumPy .npz/.npy checkpoint in a known key layout
-   * (docs/model-format.md, "Importing"); throws PrimeError naming the bad entry. */
-  importModel(bytes: Bytes): ClassifierModel;
+  /** A model from a PyTorch .pt/.pth or NumPy .npz/.npy checkpoint in a known key layout
+   * (docs/model-format.md, "Importing"; docs/graph.md, "Import"): a layer graph for the authors'
+   * FSVAE and the Fashion CNN, else a classifier; throws PrimeError naming the bad entry. */
+  importModel(bytes: Bytes): ClassifierModel | GraphModel;
   /** PNG/JPEG/BMP/GIF bytes to a w * h Float32Array in [0, 1]. */
   decodeImage(bytes: Bytes, w?: number, h?: number, invert?: boolean): Float32Array;
   eventsFromImage(img: Floats, w: number, h: number, params?: Partial<EventParams>): Events;

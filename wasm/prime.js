@@ -2,7 +2,7 @@
 //
 //   import { loadPrime } from './prime.js';
 //   const P = await loadPrime();                 // or loadPrime({ wasmBytes }) / ({ wasmUrl })
-//   const m = P.load(bytes);                     // any model file: m.kind 'classifier' | 'inpainter'
+//   const m = P.load(bytes);                     // any model file: m.kind 'classifier' | 'inpainter' | 'graph'
 //   const m2 = P.importModel(ptBytes);           // or of a PyTorch .pt / NumPy .npz checkpoint
 //   m.setDevice({ readNoise: 0.05 });
 //   m.setRun({ policy: 'confidence', threshold: 0.8 });
@@ -23,6 +23,7 @@
 
 import { defineModel } from './prime-model.js';
 import { deviceApi } from './prime-device.js';
+import { GRAPH_ABI_EXPECTED, GRAPH_ABI_USED } from './prime-graph.js';
 
 export class PrimeError extends Error {
   constructor(message) { super(message); this.name = 'PrimeError'; }
@@ -49,6 +50,7 @@ export const ABI_EXPECTED = {
   counters: COUNTER_KEYS.length, arch_head: 7, arch_layer_fields: 16, res_head: 8, tiling_fields: 7,
   vae_arch_fields: 11, vae_layer_fields: 10, vae_opt_fields: 9, vae_res_head: 8, vae_run_fields: 7,
   event_x_bytes: 2, event_y_bytes: 2, event_p_bytes: 1, event_t_bytes: 4,
+  ...GRAPH_ABI_EXPECTED,
 };
 const ABI_USED = ['max_layers', 'max_t', 'array_size', 'arch_doubles', 'res_counters', 'res_logits', 'res_probs',
   'res_confidence', 'res_step_label', 'res_spikes', 'res_doubles', 'event_size', 'event_x', 'event_y', 'event_p',
@@ -56,7 +58,7 @@ const ABI_USED = ['max_layers', 'max_t', 'array_size', 'arch_doubles', 'res_coun
   'stop_confidence', 'state_membrane', 'state_spikes', 'state_current', 'vae_layers', 'vae_latent_layer',
   'vae_op_conv', 'vae_op_tconv', 'vae_op_fc', 'vae_stop_none', 'vae_stop_convergence', 'vae_res_m',
   'vae_res_doubles', 'vae_param_weights', 'vae_param_bn_a', 'vae_param_bn_b', 'vae_param_bias', 'model_classifier',
-  'model_vae'];
+  'model_vae', ...GRAPH_ABI_USED];
 
 /**
  * Compares an ABI table (name -> value, as read from the module) with what
@@ -268,17 +270,11 @@ export async function loadPrime(opts = {}) {
     /** A classifier Model (P.load, refusing any other network). */
     loadModel(bytes) { return Model.load(bytes, 'classifier'); },
     /** A Model from a checkpoint: a PyTorch .pt/.pth (torch.save zip) or a NumPy .npz/.npy in a known
-     * key layout (the PRIME authors' classification state_dict; mask<i>/weight<i>/gpos<i>/gneg<i>),
-     * default device (docs/model-format.md, "Importing"); throws PrimeError naming what is wrong. */
-    importModel(bytes) {
-      const b = toU8(bytes, 'checkpoint');
-      const ctx = withBufs([b.length || 1], (p) => {
-        putBytes(p, b);
-        return X.prime_import_model(p, b.length, 0);
-      });
-      if (!ctx) fail('importModel');
-      return new Model(ctx, 'classifier');
-    },
+     * key layout (docs/model-format.md, "Importing"; docs/graph.md, "Import"), default device: the PRIME
+     * authors' FSVAE state_dict or the Fashion CNN layout give a layer-graph model (kind 'graph'); the
+     * authors' classification state_dict or mask<i>/weight<i>/gpos<i>/gneg<i> a classifier. Throws
+     * PrimeError naming what is wrong. */
+    importModel(bytes) { return Model.importCheckpoint(bytes); },
     /** Decodes PNG/JPEG/BMP/GIF bytes to a w*h Float32Array in [0,1] (invert: dark strokes -> bright). */
     decodeImage(bytes, w = 28, h = 28, invert = true) {
       const b = toU8(bytes, 'image');

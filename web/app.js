@@ -9,6 +9,8 @@ import { drawCompare } from './compare.js';
 import { initDevice, deviceUrl } from './devpanel.js';
 import { initCrossbar } from './crossbar.js';
 import { initInpaint } from './inpaint.js';
+import { initUserFiles } from './userfile.js';
+import { initGraphView } from './graphview.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -355,36 +357,6 @@ draw.addEventListener('pointercancel', penUp);
 draw.addEventListener('keydown', (e) => { if (e.key === 'Delete' || e.key === 'Backspace') clearDrawing(); });
 $('clear').addEventListener('click', clearDrawing);
 
-async function handleFile(file) {
-  if (!file) return;
-  clearError();
-  try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    if (/\.(prime|pt|pth|npz|npy)$/i.test(file.name)) { // a model file, or a checkpoint to import
-      const info = await call('openBytes', { name: file.name, bytes });
-      V.models = info.models;
-      fillModelSelect(info.entry.id);
-      await adoptModel(info);
-      V.note = `Loaded your model ${file.name}.`; setStatus(V.note);
-      return;
-    }
-    const r = await call('decode', { bytes });
-    useImage(r.img, `your picture ${file.name}` + (r.inverted ? ' (dark on light, inverted)' : ''));
-  } catch (err) {
-    fail(`Could not use ${file.name}: ${err.message}`);
-  }
-}
-$('file').addEventListener('change', () => { handleFile($('file').files[0]); $('file').value = ''; });
-let dragDepth = 0;
-document.addEventListener('dragenter', (e) => { e.preventDefault(); dragDepth++; $('dropveil').hidden = false; });
-document.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('dropveil').hidden = true; } });
-document.addEventListener('dragover', (e) => e.preventDefault());
-document.addEventListener('drop', (e) => {
-  e.preventDefault(); dragDepth = 0; $('dropveil').hidden = true;
-  const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-  if (f) handleFile(f);
-});
-
 /* ------------------------------------------------------------ classify */
 
 /* Runs the current input with the current settings; at most one request in
@@ -658,6 +630,9 @@ const { showArray, drawArray, fillTiling, drawTilemap } = initCrossbar({ call, V
 const inp = initInpaint({ call, S, V, setStatus, fail, fmtEnergy, ratioText, cssVar, options: () => devPanel.forTab('inpaint') });
 const { IP, openInpaint, refreshInpaint, renderInpaint, renderGenerate } = inp;
 const initDone = inp.initDone, settingsDone = inp.settingsDone;
+// a dropped or chosen file: a picture, or a model / checkpoint into the view that fits it (userfile.js)
+initUserFiles({ call, V, clearError, fail, setStatus, useImage, fillModelSelect, adoptModel, selectTab, openInpaintModel: inp.openDataset,
+  graphView: initGraphView({ call, S, setStatus, fail, fmtEnergy, ratioText }) });
 
 /* ------------------------------------------------------------ models */
 
@@ -826,7 +801,7 @@ window.primeLab = {
       inpaint: { state: IP.state, runs: IP.runs, sample: IP.i, hole: IP.hole.slice(), dataset: IP.dataset,
         file: IP.info && IP.info.entry.file, busy: IP.busy || IP.queued,
         stepsUsed: IP.last && IP.last.stepsUsed, T: IP.last && IP.last.T, m: IP.last && Array.from(IP.last.m),
-        noise: IP.last && IP.last.noise,
+        noise: IP.last && IP.last.noise, image: IP.last && Array.from(IP.last.steps[IP.last.stepsUsed - 1]),
         gen: IP.gen && { seed: IP.gen.seed, runs: IP.genRuns, busy: IP.genBusy || IP.genQueued, stepsUsed: IP.gen.stepsUsed,
           T: IP.gen.T, file: IP.gen.file, image: Array.from(IP.gen.steps[IP.gen.stepsUsed - 1]) } },
     };

@@ -28,6 +28,16 @@ export function initInpaint({ call, S, V, setStatus, fail, fmtEnergy, ratioText,
     await loadInpaintModel();
   }
 
+  /* Shows the inpainting model `dataset` at once: a file the person dropped
+   * ('user:NAME', web/userfile.js), after the worker's init and the URL settings. */
+  async function openDataset(dataset) {
+    IP.state = 'loading';
+    $('inpaint-loading').hidden = false;
+    await initP;
+    await settingsP;
+    await loadInpaintModel(dataset);
+  }
+
   /* Asks the worker for the inpainting model of `dataset` (null: the first that
    * works) and shows it, or the not-available state with the reason. */
   async function loadInpaintModel(dataset = null) {
@@ -64,7 +74,8 @@ export function initInpaint({ call, S, V, setStatus, fail, fmtEnergy, ratioText,
     IP.state = 'ready'; IP.info = r;
     $('ip-cursor').max = $('ip-gencursor').max = String(r.T - 1);
     if (r.samples) { $('ip-sample').max = String(r.samples.n - 1); IP.i = Math.min(IP.i, r.samples.n - 1); }
-    $('ip-note').textContent = `Model: ${r.entry.name} (${r.entry.file}), ${r.size} x ${r.size}, T = ${r.T}; how it was trained: docs/inpainting.md.`;
+    $('ip-note').textContent = r.entry.what ? `Model: ${r.entry.name}, ${r.entry.what}, ${r.size} x ${r.size}, T = ${r.T}.`
+      : `Model: ${r.entry.name} (${r.entry.file}), ${r.size} x ${r.size}, T = ${r.T}; how it was trained: docs/inpainting.md.`;
     renderGenerate();
     runInpaint();
   }
@@ -247,5 +258,5 @@ export function initInpaint({ call, S, V, setStatus, fail, fmtEnergy, ratioText,
     renderGenerate();
   });
 
-  return { IP, openInpaint, refreshInpaint, renderInpaint, renderGenerate, initDone: () => initDone(), settingsDone: () => settingsDone() };
+  return { IP, openInpaint, openDataset, refreshInpaint, renderInpaint, renderGenerate, initDone: () => initDone(), settingsDone: () => settingsDone() };
 }

@@ -23,6 +23,8 @@ let cancelled = false;
 let inpainter = null;     // the current inpainting model, loaded when its tab opens
 let inpaintEntry = null;  // its models.json entry (+ sm: its parsed samples)
 const inpainters = new Map(); // file -> {ip, entry}: every inpainting model loaded so far
+let userInpaint = [];     // entries (as models.json's) of inpainting networks the person dropped: file = dataset = 'user:NAME'
+let userGraph = null;     // {m, name, dataset}: a dropped layer graph whose readout is not an image (graphRun)
 
 const base = new URL('../', import.meta.url); // the repository root
 
@@ -71,7 +73,7 @@ function baseOptions(obj) {
   return optBase.get(obj);
 }
 function applyOptions(obj, want) {
-  if (!want || typeof obj.getDeviceOptions !== 'function') return;
+  if (!want || typeof obj.getDeviceOptions !== 'function' || obj.kind === 'graph') return; // a graph takes the device fields only
   const base = baseOptions(obj), prev = optApplied.get(obj) || {}, delta = {};
   for (const k of Object.keys(prev)) if (!(k in want)) delta[k] = base[k];
   for (const [k, v] of Object.entries(want)) if (prev[k] !== v) delta[k] = v;
@@ -213,13 +215,52 @@ const handlers = {
     return openModel(e);
   },
 
-  /* A .prime file or a .pt/.npz checkpoint the person dropped: becomes the current model if it loads. */
+  /* A model file or a .pt/.npz checkpoint the person dropped (P.load / P.importModel: any network;
+   * a bad file throws the core's message and changes nothing). A classifier becomes the current
+   * model; an inpainting VAE or an image layer graph is added to the inpainting models ({view:
+   * 'inpaint', dataset}); another layer graph is kept for graphRun ({view: 'graph', ...}). */
   async openBytes({ name, bytes }) {
-    const e = { file: name, id: name.replace(/\.(prime|pt|pth|npz|npy)$/i, ''), name: name + ' (your file)', dataset: entry ? entry.dataset : 'mnist', samples: entry ? entry.samples : null, bytes };
-    loadAny(name, bytes).free(); // throws PrimeError with the C message on a bad file
-    models = models.filter((m) => m.id !== e.id).concat([e]);
-    return { ...(await openModel(e)), models: models.map(strip) };
+    const e = { file: name, id: name.replace(/\.(prime|pvae|pt|pth|npz|npy)$/i, ''), name: name + ' (your file)', dataset: entry ? entry.dataset : 'mnist', samples: entry ? entry.samples : null, bytes };
+    const m = CHECKPOINT.test(name) ? P.importModel(bytes) : P.load(bytes);
+    if (m.kind === 'classifier') {
+      m.free();
+      models = models.filter((x) => x.id !== e.id).concat([e]);
+      return { ...(await openModel(e)), models: models.map(strip) };
+    }
+    const what = m.kind === 'graph' ? `a layer graph of ${m.arch.nodes} nodes, ${m.graph.readout} readout` : 'an inpainting VAE';
+    try {
+      const url = e.samples || 'web/samples/mnist-test.psmp', sm = await getSamples(url);
+      if (m.kind === 'inpainter' || m.size) {
+        const dataset = 'user:' + name, ue = { file: dataset, name: e.name, dataset, samples: url, task: 'inpaint', what };
+        const old = inpainters.get(dataset);
+        if (old) { if (old.ip === inpainter) inpainter = null; old.ip.free(); }
+        inpainters.set(dataset, { ip: m, entry: { ...ue, sm } });
+        userInpaint = userInpaint.filter((x) => x.file !== dataset).concat([ue]);
+        return { view: 'inpaint', dataset, what };
+      }
+      if (userGraph) userGraph.m.free();
+      userGraph = { m, name, dataset: e.dataset, sm };
+      return { view: 'graph', name, what, dataset: e.dataset, arch: m.arch, graph: { readout: m.graph.readout, latent: m.graph.latent },
+        samples: { n: sm.n, w: sm.w, h: sm.h } };
+    } catch (err) { m.free(); throw err; }
   },
+
+  /* Runs the dropped layer graph on test picture i ([0, 1], resized to its input; copied to every channel). */
+  async graphRun({ i, opts }) {
+    if (!userGraph) throw new Error('no layer-graph model is open');
+    const { m, sm } = userGraph, I = m.graph.input, t0 = performance.now();
+    const img = new Float32Array(sm.w * sm.h);
+    for (let k = 0; k < img.length; k++) img[k] = sm.pixels[i * sm.w * sm.h + k] / 255;
+    if (I.h < sm.h || I.w < sm.w) throw new Error(`its input is ${I.c} x ${I.h} x ${I.w}: the page has ${sm.w} x ${sm.h} pictures`);
+    const one = I.h === sm.h && I.w === sm.w ? img : resizeUp(img, sm.w, sm.h, I.w, I.h), x = new Float32Array(I.c * one.length);
+    for (let c = 0; c < I.c; c++) x.set(one, c * one.length);
+    const r = m.graph.readout === 'tanh' ? m.run(x, opts) : m.classify(x, opts);
+    let lo = Infinity, hi = -Infinity;
+    for (const v of r.out) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    return { i, truth: sm.labels[i], img, w: sm.w, h: sm.h, label: r.label, nOut: r.nOut, probs: r.probs ? Float32Array.from(r.probs) : null,
+      lo, hi, stepsUsed: r.stepsUsed, T: r.T, energyPj: r.energyPj, energyRatio: r.energyRatio, ms: performance.now() - t0 };
+  },
+  async graphClose() { if (userGraph) { userGraph.m.free(); userGraph = null; } return {}; },
 
   /* Decodes an image file with the C core, flattens the background (uneven
    * light, grey paper: lib.js flattenBackground) and centres the digit by mass. */
@@ -369,7 +410,7 @@ const handlers = {
    * the inpainting API, or a missing model file, is "not available", never an
    * error. datasets: every inpainting entry of models.json, for the chooser. */
   async inpaintOpen({ manifest, dataset }) {
-    const list = (await (await fetch(new URL(manifest, self.location))).json()).filter((x) => x.task === 'inpaint');
+    const list = (await (await fetch(new URL(manifest, self.location))).json()).filter((x) => x.task === 'inpaint').concat(userInpaint);
     const datasets = list.map((e) => ({ dataset: e.dataset, name: e.name, file: e.file }));
     const ready = () => ({ available: true, size: inpainter.size, T: inpainter.T, entry: strip(inpaintEntry), samples: inpaintSamplesInfo(), datasets });
     const want = dataset ? list.filter((e) => e.dataset === dataset) : list;

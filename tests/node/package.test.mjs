@@ -137,16 +137,46 @@ test('every member declared in prime.d.ts exists at runtime, and every runtime m
   const params = [ip.getParams(0), ip.getParams(P.abi.vae_latent_layer)]; // BN a, b; digital bias
   same('InpainterParams', Object.assign({}, ...params));
   ip.free();
+  // a layer graph (the FSVAE of tests/make_graph_js_fixtures.py; torch makes it)
+  const fix = graphFixtures();
+  if (!fix) { console.log('# GraphModel members not checked: python3-torch is not installed'); return; }
+  const g = P.importModel(fs.readFileSync(path.join(fix, 'fsvae.pt')));
+  const own = new Set([...methods(g), ...Object.getOwnPropertyNames(Object.getPrototypeOf(Object.getPrototypeOf(g)))]);
+  own.delete('constructor');
+  same('GraphModel', g, [...own]);
+  same('GraphDescription', g.graph);
+  same('GraphArch', g.arch);
+  same('GraphNode', g.graph.graphs[0][1]);
+  same('GraphRun', g.getRun());
+  const gr = g.inpaint(new Float32Array(1024).fill(-1));
+  same('GraphImageResult', gr);
+  same('Counters', (({ dacClipped, ...c }) => c)(gr.counters));
+  g.free();
+  const f = P.importModel(fs.readFileSync(path.join(fix, 'fashion.pt')));
+  same('GraphClassifyResult', f.classify(new Float32Array(784)), ['choices']); // choices: graphs with a latent only
+  f.free();
 });
+
+/** The checkpoints of tests/make_graph_js_fixtures.py in build/graph-js, or null without torch. */
+function graphFixtures() {
+  const dir = path.join(root, 'build', 'graph-js');
+  try {
+    execFileSync('/usr/bin/python3', ['tests/make_graph_js_fixtures.py', dir], { cwd: root, stdio: 'pipe' });
+    return dir;
+  } catch (e) {
+    if (process.env.CI === 'true') throw new Error(`python3-torch is needed (./build.sh setup installs it): ${e.message}`);
+    return null;
+  }
+}
 
 test('npm pack: the tarball holds what a consumer needs, installs offline and imports as prime-sim', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prime-pkg-'));
   try {
     const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], root));
     const files = info.files.map((f) => f.path).sort();
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'wasm/prime.js', 'wasm/prime-model.js', 'wasm/prime-device.js', 'wasm/prime.wasm',
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'wasm/prime.js', 'wasm/prime-model.js', 'wasm/prime-device.js', 'wasm/prime-graph.js', 'wasm/prime.wasm',
       'wasm/prime.d.ts', 'models/nmnist-digits.prime']) assert.ok(files.includes(f), `${f} in the tarball`);
-    assert.deepEqual(files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|wasm\/prime(\.(js|wasm|d\.ts)|-model\.js|-device\.js)|models\/[\w-]+\.prime)$/.test(f)), [],
+    assert.deepEqual(files.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|wasm\/prime(\.(js|wasm|d\.ts)|-model\.js|-device\.js|-graph\.js)|models\/[\w-]+\.prime)$/.test(f)), [],
       'nothing else in the tarball');
     console.log(`# npm pack: ${files.length} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`);
 

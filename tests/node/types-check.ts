@@ -4,7 +4,7 @@
 // as an expected error) must be rejected: tsc fails if one is accepted, so a
 // declaration that is too loose fails the check as well as one too strict.
 import { loadPrime, PrimeError, VERSION, abiMismatches } from '../../wasm/prime.js';
-import type { ClassifierModel, ClassifyResult, InpainterModel, InpaintResult, Model, Prime } from '../../wasm/prime.js';
+import type { ClassifierModel, ClassifyResult, GraphModel, InpainterModel, InpaintResult, Model, Prime } from '../../wasm/prime.js';
 
 declare const modelBytes: Uint8Array;
 declare const pvaeBytes: ArrayBuffer;
@@ -50,7 +50,27 @@ async function readme(): Promise<void> {
 
   const any: Model = P.load(pvaeBytes);
   if (any.kind === 'classifier') console.log(any.classify(P.framesFromImage(img28, 28, 28)).label, any.arch.nClasses);
-  else console.log(any.inpaint(img32).stepsUsed, any.arch.latent);
+  else if (any.kind === 'inpainter') console.log(any.inpaint(img32).stepsUsed, any.arch.latent);
+  else console.log(any.graph.readout, any.graph.graphs[0][0].op, any.arch.nodes);
+
+  const imported = P.importModel(modelBytes);
+  if (imported.kind === 'graph') {
+    const gr: GraphModel = imported;
+    gr.setRun({ policy: 'convergence', ideal: true }).setDevice({ readNoise: 0 });
+    if (gr.graph.image) {
+      const res = gr.inpaint(img32, { hole: new Uint8Array(1024), readNoise: 0.05, choices: null });
+      const rec: Float32Array = res.recon, picks: Int32Array | undefined = res.choices;
+      console.log(rec, picks, gr.generate({ seed: 3 }).seed, gr.getChoices().length);
+    } else {
+      const cr = gr.classify(img28, { ideal: true });
+      const lab: number = cr.label, p: number = cr.probs[lab], lg: Float32Array = cr.logits;
+      console.log(lab, p, lg, cr.counters.dacClipped);
+    }
+    const sp: number = gr.nodeSpikes(3), all = gr.nodeSpikes().map((x) => x.spikes);
+    const w: Float32Array = gr.getParam(1, 'weight'), mk: Uint8Array = gr.getMask(1);
+    gr.setMask(1, mk).setParam(2, 'affine_a', new Float32Array(32));
+    console.log(sp, all, w, gr.nodeOutput(1).length, P.load(gr.save()).kind);
+  } else console.log(imported.arch.nClasses);
   const ip: InpainterModel = P.loadInpainter(pvaeBytes);
   ip.setDevice({ readNoise: 0.02 }).setRun({ policy: 'none', mTh: 0.3, latentSeed: 4 });
   const ipPolicy: 'none' | 'convergence' = ip.getRun().policy;
@@ -100,6 +120,16 @@ async function misuse(): Promise<void> {
   P.loadInpainter(pvaeBytes).setRun({ policy: 'confidence' });
   // @ts-expect-error: an inpainter has no classify (its result type is never)
   const lab: number = P.loadInpainter(pvaeBytes).classify(img28).label;
+  const gm = P.importModel(modelBytes);
+  if (gm.kind === 'graph') {
+    // @ts-expect-error: a graph's parameter names are the engine's
+    gm.getParam(1, 'weights');
+    // @ts-expect-error: a graph has no step mode (its result type is never)
+    const more: number = gm.result().stepsUsed;
+    // @ts-expect-error: a graph's policy has no 'sometimes'
+    gm.setRun({ policy: 'sometimes' });
+    console.log(more);
+  }
   // @ts-expect-error: loadPrime returns a promise
   P.loadModel === loadPrime().loadModel;
   console.log(s, k, rows, lab);
