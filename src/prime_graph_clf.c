@@ -11,21 +11,19 @@
 #include "prime_internal.h"
 #include "prime_vae_internal.h"
 
-/* The graph of classifier c with its parameters; NULL on error. */
-prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
-    if (!c) { prime_error("prime_graph_from_classifier: NULL context"); return NULL; }
-    const prime_arch *a = &c->arch;
-    prime_gdesc d;
-    memset(&d, 0, sizeof d);
-    prime_gnode *n = prime_gdesc_add(&d, 0, PRIME_G_INPUT);
+/* The classifier of architecture a as a graph (prime_internal.h): conv + LIF,
+ * avgpool, ..., flatten, FC + output cell; keys = the layer indices, so the
+ * chip and the read-noise streams are the layers'. 0 or -1. */
+int prime_clf_desc(const prime_arch *a, prime_gdesc *d, int *node_of) {
+    memset(d, 0, sizeof *d);
+    prime_gnode *n = prime_gdesc_add(d, 0, PRIME_G_INPUT);
     n->c = a->in_c, n->h = a->in_h, n->w = a->in_w;
-    int node_of[PRIME_MAX_LAYERS];
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];
-        if (L->op == PRIME_OP_FC && !prime_gdesc_add(&d, 0, PRIME_G_FLATTEN)) return NULL; /* the FC reads CHW rows */
-        n = prime_gdesc_add(&d, 0, L->op == PRIME_OP_CONV ? PRIME_G_CONV : L->op == PRIME_OP_FC ? PRIME_G_FC : PRIME_G_AVGPOOL);
-        if (!n) return NULL;
-        node_of[l] = d.g[0].n - 1;
+        if (L->op == PRIME_OP_FC && !prime_gdesc_add(d, 0, PRIME_G_FLATTEN)) return -1; /* the FC reads CHW rows */
+        n = prime_gdesc_add(d, 0, L->op == PRIME_OP_CONV ? PRIME_G_CONV : L->op == PRIME_OP_FC ? PRIME_G_FC : PRIME_G_AVGPOOL);
+        if (!n) return -1;
+        node_of[l] = d->g[0].n - 1;
         n->k = L->op == PRIME_OP_FC ? 1 : L->k;
         if (L->op != PRIME_OP_AVGPOOL) {
             n->c = L->out_c, n->stride = L->op == PRIME_OP_CONV ? L->stride : 1, n->pad = L->op == PRIME_OP_CONV ? L->pad : 0;
@@ -34,15 +32,22 @@ prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
         n->neuron = L->neuron == PRIME_NEURON_LIF ? PRIME_GN_LIF : L->neuron == PRIME_NEURON_OUTPUT ? PRIME_GN_OUTPUT : PRIME_GN_NONE;
         n->th = L->th, n->decay = L->decay, n->leak = L->leak;
     }
-    d.T = a->T, d.readout = PRIME_GR_MEAN, d.in_dac = 1, d.out_node = -1;
-    prime_gmodel *m = prime_graph_create(&d, &c->dev);
+    d->T = a->T, d->readout = PRIME_GR_MEAN, d->in_dac = 1, d->out_node = -1;
+    return 0;
+}
+
+/* The graph of classifier c with its parameters, a model of its own; NULL on error. */
+prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
+    if (!c) { prime_error("prime_graph_from_classifier: NULL context"); return NULL; }
+    const prime_arch *a = &c->arch;
+    prime_gdesc d;
+    int node_of[PRIME_MAX_LAYERS];
+    if (prime_clf_desc(a, &d, node_of) != 0) return NULL;
+    prime_gmodel *m = prime_graph_create(&d, &c->g->dev);
     if (!m) return NULL;
-    prime_grun r = prime_graph_default_run();
-    r.policy = c->run.policy == PRIME_STOP_CONFIDENCE ? PRIME_GP_CONFIDENCE : PRIME_GP_NONE;
-    r.alpha = c->run.alpha, r.threshold = c->run.threshold, r.min_steps = c->run.min_steps, r.noise_seed = c->run.noise_seed;
-    int rc = prime_graph_set_run(m, &r);
+    int rc = prime_graph_set_run(m, &c->g->run);
     for (int l = 0; rc == 0 && l < a->n_layers; l++) {
-        const wlayer *w = &c->w[l];
+        const pg_node *w = &c->g->n[0][c->node[l]];
         if (!w->rows) continue;
         const size_t nw = (size_t)w->rows * w->cols;
         float *v = malloc(nw * sizeof(float));
@@ -55,6 +60,7 @@ prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
         }
         free(v);
     }
+    if (rc == 0) rc = prime_graph_set_devfx_with(m, &c->g->dev, &c->g->fx);
     if (rc) { prime_graph_free(m); return NULL; }
     return m;
 }

@@ -112,7 +112,7 @@ static int get_run(prime_rbuf *r, prime_run *run, const char *what) {
 static int get_masks(prime_ctx *c, prime_rbuf *r, const char *what) {
     char nm[16];
     for (int i = 0; i < c->arch.n_layers; i++) {
-        wlayer *w = &c->w[i];
+        pg_node *w = &c->g->n[0][c->node[i]];
         if (!w->rows) continue;
         if (prime_mf_get_mask(r, w->mask, (size_t)w->rows * w->cols, what, layer_name(i, nm)) != 0) return -1;
         prime_program_layer(c, i);
@@ -126,7 +126,7 @@ static int get_maps(prime_ctx *c, prime_rbuf *r, const char *what) {
     char nm[16];
     int stored = 0;
     for (int i = 0; i < c->arch.n_layers; i++) {
-        wlayer *w = &c->w[i];
+        const pg_node *w = &c->g->n[0][c->node[i]];
         if (!w->rows) continue;
         size_t nw = (size_t)w->rows * w->cols;
         float *g;
@@ -148,26 +148,28 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     const prime_arch *a = &c->arch;
     prime_buf b = {0};
     int measured = 0;
-    for (int i = 0; i < a->n_layers; i++) measured |= c->w[i].rows && c->w[i].measured;
+    for (int i = 0; i < a->n_layers; i++) measured |= c->g->n[0][c->node[i]].rows && c->g->n[0][c->node[i]].measured;
     prime_mf_begin(&b, PRIME_MODEL_CLASSIFIER);
     size_t s = prime_mf_section(&b, "ARCH");
     put_arch(&b, a);
     prime_mf_section_end(&b, s);
     s = prime_mf_section(&b, "DEV ");
-    prime_mf_put_device(&b, &c->dev);
+    prime_mf_put_device(&b, &c->g->dev);
     prime_mf_section_end(&b, s);
-    if (prime_mf_put_devfx(&b, &c->dev, &c->fx) != 0) { free(b.p); return -1; }
+    if (prime_mf_put_devfx(&b, &c->g->dev, &c->g->fx) != 0) { free(b.p); return -1; }
     s = prime_mf_section(&b, "RUN ");
     put_run(&b, &c->run);
     prime_mf_section_end(&b, s);
     s = prime_mf_section(&b, "MASK");
-    for (int i = 0; i < a->n_layers; i++)
-        if (c->w[i].rows) prime_mf_put_mask(&b, c->w[i].mask, (size_t)c->w[i].rows * c->w[i].cols);
+    for (int i = 0; i < a->n_layers; i++) {
+        const pg_node *w = &c->g->n[0][c->node[i]];
+        if (w->rows) prime_mf_put_mask(&b, w->mask, (size_t)w->rows * w->cols);
+    }
     prime_mf_section_end(&b, s);
     if (measured) { /* only where a layer's cells are not regenerable from the chip seed */
         s = prime_mf_section(&b, "COND");
         for (int i = 0; i < a->n_layers; i++) {
-            const wlayer *w = &c->w[i];
+            const pg_node *w = &c->g->n[0][c->node[i]];
             if (w->rows) prime_mf_put_map(&b, w->measured, w->gp_on, w->gn_on, (size_t)w->rows * w->cols);
         }
         prime_mf_section_end(&b, s);
