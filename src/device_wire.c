@@ -193,87 +193,6 @@ int prime_graph_set_devfx_with(prime_gmodel *m, const prime_device *d, const pri
     return 0;
 }
 
-/* TEMP: the VAE on its own until it runs on a model */
-/* A network as apply() sees it: its device, effects and block, its weight
- * layers, and how to form, program and re-point one layer's read. */
-#define VNET_MAXL PRIME_VAE_LAYERS
-typedef struct {
-    prime_device *dev;
-    prime_devfx_params *fx;
-    void **block;
-    prime_conv_unit **dac;
-    size_t n_dac;
-    int nl;
-    wl_view w[VNET_MAXL];
-    void *obj;
-    void (*form)(void *obj, int l);
-    int (*program)(void *obj, int l);
-    void (*rebind)(void *obj, int l); /* the read's pointers after a new block, without re-programming */
-} net;
-
-/* Makes (d, fx) a network's device and effects: checked together, the new
- * block first (on error nothing changes), then re-form / re-program what
- * needs it. 0 or -1. */
-static int apply(net *n, const prime_device *d, const prime_devfx_params *fx_in) {
-    prime_devfx_params fx = *fx_in;
-    fx.read.eta = d->read_noise;
-    if (prime_device_fx_check(d, &fx) != 0) return -1;
-    const int reform = prime_dev_forming_changed(n->dev, d);
-    prime_devfx_params a = prog_part(n->fx), b = prog_part(&fx);
-    /* IR drop on: the factors live in the new block, so they are computed again */
-    const int reprogram = reform || memcmp(&a, &b, sizeof a) != 0 || !prime_ir_off(&fx.ir) || !prime_ir_off(&n->fx->ir);
-    float *og[VNET_MAXL], *on[VNET_MAXL];
-    prime_conv_unit *oa[VNET_MAXL], *dac;
-    for (int l = 0; l < n->nl; l++) og[l] = *n->w[l].gpe, on[l] = *n->w[l].gne, oa[l] = *n->w[l].adc;
-    int err;
-    void *blk = fx_block(d, &fx, n->w, n->nl, n->n_dac, &dac, &err);
-    if (err) {
-        for (int l = 0; l < n->nl; l++) *n->w[l].gpe = og[l], *n->w[l].gne = on[l], *n->w[l].adc = oa[l];
-        return -1;
-    }
-    free(*n->block);
-    *n->block = blk, *n->dac = dac;
-    *n->dev = *d, *n->fx = fx;
-    int rc = 0;
-    for (int l = 0; l < n->nl; l++) {
-        if (!n->w[l].rows) continue;
-        if (reform) n->form(n->obj, l);
-        if (reprogram) rc |= n->program(n->obj, l);
-        else n->rebind(n->obj, l);
-    }
-    if (rc) { /* out of memory in the IR factors: a consistent chip without wire resistance */
-        n->fx->ir = prime_devfx_default().ir;
-        for (int l = 0; l < n->nl; l++)
-            if (n->w[l].rows) *n->w[l].gpe = *n->w[l].gne = NULL, n->program(n->obj, l);
-        return prime_error("device: out of memory computing the IR-drop factors (wire resistance turned off)");
-    }
-    return 0;
-}
-
-static void vae_form(void *o, int i) {
-    prime_vae *v = o;
-    vlayer *L = &v->L[i];
-    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
-}
-static int vae_program(void *o, int i) { return prime_vae_program(o, i); }
-static void vae_rebind(void *o, int i) {
-    vlayer *L = &((prime_vae *)o)->L[i];
-    L->xb.adc_unit = L->adc_unit, L->xb.gp = L->gpe ? L->gpe : L->gp, L->xb.gn = L->gne ? L->gne : L->gn;
-}
-
-/* Makes (d, fx) the inpainting network's device and effects. */
-int prime_vae_set_devfx_with(prime_vae *v, const prime_device *d, const prime_devfx_params *fx) {
-    if (!v || !d || !fx) return prime_error("set_devfx: NULL argument");
-    net n = {&v->dev, &v->fx, &v->fxblock, &v->dac_unit, v->a.software ? 0 : (size_t)v->npix, PRIME_VAE_LAYERS, {{0}}, v,
-             vae_form, vae_program, vae_rebind};
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        vlayer *L = &v->L[i];
-        const int on = L->g.crossbar && !v->a.software; /* software: no chip */
-        n.w[i] = (wl_view){on ? L->g.rows : 0, L->g.cols, L->xb.row_tiles, i, &L->gpe, &L->gne, &L->adc_unit};
-    }
-    return apply(&n, d, fx);
-}
-
 /* ============================================================ public (device_opts.h) */
 
 /* d with the one eta of fx (read_noise = read.eta for conductance and weight). */
@@ -297,18 +216,18 @@ int prime_set_device_options(prime_ctx *c, const char *const *kv, int n) {
     return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_set_devfx_with(c, &d, &fx);
 }
 int prime_vae_get_devfx(const prime_vae *v, prime_devfx_params *fx) {
-    return v && fx ? (*fx = v->fx, 0) : prime_error("prime_vae_get_devfx: NULL argument");
+    return v && fx ? (*fx = v->g->fx, 0) : prime_error("prime_vae_get_devfx: NULL argument");
 }
 int prime_vae_set_devfx(prime_vae *v, const prime_devfx_params *fx) {
     if (!v || !fx) return prime_error("prime_vae_set_devfx: NULL argument");
-    prime_device d = with_eta(v->dev, fx);
-    return prime_vae_set_devfx_with(v, &d, fx);
+    prime_device d = with_eta(v->g->dev, fx);
+    return prime_graph_set_devfx_with(v->g, &d, fx);
 }
 int prime_vae_set_device_options(prime_vae *v, const char *const *kv, int n) {
     if (!v) return prime_error("prime_vae_set_device_options: NULL network");
-    prime_device d = v->dev;
-    prime_devfx_params fx = v->fx;
-    return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_vae_set_devfx_with(v, &d, &fx);
+    prime_device d = v->g->dev;
+    prime_devfx_params fx = v->g->fx;
+    return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_graph_set_devfx_with(v->g, &d, &fx);
 }
 
 /* ============================================================ the IR-drop map */

@@ -425,6 +425,14 @@ prime_gmodel *prime_graph_create(const prime_gdesc *d, const prime_device *dev) 
             m->n[g][i].inplace = only_fc;
         }
     }
+    for (int i = 0; i < m->d.g[0].n; i++) { /* a sub-graph's input: 0/1 when what the latent node feeds it is */
+        const prime_gnode *N = &m->d.g[0].node[i];
+        if (N->op != PRIME_G_LATENT) continue;
+        const pg_node *A = &m->n[0][N->in[0]], *R = &m->n[0][i];
+        pg_node *q = &m->n[N->sub[0]][0], *p = &m->n[N->sub[1]][0];
+        q->binary = A->binary && (N->mode || R->binary), q->unit = q->binary || (A->unit && (N->mode || R->unit));
+        p->binary = R->binary, p->unit = R->unit;
+    }
     const prime_gnode *O = &m->d.g[0].node[prime_graph_out_node(&m->d)];
     m->n_out = O->oc * O->oh * O->ow;
     if (model_scratch(m) != 0) { prime_graph_free(m); return NULL; }

@@ -64,13 +64,21 @@ static void weight_op(prime_gmodel *m, int g, int i, const pg_node *A, int t) {
                             .ideal = m->run.ideal || m->software || !N->crossbar};
     if (N->crossbar) {
         prime_xbar_read(&R->xb, &m->xs, &m->dev, &rd, x, R->y, &m->cnt);
+    } else if (N->op == PRIME_G_FC && src->binary && !R->xb.fc_chw) {
+        /* digital FC on 0/1 inputs: the rows of the non-zero inputs added in order (the ideal read's sums) */
+        int32_t *off = m->xs.rowoff;
+        int n = 0;
+        for (int r = 0; r < R->rows; r++) off[n] = r * R->cols, n += x[r] != 0.0f;
+        prime_kernel_gather1(R->y, R->wt, off, n, R->cols);
+        m->digital_macs += (double)n * R->cols;
+        m->digital_dense += R->xb.dense_macs;
     } else { /* digital: the same accumulation, ideal, counted as digital MACs */
         prime_counters k = {0};
         prime_xbar_read(&R->xb, &m->xs, &m->dev, &rd, x, R->y, &k);
         m->digital_macs += k.dac_drives * R->cols;
         m->digital_dense += k.macs_dense;
     }
-    if (N->bias) {
+    if (N->bias && N->neuron != PRIME_GN_FSVAE) { /* (the FSVAE LIF adds it itself) */
         const size_t npos = R->nout / (size_t)R->cols;
         for (size_t p = 0; p < npos; p++)
             for (int c = 0; c < R->cols; c++) R->y[p * R->cols + c] = R->y[p * R->cols + c] + R->bias[c];
@@ -133,10 +141,14 @@ static void neuron(prime_gmodel *m, int g, int i) {
         prime_kernel_output(R->u, R->sum, R->y, n, N->leak);
         R->out = R->u;
         break;
-    case PRIME_GN_FSVAE:
-        R->spikes += prime_kernel_fsvae_lif(R->u, R->s, R->y, NULL, NULL, NULL, N->oh * N->ow, N->oc, N->tau, N->th);
+    case PRIME_GN_FSVAE: { /* with its affine (folded BN) or bias fused: x = a I + b | I + bias */
+        const int aff = N->op == PRIME_G_AFFINE;
+        const float *I = aff ? m->n[g][N->in[0]].out : R->y;
+        R->spikes += prime_kernel_fsvae_lif(R->u, R->s, I, aff ? R->aff_a : NULL, aff ? R->aff_b : NULL,
+                                            !aff && N->bias ? R->bias : NULL, N->oh * N->ow, N->oc, N->tau, N->th);
         R->out = R->s;
         break;
+    }
     case PRIME_GN_RELUQ: {
         const float levels = (float)((1 << N->qbits) - 1), step = (float)((double)N->qmax / levels);
         for (int j = 0; j < n; j++) {
@@ -185,6 +197,7 @@ static void run_graph(prime_gmodel *m, int g, int t, int from) {
             break;
         }
         case PRIME_G_AFFINE: {
+            if (N->neuron == PRIME_GN_FSVAE) break; /* fused into the neuron */
             const int C = N->oc;
             for (size_t j = 0; j < R->nout; j++) R->y[j] = R->aff_a[j % C] * A->out[j] + R->aff_b[j % C];
             break;
@@ -205,7 +218,7 @@ static void reset(prime_gmodel *m) {
             const prime_gnode *N = &m->d.g[g].node[i];
             if (N->neuron) memset(R->u, 0, R->nout * sizeof(float)), memset(R->s, 0, R->nout * sizeof(float));
             if (N->neuron == PRIME_GN_OUTPUT) memset(R->sum, 0, R->nout * sizeof(float));
-            if (N->op != PRIME_G_INPUT && !R->inplace) memset(R->y, 0, R->nout * sizeof(float));
+            if (N->op == PRIME_G_LATENT) memset(R->y, 0, R->nout * sizeof(float)); /* z_(-1) = 0; the others are written before they are read */
             R->out = R->y;
             R->spikes = 0;
         }
