@@ -130,11 +130,9 @@ int prime_set_run(prime_ctx *c, const prime_run *r) {
         return prime_error("run: policy %d (0 none, 1 confidence)", r->policy);
     if (!(r->alpha > 0 && r->alpha <= 1000)) return prime_error("run: alpha = %g out of (0, 1000]", (double)r->alpha);
     if (!(r->threshold >= 0 && r->threshold <= 1)) return prime_error("run: threshold = %g out of [0, 1]", (double)r->threshold);
-    if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("run: min_steps = %d out of 1..%d", r->min_steps, PRIME_MAX_T);
     prime_grun g = grun_of(r);
-    if (prime_graph_set_run(c->g, &g) != 0) return -1;
-    c->run = *r;
-    c->inference = 0;
+    if (prime_graph_apply_run(c->g, &g, "run") != 0) return -1;
+    c->run = *r, c->inference = 0; /* the noise stream restarts */
     return 0;
 }
 
@@ -258,7 +256,7 @@ int prime_input_check(const float *x, size_t n, float *mx) {
 int prime_begin(prime_ctx *c, const float *input, int T) {
     if (!c || !input) return prime_error("prime_begin: NULL argument");
     if (T < 1 || T > PRIME_MAX_T) return prime_error("T = %d out of 1..%d", T, PRIME_MAX_T);
-    float mx;
+    float mx = 0;
     if (prime_input_check(input, (size_t)T * c->n_in, &mx) != 0) return -1;
     return prime_begin_checked(c, input, T, mx);
 }

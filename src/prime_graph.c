@@ -500,6 +500,12 @@ int prime_graph_set_run(prime_gmodel *m, const prime_grun *r) {
     return 0;
 }
 
+/* A network's run (prime_graph_internal.h): min_steps checked, then prime_graph_set_run. */
+int prime_graph_apply_run(prime_gmodel *m, const prime_grun *r, const char *what) {
+    if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("%s: min_steps = %d out of 1..%d", what, r->min_steps, PRIME_MAX_T);
+    return prime_graph_set_run(m, r);
+}
+
 /* ============================================================ parameters */
 
 /* The array and the size of parameter `what` of node (g, i), or NULL. */

@@ -75,6 +75,9 @@ void prime_graph_form(prime_gmodel *m, int g, int i);
 void prime_graph_rebind(prime_gmodel *m, int g, int i);
 /* Makes (d, fx) the model's device and effects (device_wire.c); 0 or -1, nothing changed on error. */
 int prime_graph_set_devfx_with(prime_gmodel *m, const prime_device *d, const prime_devfx_params *fx);
+/* The run of a network built on m (classifier, VAE): min_steps checked with
+ * the network's name (what), then prime_graph_set_run. 0 or -1. */
+int prime_graph_apply_run(prime_gmodel *m, const prime_grun *r, const char *what);
 /* A model for one more thread: m's weights, a state of its own; free it
  * (prime_graph_free) before m. NULL on error. */
 prime_gmodel *prime_graph_worker(const prime_gmodel *m);

@@ -153,10 +153,7 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     size_t s = prime_mf_section(&b, "ARCH");
     put_arch(&b, a);
     prime_mf_section_end(&b, s);
-    s = prime_mf_section(&b, "DEV ");
-    prime_mf_put_device(&b, &c->g->dev);
-    prime_mf_section_end(&b, s);
-    if (prime_mf_put_devfx(&b, &c->g->dev, &c->g->fx) != 0) { free(b.p); return -1; }
+    if (prime_mf_put_dev(&b, &c->g->dev, &c->g->fx) != 0) { free(b.p); return -1; }
     s = prime_mf_section(&b, "RUN ");
     put_run(&b, &c->run);
     prime_mf_section_end(&b, s);
@@ -189,14 +186,7 @@ static uint64_t mask_bytes(const prime_arch *a) {
 static prime_ctx *load_v2(const uint8_t *bytes, size_t n) {
     const char *what = "model file";
     prime_mf mf;
-    const uint32_t kind = prime_mf_kind(bytes, n);
-    if (kind != PRIME_MODEL_CLASSIFIER) {
-        prime_error("model file: network kind %u is not a classifier (%s)", kind,
-                    kind == PRIME_MODEL_VAE     ? "an inpainting model: load it with prime_vae_load / P.load"
-                    : kind == PRIME_MODEL_GRAPH ? PRIME_MF_GRAPH_MSG
-                                                : "unknown kind");
-        return NULL;
-    }
+    if (prime_mf_want_kind(bytes, n, PRIME_MODEL_CLASSIFIER, what) != 0) return NULL;
     if (prime_mf_open(bytes, n, CLF_SECTIONS, N_CLF_SECTIONS, &mf, what) != 0) return NULL;
     prime_arch a;
     prime_rbuf r = prime_mf_reader(prime_mf_get(&mf, "ARCH"));
@@ -219,18 +209,13 @@ static prime_ctx *load_v2(const uint8_t *bytes, size_t n) {
     if (prime_set_run(c, &run) != 0) { prime_error("model file: %s", prime_last_error()); prime_free(c); return NULL; }
     r = prime_mf_reader(ms);
     if (get_masks(c, &r, what) != 0 || prime_mf_done(&r, what, "MASK") != 0) { prime_free(c); return NULL; }
+    int stored = 0;
     if (cs) {
         r = prime_mf_reader(cs);
-        int stored = get_maps(c, &r, what);
+        stored = get_maps(c, &r, what);
         if (stored < 0 || prime_mf_done(&r, what, "COND") != 0) { prime_free(c); return NULL; }
-        if (!stored) {
-            prime_error("model file: section 'COND' stores no conductance map (leave the section out)");
-            prime_free(c);
-            return NULL;
-        }
     }
-    const prime_mf_sec *fs = prime_mf_get(&mf, "DVFX");
-    if (fs && prime_mf_apply_devfx(fs, set_opts, c, what) != 0) { prime_free(c); return NULL; }
+    if (prime_mf_load_end(&mf, stored, set_opts, c, what) != 0) { prime_free(c); return NULL; }
     return c;
 }
 
@@ -249,12 +234,7 @@ static prime_ctx *load_v1(const uint8_t *bytes, size_t n) {
     }
     if (total != n) { prime_error("model file size %zu differs from the %u bytes its header declares (truncated or padded)", n, total); return NULL; }
     if (n < 16) { prime_error("model file truncated"); return NULL; }
-    uint32_t crc = (uint32_t)bytes[n - 4] | (uint32_t)bytes[n - 3] << 8 | (uint32_t)bytes[n - 2] << 16 | (uint32_t)bytes[n - 1] << 24;
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzz builds (tests/fuzz): mutations must reach the parser */
-    if (prime_mf_crc(bytes, n - 4) != crc) { prime_error("model file checksum mismatch: the file is corrupted"); return NULL; }
-#else
-    (void)crc;
-#endif
+    if (prime_mf_crc_bad(bytes, n)) { prime_error("model file checksum mismatch: the file is corrupted"); return NULL; }
     r.n = n - 4;
     prime_arch a;
     if (get_arch(&r, &a, what) != 0) return NULL;

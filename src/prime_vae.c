@@ -234,11 +234,9 @@ int prime_vae_set_run(prime_vae *v, const prime_vae_run *r) {
     if (r->policy != PRIME_VAE_STOP_NONE && r->policy != PRIME_VAE_STOP_CONVERGENCE) return prime_error("vae run: policy %d (0 none, 1 convergence)", r->policy);
     if (!(r->m_div > 0) || !(r->m_th >= 0)) return prime_error("vae run: m_div must be > 0 and m_th >= 0");
     if (r->m_window < 1 || r->m_window > PRIME_MAX_T) return prime_error("vae run: m_window = %d out of 1..%d", r->m_window, PRIME_MAX_T);
-    if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("vae run: min_steps = %d out of 1..%d", r->min_steps, PRIME_MAX_T);
     prime_grun g = grun_of(r);
-    if (prime_graph_set_run(v->g, &g) != 0) return -1;
-    v->run = *r;
-    v->inference = 0;
+    if (prime_graph_apply_run(v->g, &g, "vae run") != 0) return -1;
+    v->run = *r, v->inference = 0;
     return 0;
 }
 
