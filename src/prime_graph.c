@@ -43,17 +43,6 @@ prime_grun prime_graph_default_run(void) {
                         .m_window = 3, .min_steps = 1, .noise_seed = 1, .latent_seed = 7};
 }
 
-int prime_graph_key(const prime_gdesc *d, int g, int i) {
-    int k = d->g[g].node[i].key;
-    return k >= 0 ? k : 64 * g + i;
-}
-
-int prime_graph_nkey(const prime_gdesc *d, int g, int i) {
-    int k = d->g[g].node[i].nkey;
-    return k >= 0 ? k : prime_graph_key(d, g, i);
-}
-
-int prime_graph_out_node(const prime_gdesc *d) { return d->out_node >= 0 ? d->out_node : d->g[0].n - 1; }
 
 static const char *const op_names[] = {"input", "conv", "tconv", "fc", "avgpool", "maxpool",
                                        "flatten", "concat", "affine", "reshape", "latent"};

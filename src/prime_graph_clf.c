@@ -128,6 +128,7 @@ prime_gmodel *prime_graph_from_vae(const prime_vae *v) {
     if (prime_graph_save(v->g, &b, &n) != 0) return NULL;
     prime_gmodel *m = prime_graph_load(b, n);
     free(b);
+    if (m) m->in_range = v->g->in_range, m->dac_zeros = v->g->dac_zeros; /* the network's, not in the file */
     if (m && (prime_graph_set_run(m, &v->g->run) != 0 || prime_graph_set_devfx_with(m, &v->g->dev, &v->g->fx) != 0)) {
         prime_graph_free(m);
         return NULL;

@@ -88,10 +88,16 @@ int prime_graph_begin_checked(prime_gmodel *m, const float *input, int frames, i
 int prime_graph_step(prime_gmodel *m);
 int prime_graph_result(const prime_gmodel *m, prime_gresult *r);
 /* The device / noise key of node (g, i). */
-int prime_graph_key(const prime_gdesc *d, int g, int i);
-int prime_graph_nkey(const prime_gdesc *d, int g, int i);
+static inline int prime_graph_key(const prime_gdesc *d, int g, int i) {
+    const int k = d->g[g].node[i].key;
+    return k >= 0 ? k : 64 * g + i;
+}
+static inline int prime_graph_nkey(const prime_gdesc *d, int g, int i) {
+    const int k = d->g[g].node[i].nkey;
+    return k >= 0 ? k : prime_graph_key(d, g, i);
+}
 /* Output node of graph 0. */
-int prime_graph_out_node(const prime_gdesc *d);
+static inline int prime_graph_out_node(const prime_gdesc *d) { return d->out_node >= 0 ? d->out_node : d->g[0].n - 1; }
 /* 1 when node N is a weight op. */
 static inline int prime_graph_weighted(const prime_gnode *N) {
     return N->op == PRIME_G_CONV || N->op == PRIME_G_TCONV || N->op == PRIME_G_FC;

@@ -301,20 +301,24 @@ int prime_graph_step(prime_gmodel *m) {
     run_graph(m, 0, t, m->from);
     const int on = prime_graph_out_node(d);
     const prime_gnode *ON = &d->g[0].node[on];
-    if (ON->oh * ON->ow == 1) memcpy(m->cur, m->n[0][on].out, (size_t)K * sizeof(float));
-    else to_chw(m->n[0][on].out, m->cur, ON->oc, ON->oh * ON->ow);
-    float *h = m->hist + (size_t)t * K;
-    if (d->readout == PRIME_GR_LOGITS) memcpy(h, m->cur, (size_t)K * sizeof(float));
+    const float *y = m->n[0][on].out; /* the output node's values, CHW */
+    if (ON->oc > 1 && ON->oh * ON->ow > 1) to_chw(y, m->cur, ON->oc, ON->oh * ON->ow), y = m->cur;
+    else if (d->readout != PRIME_GR_TANH) memcpy(m->cur, y, (size_t)K * sizeof(float)), y = m->cur;
+    float *h = m->hist + (size_t)t * K, *acc = m->acc;
+    if (d->readout == PRIME_GR_LOGITS) memcpy(h, y, (size_t)K * sizeof(float));
     else if (d->readout == PRIME_GR_MEAN) {
-        for (int j = 0; j < K; j++) m->acc[j] = m->acc[j] + m->cur[j], h[j] = m->acc[j] / (float)(t + 1);
+        for (int j = 0; j < K; j++) acc[j] = acc[j] + y[j], h[j] = acc[j] / (float)(t + 1);
     } else {
-        const float w = d->anchored ? (float)pow((double)d->out_decay, (double)(d->T - 1 - t)) : 1.0f;
-        double dm = 0;
-        for (int j = 0; j < K; j++) {
-            m->acc[j] = d->anchored ? m->acc[j] + w * m->cur[j] : d->out_decay * m->acc[j] + m->cur[j];
-            h[j] = prime_kernel_tanh(m->acc[j]);
-            if (t > 0) dm += fabs((double)h[j] - (double)h[j - K]);
+        if (d->anchored) { /* acc += out_decay^(T-1-t) y */
+            const float w = (float)pow((double)d->out_decay, (double)(d->T - 1 - t));
+            for (int j = 0; j < K; j++) acc[j] = acc[j] + w * y[j], h[j] = prime_kernel_tanh(acc[j]);
+        } else { /* acc = out_decay acc + y */
+            const float k = d->out_decay;
+            for (int j = 0; j < K; j++) acc[j] = k * acc[j] + y[j], h[j] = prime_kernel_tanh(acc[j]);
         }
+        double dm = 0;
+        if (t > 0)
+            for (int j = 0; j < K; j++) dm += fabs((double)h[j] - (double)h[j - K]);
         m->mval[t] = (float)(dm / ru->m_div);
     }
     m->cnt.neuron_updates += d->readout == PRIME_GR_TANH ? K : 0;

@@ -10,9 +10,12 @@
  *   --> out (3x3 s1 transposed conv, crossbar) -> acc = 0.8 acc + y
  *   --> recon_t = tanh(acc) --> m_t = sum |recon_t - recon_t-1| / 100 --> stop?
  *
- * The crossbar layers are masks over random conductances formed with the
- * device model (prime_device.c) and read by the one crossbar read of the
- * engine (prime_xbar_read, prime_crossbar.c), as the classifier's are.
+ * The network is a layer graph (prime_vae_desc, prime_graph_clf.c) run by
+ * the graph executor (prime_graph_run.c), as the classifier is: the crossbar
+ * layers are masks over random conductances formed with the device model
+ * (prime_device.c) and read by the one crossbar read of the engine
+ * (prime_xbar_read, prime_crossbar.c). This file keeps the network's API:
+ * geometry, its context, run, input and hole, step mode, results.
  * Inpainting never runs the prior network (PRIOR). Generation
  * (prime_vae_generate, end of file) runs it in place of the encoder and the
  * posterior: z_t ~ Bernoulli(p(z_t | z_(t-1))) --> the same decoder and readout.
@@ -26,7 +29,6 @@
 #include "prime.h"
 #include "prime_crossbar.h"
 #include "prime_internal.h"
-#include "prime_kernels.h"
 #include "prime_vae_internal.h"
 
 /* ============================================================ geometry */
