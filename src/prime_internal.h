@@ -45,10 +45,11 @@ int prime_input_check(const float *x, size_t n, float *mx);
 int prime_begin_checked(prime_ctx *c, const float *input, int T, float mx);
 int prime_classify_checked(prime_ctx *c, const float *input, int T, float mx, prime_result *r);
 
-/* What a context for a finalized architecture allocates, every count in 64
+/* The size of a classifier of a finalized architecture, every count in 64
  * bits so nothing wraps (not even in wasm's 32-bit size_t). prime_arch_plan
- * (prime_util.c) fills it and refuses sizes over the caps of prime.h; ctx_alloc
- * allocates exactly these. */
+ * (prime_util.c) fills it and refuses sizes over the caps of prime.h, with the
+ * classifier's own messages; prime_ctx_new calls it before it builds the graph
+ * model (whose prime_graph_plan checks the nodes again). */
 typedef struct {
     uint64_t cells;          /* pairs of all weight layers (8 floats + 1 mask byte each) */
     uint64_t ns;             /* outputs of all layers (u, s, cur, out each) */

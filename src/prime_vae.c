@@ -107,7 +107,8 @@ int *prime_vae_connections(const prime_vae_arch *a, int i, size_t *n) {
 
 /* ============================================================ context */
 
-/* Checks an architecture and its allocation against the caps of prime.h; 0 or -1. */
+/* Checks an architecture and its size against the caps of prime.h; 0 or -1. (The
+ * model prime_vae_create builds is planned again, node by node, by prime_graph_plan.) */
 int prime_vae_arch_check(const prime_vae_arch *a) {
     if (a->ch < 1 || a->ch > 256) return prime_error("vae: ch = %d out of 1..256", a->ch);
     if (a->latent < 1 || a->latent > 1024) return prime_error("vae: latent = %d out of 1..1024", a->latent);
@@ -118,7 +119,7 @@ int prime_vae_arch_check(const prime_vae_arch *a) {
         !(a->scale > 0 && a->scale < 1e3f) || !(a->sparsity >= 0 && a->sparsity < 1))
         return prime_error("vae: th, keep, out_keep, scale or sparsity out of range");
     if (a->software != 0 && a->software != 1) return prime_error("vae: software = %d (0 macro, 1 software)", a->software);
-    /* what prime_vae_create allocates, in 64 bits, against the caps of prime.h */
+    /* the network's size, in 64 bits (weights, state, scratch of every layer), against the caps */
     uint64_t cells = 0, floats = 0, state = 0, acc = 0, ints = 0, pixcap = 0, rowcap = 0, colcap = 0, padcap = 0;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         prime_vae_layer g;
