@@ -48,8 +48,8 @@ CORE_SRC := src/prime_util.c src/prime_kernels.c src/prime_normal.c src/prime_de
             src/prime_vae.c src/prime_vae_io.c src/prime_onnx.c src/device_fx.c src/irdrop.c src/device_opts.c src/device_wire.c \
             src/prime_zip.c src/prime_pickle.c src/prime_import.c \
             src/prime_graph.c src/prime_graph_run.c src/prime_graph_io.c src/prime_graph_import.c src/prime_graph_clf.c
-NATIVE_SRC := src/data.c src/augment.c src/device_table.c src/train.c src/train_kern.c src/train_wasm.c src/train_vae.c src/classifier.c src/inpaint_eval.c
-CLI_NAMES := $(filter-out prime,$(patsubst src/cli/%.c,%,$(wildcard src/cli/*.c)))
+NATIVE_SRC := src/data.c src/augment.c src/device_table.c src/train.c src/train_fit.c src/train_kern.c src/train_wasm.c src/train_vae.c src/classifier.c src/inpaint_eval.c
+CLI_NAMES := $(filter-out prime prime_bench,$(patsubst src/cli/%.c,%,$(wildcard src/cli/*.c)))
 TEST_NAMES := $(patsubst tests/c/%.c,%,$(wildcard tests/c/test_*.c))
 
 TOOLS := $(B)/prime $(B)/prime-scalar $(CLI_NAMES:%=$(B)/prime-%)
@@ -89,9 +89,9 @@ endef
 $(foreach s,native scalar tools asan,$(eval $(call objset,$(s))))
 
 # ------------------------------------------------------------------ programs
-$(B)/prime: $(O)/native/cli/prime.o $(call libs,native)
+$(B)/prime: $(O)/native/cli/prime.o $(O)/native/cli/prime_bench.o $(call libs,native)
 	$(CC) $(FLAGS_native) -o $@ $^ $(LIBS)
-$(B)/prime-scalar: $(O)/scalar/cli/prime.o $(call libs,scalar)
+$(B)/prime-scalar: $(O)/scalar/cli/prime.o $(O)/scalar/cli/prime_bench.o $(call libs,scalar)
 	$(CC) $(FLAGS_scalar) -o $@ $^ $(LIBS)
 $(B)/prime-%: $(O)/tools/cli/%.o $(call libs,tools)
 	$(CC) $(FLAGS_tools) -o $@ $^ $(LIBS)

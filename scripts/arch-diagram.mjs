@@ -56,7 +56,7 @@ box(214, 298, 220, 140, COLORS.core, 'THE crossbar read', ['`src/prime_crossbar.
 box(462, 298, 165, 98, COLORS.core, 'neuron', ['`src/prime_kernels.c', 'PRIME LIF / output cell', 'FSVAE LIF + folded BN', 'digital: pool, latent z']);
 box(655, 298, 160, 98, COLORS.core, 'readout', ['mean membrane -> logits', 'tanh of the decayed sum', '-> image (VAE)']);
 box(843, 298, 141, 98, COLORS.core, 'policy', ['`src/prime_policy.c', 'confidence (p > th)', 'convergence (m_t)']);
-box(655, 196, 329, 74, COLORS.core, 'networks (contexts, layer loops)', ['`src/prime_core.c  classifier', '`src/prime_vae.c  inpainting VAE', 'result + energy (prime_dev_energy)']);
+box(655, 196, 329, 74, COLORS.core, 'the executor: every network a layer graph', ['`src/prime_graph_run.c  src/prime_graph.c', '`src/prime_core.c  src/prime_vae.c  (APIs)', 'result + energy (prime_dev_energy)']);
 box(34, 318, 140, 76, COLORS.dev, 'device effects', ['`src/device_fx.c', '`src/irdrop.c', '`src/device_opts.c']);
 arrow([[174, 233], [190, 233], [190, 320], [214, 320]], 'DAC', -8);
 arrow([[314, 270], [314, 298]], 'G+, G-');
@@ -67,7 +67,7 @@ arrow([[815, 346], [843, 346]]);
 arrow([[544, 396], [544, 420], [434, 420]], 'spikes: the next layer', 13);
 arrow([[914, 298], [914, 270]], 'stop');
 arrow([[914, 396], [914, 452], [18, 452], [18, 233], [24, 233]], 'go on: step t + 1', 12, 1);
-arrow([[594, 144], [594, 180], [820, 180], [820, 196]], 'contexts', -4);
+arrow([[594, 144], [594, 180], [820, 180], [820, 196]], 'models', -4);
 
 // ---- lane 3: front ends
 lane(478, 154, 'front ends (src/prime.h is the only public header)');

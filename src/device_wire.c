@@ -22,6 +22,7 @@
 #include "device_fx.h"
 #include "device_opts.h"
 #include "prime.h"
+#include "prime_graph_internal.h"
 #include "prime_internal.h"
 #include "prime_vae_internal.h"
 
@@ -95,9 +96,10 @@ static prime_devfx_params prog_part(const prime_devfx_params *fx) {
     return p;
 }
 
-/* The weight layers of a network as device_wire sees them. */
+/* The crossbar nodes of a model as device_wire sees them. */
 typedef struct {
     int rows, cols, row_tiles; /* 0 rows: no crossbar layer */
+    int key;                   /* the device stream key (the converters' stream) */
     float **gpe, **gne;
     prime_conv_unit **adc;
 } wl_view;
@@ -132,114 +134,63 @@ static void *fx_block(const prime_device *d, const prime_devfx_params *fx, wl_vi
         const size_t n = (size_t)w[l].rows * w[l].cols, nu = (size_t)w[l].row_tiles * w[l].cols;
         if (ir) *w[l].gpe = f, *w[l].gne = f + n, f += 2 * n;
         if (adc) {
-            for (size_t i = 0; i < nu; i++) q[i] = prime_fx_conv_draw(&fx->adc, d->chip_seed, (uint64_t)l * 16 + ST_ADC, i);
+            for (size_t i = 0; i < nu; i++) q[i] = prime_fx_conv_draw(&fx->adc, d->chip_seed, (uint64_t)w[l].key * 16 + ST_ADC, i);
             *w[l].adc = q, q += nu;
         }
     }
     return u;
 }
 
-/* A network as apply() sees it: its device, effects and block, its weight
- * layers, and how to form, program and re-point one layer's read. */
-#define NET_MAXL (PRIME_MAX_LAYERS > PRIME_VAE_LAYERS ? PRIME_MAX_LAYERS : PRIME_VAE_LAYERS)
-typedef struct {
-    prime_device *dev;
-    prime_devfx_params *fx;
-    void **block;
-    prime_conv_unit **dac;
-    size_t n_dac;
-    int nl;
-    wl_view w[NET_MAXL];
-    void *obj;
-    void (*form)(void *obj, int l);
-    int (*program)(void *obj, int l);
-    void (*rebind)(void *obj, int l); /* the read's pointers after a new block, without re-programming */
-} net;
-
-/* Makes (d, fx) a network's device and effects: checked together, the new
- * block first (on error nothing changes), then re-form / re-program what
- * needs it. 0 or -1. */
-static int apply(net *n, const prime_device *d, const prime_devfx_params *fx_in) {
+/* Makes (d, fx) a model's device and effects (prime_graph_internal.h): checked
+ * together, the new block first (on error nothing changes), then re-form /
+ * re-program what needs it. 0 or -1. */
+#define NET_MAXL (PRIME_G_MAX_GRAPHS * PRIME_G_MAX_NODES)
+int prime_graph_set_devfx_with(prime_gmodel *m, const prime_device *d, const prime_devfx_params *fx_in) {
+    if (!m || !d || !fx_in) return prime_error("set_devfx: NULL argument");
     prime_devfx_params fx = *fx_in;
     fx.read.eta = d->read_noise;
     if (prime_device_fx_check(d, &fx) != 0) return -1;
-    const int reform = prime_dev_forming_changed(n->dev, d);
-    prime_devfx_params a = prog_part(n->fx), b = prog_part(&fx);
+    wl_view w[NET_MAXL];
+    pg_node *node[NET_MAXL];
+    int gi[NET_MAXL][2], nl = 0;
+    for (int g = 0; g < m->d.n_graphs; g++)
+        for (int i = 0; i < m->d.g[g].n; i++) {
+            const prime_gnode *N = &m->d.g[g].node[i];
+            if (!prime_graph_weighted(N) || !N->crossbar || m->software) continue;
+            pg_node *R = &m->n[g][i];
+            w[nl] = (wl_view){R->rows, R->cols, R->xb.row_tiles, prime_graph_key(&m->d, g, i), &R->gpe, &R->gne, &R->adc_unit};
+            node[nl] = R, gi[nl][0] = g, gi[nl][1] = i, nl++;
+        }
+    const prime_gnode *IN = &m->d.g[0].node[0];
+    const size_t n_dac = m->d.in_dac && !m->software ? (size_t)IN->oc * IN->oh * IN->ow : 0;
+    const int reform = prime_dev_forming_changed(&m->dev, d);
+    prime_devfx_params a = prog_part(&m->fx), b = prog_part(&fx);
     /* IR drop on: the factors live in the new block, so they are computed again */
-    const int reprogram = reform || memcmp(&a, &b, sizeof a) != 0 || !prime_ir_off(&fx.ir) || !prime_ir_off(&n->fx->ir);
+    const int reprogram = reform || memcmp(&a, &b, sizeof a) != 0 || !prime_ir_off(&fx.ir) || !prime_ir_off(&m->fx.ir);
     float *og[NET_MAXL], *on[NET_MAXL];
     prime_conv_unit *oa[NET_MAXL], *dac;
-    for (int l = 0; l < n->nl; l++) og[l] = *n->w[l].gpe, on[l] = *n->w[l].gne, oa[l] = *n->w[l].adc;
+    for (int l = 0; l < nl; l++) og[l] = node[l]->gpe, on[l] = node[l]->gne, oa[l] = node[l]->adc_unit;
     int err;
-    void *blk = fx_block(d, &fx, n->w, n->nl, n->n_dac, &dac, &err);
+    void *blk = fx_block(d, &fx, w, nl, n_dac, &dac, &err);
     if (err) {
-        for (int l = 0; l < n->nl; l++) *n->w[l].gpe = og[l], *n->w[l].gne = on[l], *n->w[l].adc = oa[l];
+        for (int l = 0; l < nl; l++) node[l]->gpe = og[l], node[l]->gne = on[l], node[l]->adc_unit = oa[l];
         return -1;
     }
-    free(*n->block);
-    *n->block = blk, *n->dac = dac;
-    *n->dev = *d, *n->fx = fx;
+    free(m->fxblock);
+    m->fxblock = blk, m->dac_unit = dac;
+    m->dev = *d, m->fx = fx;
     int rc = 0;
-    for (int l = 0; l < n->nl; l++) {
-        if (!n->w[l].rows) continue;
-        if (reform) n->form(n->obj, l);
-        if (reprogram) rc |= n->program(n->obj, l);
-        else n->rebind(n->obj, l);
+    for (int l = 0; l < nl; l++) {
+        if (reform) prime_graph_form(m, gi[l][0], gi[l][1]);
+        if (reprogram) rc |= prime_graph_program(m, gi[l][0], gi[l][1], 0);
+        else prime_graph_rebind(m, gi[l][0], gi[l][1]);
     }
     if (rc) { /* out of memory in the IR factors: a consistent chip without wire resistance */
-        n->fx->ir = prime_devfx_default().ir;
-        for (int l = 0; l < n->nl; l++)
-            if (n->w[l].rows) *n->w[l].gpe = *n->w[l].gne = NULL, n->program(n->obj, l);
+        m->fx.ir = prime_devfx_default().ir;
+        for (int l = 0; l < nl; l++) node[l]->gpe = node[l]->gne = NULL, prime_graph_program(m, gi[l][0], gi[l][1], 0);
         return prime_error("device: out of memory computing the IR-drop factors (wire resistance turned off)");
     }
     return 0;
-}
-
-static void ctx_form(void *o, int l) {
-    prime_ctx *c = o;
-    wlayer *L = &c->w[l];
-    prime_dev_form(&c->dev, l, (size_t)L->rows * L->cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
-}
-static int ctx_program(void *o, int l) { return prime_program_layer(o, l); }
-static void ctx_rebind(void *o, int l) {
-    prime_ctx *c = o;
-    const wlayer *L = &c->w[l];
-    c->xb[l].adc_unit = L->adc_unit, c->xb[l].gp = L->gpe ? L->gpe : L->gp, c->xb[l].gn = L->gne ? L->gne : L->gn;
-}
-
-/* Makes (d, fx) the classifier's device and effects (prime_internal.h). */
-int prime_set_devfx_with(prime_ctx *c, const prime_device *d, const prime_devfx_params *fx) {
-    if (!c || !d || !fx) return prime_error("set_devfx: NULL argument");
-    net n = {&c->dev, &c->fx, &c->fxblock, &c->dac_unit, c->n_in, c->arch.n_layers, {{0}}, c, ctx_form, ctx_program, ctx_rebind};
-    for (int l = 0; l < c->arch.n_layers; l++) {
-        wlayer *L = &c->w[l];
-        n.w[l] = (wl_view){L->rows, L->cols, L->row_tiles, &L->gpe, &L->gne, &L->adc_unit};
-    }
-    return apply(&n, d, fx);
-}
-
-static void vae_form(void *o, int i) {
-    prime_vae *v = o;
-    vlayer *L = &v->L[i];
-    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
-}
-static int vae_program(void *o, int i) { return prime_vae_program(o, i); }
-static void vae_rebind(void *o, int i) {
-    vlayer *L = &((prime_vae *)o)->L[i];
-    L->xb.adc_unit = L->adc_unit, L->xb.gp = L->gpe ? L->gpe : L->gp, L->xb.gn = L->gne ? L->gne : L->gn;
-}
-
-/* Makes (d, fx) the inpainting network's device and effects. */
-int prime_vae_set_devfx_with(prime_vae *v, const prime_device *d, const prime_devfx_params *fx) {
-    if (!v || !d || !fx) return prime_error("set_devfx: NULL argument");
-    net n = {&v->dev, &v->fx, &v->fxblock, &v->dac_unit, v->a.software ? 0 : (size_t)v->npix, PRIME_VAE_LAYERS, {{0}}, v,
-             vae_form, vae_program, vae_rebind};
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        vlayer *L = &v->L[i];
-        const int on = L->g.crossbar && !v->a.software; /* software: no chip */
-        n.w[i] = (wl_view){on ? L->g.rows : 0, L->g.cols, L->xb.row_tiles, &L->gpe, &L->gne, &L->adc_unit};
-    }
-    return apply(&n, d, fx);
 }
 
 /* ============================================================ public (device_opts.h) */
@@ -251,42 +202,42 @@ static prime_device with_eta(prime_device d, const prime_devfx_params *fx) {
 }
 
 int prime_get_devfx(const prime_ctx *c, prime_devfx_params *fx) {
-    return c && fx ? (*fx = c->fx, 0) : prime_error("prime_get_devfx: NULL argument");
+    return c && fx ? (*fx = c->g->fx, 0) : prime_error("prime_get_devfx: NULL argument");
 }
 int prime_set_devfx(prime_ctx *c, const prime_devfx_params *fx) {
     if (!c || !fx) return prime_error("prime_set_devfx: NULL argument");
-    prime_device d = with_eta(c->dev, fx);
+    prime_device d = with_eta(c->g->dev, fx);
     return prime_set_devfx_with(c, &d, fx);
 }
 int prime_set_device_options(prime_ctx *c, const char *const *kv, int n) {
     if (!c) return prime_error("prime_set_device_options: NULL context");
-    prime_device d = c->dev;
-    prime_devfx_params fx = c->fx;
+    prime_device d = c->g->dev;
+    prime_devfx_params fx = c->g->fx;
     return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_set_devfx_with(c, &d, &fx);
 }
 int prime_vae_get_devfx(const prime_vae *v, prime_devfx_params *fx) {
-    return v && fx ? (*fx = v->fx, 0) : prime_error("prime_vae_get_devfx: NULL argument");
+    return v && fx ? (*fx = v->g->fx, 0) : prime_error("prime_vae_get_devfx: NULL argument");
 }
 int prime_vae_set_devfx(prime_vae *v, const prime_devfx_params *fx) {
     if (!v || !fx) return prime_error("prime_vae_set_devfx: NULL argument");
-    prime_device d = with_eta(v->dev, fx);
-    return prime_vae_set_devfx_with(v, &d, fx);
+    prime_device d = with_eta(v->g->dev, fx);
+    return prime_graph_set_devfx_with(v->g, &d, fx);
 }
 int prime_vae_set_device_options(prime_vae *v, const char *const *kv, int n) {
     if (!v) return prime_error("prime_vae_set_device_options: NULL network");
-    prime_device d = v->dev;
-    prime_devfx_params fx = v->fx;
-    return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_vae_set_devfx_with(v, &d, &fx);
+    prime_device d = v->g->dev;
+    prime_devfx_params fx = v->g->fx;
+    return prime_device_set_options(&d, &fx, kv, n) ? -1 : prime_graph_set_devfx_with(v->g, &d, &fx);
 }
 
 /* ============================================================ the IR-drop map */
 
 /* Tiles of ir_tile arrays of classifier layer l; 0 or -1. */
 int prime_irdrop_tiles(const prime_ctx *c, int l, int *rt, int *ct) {
-    if (!c || l < 0 || l >= c->arch.n_layers || !c->w[l].rows)
-        return prime_error("irdrop map: layer %d is not a weight layer", l);
-    const int T = ir_tile(&c->fx);
-    const int r = (c->w[l].rows + T - 1) / T, q = (2 * c->w[l].cols + T - 1) / T;
+    const pg_node *w = c && l >= 0 && l < c->arch.n_layers ? &c->g->n[0][c->node[l]] : NULL;
+    if (!w || !w->rows) return prime_error("irdrop map: layer %d is not a weight layer", l);
+    const int T = ir_tile(&c->g->fx);
+    const int r = (w->rows + T - 1) / T, q = (2 * w->cols + T - 1) / T;
     if (rt) *rt = r;
     if (ct) *ct = q;
     return r * q;
@@ -299,18 +250,18 @@ int prime_irdrop_map(const prime_ctx *c, int l, int tile, const float *v_in, int
     if (prime_irdrop_tiles(c, l, &rt, &ct) < 0) return -1;
     if (tile < 0 || tile >= rt * ct) return prime_error("irdrop map: array %d of layer %d out of range 0..%d", tile, l, rt * ct - 1);
     if (!rows || !cols || !v_row || !v_col || !i_col || !i_ideal) return prime_error("irdrop map: NULL argument");
-    const prime_ir_params *p = &c->fx.ir;
+    const prime_ir_params *p = &c->g->fx.ir;
     if (!(p->r_row > 0 && p->r_col > 0))
         return prime_error("irdrop map: set the wire resistances first (r_row and r_col > 0 ohm; they are %g, %g)",
                            (double)p->r_row, (double)p->r_col);
-    const wlayer *w = &c->w[l];
-    const int T = ir_tile(&c->fx), r0 = (tile / ct) * T, p0 = (tile % ct) * (T / 2);
+    const pg_node *w = &c->g->n[0][c->node[l]];
+    const int T = ir_tile(&c->g->fx), r0 = (tile / ct) * T, p0 = (tile % ct) * (T / 2);
     const int nr = w->rows - r0 < T ? w->rows - r0 : T, np = w->cols - p0 < T / 2 ? w->cols - p0 : T / 2, nc = 2 * np;
     float *g = malloc(sizeof(float) * ((size_t)nr * nc + nr));
     if (!g) return prime_error("irdrop map: out of memory");
     float *v = g + (size_t)nr * nc;
     for (int i = 0; i < nr; i++) {
-        v[i] = v_in ? v_in[i] : c->dev.v_read;
+        v[i] = v_in ? v_in[i] : c->g->dev.v_read;
         for (int j = 0; j < np; j++) {
             const size_t k = (size_t)(r0 + i) * w->cols + p0 + j;
             g[(size_t)i * nc + 2 * j] = w->gp[k], g[(size_t)i * nc + 2 * j + 1] = w->gn[k];

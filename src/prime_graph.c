@@ -43,17 +43,6 @@ prime_grun prime_graph_default_run(void) {
                         .m_window = 3, .min_steps = 1, .noise_seed = 1, .latent_seed = 7};
 }
 
-int prime_graph_key(const prime_gdesc *d, int g, int i) {
-    int k = d->g[g].node[i].key;
-    return k >= 0 ? k : 64 * g + i;
-}
-
-int prime_graph_nkey(const prime_gdesc *d, int g, int i) {
-    int k = d->g[g].node[i].nkey;
-    return k >= 0 ? k : prime_graph_key(d, g, i);
-}
-
-int prime_graph_out_node(const prime_gdesc *d) { return d->out_node >= 0 ? d->out_node : d->g[0].n - 1; }
 
 static const char *const op_names[] = {"input", "conv", "tconv", "fc", "avgpool", "maxpool",
                                        "flatten", "concat", "affine", "reshape", "latent"};
@@ -176,7 +165,6 @@ static int check_node(prime_gdesc *d, int g, int i, uint64_t *cells, uint64_t *d
         if (rows > PRIME_MAX_FAN_IN) return NODE_ERR("fan-in %llu above the cap of %d", (unsigned long long)rows, PRIME_MAX_FAN_IN);
         if (rows * cols > PRIME_MAX_LAYER_CELLS) return NODE_ERR("%llu x %llu weights above the cap of %d", (unsigned long long)rows, (unsigned long long)cols, PRIME_MAX_LAYER_CELLS);
         const uint64_t rt = (rows + PRIME_ARRAY_SIZE - 1) / PRIME_ARRAY_SIZE;
-        if (N->op == PRIME_G_FC && rt > 64) return NODE_ERR("fan-in %llu: more than 64 row tiles", (unsigned long long)rows);
         if (N->crossbar) *cells += rows * cols;
         else *dig += rows * cols;
         const uint64_t npos = N->op == PRIME_G_FC ? 1 : (uint64_t)N->oh * N->ow;
@@ -240,10 +228,11 @@ void prime_graph_free(prime_gmodel *m) {
         if (!m->n[g]) continue;
         for (int i = 0; i < m->d.g[g].n; i++) {
             pg_node *R = &m->n[g][i];
-            float *fl[] = {R->gp_on, R->gn_on, R->gp_off, R->gn_off, R->gp, R->gn, R->wt, R->g2, R->bias,
-                           R->aff_a, R->aff_b, R->y, R->u, R->s, R->sum};
+            free(R->y), free(R->u), free(R->s), free(R->sum), free(R->choice);
+            if (m->shares) continue; /* a worker: the weights are its parent's */
+            float *fl[] = {R->gp_on, R->gn_on, R->gp_off, R->gn_off, R->gp, R->gn, R->wt, R->g2, R->bias, R->aff_a, R->aff_b};
             for (size_t j = 0; j < sizeof fl / sizeof fl[0]; j++) free(fl[j]);
-            free(R->mask), free(R->gat), free(R->choice);
+            free(R->mask), free(R->gat);
         }
         free(m->n[g]);
     }
@@ -251,18 +240,56 @@ void prime_graph_free(prime_gmodel *m) {
     free(x->acc), free(x->var), free(x->active), free(x->rowoff), free(x->rowval), free(x->rowval2), free(x->zbuf);
     free(x->pixcnt), free(x->pixoff), free(x->pixval), free(x->pixval2), free(x->xpad);
     free(m->cur), free(m->acc), free(m->hist);
+    if (!m->shares) free(m->fxblock);
     free(m);
 }
 
-void prime_graph_program(prime_gmodel *m, int g, int i, int form) {
+void prime_graph_form(prime_gmodel *m, int g, int i) {
+    pg_node *R = &m->n[g][i];
+    if (!m->d.g[g].node[i].crossbar || m->software) return;
+    prime_dev_form(&m->dev, prime_graph_key(&m->d, g, i), (size_t)R->rows * R->cols, R->measured, R->gp_on, R->gn_on,
+                   R->gp_off, R->gn_off);
+}
+
+void prime_graph_rebind(prime_gmodel *m, int g, int i) {
+    pg_node *R = &m->n[g][i];
+    if (!m->d.g[g].node[i].crossbar) return;
+    R->xb.gp = R->gpe ? R->gpe : R->gp, R->xb.gn = R->gne ? R->gne : R->gn;
+    R->xb.fx = m->software ? NULL : &m->fx, R->xb.adc_unit = R->adc_unit;
+}
+
+int prime_graph_program(prime_gmodel *m, int g, int i, int form) {
     pg_node *R = &m->n[g][i];
     const prime_gnode *N = &m->d.g[g].node[i];
-    if (!N->crossbar) return;
+    if (!N->crossbar) return 0;
     const size_t n = (size_t)R->rows * R->cols;
     const int key = prime_graph_key(&m->d, g, i);
-    if (form) prime_dev_form(&m->dev, key, n, R->measured, R->gp_on, R->gn_on, R->gp_off, R->gn_off);
-    prime_dev_program(&m->dev, key, n, R->mask, R->gp_on, R->gn_on, R->gp_off, R->gn_off, N->scale, R->gp, R->gn, R->wt, R->g2);
+    int rc = 0;
+    if (form) prime_graph_form(m, g, i);
+    if (m->software) {} /* free weights: wt is what the trainer set */
+    else if (prime_fx_programs(&m->fx))
+        rc = prime_dev_program_fx(&m->dev, &m->fx, key, R->rows, R->cols, R->mask, R->gp_on, R->gn_on, R->gp_off,
+                                  R->gn_off, N->scale, R->gp, R->gn, R->gpe, R->gne, R->wt, R->g2);
+    else
+        prime_dev_program(&m->dev, key, n, R->mask, R->gp_on, R->gn_on, R->gp_off, R->gn_off, N->scale, R->gp, R->gn,
+                          R->wt, R->g2);
     R->xb.colmax = prime_dev_colmax(R->wt, R->rows, R->cols);
+    prime_graph_rebind(m, g, i);
+    return rc;
+}
+
+/* Allocates the state of node (g, i): output, membrane, spikes, a scratch sum, latent picks. 0 or -1. */
+static int node_state(prime_gmodel *m, int g, int i) {
+    const prime_gnode *N = &m->d.g[g].node[i];
+    pg_node *R = &m->n[g][i];
+    int bad = 0;
+    R->y = fa(R->nout, &bad), R->u = fa(R->nout, &bad), R->s = fa(R->nout, &bad), R->sum = fa(R->nout, &bad);
+    R->out = R->y, R->choice = NULL;
+    if (N->op == PRIME_G_LATENT) {
+        R->choice = calloc((size_t)PRIME_MAX_T * N->c, sizeof(int));
+        if (!R->choice) bad = 1;
+    }
+    return bad ? prime_error("graph: out of memory") : 0;
 }
 
 /* Allocates node (g, i): weights, its crossbar view, state. 0 or -1. */
@@ -274,12 +301,7 @@ static int node_alloc(prime_gmodel *m, int g, int i) {
     const prime_gnode *A = N->op != PRIME_G_INPUT ? &G->node[N->in[0]] : NULL;
     R->nout = (size_t)N->oc * N->oh * N->ow;
     R->nin = A ? (size_t)A->oc * A->oh * A->ow : R->nout;
-    R->y = fa(R->nout, &bad), R->u = fa(R->nout, &bad), R->s = fa(R->nout, &bad), R->sum = fa(R->nout, &bad);
-    R->out = R->y;
-    if (N->op == PRIME_G_LATENT) {
-        R->choice = calloc((size_t)PRIME_MAX_T * N->c, sizeof(int));
-        if (!R->choice) bad = 1;
-    }
+    if (node_state(m, g, i) != 0) return -1;
     if (N->op == PRIME_G_AFFINE) {
         R->aff_a = fa((size_t)N->oc, &bad), R->aff_b = fa((size_t)N->oc, &bad);
         for (int c = 0; !bad && c < N->oc; c++) R->aff_a[c] = 1.0f;
@@ -342,30 +364,12 @@ static void node_props(prime_gmodel *m, int g, int i) {
     R->binary = bin, R->unit = unit || bin;
 }
 
-/* Makes a model for description d on device dev (see prime_graph.h); NULL on error. */
-prime_gmodel *prime_graph_create(const prime_gdesc *d, const prime_device *dev) {
-    if (!d || !dev) { prime_error("prime_graph_create: NULL argument"); return NULL; }
-    prime_gmodel *m = calloc(1, sizeof *m);
-    if (!m) { prime_error("out of memory"); return NULL; }
-    m->d = *d;
-    if (prime_graph_plan(&m->d, NULL) != 0 || prime_device_check(dev) != 0) { free(m); return NULL; }
-    m->dev = *dev, m->run = prime_graph_default_run();
+/* Allocates the read scratch and the readout of m (sized by its nodes' reads); 0 or -1. */
+static int model_scratch(prime_gmodel *m) {
     prime_xneed need = {0};
-    for (int g = 0; g < m->d.n_graphs; g++) {
-        m->n[g] = calloc((size_t)m->d.g[g].n, sizeof(pg_node));
-        if (!m->n[g]) { prime_graph_free(m); prime_error("out of memory"); return NULL; }
-    }
-    for (int g = m->d.n_graphs - 1; g >= 0; g--)
-        for (int i = 0; i < m->d.g[g].n; i++) {
-            if (node_alloc(m, g, i) != 0) { prime_graph_free(m); return NULL; }
-            node_props(m, g, i);
-            if (prime_graph_weighted(&m->d.g[g].node[i])) {
-                prime_xbar_need(&m->n[g][i].xb, &need);
-                prime_graph_program(m, g, i, 1);
-            }
-        }
-    const prime_gnode *O = &m->d.g[0].node[prime_graph_out_node(&m->d)];
-    m->n_out = O->oc * O->oh * O->ow;
+    for (int g = 0; g < m->d.n_graphs; g++)
+        for (int i = 0; i < m->d.g[g].n; i++)
+            if (prime_graph_weighted(&m->d.g[g].node[i])) prime_xbar_need(&m->n[g][i].xb, &need);
     prime_xscratch *x = &m->xs;
     size_t rc = (size_t)need.rows, pix = (size_t)need.pix;
     int bad = 0;
@@ -376,9 +380,78 @@ prime_gmodel *prime_graph_create(const prime_gdesc *d, const prime_device *dev) 
     x->pixcnt = calloc(pix ? pix : 1, sizeof(int32_t)), x->pixoff = calloc(pix ? pix : 1, sizeof(int32_t));
     x->pixval = fa(pix, &bad), x->pixval2 = fa(pix, &bad), x->xpad = fa((size_t)need.pad, &bad);
     m->cur = fa((size_t)m->n_out, &bad), m->acc = fa((size_t)m->n_out, &bad);
-    m->hist = fa((size_t)m->d.T * m->n_out, &bad);
-    if (bad || !x->active || !x->rowoff || !x->pixcnt || !x->pixoff) { prime_graph_free(m); prime_error("out of memory"); return NULL; }
+    m->hist_T = m->d.T;
+    m->hist = fa((size_t)m->hist_T * m->n_out, &bad);
+    if (bad || !x->active || !x->rowoff || !x->pixcnt || !x->pixoff) return prime_error("out of memory");
+    return 0;
+}
+
+/* Makes a model for description d on device dev (see prime_graph.h); NULL on error. */
+prime_gmodel *prime_graph_create(const prime_gdesc *d, const prime_device *dev) {
+    if (!d || !dev) { prime_error("prime_graph_create: NULL argument"); return NULL; }
+    prime_gmodel *m = calloc(1, sizeof *m);
+    if (!m) { prime_error("out of memory"); return NULL; }
+    m->d = *d;
+    if (prime_graph_plan(&m->d, NULL) != 0 || prime_device_check(dev) != 0) { free(m); return NULL; }
+    m->dev = *dev, m->run = prime_graph_default_run(), m->fx = prime_fx_for(dev);
+    for (int g = 0; g < m->d.n_graphs; g++) {
+        m->n[g] = calloc((size_t)m->d.g[g].n, sizeof(pg_node));
+        if (!m->n[g]) { prime_graph_free(m); prime_error("out of memory"); return NULL; }
+    }
+    for (int g = m->d.n_graphs - 1; g >= 0; g--)
+        for (int i = 0; i < m->d.g[g].n; i++) {
+            if (node_alloc(m, g, i) != 0) { prime_graph_free(m); return NULL; }
+            node_props(m, g, i);
+            if (prime_graph_weighted(&m->d.g[g].node[i])) prime_graph_program(m, g, i, 1);
+        }
+    for (int g = 0; g < m->d.n_graphs; g++) { /* flattens that only FC nodes read are read in place */
+        const prime_ggraph *G = &m->d.g[g];
+        for (int i = 0; i < G->n; i++) {
+            if (G->node[i].op != PRIME_G_FLATTEN || i == G->n - 1 || (g == 0 && i == prime_graph_out_node(&m->d))) continue;
+            int only_fc = 1;
+            for (int j = i + 1; j < G->n; j++)
+                if (G->node[j].in[1] == i || (G->node[j].in[0] == i && G->node[j].op != PRIME_G_FC)) only_fc = 0;
+            m->n[g][i].inplace = only_fc;
+        }
+    }
+    for (int i = 0; i < m->d.g[0].n; i++) { /* a sub-graph's input: 0/1 when what the latent node feeds it is */
+        const prime_gnode *N = &m->d.g[0].node[i];
+        if (N->op != PRIME_G_LATENT) continue;
+        const pg_node *A = &m->n[0][N->in[0]], *R = &m->n[0][i];
+        pg_node *q = &m->n[N->sub[0]][0], *p = &m->n[N->sub[1]][0];
+        q->binary = A->binary && (N->mode || R->binary), q->unit = q->binary || (A->unit && (N->mode || R->unit));
+        p->binary = R->binary, p->unit = R->unit;
+    }
+    const prime_gnode *O = &m->d.g[0].node[prime_graph_out_node(&m->d)];
+    m->n_out = O->oc * O->oh * O->ow;
+    if (model_scratch(m) != 0) { prime_graph_free(m); return NULL; }
     return m;
+}
+
+/* A model for one more thread (prime_graph_internal.h): a copy of m whose
+ * nodes point at m's weights, with a state and scratch of its own. */
+prime_gmodel *prime_graph_worker(const prime_gmodel *m) {
+    if (!m) { prime_error("prime_graph_worker: NULL model"); return NULL; }
+    prime_gmodel *k = malloc(sizeof *k);
+    if (!k) { prime_error("out of memory"); return NULL; }
+    *k = *m;
+    k->shares = 1;
+    memset(k->n, 0, sizeof k->n);
+    memset(&k->xs, 0, sizeof k->xs);
+    k->cur = k->acc = k->hist = NULL;
+    for (int g = 0; g < k->d.n_graphs; g++) {
+        k->n[g] = malloc((size_t)k->d.g[g].n * sizeof(pg_node));
+        if (!k->n[g]) { prime_graph_free(k); prime_error("out of memory"); return NULL; }
+        memcpy(k->n[g], m->n[g], (size_t)k->d.g[g].n * sizeof(pg_node));
+        for (int i = 0; i < k->d.g[g].n; i++) k->n[g][i].y = k->n[g][i].u = k->n[g][i].s = k->n[g][i].sum = NULL, k->n[g][i].choice = NULL;
+    }
+    for (int g = 0; g < k->d.n_graphs; g++)
+        for (int i = 0; i < k->d.g[g].n; i++) {
+            if (node_state(k, g, i) != 0) { prime_graph_free(k); return NULL; }
+            if (prime_graph_weighted(&k->d.g[g].node[i])) k->n[g][i].xb.fx = m->n[g][i].xb.fx ? &m->fx : NULL;
+        }
+    if (model_scratch(k) != 0) { prime_graph_free(k); return NULL; }
+    return k;
 }
 
 const prime_gdesc *prime_graph_desc(const prime_gmodel *m) { return m ? &m->d : NULL; }
@@ -388,12 +461,10 @@ prime_grun prime_graph_get_run(const prime_gmodel *m) { return m->run; }
 /* Applies device parameters, re-forming the crossbar nodes when needed; 0 or -1. */
 int prime_graph_set_device(prime_gmodel *m, const prime_device *dev) {
     if (!m) return prime_error("prime_graph_set_device: NULL model");
-    const int reform = prime_dev_update(&m->dev, dev);
-    if (reform < 0) return -1;
-    for (int g = 0; reform && g < m->d.n_graphs; g++)
-        for (int i = 0; i < m->d.g[g].n; i++)
-            if (prime_graph_weighted(&m->d.g[g].node[i])) prime_graph_program(m, g, i, 1);
-    return 0;
+    if (!dev) return prime_error("set_device: NULL argument");
+    prime_devfx_params fx = m->fx;
+    fx.read.eta = dev->read_noise;
+    return prime_graph_set_devfx_with(m, dev, &fx); /* device_wire.c: re-forms / re-programs only if needed */
 }
 
 /* Applies run parameters (checked); 0 or -1. */
@@ -416,6 +487,12 @@ int prime_graph_set_run(prime_gmodel *m, const prime_grun *r) {
     m->run = *r;
     m->inference = 0;
     return 0;
+}
+
+/* A network's run (prime_graph_internal.h): min_steps checked, then prime_graph_set_run. */
+int prime_graph_apply_run(prime_gmodel *m, const prime_grun *r, const char *what) {
+    if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("%s: min_steps = %d out of 1..%d", what, r->min_steps, PRIME_MAX_T);
+    return prime_graph_set_run(m, r);
 }
 
 /* ============================================================ parameters */

@@ -11,21 +11,19 @@
 #include "prime_internal.h"
 #include "prime_vae_internal.h"
 
-/* The graph of classifier c with its parameters; NULL on error. */
-prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
-    if (!c) { prime_error("prime_graph_from_classifier: NULL context"); return NULL; }
-    const prime_arch *a = &c->arch;
-    prime_gdesc d;
-    memset(&d, 0, sizeof d);
-    prime_gnode *n = prime_gdesc_add(&d, 0, PRIME_G_INPUT);
+/* The classifier of architecture a as a graph (prime_internal.h): conv + LIF,
+ * avgpool, ..., flatten, FC + output cell; keys = the layer indices, so the
+ * chip and the read-noise streams are the layers'. 0 or -1. */
+int prime_clf_desc(const prime_arch *a, prime_gdesc *d, int *node_of) {
+    memset(d, 0, sizeof *d);
+    prime_gnode *n = prime_gdesc_add(d, 0, PRIME_G_INPUT);
     n->c = a->in_c, n->h = a->in_h, n->w = a->in_w;
-    int node_of[PRIME_MAX_LAYERS];
     for (int l = 0; l < a->n_layers; l++) {
         const prime_layer *L = &a->layers[l];
-        if (L->op == PRIME_OP_FC && !prime_gdesc_add(&d, 0, PRIME_G_FLATTEN)) return NULL; /* the FC reads CHW rows */
-        n = prime_gdesc_add(&d, 0, L->op == PRIME_OP_CONV ? PRIME_G_CONV : L->op == PRIME_OP_FC ? PRIME_G_FC : PRIME_G_AVGPOOL);
-        if (!n) return NULL;
-        node_of[l] = d.g[0].n - 1;
+        if (L->op == PRIME_OP_FC && !prime_gdesc_add(d, 0, PRIME_G_FLATTEN)) return -1; /* the FC reads CHW rows */
+        n = prime_gdesc_add(d, 0, L->op == PRIME_OP_CONV ? PRIME_G_CONV : L->op == PRIME_OP_FC ? PRIME_G_FC : PRIME_G_AVGPOOL);
+        if (!n) return -1;
+        node_of[l] = d->g[0].n - 1;
         n->k = L->op == PRIME_OP_FC ? 1 : L->k;
         if (L->op != PRIME_OP_AVGPOOL) {
             n->c = L->out_c, n->stride = L->op == PRIME_OP_CONV ? L->stride : 1, n->pad = L->op == PRIME_OP_CONV ? L->pad : 0;
@@ -34,15 +32,22 @@ prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
         n->neuron = L->neuron == PRIME_NEURON_LIF ? PRIME_GN_LIF : L->neuron == PRIME_NEURON_OUTPUT ? PRIME_GN_OUTPUT : PRIME_GN_NONE;
         n->th = L->th, n->decay = L->decay, n->leak = L->leak;
     }
-    d.T = a->T, d.readout = PRIME_GR_MEAN, d.in_dac = 1, d.out_node = -1;
-    prime_gmodel *m = prime_graph_create(&d, &c->dev);
+    d->T = a->T, d->readout = PRIME_GR_MEAN, d->in_dac = 1, d->out_node = -1;
+    return 0;
+}
+
+/* The graph of classifier c with its parameters, a model of its own; NULL on error. */
+prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
+    if (!c) { prime_error("prime_graph_from_classifier: NULL context"); return NULL; }
+    const prime_arch *a = &c->arch;
+    prime_gdesc d;
+    int node_of[PRIME_MAX_LAYERS];
+    if (prime_clf_desc(a, &d, node_of) != 0) return NULL;
+    prime_gmodel *m = prime_graph_create(&d, &c->g->dev);
     if (!m) return NULL;
-    prime_grun r = prime_graph_default_run();
-    r.policy = c->run.policy == PRIME_STOP_CONFIDENCE ? PRIME_GP_CONFIDENCE : PRIME_GP_NONE;
-    r.alpha = c->run.alpha, r.threshold = c->run.threshold, r.min_steps = c->run.min_steps, r.noise_seed = c->run.noise_seed;
-    int rc = prime_graph_set_run(m, &r);
+    int rc = prime_graph_set_run(m, &c->g->run);
     for (int l = 0; rc == 0 && l < a->n_layers; l++) {
-        const wlayer *w = &c->w[l];
+        const pg_node *w = &c->g->n[0][c->node[l]];
         if (!w->rows) continue;
         const size_t nw = (size_t)w->rows * w->cols;
         float *v = malloc(nw * sizeof(float));
@@ -55,80 +60,78 @@ prime_gmodel *prime_graph_from_classifier(const prime_ctx *c) {
         }
         free(v);
     }
+    if (rc == 0) rc = prime_graph_set_devfx_with(m, &c->g->dev, &c->g->fx);
     if (rc) { prime_graph_free(m); return NULL; }
     return m;
 }
 
-/* Adds the FSVAE LIF after a folded BN (prime_vae.c's vae_neuron) as an affine node. */
+/* Adds the FSVAE LIF after a folded BN as an affine node. */
 static prime_gnode *bn_lif(prime_gdesc *d, const prime_vae_arch *a) {
     prime_gnode *n = prime_gdesc_add(d, 0, PRIME_G_AFFINE);
     if (n) n->neuron = PRIME_GN_FSVAE, n->th = a->th, n->tau = a->keep;
     return n;
 }
 
-/* The graph of inpainting network v (on the macro) with its parameters; NULL on error. */
-prime_gmodel *prime_graph_from_vae(const prime_vae *v) {
-    if (!v) { prime_error("prime_graph_from_vae: NULL network"); return NULL; }
-    const prime_vae_arch *a = &v->a;
-    if (a->software) { prime_error("prime_graph_from_vae: a software network (free weights) is not on the macro"); return NULL; }
-    prime_gdesc d;
-    memset(&d, 0, sizeof d);
-    prime_gnode *n = prime_gdesc_add(&d, 0, PRIME_G_INPUT);
+/* The inpainting network of architecture a as graphs (prime_vae_internal.h):
+ * 3 x conv, affine + FSVAE LIF; FC; the latent in mode 1 with the digital
+ * posterior and prior as graphs 1 and 2; FC, reshape (HWC), affine + LIF;
+ * 3 x tconv; the output tconv; tanh readout acc = 0.8 acc + y; device keys
+ * i, noise keys i + 32. */
+int prime_vae_desc(const prime_vae_arch *a, prime_gdesc *d, int *node_of, int *bn_of) {
+    memset(d, 0, sizeof *d);
+    prime_gnode *n = prime_gdesc_add(d, 0, PRIME_G_INPUT);
     n->c = 1, n->h = n->w = a->size;
-    int node_of[PRIME_VAE_LAYERS];
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        const prime_vae_layer *g = &v->L[i].g;
-        if (i == PRIME_VAE_PRIOR) continue;
+        prime_vae_layer g;
+        if (prime_vae_layer_info(a, i, &g) != 0) return -1;
+        bn_of[i] = -1;
+        if (i == PRIME_VAE_PRIOR) { node_of[i] = 1; continue; }
         if (i == PRIME_VAE_POST) { /* the latent: posterior graph 1 on x_t, prior graph 2 on z_(t-1) */
-            n = prime_gdesc_add(&d, 0, PRIME_G_LATENT);
+            n = prime_gdesc_add(d, 0, PRIME_G_LATENT);
+            if (!n) return -1;
             n->c = a->latent, n->k = a->k, n->sub[0] = 1, n->sub[1] = 2, n->mode = 1;
             for (int s = 1; s <= 2; s++) {
-                n = prime_gdesc_add(&d, s, PRIME_G_INPUT);
+                n = prime_gdesc_add(d, s, PRIME_G_INPUT);
                 n->c = a->latent, n->h = n->w = 1;
-                n = prime_gdesc_add(&d, s, PRIME_G_FC);
+                n = prime_gdesc_add(d, s, PRIME_G_FC);
                 n->c = a->latent * a->k, n->crossbar = 0, n->bias = 1, n->neuron = PRIME_GN_FSVAE, n->th = a->th, n->tau = a->keep;
             }
+            node_of[i] = 1;
             continue;
         }
-        n = prime_gdesc_add(&d, 0, g->op == PRIME_VAE_FC ? PRIME_G_FC : g->op == PRIME_VAE_CONV ? PRIME_G_CONV : PRIME_G_TCONV);
-        node_of[i] = d.g[0].n - 1;
-        n->c = g->op == PRIME_VAE_FC ? g->cols : g->out_c, n->k = g->k, n->stride = g->stride, n->pad = g->pad;
-        n->out_pad = g->op == PRIME_VAE_TCONV && g->stride > 1 ? g->stride - 1 : 0;
+        n = prime_gdesc_add(d, 0, g.op == PRIME_VAE_FC ? PRIME_G_FC : g.op == PRIME_VAE_CONV ? PRIME_G_CONV : PRIME_G_TCONV);
+        if (!n) return -1;
+        node_of[i] = d->g[0].n - 1;
+        n->c = g.op == PRIME_VAE_FC ? g.cols : g.out_c, n->k = g.k, n->stride = g.stride, n->pad = g.pad;
+        n->out_pad = g.op == PRIME_VAE_TCONV && g.stride > 1 ? g.stride - 1 : 0;
         n->scale = a->scale, n->sparsity = a->sparsity, n->key = i, n->nkey = i + 32;
-        if (g->op == PRIME_VAE_FC && g->out_h > 1) { /* the columns are the HWC index of out_c x out_h x out_w */
-            n = prime_gdesc_add(&d, 0, PRIME_G_RESHAPE);
-            n->c = g->out_c, n->h = g->out_h, n->w = g->out_w, n->mode = 1;
+        if (g.op == PRIME_VAE_FC && g.out_h > 1) { /* the columns are the HWC index of out_c x out_h x out_w */
+            n = prime_gdesc_add(d, 0, PRIME_G_RESHAPE);
+            if (!n) return -1;
+            n->c = g.out_c, n->h = g.out_h, n->w = g.out_w, n->mode = 1;
         }
-        if (g->bn && !bn_lif(&d, a)) return NULL;
-    }
-    d.T = a->T, d.readout = PRIME_GR_TANH, d.out_decay = a->out_keep, d.in_dac = 1, d.macs_conn = 1, d.out_node = -1;
-    prime_gmodel *m = prime_graph_create(&d, &v->dev);
-    if (!m) return NULL;
-    prime_grun r = prime_graph_default_run();
-    r.policy = v->run.policy == PRIME_VAE_STOP_CONVERGENCE ? PRIME_GP_CONVERGENCE : PRIME_GP_NONE;
-    r.m_div = v->run.m_div, r.m_th = v->run.m_th, r.m_window = v->run.m_window, r.min_steps = v->run.min_steps;
-    r.noise_seed = v->run.noise_seed, r.latent_seed = v->run.latent_seed;
-    int rc = prime_graph_set_run(m, &r);
-    for (int i = 0; rc == 0 && i < PRIME_VAE_LAYERS; i++) {
-        const vlayer *L = &v->L[i];
-        const size_t nw = (size_t)L->g.rows * L->g.cols;
-        if (!L->g.crossbar) { /* posterior (graph 1) or prior (graph 2): weights and per-neuron bias */
-            const int s = i == PRIME_VAE_POST ? 1 : 2;
-            rc = prime_graph_set_param(m, s, 1, "weight", L->wt, nw);
-            if (rc == 0) rc = prime_graph_set_param(m, s, 1, "bias", L->bias, (size_t)L->g.cols);
-            continue;
-        }
-        float *mk = malloc(nw * sizeof(float));
-        if (!mk) { rc = prime_error("out of memory"); break; }
-        for (size_t j = 0; j < nw; j++) mk[j] = L->mask[j];
-        rc = prime_graph_set_param(m, 0, node_of[i], "mask", mk, nw);
-        free(mk);
-        if (rc == 0 && L->g.bn) { /* the affine node follows (after a reshape for the decoder's FC) */
-            const int an = node_of[i] + (L->g.op == PRIME_VAE_FC && L->g.out_h > 1 ? 2 : 1);
-            rc = prime_graph_set_param(m, 0, an, "affine_a", L->bn_a, (size_t)L->g.out_c);
-            if (rc == 0) rc = prime_graph_set_param(m, 0, an, "affine_b", L->bn_b, (size_t)L->g.out_c);
+        if (g.bn) {
+            if (!bn_lif(d, a)) return -1;
+            bn_of[i] = d->g[0].n - 1;
         }
     }
-    if (rc) { prime_graph_free(m); return NULL; }
+    d->T = a->T, d->readout = PRIME_GR_TANH, d->out_decay = a->out_keep, d->in_dac = 1, d->macs_conn = 1, d->out_node = -1;
+    return 0;
+}
+
+/* The graph of inpainting network v (on the macro), a model of its own; NULL on error. */
+prime_gmodel *prime_graph_from_vae(const prime_vae *v) {
+    if (!v) { prime_error("prime_graph_from_vae: NULL network"); return NULL; }
+    if (v->a.software) { prime_error("prime_graph_from_vae: a software network (free weights) is not on the macro"); return NULL; }
+    uint8_t *b;
+    size_t n;
+    if (prime_graph_save(v->g, &b, &n) != 0) return NULL;
+    prime_gmodel *m = prime_graph_load(b, n);
+    free(b);
+    if (m) m->in_range = v->g->in_range, m->dac_zeros = v->g->dac_zeros; /* the network's, not in the file */
+    if (m && (prime_graph_set_run(m, &v->g->run) != 0 || prime_graph_set_devfx_with(m, &v->g->dev, &v->g->fx) != 0)) {
+        prime_graph_free(m);
+        return NULL;
+    }
     return m;
 }

@@ -22,6 +22,7 @@
 #include "prime_archive.h"
 #include "prime_graph_internal.h"
 #include "prime_internal.h"
+#include "prime_modelfile.h"
 
 #define GRAPH_KIND 0x48505247u /* "GRPH" */
 #define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
@@ -267,12 +268,7 @@ prime_gmodel *prime_graph_load(const uint8_t *b, size_t n) {
     if (ver != 2) { prime_error("graph model file: version %u (this reader: 2)", ver); return NULL; }
     if (kind != GRAPH_KIND) { prime_error("graph model file: kind 0x%08x is not a graph (a classifier file: prime_load)", kind); return NULL; }
     if (total != n) { prime_error("graph model file: header says %u bytes, the file has %zu (truncated or padded)", total, n); return NULL; }
-    uint32_t crc = (uint32_t)b[n - 4] | (uint32_t)b[n - 3] << 8 | (uint32_t)b[n - 2] << 16 | (uint32_t)b[n - 1] << 24;
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* the fuzzer's mutations reach the sections */
-    if (prime_crc32(b, n - 4) != crc) { prime_error("graph model file: CRC mismatch (corrupted)"); return NULL; }
-#else
-    (void)crc;
-#endif
+    if (prime_mf_crc_bad(b, n)) { prime_error("graph model file: CRC mismatch (corrupted)"); return NULL; }
     c.n = n - 4;
     size_t len;
     prime_gdesc d;

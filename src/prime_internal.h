@@ -9,58 +9,30 @@
 #include "prime.h"
 #include "device_fx.h"
 #include "prime_crossbar.h"
+#include "prime_graph_internal.h"
 
-/* One weight layer on the crossbar. All arrays point into ctx->wblock and are
- * [rows][cols] (rows = fan-in, cols = outputs), one entry per differential pair. */
-typedef struct {
-    int rows, cols;
-    int row_tiles, col_tiles, first_array;
-    int measured;           /* gp_on/gn_on came from a measured map */
-    float *gp_on, *gn_on;   /* formed on-state conductances, uS */
-    float *gp_off, *gn_off; /* where a reset (pruned) cell ends, uS */
-    float *gp, *gn;         /* programmed now (mask, faults applied), uS */
-    float *wt;              /* (gp - gn) * scale */
-    float *g2;              /* (gp^2 + gn^2) * scale^2, for column noise */
-    uint8_t *mask;          /* 1 keep, 0 pruned */
-    float colmax;           /* largest sum |wt| over a tile's column */
-    float *gpe, *gne;       /* IR drop on: effective read conductances G f (in fxblock), else NULL */
-    prime_conv_unit *adc_unit; /* non-ideal ADC: [row_tiles][cols] converters (in fxblock), else NULL */
-} wlayer;
-
-/* Per-layer state, HWC, into ctx->sblock. */
-typedef struct {
-    float *u, *s, *cur, *out;
-    size_t n;
-} lstate;
-
+/* A classifier is a layer graph (prime_graph_clf.c) run by the executor
+ * (prime_graph_run.c): the context owns the model and maps its layers onto
+ * graph 0's nodes; every cell, state and counter is the model's. */
 struct prime_ctx {
     prime_arch arch;
-    prime_device dev;
     prime_run run;
-    wlayer w[PRIME_MAX_LAYERS];
-    lstate st[PRIME_MAX_LAYERS];
-    float *wblock, *sblock;
-    prime_xbar xb[PRIME_MAX_LAYERS]; /* the crossbar read's view of each weight layer */
-    prime_xscratch xs;     /* its scratch (xs.active is allocated apart, the rest in sblock) */
-    float *frame, *view, *sum;
+    prime_gmodel *g;
+    int node[PRIME_MAX_LAYERS]; /* graph 0 node of each layer */
+    float *view;           /* prime_layer_state's CHW copy */
     size_t n_in, max_act;
     int n_arrays;
-    /* the inference in progress */
+    /* the inference in progress: its frames (the executor reads them in place) */
     float *input;
     size_t input_cap;
-    float in_max;
-    int T, t, done, armed;
-    uint64_t inference, inference_now;
-    float conf[PRIME_MAX_T];
-    int step_label[PRIME_MAX_T];
-    double spikes[PRIME_MAX_LAYERS];
-    prime_counters cnt;
-    int energy_adc_bits;
-    prime_devfx_params fx;  /* device effects beside dev (device_wire.c); read.eta = dev.read_noise */
-    void *fxblock;          /* what the effects need: gpe/gne, ADC and DAC converters */
-    prime_conv_unit *dac_unit; /* non-ideal DAC: one per input value [C][H][W], else NULL */
-    int shares_weights;    /* a worker of prime_ctx_worker: wblock is its parent's */
+    int armed;
+    uint64_t inference;    /* the next inference (keys the read-noise stream) */
+    int shares_weights;    /* a worker of prime_ctx_worker: the model's weights are its parent's */
 };
+
+/* Node of layer l (its cells, state, read), or NULL with an error when l is
+ * out of range or, weights = 1, a pool. */
+pg_node *prime_ctx_layer(const prime_ctx *c, int l, int weights);
 
 prime_ctx *prime_ctx_new(const prime_arch *arch, const prime_device *dev);
 /* A context sharing c's weights with a state block of its own, for one more
@@ -73,10 +45,11 @@ int prime_input_check(const float *x, size_t n, float *mx);
 int prime_begin_checked(prime_ctx *c, const float *input, int T, float mx);
 int prime_classify_checked(prime_ctx *c, const float *input, int T, float mx, prime_result *r);
 
-/* What a context for a finalized architecture allocates, every count in 64
+/* The size of a classifier of a finalized architecture, every count in 64
  * bits so nothing wraps (not even in wasm's 32-bit size_t). prime_arch_plan
- * (prime_util.c) fills it and refuses sizes over the caps of prime.h; ctx_alloc
- * allocates exactly these. */
+ * (prime_util.c) fills it and refuses sizes over the caps of prime.h, with the
+ * classifier's own messages; prime_ctx_new calls it before it builds the graph
+ * model (whose prime_graph_plan checks the nodes again). */
 typedef struct {
     uint64_t cells;          /* pairs of all weight layers (8 floats + 1 mask byte each) */
     uint64_t ns;             /* outputs of all layers (u, s, cur, out each) */
@@ -131,6 +104,8 @@ void prime_dev_program(const prime_device *d, int layer, size_t n, const uint8_t
 float prime_dev_colmax(const float *wt, int rows, int cols); /* ADC full scale at input 1 */
 float prime_dev_dac(float x, float xmax, int bits); /* 2^bits steps over [-xmax, xmax] */
 int prime_program_layer(prime_ctx *c, int l); /* 0, or -1 (out of memory in the IR-drop factors) */
+/* The classifier of architecture a (finalized) as a layer graph: node_of[l] = its node. 0 or -1. */
+int prime_clf_desc(const prime_arch *a, prime_gdesc *d, int *node_of);
 
 /* Device effects on a network (device_wire.c). */
 /* 1 when programming with fx differs from prime_dev_program (read model, programming error, relaxation, IR). */

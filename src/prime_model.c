@@ -112,7 +112,7 @@ static int get_run(prime_rbuf *r, prime_run *run, const char *what) {
 static int get_masks(prime_ctx *c, prime_rbuf *r, const char *what) {
     char nm[16];
     for (int i = 0; i < c->arch.n_layers; i++) {
-        wlayer *w = &c->w[i];
+        pg_node *w = &c->g->n[0][c->node[i]];
         if (!w->rows) continue;
         if (prime_mf_get_mask(r, w->mask, (size_t)w->rows * w->cols, what, layer_name(i, nm)) != 0) return -1;
         prime_program_layer(c, i);
@@ -126,7 +126,7 @@ static int get_maps(prime_ctx *c, prime_rbuf *r, const char *what) {
     char nm[16];
     int stored = 0;
     for (int i = 0; i < c->arch.n_layers; i++) {
-        wlayer *w = &c->w[i];
+        const pg_node *w = &c->g->n[0][c->node[i]];
         if (!w->rows) continue;
         size_t nw = (size_t)w->rows * w->cols;
         float *g;
@@ -148,26 +148,25 @@ int prime_save(const prime_ctx *c, uint8_t **out, size_t *n) {
     const prime_arch *a = &c->arch;
     prime_buf b = {0};
     int measured = 0;
-    for (int i = 0; i < a->n_layers; i++) measured |= c->w[i].rows && c->w[i].measured;
+    for (int i = 0; i < a->n_layers; i++) measured |= c->g->n[0][c->node[i]].rows && c->g->n[0][c->node[i]].measured;
     prime_mf_begin(&b, PRIME_MODEL_CLASSIFIER);
     size_t s = prime_mf_section(&b, "ARCH");
     put_arch(&b, a);
     prime_mf_section_end(&b, s);
-    s = prime_mf_section(&b, "DEV ");
-    prime_mf_put_device(&b, &c->dev);
-    prime_mf_section_end(&b, s);
-    if (prime_mf_put_devfx(&b, &c->dev, &c->fx) != 0) { free(b.p); return -1; }
+    if (prime_mf_put_dev(&b, &c->g->dev, &c->g->fx) != 0) { free(b.p); return -1; }
     s = prime_mf_section(&b, "RUN ");
     put_run(&b, &c->run);
     prime_mf_section_end(&b, s);
     s = prime_mf_section(&b, "MASK");
-    for (int i = 0; i < a->n_layers; i++)
-        if (c->w[i].rows) prime_mf_put_mask(&b, c->w[i].mask, (size_t)c->w[i].rows * c->w[i].cols);
+    for (int i = 0; i < a->n_layers; i++) {
+        const pg_node *w = &c->g->n[0][c->node[i]];
+        if (w->rows) prime_mf_put_mask(&b, w->mask, (size_t)w->rows * w->cols);
+    }
     prime_mf_section_end(&b, s);
     if (measured) { /* only where a layer's cells are not regenerable from the chip seed */
         s = prime_mf_section(&b, "COND");
         for (int i = 0; i < a->n_layers; i++) {
-            const wlayer *w = &c->w[i];
+            const pg_node *w = &c->g->n[0][c->node[i]];
             if (w->rows) prime_mf_put_map(&b, w->measured, w->gp_on, w->gn_on, (size_t)w->rows * w->cols);
         }
         prime_mf_section_end(&b, s);
@@ -187,14 +186,7 @@ static uint64_t mask_bytes(const prime_arch *a) {
 static prime_ctx *load_v2(const uint8_t *bytes, size_t n) {
     const char *what = "model file";
     prime_mf mf;
-    const uint32_t kind = prime_mf_kind(bytes, n);
-    if (kind != PRIME_MODEL_CLASSIFIER) {
-        prime_error("model file: network kind %u is not a classifier (%s)", kind,
-                    kind == PRIME_MODEL_VAE     ? "an inpainting model: load it with prime_vae_load / P.load"
-                    : kind == PRIME_MODEL_GRAPH ? PRIME_MF_GRAPH_MSG
-                                                : "unknown kind");
-        return NULL;
-    }
+    if (prime_mf_want_kind(bytes, n, PRIME_MODEL_CLASSIFIER, what) != 0) return NULL;
     if (prime_mf_open(bytes, n, CLF_SECTIONS, N_CLF_SECTIONS, &mf, what) != 0) return NULL;
     prime_arch a;
     prime_rbuf r = prime_mf_reader(prime_mf_get(&mf, "ARCH"));
@@ -217,18 +209,13 @@ static prime_ctx *load_v2(const uint8_t *bytes, size_t n) {
     if (prime_set_run(c, &run) != 0) { prime_error("model file: %s", prime_last_error()); prime_free(c); return NULL; }
     r = prime_mf_reader(ms);
     if (get_masks(c, &r, what) != 0 || prime_mf_done(&r, what, "MASK") != 0) { prime_free(c); return NULL; }
+    int stored = 0;
     if (cs) {
         r = prime_mf_reader(cs);
-        int stored = get_maps(c, &r, what);
+        stored = get_maps(c, &r, what);
         if (stored < 0 || prime_mf_done(&r, what, "COND") != 0) { prime_free(c); return NULL; }
-        if (!stored) {
-            prime_error("model file: section 'COND' stores no conductance map (leave the section out)");
-            prime_free(c);
-            return NULL;
-        }
     }
-    const prime_mf_sec *fs = prime_mf_get(&mf, "DVFX");
-    if (fs && prime_mf_apply_devfx(fs, set_opts, c, what) != 0) { prime_free(c); return NULL; }
+    if (prime_mf_load_end(&mf, stored, set_opts, c, what) != 0) { prime_free(c); return NULL; }
     return c;
 }
 
@@ -247,12 +234,7 @@ static prime_ctx *load_v1(const uint8_t *bytes, size_t n) {
     }
     if (total != n) { prime_error("model file size %zu differs from the %u bytes its header declares (truncated or padded)", n, total); return NULL; }
     if (n < 16) { prime_error("model file truncated"); return NULL; }
-    uint32_t crc = (uint32_t)bytes[n - 4] | (uint32_t)bytes[n - 3] << 8 | (uint32_t)bytes[n - 2] << 16 | (uint32_t)bytes[n - 1] << 24;
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzz builds (tests/fuzz): mutations must reach the parser */
-    if (prime_mf_crc(bytes, n - 4) != crc) { prime_error("model file checksum mismatch: the file is corrupted"); return NULL; }
-#else
-    (void)crc;
-#endif
+    if (prime_mf_crc_bad(bytes, n)) { prime_error("model file checksum mismatch: the file is corrupted"); return NULL; }
     r.n = n - 4;
     prime_arch a;
     if (get_arch(&r, &a, what) != 0) return NULL;

@@ -109,9 +109,7 @@ int prime_mf_open(const uint8_t *b, size_t n, const prime_mf_spec *spec, int nsp
     if (size != n)
         return prime_error("%s: file size %zu differs from the %u bytes its header declares (truncated or padded)", what, n,
                            size);
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzz builds (tests/fuzz): mutations must reach the parser */
-    if (prime_mf_crc(b, n - 4) != peek_u32(b + n - 4)) return prime_error("%s: checksum mismatch: the file is corrupted", what);
-#endif
+    if (prime_mf_crc_bad(b, n)) return prime_error("%s: checksum mismatch: the file is corrupted", what);
     mf->kind = peek_u32(b + 16);
     uint32_t count = peek_u32(b + 20);
     if (count > PRIME_MF_MAX_SECTIONS) return prime_error("%s: section count %u above %d", what, count, PRIME_MF_MAX_SECTIONS);
@@ -307,4 +305,39 @@ int prime_mf_apply_devfx(const prime_mf_sec *s, int (*set)(void *net, const char
     }
     free(t);
     return rc;
+}
+
+int prime_mf_load_end(const prime_mf *mf, int stored, int (*set)(void *net, const char *const *kv, int n), void *net,
+                      const char *what) {
+    if (prime_mf_get(mf, "COND") && !stored)
+        return prime_error("%s: section 'COND' stores no conductance map (leave the section out)", what);
+    const prime_mf_sec *fs = prime_mf_get(mf, "DVFX");
+    return fs ? prime_mf_apply_devfx(fs, set, net, what) : 0;
+}
+
+int prime_mf_crc_bad(const uint8_t *b, size_t n) {
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzz builds (tests/fuzz): mutations must reach the parser */
+    return n < 4 || prime_mf_crc(b, n - 4) != peek_u32(b + n - 4);
+#else
+    (void)b, (void)n;
+    return 0;
+#endif
+}
+
+int prime_mf_want_kind(const uint8_t *b, size_t n, uint32_t want, const char *what) {
+    const uint32_t kind = prime_mf_kind(b, n);
+    if (kind == want || n < 20) return 0; /* a short file: prime_mf_open names what is missing */
+    return prime_error("%s: network kind %u is not %s (%s)", what, kind,
+                       want == PRIME_MODEL_CLASSIFIER ? "a classifier" : "an inpainting VAE",
+                       kind == PRIME_MODEL_VAE          ? "an inpainting model: load it with prime_vae_load / P.load"
+                       : kind == PRIME_MODEL_CLASSIFIER ? "a classifier: load it with prime_load / P.load"
+                       : kind == PRIME_MODEL_GRAPH      ? PRIME_MF_GRAPH_MSG
+                                                        : "unknown kind");
+}
+
+int prime_mf_put_dev(prime_buf *b, const prime_device *d, const prime_devfx_params *fx) {
+    const size_t s = prime_mf_section(b, "DEV ");
+    prime_mf_put_device(b, d);
+    prime_mf_section_end(b, s);
+    return prime_mf_put_devfx(b, d, fx);
 }

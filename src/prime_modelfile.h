@@ -115,6 +115,8 @@ int prime_mf_get_floats(prime_rbuf *r, float *dst, size_t n, const char *what, c
 #define PRIME_MF_DVFX_MAX 16384    /* bytes of text */
 #define PRIME_MF_DVFX_LINES 256
 int prime_mf_put_devfx(prime_buf *b, const prime_device *d, const prime_devfx_params *fx);
+/* The device sections of every network: "DEV " (prime_mf_put_device), then DVFX when an effect is on. 0 or -1. */
+int prime_mf_put_dev(prime_buf *b, const prime_device *d, const prime_devfx_params *fx);
 /* Applies section DVFX to a network through set (prime_set_device_options or
  * prime_vae_set_device_options on net), after its maps: the effects re-program
  * the formed chip. The section is checked first (1 to PRIME_MF_DVFX_MAX - 1
@@ -122,5 +124,14 @@ int prime_mf_put_devfx(prime_buf *b, const prime_device *d, const prime_devfx_pa
  * named. 0 or -1. */
 int prime_mf_apply_devfx(const prime_mf_sec *s, int (*set)(void *net, const char *const *kv, int n), void *net,
                          const char *what);
+/* The end of every network's load: a COND section must have stored a map
+ * (stored = how many), then DVFX is applied through set. 0 or -1. */
+int prime_mf_load_end(const prime_mf *mf, int stored, int (*set)(void *net, const char *const *kv, int n), void *net,
+                      const char *what);
+/* 0 when the file's network kind is want (or the file is too short to say:
+ * prime_mf_open reports it), else -1 naming the kind and its loader. */
+int prime_mf_want_kind(const uint8_t *b, size_t n, uint32_t want, const char *what);
+/* 1 when the last 4 bytes of b[n] are not the CRC-32 of the rest (never in fuzz builds). */
+int prime_mf_crc_bad(const uint8_t *b, size_t n);
 
 #endif

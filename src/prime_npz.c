@@ -128,7 +128,7 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
         }
     }
     for (int l = 0; l < c->arch.n_layers; l++)
-        if (c->w[l].rows) widx[nwl++] = l;
+        if (c->g->n[0][c->node[l]].rows) widx[nwl++] = l;
     for (int zi = 0; zi < z.count; zi++) {
         const char *name = z.e[zi].name;
         /* kind: 1 mask, 2 weight, 3 gpos, 4 gneg (measured conductance map) */
@@ -180,7 +180,7 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
                 if (!g) rc = prime_error("out of memory");
                 else {
                     float *gp = g, *gn = g + nw;
-                    const wlayer *w = &c->w[l];
+                    const pg_node *w = &c->g->n[0][c->node[l]];
                     memcpy(gp, w->gp_on, nw * sizeof(float));
                     memcpy(gn, w->gn_on, nw * sizeof(float));
                     memcpy(kind == 3 ? gp : gn, m, nw * sizeof(float));
@@ -191,7 +191,7 @@ int prime_import_npz(prime_ctx *c, const uint8_t *b, size_t n) {
                 float *gp = malloc(nw * sizeof(float) * 2);
                 if (!gp) rc = prime_error("out of memory");
                 else {
-                    float *gn = gp + nw, gm = c->dev.g_mean;
+                    float *gn = gp + nw, gm = c->g->dev.g_mean;
                     for (size_t k = 0; k < nw; k++) {
                         if (!isfinite(m[k])) { rc = prime_error(".npz: %s has a non-finite value", name); break; }
                         float half = m[k] * 0.5f;

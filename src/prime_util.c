@@ -159,7 +159,7 @@ int prime_arch_plan(const prime_arch *a, prime_ctx_plan *p) {
         if (cols > p->colcap) p->colcap = cols;
     }
     /* u, s, cur, out per layer; acc, var; frame, view; sums; 3 row and 1 column
-     * scratch; 4 per-pixel lists (the layout of ctx_alloc in prime_core.c) */
+     * scratch; 4 per-pixel lists (what a layer graph of the classifier holds) */
     p->state = 4 * p->ns + 2 * p->acc + 2 * p->max_act + PRIME_MAX_CLASSES + 3 * p->rowcap + p->colcap + 4 * p->max_act;
     p->bytes = p->cells * (8 * sizeof(float) + 1) + 16 + p->state * sizeof(float) + (p->acc ? p->acc : 1) +
                (uint64_t)PRIME_MAX_T * p->n_in * sizeof(float);

@@ -10,9 +10,12 @@
  *   --> out (3x3 s1 transposed conv, crossbar) -> acc = 0.8 acc + y
  *   --> recon_t = tanh(acc) --> m_t = sum |recon_t - recon_t-1| / 100 --> stop?
  *
- * The crossbar layers are masks over random conductances formed with the
- * device model (prime_device.c) and read by the one crossbar read of the
- * engine (prime_xbar_read, prime_crossbar.c), as the classifier's are.
+ * The network is a layer graph (prime_vae_desc, prime_graph_clf.c) run by
+ * the graph executor (prime_graph_run.c), as the classifier is: the crossbar
+ * layers are masks over random conductances formed with the device model
+ * (prime_device.c) and read by the one crossbar read of the engine
+ * (prime_xbar_read, prime_crossbar.c). This file keeps the network's API:
+ * geometry, its context, run, input and hole, step mode, results.
  * Inpainting never runs the prior network (PRIOR). Generation
  * (prime_vae_generate, end of file) runs it in place of the encoder and the
  * posterior: z_t ~ Bernoulli(p(z_t | z_(t-1))) --> the same decoder and readout.
@@ -26,7 +29,6 @@
 #include "prime.h"
 #include "prime_crossbar.h"
 #include "prime_internal.h"
-#include "prime_kernels.h"
 #include "prime_vae_internal.h"
 
 /* ============================================================ geometry */
@@ -105,7 +107,8 @@ int *prime_vae_connections(const prime_vae_arch *a, int i, size_t *n) {
 
 /* ============================================================ context */
 
-/* Checks an architecture and its allocation against the caps of prime.h; 0 or -1. */
+/* Checks an architecture and its size against the caps of prime.h; 0 or -1. (The
+ * model prime_vae_create builds is planned again, node by node, by prime_graph_plan.) */
 int prime_vae_arch_check(const prime_vae_arch *a) {
     if (a->ch < 1 || a->ch > 256) return prime_error("vae: ch = %d out of 1..256", a->ch);
     if (a->latent < 1 || a->latent > 1024) return prime_error("vae: latent = %d out of 1..1024", a->latent);
@@ -116,7 +119,7 @@ int prime_vae_arch_check(const prime_vae_arch *a) {
         !(a->scale > 0 && a->scale < 1e3f) || !(a->sparsity >= 0 && a->sparsity < 1))
         return prime_error("vae: th, keep, out_keep, scale or sparsity out of range");
     if (a->software != 0 && a->software != 1) return prime_error("vae: software = %d (0 macro, 1 software)", a->software);
-    /* what prime_vae_create allocates, in 64 bits, against the caps of prime.h */
+    /* the network's size, in 64 bits (weights, state, scratch of every layer), against the caps */
     uint64_t cells = 0, floats = 0, state = 0, acc = 0, ints = 0, pixcap = 0, rowcap = 0, colcap = 0, padcap = 0;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         prime_vae_layer g;
@@ -156,26 +159,17 @@ int prime_vae_arch_check(const prime_vae_arch *a) {
 
 /* Programs crossbar layer i from its mask (the device model's prime_dev_program). */
 int prime_vae_program(prime_vae *v, int i) {
-    vlayer *L = &v->L[i];
-    size_t n = (size_t)L->g.rows * L->g.cols;
-    int rc = 0;
-    if (!v->a.software && prime_fx_programs(&v->fx))
-        rc = prime_dev_program_fx(&v->dev, &v->fx, i, L->g.rows, L->g.cols, L->mask, L->gp_on, L->gn_on, L->gp_off,
-                                  L->gn_off, v->a.scale, L->gp, L->gn, L->gpe, L->gne, L->wt, L->g2);
-    else if (!v->a.software)
-        prime_dev_program(&v->dev, i, n, L->mask, L->gp_on, L->gn_on, L->gp_off, L->gn_off, v->a.scale, L->gp, L->gn,
-                          L->wt, L->g2);
-    L->xb.colmax = prime_dev_colmax(L->wt, L->g.rows, L->g.cols);
-    L->xb.gp = L->gpe ? L->gpe : L->gp, L->xb.gn = L->gne ? L->gne : L->gn;
-    L->xb.fx = v->a.software ? NULL : &v->fx, L->xb.adc_unit = L->adc_unit;
-    return rc;
+    const vlayer *L = &v->L[i];
+    return L->g.crossbar ? prime_graph_program(v->g, 0, (int)(L->n - v->g->n[0]), 0) : 0;
 }
 
-/* Forms crossbar layer i's on/off conductances (the device model's prime_dev_form;
- * a stored map keeps its on-state). */
-static void vae_form(prime_vae *v, int i) {
-    vlayer *L = &v->L[i];
-    prime_dev_form(&v->dev, i, (size_t)L->g.rows * L->g.cols, L->measured, L->gp_on, L->gn_on, L->gp_off, L->gn_off);
+/* The graph run of the network's run parameters. */
+static prime_grun grun_of(const prime_vae_run *r) {
+    prime_grun g = prime_graph_default_run();
+    g.policy = r->policy == PRIME_VAE_STOP_CONVERGENCE ? PRIME_GP_CONVERGENCE : PRIME_GP_NONE;
+    g.m_div = r->m_div, g.m_th = r->m_th, g.m_window = r->m_window, g.min_steps = r->min_steps;
+    g.noise_seed = r->noise_seed, g.latent_seed = r->latent_seed;
+    return g;
 }
 
 /* Returns a network with masks at keep, BN identity, latent weights 0; NULL on error. */
@@ -184,99 +178,55 @@ prime_vae *prime_vae_create(const prime_vae_arch *a, const prime_device *dev) {
     if (prime_vae_arch_check(a) != 0 || prime_device_check(dev) != 0) return NULL;
     prime_vae *v = calloc(1, sizeof *v);
     if (!v) { prime_error("out of memory"); return NULL; }
-    v->a = *a, v->dev = *dev, v->run = prime_vae_default_run();
-    v->fx = prime_fx_for(dev);
-    size_t nw = 0, nm = 0, ns = 0, acc = 0, pixcap = 0, rowcap = 0, colcap = 0, padcap = 0;
+    v->a = *a, v->run = prime_vae_default_run();
+    v->npix = a->size * a->size;
+    prime_gdesc d;
+    int node_of[PRIME_VAE_LAYERS], bn_of[PRIME_VAE_LAYERS];
+    prime_grun r = grun_of(&v->run);
+    v->img = malloc((size_t)v->npix * sizeof(float));
+    if (!v->img || prime_vae_desc(a, &d, node_of, bn_of) != 0 || !(v->g = prime_graph_create(&d, dev)) ||
+        prime_graph_set_run(v->g, &r) != 0) {
+        if (!v->img) prime_error("out of memory");
+        prime_vae_free(v);
+        return NULL;
+    }
+    prime_gmodel *m = v->g;
+    m->in_range = 1.0f; /* pixels in [-1, 1]: the DAC's full scale is 1 */
+    m->dac_zeros = 1;
+    m->software = a->software;
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         vlayer *L = &v->L[i];
         prime_vae_layer_info(a, i, &L->g);
-        size_t n = (size_t)L->g.rows * L->g.cols;
-        L->nout = (size_t)L->g.out_c * L->g.out_h * L->g.out_w;
-        L->xb = vae_xbar(&L->g);
-        nw += (L->g.crossbar ? 8 * n : n + L->nout) + 2 * (size_t)L->g.out_c;
-        nm += L->g.crossbar ? n : 0;
-        ns += 3 * L->nout;
-        size_t t = (size_t)L->xb.row_tiles * L->nout;
-        if (t > acc) acc = t;
-        if (L->g.op != PRIME_VAE_FC) {
-            int *conn = prime_xbar_connections(&L->xb, &L->nconn);
-            if (!conn) { prime_vae_free(v); return NULL; }
-            if (L->g.op == PRIME_VAE_TCONV) L->gat = prime_xbar_gather_list(&L->xb, conn, L->nconn);
-            free(conn);
-            if (L->g.op == PRIME_VAE_TCONV && !L->gat) { prime_vae_free(v); return NULL; }
-        }
-        size_t nin = (size_t)L->g.in_c * L->g.in_h * L->g.in_w;
-        if (nin > pixcap) pixcap = nin;
-        if ((size_t)L->g.rows > rowcap) rowcap = (size_t)L->g.rows;
-        if ((size_t)L->g.cols > colcap) colcap = (size_t)L->g.cols;
-        size_t np = (size_t)L->g.in_c * (L->g.in_h + 2 * L->g.pad) * (L->g.in_w + 2 * L->g.pad);
-        if (L->g.op != PRIME_VAE_FC && np > padcap) padcap = np;
-    }
-    v->npix = a->size * a->size;
-    ns += 2 * acc + 3 * (size_t)v->npix + 2 * (size_t)a->latent + (size_t)PRIME_MAX_T * v->npix;
-    v->wblock = calloc(nw, sizeof(float));
-    v->sblock = calloc(ns, sizeof(float));
-    v->mblock = malloc(nm ? nm : 1);
-    prime_xscratch *xs = &v->xs;
-    xs->active = malloc(acc ? acc : 1);
-    v->kblock = malloc(sizeof(int32_t) * (4 * pixcap + 3 * rowcap + colcap + padcap)); /* int32 and float: 4 bytes */
-    if (!v->wblock || !v->sblock || !v->mblock || !xs->active || !v->kblock) { prime_vae_free(v); prime_error("out of memory"); return NULL; }
-    xs->pixcnt = v->kblock, xs->pixoff = xs->pixcnt + pixcap, xs->pixval = (float *)(xs->pixoff + pixcap);
-    xs->pixval2 = xs->pixval + pixcap, xs->rowoff = (int32_t *)(xs->pixval2 + pixcap);
-    xs->rowval = (float *)(xs->rowoff + rowcap), xs->rowval2 = xs->rowval + rowcap;
-    xs->zbuf = xs->rowval2 + rowcap, xs->xpad = xs->zbuf + colcap;
-    memset(v->mblock, 1, nm);
-    float *p = v->wblock, *s = v->sblock;
-    uint8_t *m = v->mblock;
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        vlayer *L = &v->L[i];
-        size_t n = (size_t)L->g.rows * L->g.cols;
-        if (L->g.crossbar) {
-            L->gp_on = p, p += n; L->gn_on = p, p += n; L->gp_off = p, p += n; L->gn_off = p, p += n;
-            L->gp = p, p += n; L->gn = p, p += n; L->wt = p, p += n; L->g2 = p, p += n;
-            L->mask = m, m += n;
-        } else {
-            L->wt = p, p += n; L->bias = p, p += L->nout;
-        }
-        L->bn_a = p, p += L->g.out_c; L->bn_b = p, p += L->g.out_c;
-        for (int c = 0; c < L->g.out_c; c++) L->bn_a[c] = 1.0f;
-        L->u = s, s += L->nout; L->s = s, s += L->nout; L->cur = s, s += L->nout;
-        prime_xbar *X = &L->xb;
-        X->wt = L->wt, X->g2 = L->g2, X->gp = L->gp, X->gn = L->gn, X->scale = a->scale, X->gat = L->gat;
-        /* a digital engine's work: every connection (in pos, out pos, tap) x in_c x out_c; for a stride-2
-         * transposed conv ~1/4 of out positions x rows, as only the taps that land on a position count */
-        X->dense_macs = L->g.op == PRIME_VAE_FC ? (double)L->g.rows * L->g.cols : (double)L->nconn * L->g.in_c * L->g.cols;
-    }
-    xs->acc = s, s += acc; xs->var = s, s += acc;
-    v->x0 = s, s += v->npix; v->readout = s, s += v->npix; s += v->npix;
-    v->q = s, s += a->latent; v->z = s, s += a->latent;
-    v->recon = s;
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++)
-        if (v->L[i].g.crossbar) {
-            if (!a->software) vae_form(v, i);
+        const int sg = i == PRIME_VAE_POST ? 1 : i == PRIME_VAE_PRIOR ? 2 : 0;
+        pg_node *n = &m->n[sg][node_of[i]];
+        L->n = n, L->nout = (size_t)L->g.out_c * L->g.out_h * L->g.out_w;
+        L->gp_on = n->gp_on, L->gn_on = n->gn_on, L->gp_off = n->gp_off, L->gn_off = n->gn_off;
+        L->wt = n->wt, L->g2 = n->g2, L->mask = n->mask, L->bias = n->bias;
+        L->bn_a = bn_of[i] >= 0 ? m->n[0][bn_of[i]].aff_a : NULL, L->bn_b = bn_of[i] >= 0 ? m->n[0][bn_of[i]].aff_b : NULL;
+        if (a->software && L->g.crossbar) { /* free weights, zero until set */
+            const size_t nw = (size_t)L->g.rows * L->g.cols;
+            memset(L->wt, 0, nw * sizeof(float)), memset(L->g2, 0, nw * sizeof(float));
             prime_vae_program(v, i);
         }
+    }
     return v;
 }
 
 /* Frees the network; NULL is fine. */
 void prime_vae_free(prime_vae *v) {
     if (!v) return;
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) free(v->L[i].gat);
-    free(v->wblock), free(v->sblock), free(v->mblock), free(v->xs.active), free(v->kblock), free(v->fxblock);
+    prime_graph_free(v->g);
+    free(v->img);
     free(v);
 }
 
 const prime_vae_arch *prime_vae_get_arch(const prime_vae *v) { return v ? &v->a : NULL; }
-prime_device prime_vae_get_device(const prime_vae *v) { return v->dev; }
+prime_device prime_vae_get_device(const prime_vae *v) { return v->g->dev; }
 
 /* Applies device parameters; re-forms the conductances if a forming field changed. */
 int prime_vae_set_device(prime_vae *v, const prime_device *d) {
     if (!v) return prime_error("prime_vae_set_device: NULL network");
-    if (!d) return prime_error("set_device: NULL argument");
-    prime_devfx_params fx = v->fx;
-    fx.read.eta = d->read_noise;
-    return prime_vae_set_devfx_with(v, d, &fx); /* device_wire.c: re-forms / re-programs only if needed */
+    return prime_graph_set_device(v->g, d); /* device_wire.c: re-forms / re-programs only if needed */
 }
 
 prime_vae_run prime_vae_get_run(const prime_vae *v) { return v->run; }
@@ -287,156 +237,75 @@ int prime_vae_set_run(prime_vae *v, const prime_vae_run *r) {
     if (r->policy != PRIME_VAE_STOP_NONE && r->policy != PRIME_VAE_STOP_CONVERGENCE) return prime_error("vae run: policy %d (0 none, 1 convergence)", r->policy);
     if (!(r->m_div > 0) || !(r->m_th >= 0)) return prime_error("vae run: m_div must be > 0 and m_th >= 0");
     if (r->m_window < 1 || r->m_window > PRIME_MAX_T) return prime_error("vae run: m_window = %d out of 1..%d", r->m_window, PRIME_MAX_T);
-    if (r->min_steps < 1 || r->min_steps > PRIME_MAX_T) return prime_error("vae run: min_steps = %d out of 1..%d", r->min_steps, PRIME_MAX_T);
-    v->run = *r;
-    v->inference = 0;
+    prime_grun g = grun_of(r);
+    if (prime_graph_apply_run(v->g, &g, "vae run") != 0) return -1;
+    v->run = *r, v->inference = 0;
     return 0;
 }
 
-
-/* The latent sampling's uniform for step t, variable d of inference `inf`. */
+/* The latent sampling's uniform for step t, variable d of inference `inf`
+ * (the executor's latent node draws the same). */
 double prime_vae_latent_uniform(const prime_vae *v, uint64_t inf, int t, int d) {
     return prime_rand_uniform(v->run.latent_seed, prime_mix64(inf * 64 + (uint64_t)t), (uint64_t)d);
 }
 
-/* ============================================================ one step */
+/* ============================================================ a pass */
 
-/* Crossbar layer i for one step: x (HWC) -> cur (HWC) by the engine's one
- * crossbar read; ones: x is 0/1 spikes. */
-static void vae_read(prime_vae *v, int i, const float *x, int ones, float xmax, float *cur, int t) {
-    const prime_xread rd = {.noise_seed = v->run.noise_seed, .inference = v->inference, .t = t, .key = i + 32,
-                            .xmax = xmax, .ones = ones, .ideal = v->a.software};
-    prime_xbar_read(&v->L[i].xb, &v->xs, &v->dev, &rd, x, cur, &v->res.counters);
-}
-
-/* Folded BN (or the digital bias) and the inpainting LIF on layer i's current;
- * returns the spikes. */
-static double vae_neuron(prime_vae *v, int i) {
-    vlayer *L = &v->L[i];
-    const int C = L->g.out_c;
-    const size_t npos = L->nout / (size_t)C;
-    const float *ba = L->g.bn ? L->bn_a : NULL;
-    const float cnt = prime_kernel_fsvae_lif(L->u, L->s, L->cur, ba, L->bn_b, L->bias, (int)npos, C, v->a.keep, v->a.th);
-    v->res.counters.neuron_updates += (double)L->nout;
-    return cnt;
-}
-
-/* Runs step t; returns 1 if the convergence stop fired after it. Inpainting:
- * encoder -> posterior; generation (v->gen): the prior on z_(t-1) (v->z, read
- * before it is overwritten). Then the decoder and the readout. */
-static int vae_step(prime_vae *v, int t) {
-    const prime_vae_arch *a = &v->a;
-    const float *x = v->gen ? v->z : v->x0;
-    float xmax = 1.0f;
-    for (int i = v->gen ? PRIME_VAE_PRIOR : 0; i < PRIME_VAE_LAYERS; i++) {
-        vlayer *L = &v->L[i];
-        if (i == PRIME_VAE_PRIOR && !v->gen) continue;
-        if (!L->g.crossbar) {
-            /* digital FC + bias on the encoder's spikes (prior: on z_(t-1)); k spikes per latent */
-            int n = 0; /* the rows of the non-zero (0/1) inputs, branch-free */
-            for (int r = 0; r < L->g.rows; r++) v->xs.pixoff[n] = r * L->g.cols, n += x[r] != 0.0f;
-            prime_kernel_gather1(L->cur, L->wt, v->xs.pixoff, n, L->g.cols);
-            v->res.digital_macs += (double)n * L->g.cols;
-            v->res.spikes += vae_neuron(v, i);
-            for (int d = 0; d < a->latent; d++) {
-                float q = 0;
-                for (int j = 0; j < a->k; j++) q = q + L->s[d * a->k + j];
-                v->q[d] = q / (float)a->k;
-                v->z[d] = prime_vae_latent_uniform(v, v->inference, t, d) < v->q[d] ? 1.0f : 0.0f;
-            }
-            x = v->z;
-            continue;
-        }
-        vae_read(v, i, x, i != PRIME_VAE_ENC1, xmax, L->cur, t); /* all but the first layer get spikes */
-        if (L->g.lif) {
-            v->res.spikes += vae_neuron(v, i);
-            x = L->s;
-        } else {
-            x = L->cur;
-        }
-        xmax = 1.0f;
-    }
-    /* decayed-membrane readout: acc = out_keep*acc + y; recon_t = tanh(acc) */
-    float *rc = v->recon + (size_t)t * v->npix;
-    double m = 0;
-    for (int p = 0; p < v->npix; p++) {
-        v->readout[p] = a->out_keep * v->readout[p] + x[p];
-        rc[p] = prime_kernel_tanh(v->readout[p]);
-        if (t > 0) m += fabs((double)rc[p] - (double)rc[p - v->npix]);
-    }
-    v->res.counters.neuron_updates += v->npix;
-    v->res.m[t] = (float)(m / v->run.m_div);
-    if (v->run.policy != PRIME_VAE_STOP_CONVERGENCE || t + 1 < v->run.min_steps) return 0;
-    return prime_policy_converged(v->res.m, t, v->run.m_th, v->run.m_window);
-}
-
-/* The masked, DAC-converted input image into v->x0; 0 or -1 naming a bad pixel. */
+/* The masked input image into v->img; 0 or -1 naming a bad pixel. */
 static int vae_input(prime_vae *v, const float *img, const uint8_t *hole) {
-    const prime_vae_arch *a = &v->a;
-    const int S = a->size, c0 = S / 2 - 4;
+    const int S = v->a.size, c0 = S / 2 - 4;
     for (int p = 0; p < v->npix; p++) {
         float x = img[p];
         if (!isfinite(x) || x < -1.0001f || x > 1.0001f) return prime_error("inpaint: pixel %d = %g is not in [-1, 1]", p, (double)x);
         int y = p / S, xx = p % S;
         int in_hole = hole ? hole[p] != 0 : (y >= c0 && y < c0 + 8 && xx >= c0 && xx < c0 + 8);
-        if (in_hole) x = -1.0f;
-        if (v->dev.dac_bits && !a->software)
-            x = v->dac_unit ? prime_fx_dac(&v->fx.dac, v->dac_unit[p], x, 1.0f, v->dev.dac_bits, &v->dac_clipped)
-                            : prime_dev_dac(x, 1.0f, v->dev.dac_bits);
-        v->x0[p] = x;
+        v->img[p] = in_hole ? -1.0f : x;
     }
     return 0;
 }
 
-/* Zero state (z_(-1) = 0) and counters for a new pass. */
-static void vae_reset(prime_vae *v) {
-    memset(&v->res, 0, sizeof v->res);
-    v->res.counters.dac_clipped = v->dac_clipped, v->dac_clipped = 0;
-    memset(v->z, 0, (size_t)v->a.latent * sizeof(float));
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        vlayer *L = &v->L[i];
-        memset(L->u, 0, L->nout * sizeof(float));
-        memset(L->s, 0, L->nout * sizeof(float));
-    }
-    memset(v->readout, 0, v->npix * sizeof(float));
-    v->T = v->a.T;
-    v->steps = 0, v->stepping = 0;
-}
-
-/* The result after t steps (counters, energy) into v->res and *r. */
-static void vae_result(prime_vae *v, int t, prime_vae_result *r) {
+/* The result after the steps run so far (counters, energy) into v->res. */
+static void vae_result(prime_vae *v) {
+    prime_gresult g;
     prime_vae_result *o = &v->res;
+    memset(o, 0, sizeof *o);
+    if (prime_graph_result(v->g, &g) != 0) return;
+    const int t = g.steps_used;
     o->T = v->a.T, o->steps_used = t;
-    o->counters.timesteps = t;
-    const prime_device *d = &v->dev;
-    const prime_counters *k = &o->counters;
-    o->energy_pj = prime_dev_energy(d, k, o->digital_macs, d->adc_bits);
+    memcpy(o->m, g.m, sizeof o->m);
+    o->spikes = g.spikes, o->counters = g.counters, o->digital_macs = g.digital_macs, o->energy_pj = g.energy_pj;
     /* digital baseline: every layer dense (incl. the latent FC) for all T steps */
-    const vlayer *P = &v->L[v->gen ? PRIME_VAE_PRIOR : PRIME_VAE_POST];
-    double macs = t ? k->macs_dense / t + (double)P->g.rows * P->g.cols : 0;
-    o->baseline_pj = t ? prime_dev_baseline(d, macs, k->neuron_updates / t, v->a.T) : 0;
+    const vlayer *P = &v->L[v->g->run.generate ? PRIME_VAE_PRIOR : PRIME_VAE_POST];
+    const prime_counters *k = &o->counters;
+    o->baseline_pj = prime_dev_baseline(&v->g->dev, k->macs_dense / t + (double)P->g.rows * P->g.cols, k->neuron_updates / t, v->a.T);
     o->energy_ratio = o->energy_pj > 0 ? o->baseline_pj / o->energy_pj : 0;
-    if (r) *r = *o;
 }
 
-/* Runs T steps (or to the early stop) from zero state and fills v->res, *r
- * and the energy figures; 0. */
+/* Begins a pass of the executor on v->img (inpainting) or from the prior (gen); 0 or -1. */
+static int vae_begin(prime_vae *v, int gen) {
+    prime_gmodel *m = v->g;
+    prime_grun r = m->run;
+    r.generate = gen;
+    m->run = r;
+    m->inference = v->inference; /* keys the read-noise and latent streams of the pass */
+    v->steps = 0, v->stepping = 0;
+    return prime_graph_begin_checked(m, gen ? NULL : v->img, 1, 0, 1.0f);
+}
+
+/* Runs a begun pass to its end; counts it. */
 static int vae_run(prime_vae *v, prime_vae_result *r) {
-    vae_reset(v);
-    int t = 0;
-    for (; t < v->a.T; t++) {
-        v->steps = t + 1;
-        if (vae_step(v, t)) { t++; break; }
-    }
+    while (prime_graph_step(v->g) == 1) {}
+    v->steps = v->g->steps;
     v->inference++;
-    vae_result(v, t, r);
+    vae_result(v);
+    *r = v->res;
     return 0;
 }
 
 /* Inpaints one image (see prime.h); 0 or -1. */
 int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime_vae_result *r) {
     if (!v || !img || !r) return prime_error("prime_vae_inpaint: NULL argument");
-    if (vae_input(v, img, hole) != 0) return -1;
+    if (vae_input(v, img, hole) != 0 || vae_begin(v, 0) != 0) return -1;
     return vae_run(v, r);
 }
 
@@ -445,8 +314,8 @@ int prime_vae_inpaint(prime_vae *v, const float *img, const uint8_t *hole, prime
 /* Step mode of an inpaint: the input as prime_vae_inpaint, no step run yet; 0 or -1. */
 int prime_vae_begin(prime_vae *v, const float *img, const uint8_t *hole) {
     if (!v || !img) return prime_error("prime_vae_begin: NULL argument");
-    if (vae_input(v, img, hole) != 0) return -1;
-    vae_reset(v);
+    if (vae_input(v, img, hole) != 0 || vae_begin(v, 0) != 0) return -1;
+    memset(&v->res, 0, sizeof v->res);
     v->stepping = 1;
     return 0;
 }
@@ -455,9 +324,10 @@ int prime_vae_begin(prime_vae *v, const float *img, const uint8_t *hole) {
 int prime_vae_step(prime_vae *v) {
     if (!v) return prime_error("prime_vae_step: NULL network");
     if (!v->stepping) return v->steps ? 0 : prime_error("prime_vae_step: call prime_vae_begin first");
-    const int t = v->steps++;
-    if (vae_step(v, t) || v->steps >= v->a.T) v->stepping = 0, v->inference++; /* the pass is over: as prime_vae_inpaint */
-    vae_result(v, v->steps, NULL);
+    if (prime_graph_step(v->g) != 1) return -1;
+    v->steps = v->g->steps;
+    if (v->g->done) v->stepping = 0, v->inference++; /* the pass is over: as prime_vae_inpaint */
+    vae_result(v);
     return 1;
 }
 
@@ -472,22 +342,22 @@ int prime_vae_result_get(const prime_vae *v, prime_vae_result *r) {
 const float *prime_vae_recon(const prime_vae *v, int t) {
     if (!v) { prime_error("NULL network"); return NULL; }
     if (t < 0 || t >= v->steps) { prime_error("step %d was not run (0..%d)", t, v->steps - 1); return NULL; }
-    return v->recon + (size_t)t * v->npix;
+    return v->g->hist + (size_t)t * v->npix;
 }
 
 
 /* ============================================================ generation */
 
 /* Generates one image from the prior (see prime.h); 0 or -1. The pass index
- * that keys the read-noise and latent streams (v->inference) is the seed for
- * this call, so the result depends on the seed only, not on earlier calls. */
+ * that keys the read-noise and latent streams is the seed for this call, so
+ * the result depends on the seed only, not on earlier calls. */
 int prime_vae_generate(prime_vae *v, uint64_t seed, prime_vae_result *r) {
     if (!v || !r) return prime_error("prime_vae_generate: NULL argument");
     const uint64_t pass = v->inference;
-    v->gen = 1;
     v->inference = seed;
-    int rc = vae_run(v, r);
-    v->gen = 0;
+    int rc = vae_begin(v, 1);
+    if (rc == 0) rc = vae_run(v, r);
+    v->g->run.generate = 0;
     v->inference = pass;
     return rc;
 }

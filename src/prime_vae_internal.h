@@ -1,5 +1,7 @@
 /* prime_vae_internal.h - the inpainting network's layout, shared by
- * prime_vae.c (context, timestep) and prime_vae_io.c (parameters, file). */
+ * prime_vae.c (context, step mode), prime_vae_io.c (parameters, file) and
+ * prime_graph_clf.c (its graph). The network is a layer graph run by the
+ * executor (prime_graph_run.c); a layer here is a view of its nodes. */
 #ifndef PRIME_VAE_INTERNAL_H
 #define PRIME_VAE_INTERNAL_H
 
@@ -7,51 +9,40 @@
 #include <stdint.h>
 
 #include "prime.h"
-#include "prime_crossbar.h"
+#include "prime_graph_internal.h"
 
+/* Layer i of the network: its geometry and where its parameters live in the
+ * model (pointers into the nodes' arrays, not copies). */
 typedef struct {
     prime_vae_layer g;
-    prime_xbar xb;              /* the crossbar read's view (crossbar layers) */
-    int *gat;                   /* tconv: the gather list (prime_xbar_gather_list) */
-    size_t nconn;               /* conv / tconv: (input, output, tap) connections */
-    float *gp_on, *gn_on, *gp_off, *gn_off, *gp, *gn, *wt, *g2; /* rows*cols */
+    pg_node *n;                 /* its weight node: graph 0 (crossbar), graph 1 (post) or 2 (prior), node 1 */
+    float *gp_on, *gn_on, *gp_off, *gn_off, *wt, *g2; /* n's rows*cols arrays */
     uint8_t *mask;
-    float *gpe, *gne;           /* IR drop on: effective read conductances (in fxblock), else NULL */
-    prime_conv_unit *adc_unit;  /* non-ideal ADC: [row_tiles][cols] converters (in fxblock), else NULL */
-    float *bn_a, *bn_b, *bias;  /* out_c, out_c, cols */
-    float *u, *s, *cur;         /* state, out size */
+    float *bn_a, *bn_b, *bias;  /* the affine node's a, b (bn layers); n's bias (latent layers) */
     size_t nout;
-    int measured;               /* gp_on/gn_on came from a map (prime_vae_set_conductances) */
 } vlayer;
 
 struct prime_vae {
     prime_vae_arch a;
-    prime_device dev;
     prime_vae_run run;
+    prime_gmodel *g;            /* the network (prime_vae_desc) with every parameter */
     vlayer L[PRIME_VAE_LAYERS];
-    float *wblock, *sblock;
-    uint8_t *mblock;
-    float *x0, *q, *z, *readout, *recon;
-    prime_xscratch xs;          /* read scratch: xs.active and one int/float block (kblock) apart */
-    int32_t *kblock;
-    int npix, steps, T;
-    int gen;                    /* 1: vae_step samples the prior (generation) */
+    float *img;                 /* the masked input of the pass (the executor reads it in place) */
+    int npix, steps;
     int stepping;               /* step mode: a pass begun and not finished (prime_vae_begin) */
     uint64_t inference;
     prime_vae_result res;
-    prime_devfx_params fx;      /* device effects beside dev (device_wire.c) */
-    void *fxblock;
-    prime_conv_unit *dac_unit;  /* non-ideal DAC: one per pixel, else NULL */
-    double dac_clipped;         /* clipped input conversions of the inference being set up */
 };
 
 /* Checks an architecture and what it would allocate against the caps; 0 or -1. */
 int prime_vae_arch_check(const prime_vae_arch *a);
 /* Programs crossbar layer i from its mask (or, software, its float weights). */
 int prime_vae_program(prime_vae *v, int i); /* 0 or -1 (out of memory in the IR-drop factors) */
-/* prime_set_devfx_with for the inpainting network (device_wire.c). */
-int prime_vae_set_devfx_with(prime_vae *v, const prime_device *d, const prime_devfx_params *fx);
 /* The latent sampling's uniform for step t, variable d of inference `inf`. */
 double prime_vae_latent_uniform(const prime_vae *v, uint64_t inf, int t, int d);
+/* The network of architecture a as graphs (prime_graph_clf.c): node_of[i] =
+ * layer i's weight node (graph 0; post and prior: node 1 of graph 1 / 2),
+ * bn_of[i] its affine node or -1. 0 or -1. */
+int prime_vae_desc(const prime_vae_arch *a, prime_gdesc *d, int *node_of, int *bn_of);
 
 #endif

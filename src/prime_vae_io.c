@@ -133,7 +133,7 @@ int prime_vae_set_conductances(prime_vae *v, int i, const float *gpos, const flo
             return prime_error("conductance map of vae layer %s: value %zu is not a conductance in [0, 1e6) uS", VAE_NAMES[i], p);
     memcpy(L->gp_on, gpos, n * sizeof(float));
     memcpy(L->gn_on, gneg, n * sizeof(float));
-    L->measured = 1;
+    L->n->measured = 1;
     prime_vae_program(v, i);
     return 0;
 }
@@ -145,7 +145,7 @@ int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
     const prime_vae_run *r = &v->run;
     prime_buf b = {0};
     int measured = 0;
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) measured |= v->L[i].g.crossbar && v->L[i].measured;
+    for (int i = 0; i < PRIME_VAE_LAYERS; i++) measured |= v->L[i].g.crossbar && v->L[i].n->measured;
     prime_mf_begin(&b, PRIME_MODEL_VAE);
     size_t s = prime_mf_section(&b, "VARC");
     const int ai[6] = {a->ch, a->latent, a->k, a->T, a->size, a->software};
@@ -153,10 +153,7 @@ int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
     prime_wr_f32(&b, a->th), prime_wr_f32(&b, a->keep), prime_wr_f32(&b, a->out_keep), prime_wr_f32(&b, a->scale);
     prime_wr_f32(&b, a->sparsity);
     prime_mf_section_end(&b, s);
-    s = prime_mf_section(&b, "DEV ");
-    prime_mf_put_device(&b, &v->dev);
-    prime_mf_section_end(&b, s);
-    if (prime_mf_put_devfx(&b, &v->dev, &v->fx) != 0) { free(b.p); return -1; }
+    if (prime_mf_put_dev(&b, &v->g->dev, &v->g->fx) != 0) { free(b.p); return -1; }
     s = prime_mf_section(&b, "VRUN");
     prime_wr_u32(&b, (uint32_t)r->policy), prime_wr_f32(&b, r->m_div), prime_wr_f32(&b, r->m_th);
     prime_wr_u32(&b, (uint32_t)r->m_window), prime_wr_u32(&b, (uint32_t)r->min_steps);
@@ -196,7 +193,7 @@ int prime_vae_save(const prime_vae *v, uint8_t **out, size_t *n) {
         s = prime_mf_section(&b, "COND");
         for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
             const vlayer *L = &v->L[i];
-            if (L->g.crossbar) prime_mf_put_map(&b, L->measured, L->gp_on, L->gn_on, (size_t)L->g.rows * L->g.cols);
+            if (L->g.crossbar) prime_mf_put_map(&b, L->n->measured, L->gp_on, L->gn_on, (size_t)L->g.rows * L->g.cols);
         }
         prime_mf_section_end(&b, s);
     }
@@ -218,14 +215,7 @@ static int set_opts(void *v, const char *const *kv, int n) { return prime_vae_se
 static prime_vae *load_v2(const uint8_t *bytes, size_t n) {
     const char *what = "inpainting model";
     prime_mf mf;
-    const uint32_t kind = prime_mf_kind(bytes, n);
-    if (kind != PRIME_MODEL_VAE && n >= 20) {
-        prime_error("inpainting model: network kind %u is not an inpainting VAE (%s)", kind,
-                    kind == PRIME_MODEL_CLASSIFIER ? "a classifier: load it with prime_load / P.load"
-                    : kind == PRIME_MODEL_GRAPH    ? PRIME_MF_GRAPH_MSG
-                                                   : "unknown kind");
-        return NULL;
-    }
+    if (prime_mf_want_kind(bytes, n, PRIME_MODEL_VAE, what) != 0) return NULL;
     if (prime_mf_open(bytes, n, VAE_SECTIONS, N_VAE_SECTIONS, &mf, what) != 0) return NULL;
     prime_rbuf r = prime_mf_reader(prime_mf_get(&mf, "VARC"));
     uint32_t ai[6];
@@ -324,13 +314,7 @@ static prime_vae *load_v2(const uint8_t *bytes, size_t n) {
         prime_vae_free(v);
         return NULL;
     }
-    if (cs && !stored) {
-        prime_error("inpainting model: section 'COND' stores no conductance map (leave the section out)");
-        prime_vae_free(v);
-        return NULL;
-    }
-    const prime_mf_sec *fs = prime_mf_get(&mf, "DVFX");
-    if (fs && prime_mf_apply_devfx(fs, set_opts, v, what) != 0) { prime_vae_free(v); return NULL; }
+    if (prime_mf_load_end(&mf, stored, set_opts, v, what) != 0) { prime_vae_free(v); return NULL; }
     return v;
 }
 

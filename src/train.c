@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #endif
 #include "train.h"
+#include "train_internal.h"
 #include "pmath.h"
 
 #include <math.h>
@@ -26,9 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#define PRIME_TR_CHUNKS 8      /* gradient chunks per batch (fixed: determinism) */
-#define PRIME_TR_EVAL_CHUNK 32 /* samples per evaluation chunk */
-#define PRIME_TR_NW 3          /* weight layers: conv1, conv2, fc */
 
 /* ================================================================ params */
 
@@ -38,55 +36,11 @@ prime_train_params prime_train_default_params(void) {
                                 .verbose = 1};
 }
 
-/* ================================================================ structs */
-
-typedef struct {
-    size_t n;
-    int rows, cols;
-    float *w;      /* formed on-state weights (G+ - G-) * scale, [row][col] */
-    float *r;      /* off-state residuals (hw-aware), else NULL */
-    float *s_on, *s_off; /* sqrt(G+^2 + G-^2) * scale kept / pruned (conductance noise), else NULL */
-    float *score;  /* trainable: edge-popup scores, or weights (baseline) */
-    float *weff;   /* effective weights of the current batch */
-    float *m, *v;  /* optimizer state (Adam m, v; SGD uses m) */
-    uint8_t *mask;
-} prime_tr_wlayer;
-
-typedef struct { /* one thread's buffers for one sample */
-    float *x;                    /* T x [H0][W0][C0] */
-    float *U1, *P1, *U2, *P2;    /* T x n1, n1p, n2, n2p (P2 in CHW order) */
-    float *Uo;                   /* T x NC */
-    float *I1, *S1, *I2, *S2, *Q2; /* per-step scratch */
-    float *g1, *ga1, *gi1, *gp1, *g2, *ga2, *gi2, *gp2, *gq2;
-} prime_tr_ws;
-
-struct prime_trainer {
-    prime_train_params p;
-    prime_arch a;
-    prime_ctx *ctx;
-    int li[PRIME_TR_NW];              /* arch layer index of each weight layer */
-    int H0, W0, C0;              /* input */
-    int k1, pad1, C1, H1, W1;    /* conv1 output */
-    int pk1, H1p, W1p;           /* pool1 output */
-    int k2, pad2, C2, H2, W2;    /* conv2 output */
-    int pk2, H2p, W2p;           /* pool2 output */
-    int NC;
-    float th1, dec1, leak1, th2, dec2, leak2, leako;
-    prime_tr_wlayer L[PRIME_TR_NW];
-    float *wt2;                  /* conv2 weff transposed [oc][ky][kx][ic] */
-    float *gchunk;               /* PRIME_TR_CHUNKS x total weights */
-    size_t ntot;
-    int nthreads;
-    prime_tr_ws *ws;
-    int epoch_done;
-    long step;
-    float *arena;                /* one allocation for all weight tensors */
-    float *wsarena;              /* one allocation for all workspaces */
-};
+/* the structs: train_internal.h */
 
 /* ================================================================ network */
 
-static double now_s(void) {
+double prime_tr_now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
@@ -218,30 +172,12 @@ static void load_input_f(prime_trainer *tr, prime_tr_ws *ws, const float *x) {
 
 /* ================================================================ masks */
 
-typedef struct { float a; int i; } prime_tr_key;
-
-static int key_cmp(const void *x, const void *y) {
-    const prime_tr_key *p = x, *q = y;
-    if (p->a < q->a) return -1;
-    if (p->a > q->a) return 1;
-    return (p->i > q->i) - (p->i < q->i);
-}
-
 /* mask = 1 for all but the floor(sparsity * n) smallest |score| (ties by index). */
-static int compute_mask(prime_tr_wlayer *L, float sparsity) {
-    prime_tr_key *k = malloc(sizeof(prime_tr_key) * L->n);
-    if (!k) return prime_error("train: out of memory");
-    for (size_t i = 0; i < L->n; i++) { k[i].a = fabsf(L->score[i]); k[i].i = (int)i; }
-    qsort(k, L->n, sizeof *k, key_cmp);
-    size_t npr = (size_t)floor((double)sparsity * (double)L->n);
-    for (size_t j = 0; j < L->n; j++) L->mask[k[j].i] = j < npr ? 0 : 1;
-    free(k);
-    return 0;
-}
+static int compute_mask(prime_tr_wlayer *L, float sparsity) { return prime_tr_mask_from_scores(L->score, L->n, sparsity, L->mask); }
 
 /* Effective weights for one batch (noise = 1: hw-aware read noise keyed by
  * `draw`), then the transposed conv2 copy. */
-static int make_weff(prime_trainer *tr, int noise, uint64_t draw) {
+int prime_tr_make_weff(prime_trainer *tr, int noise, uint64_t draw) {
     for (int l = 0; l < PRIME_TR_NW; l++) {
         prime_tr_wlayer *L = &tr->L[l];
         if (tr->p.baseline) {
@@ -407,7 +343,7 @@ prime_trainer *prime_trainer_create_on(const prime_train_params *p, const prime_
         w->Q2 = z; z += n2p; w->gp2 = z; z += n2p; w->gq2 = z; z += n2p;
         w->gp1 = z; z += n1p;
     }
-    if (make_weff(tr, 0, 0) != 0) goto fail;
+    if (prime_tr_make_weff(tr, 0, 0) != 0) goto fail;
     return tr;
 fail:
     prime_trainer_free(tr);
@@ -433,10 +369,10 @@ float *prime_trainer_weff(prime_trainer *tr, int wl) {
     return (tr && wl >= 0 && wl < PRIME_TR_NW) ? tr->L[wl].weff : NULL;
 }
 void prime_trainer_refresh(prime_trainer *tr) {
-    if (tr) make_weff(tr, 0, 0);
+    if (tr) prime_tr_make_weff(tr, 0, 0);
 }
 int prime_trainer_refresh_noisy(prime_trainer *tr, uint64_t draw) {
-    return tr ? make_weff(tr, 1, draw) : prime_error("train: NULL trainer");
+    return tr ? prime_tr_make_weff(tr, 1, draw) : prime_error("train: NULL trainer");
 }
 
 /* Recomputes only the transposed copy (after tests edit weff directly). */
@@ -469,16 +405,6 @@ double prime_trainer_sample_grad_f(prime_trainer *tr, const float *x, int label,
 }
 
 /* ================================================================ threads */
-
-typedef struct {
-    prime_trainer *tr;
-    const prime_frames *f;
-    const int *idx;       /* sample indices of this job */
-    int n, nchunks, backward;
-    atomic_int next;
-    double loss[1024]; /* per chunk (<= 1024 chunks a job) */
-    int correct[1024];
-} prime_tr_job;
 
 typedef struct { prime_tr_job *job; int tid; } prime_tr_targ;
 
@@ -519,7 +445,7 @@ static void *worker(void *arg) {
 }
 
 /* Runs a job on the trainer's threads; 0 or -1. */
-static int run_job(prime_trainer *tr, prime_tr_job *j) {
+int prime_tr_run_job(prime_trainer *tr, prime_tr_job *j) {
     pthread_t th[64];
     prime_tr_targ ta[64];
     atomic_store(&j->next, 0);
@@ -542,7 +468,7 @@ int prime_trainer_evaluate(prime_trainer *tr, const prime_frames *f, int n,
         return prime_error("train: frames are [%d][%d][%d][%d], network wants [%d][%d][%d][%d]",
                            f->T, f->c, f->h, f->w, tr->p.T, tr->C0, tr->H0, tr->W0);
     if (n <= 0 || n > f->n) n = f->n;
-    if (make_weff(tr, 0, 0) != 0) return -1;
+    if (prime_tr_make_weff(tr, 0, 0) != 0) return -1;
     double ls = 0;
     long cor = 0;
     static const int CH = 1024 * PRIME_TR_EVAL_CHUNK;
@@ -555,7 +481,7 @@ int prime_trainer_evaluate(prime_trainer *tr, const prime_frames *f, int n,
         for (int i = 0; i < m; i++) idx[i] = s0 + i;
         j->tr = tr; j->f = f; j->idx = idx; j->n = m; j->backward = 0;
         j->nchunks = (m + PRIME_TR_EVAL_CHUNK - 1) / PRIME_TR_EVAL_CHUNK;
-        run_job(tr, j);
+        prime_tr_run_job(tr, j);
         for (int c = 0; c < j->nchunks; c++) { ls += j->loss[c]; cor += j->correct[c]; }
         free(idx);
     }
@@ -568,7 +494,7 @@ int prime_trainer_evaluate(prime_trainer *tr, const prime_frames *f, int n,
 /* ================================================================ optimizer */
 
 /* One optimizer step on every layer with the batch gradient gsum / B. */
-static void opt_step(prime_trainer *tr, float lr, int B) {
+void prime_tr_opt_step(prime_trainer *tr, float lr, int B) {
     const prime_train_params *p = &tr->p;
     const float *gs = tr->gchunk; /* chunk 0 holds the ordered sum */
     double b1 = 0.9, b2 = 0.999, eps = 1e-8;
@@ -596,159 +522,6 @@ static void opt_step(prime_trainer *tr, float lr, int B) {
     }
 }
 
-/* ================================================================ checkpoint */
-
-#define CKPT_MAGIC 0x54505250u /* "PRPT" */
-
-static int ckpt_save(prime_trainer *tr, const char *path) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return prime_error("train: cannot write checkpoint %s", tmp);
-    uint32_t hdr[6] = {CKPT_MAGIC, 1, (uint32_t)tr->epoch_done, (uint32_t)tr->p.baseline,
-                       (uint32_t)tr->ntot, (uint32_t)tr->p.opt};
-    uint64_t st[2] = {(uint64_t)tr->step, tr->p.seed};
-    int ok = fwrite(hdr, sizeof hdr, 1, f) == 1 && fwrite(st, sizeof st, 1, f) == 1;
-    for (int l = 0; l < PRIME_TR_NW && ok; l++) {
-        prime_tr_wlayer *L = &tr->L[l];
-        ok = fwrite(L->score, sizeof(float), L->n, f) == L->n &&
-             fwrite(L->m, sizeof(float), L->n, f) == L->n &&
-             fwrite(L->v, sizeof(float), L->n, f) == L->n;
-    }
-    if (fclose(f) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) return prime_error("train: writing checkpoint %s failed", path);
-    return 0;
-}
-
-/* 1 if loaded, 0 if the file does not exist, -1 on a bad file. */
-static int ckpt_load(prime_trainer *tr, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    uint32_t hdr[6];
-    uint64_t st[2];
-    int ok = fread(hdr, sizeof hdr, 1, f) == 1 && fread(st, sizeof st, 1, f) == 1;
-    if (!ok || hdr[0] != CKPT_MAGIC || hdr[1] != 1 || hdr[3] != (uint32_t)tr->p.baseline ||
-        hdr[4] != tr->ntot || hdr[5] != (uint32_t)tr->p.opt || st[1] != tr->p.seed) {
-        fclose(f);
-        return prime_error("train: checkpoint %s does not match this run (mode, seed, optimizer)", path);
-    }
-    for (int l = 0; l < PRIME_TR_NW && ok; l++) {
-        prime_tr_wlayer *L = &tr->L[l];
-        ok = fread(L->score, sizeof(float), L->n, f) == L->n &&
-             fread(L->m, sizeof(float), L->n, f) == L->n &&
-             fread(L->v, sizeof(float), L->n, f) == L->n;
-    }
-    fclose(f);
-    if (!ok) return prime_error("train: checkpoint %s is truncated", path);
-    tr->epoch_done = (int)hdr[2];
-    tr->step = (long)st[0];
-    return 1;
-}
-
-/* ================================================================ fit */
-
-static void fmt_time(char *b, size_t n, double s) {
-    if (s < 0) s = 0;
-    int m = (int)(s / 60);
-    snprintf(b, n, "%dm%02ds", m, (int)(s - 60 * m));
-}
-
-int prime_trainer_fit(prime_trainer *tr, const prime_frames *train,
-                      const prime_frames *test) {
-    if (!tr || !train) return prime_error("train: NULL argument");
-    const prime_train_params *p = &tr->p;
-    if (train->T != p->T || train->c != tr->C0 || train->h != tr->H0 || train->w != tr->W0)
-        return prime_error("train: frames are [%d][%d][%d][%d], network wants [%d][%d][%d][%d]",
-                           train->T, train->c, train->h, train->w, p->T, tr->C0, tr->H0, tr->W0);
-    if (p->checkpoint && p->resume) {
-        int r = ckpt_load(tr, p->checkpoint);
-        if (r < 0) return -1;
-        if (r == 1 && p->verbose)
-            printf("resumed from %s after epoch %d (step %ld)\n", p->checkpoint, tr->epoch_done, tr->step);
-    }
-    int N = train->n, B = p->batch;
-    int nb = (N + B - 1) / B;
-    long total = (long)nb * p->epochs;
-    int *order = malloc(sizeof(int) * N);
-    prime_tr_job *j = calloc(1, sizeof *j);
-    if (!order || !j) { free(order); free(j); return prime_error("train: out of memory"); }
-    double t0 = now_s();
-    long done_here = 0;
-    for (int ep = tr->epoch_done; ep < p->epochs; ep++) {
-        /* shuffle: Fisher-Yates from the counter RNG (seed, epoch) */
-        for (int i = 0; i < N; i++) order[i] = i;
-        for (int i = N - 1; i > 0; i--) {
-            int k = (int)(prime_rand_u64(p->seed, 0x7368756666ull + ep, i) % (uint64_t)(i + 1));
-            int t = order[i]; order[i] = order[k]; order[k] = t;
-        }
-        double el = 0, tep = now_s();
-        long ec = 0, en = 0;
-        for (int b = 0; b < nb; b++) {
-            int m = N - b * B < B ? N - b * B : B;
-            tr->step++;
-            if (make_weff(tr, 1, (uint64_t)tr->step) != 0) { free(order); free(j); return -1; }
-            j->tr = tr; j->f = train; j->idx = order + (size_t)b * B; j->n = m; j->backward = 1;
-            j->nchunks = m < PRIME_TR_CHUNKS ? m : PRIME_TR_CHUNKS;
-            run_job(tr, j);
-            for (int c = 1; c < j->nchunks; c++) { /* ordered sum into chunk 0 */
-                float *d = tr->gchunk, *s = tr->gchunk + (size_t)c * tr->ntot;
-                for (size_t i = 0; i < tr->ntot; i++) d[i] += s[i];
-            }
-            double bl = 0;
-            for (int c = 0; c < j->nchunks; c++) { bl += j->loss[c]; ec += j->correct[c]; }
-            el += bl; en += m;
-            double lr = 0.5 * p->lr * (1 + cos(M_PI * (double)(tr->step - 1) / (double)total));
-            opt_step(tr, (float)lr, m);
-            done_here++;
-            if (p->verbose && (b % 10 == 9 || b == nb - 1)) {
-                double dt = now_s() - t0;
-                double sps = (double)done_here * B / dt;
-                char eta[32];
-                fmt_time(eta, sizeof eta, (double)(total - tr->step) * B / sps);
-                printf("epoch %d/%d batch %d/%d loss %.4f acc %.2f%% lr %.2e %.1f samples/s left %s\n",
-                       ep + 1, p->epochs, b + 1, nb, el / en, 100.0 * ec / en, lr, sps, eta);
-                fflush(stdout);
-            }
-        }
-        tr->epoch_done = ep + 1;
-        if (p->verbose) {
-            printf("epoch %d done: train loss %.4f acc %.2f%% (%.0f s)", ep + 1, el / en,
-                   100.0 * ec / en, now_s() - tep);
-            if (test) {
-                double ta, tl;
-                if (prime_trainer_evaluate(tr, test, test->n, &ta, &tl) == 0)
-                    printf(", test loss %.4f acc %.2f%% (n=%d)", tl, 100.0 * ta, test->n);
-            }
-            printf("\n");
-            fflush(stdout);
-        }
-        if (p->checkpoint && ckpt_save(tr, p->checkpoint) != 0) { free(order); free(j); return -1; }
-    }
-    free(order);
-    free(j);
-    return make_weff(tr, 0, 0);
-}
-
-/* ================================================================ export */
-
-int prime_trainer_save_model(prime_trainer *tr, const char *path) {
-    if (!tr || !path) return prime_error("train: NULL argument");
-    if (tr->p.baseline || !tr->ctx) return prime_error("train: a baseline run has no masks to save");
-    if (make_weff(tr, 0, 0) != 0) return -1;
-    for (int l = 0; l < PRIME_TR_NW; l++)
-        if (prime_set_mask(tr->ctx, tr->li[l], tr->L[l].mask, tr->L[l].n) != 0) return -1;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (prime_save(tr->ctx, &buf, &len) != 0) return -1;
-    FILE *f = fopen(path, "wb");
-    if (!f) { prime_free_buffer(buf); return prime_error("train: cannot write %s", path); }
-    int ok = fwrite(buf, 1, len, f) == len;
-    if (fclose(f) != 0) ok = 0;
-    prime_free_buffer(buf);
-    if (!ok) return prime_error("train: writing %s failed", path);
-    return 0;
-}
-
 /* ================================================================ step-wise use (src/train_wasm.c) */
 
 int prime_trainer_batch(prime_trainer *tr, const prime_frames *train, const int *idx, int m,
@@ -760,10 +533,10 @@ int prime_trainer_batch(prime_trainer *tr, const prime_frames *train, const int 
     prime_tr_job *j = calloc(1, sizeof *j);
     if (!j) return prime_error("train: out of memory");
     tr->step++;
-    if (make_weff(tr, 1, (uint64_t)tr->step) != 0) { free(j); return -1; }
+    if (prime_tr_make_weff(tr, 1, (uint64_t)tr->step) != 0) { free(j); return -1; }
     j->tr = tr; j->f = train; j->idx = idx; j->n = m; j->backward = 1;
     j->nchunks = m < PRIME_TR_CHUNKS ? m : PRIME_TR_CHUNKS;
-    run_job(tr, j);
+    prime_tr_run_job(tr, j);
     for (int c = 1; c < j->nchunks; c++) {
         float *d = tr->gchunk, *s = tr->gchunk + (size_t)c * tr->ntot;
         for (size_t i = 0; i < tr->ntot; i++) d[i] += s[i];
@@ -772,7 +545,7 @@ int prime_trainer_batch(prime_trainer *tr, const prime_frames *train, const int 
     int bc = 0;
     for (int c = 0; c < j->nchunks; c++) { bl += j->loss[c]; bc += j->correct[c]; }
     free(j);
-    opt_step(tr, lr, m);
+    prime_tr_opt_step(tr, lr, m);
     if (loss) *loss = bl;
     if (correct) *correct = bc;
     return 0;
@@ -793,7 +566,7 @@ int prime_trainer_warm_start(prime_trainer *tr, int wl, const uint8_t *mask, siz
         float mag = (float)(mask[i] ? b + (a > 0 ? a : b * 0.5) : (a > 0 ? a : b * 0.5));
         L->score[i] = s < 0 ? -mag : mag;
     }
-    return make_weff(tr, 0, 0);
+    return prime_tr_make_weff(tr, 0, 0);
 }
 
 const uint8_t *prime_trainer_mask(const prime_trainer *tr, int wl) {

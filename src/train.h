@@ -124,6 +124,9 @@ double prime_trainer_sample_grad_f(prime_trainer *tr, const float *x, int label,
 /* Layer kernels (prefix prime_tr_: the classifier trainer's), HWC activations,
  * weights [row][col] as in prime.h.
  * conv: in [H][W][C], out [OH][OW][OC], stride 1, zero padding `pad`. */
+/* mask[i] = 1 for all but the floor(sparsity * n) smallest |score[i]| (ties
+ * by index): the trainers' pruning rule (classifier and VAE). 0 or -1 (out of memory). */
+int prime_tr_mask_from_scores(const float *score, size_t n, float sparsity, uint8_t *mask);
 void prime_tr_conv_forward(float *out, const float *in, const float *w, int H, int W,
                       int C, int OC, int k, int pad);
 void prime_tr_conv_forward_ref(float *out, const float *in, const float *w, int H,

@@ -15,8 +15,13 @@
 #include "train.h"
 #include "simd.h"
 
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "prime.h"
 
 #define PRIME_TR_MAXTERMS 256  /* terms of one tr_rows call (longer sums are split) */
 #define PRIME_TR_GATHER_MIN 32 /* conv layers with fewer output channels scatter */
@@ -487,4 +492,26 @@ void prime_tr_lif_backward(float *gI, float *ga, const float *gs, const float *U
         gI[i] = gc;
         ga[i] = gc * keep;
     }
+}
+
+/* ================================================================ masks */
+
+typedef struct { float a; int i; } score_key;
+
+static int key_cmp(const void *x, const void *y) {
+    const score_key *p = x, *q = y;
+    if (p->a < q->a) return -1;
+    if (p->a > q->a) return 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+int prime_tr_mask_from_scores(const float *score, size_t n, float sparsity, uint8_t *mask) {
+    score_key *k = malloc(sizeof(score_key) * (n ? n : 1));
+    if (!k) return prime_error("train: out of memory");
+    for (size_t i = 0; i < n; i++) k[i].a = fabsf(score[i]), k[i].i = (int)i;
+    qsort(k, n, sizeof *k, key_cmp);
+    const size_t npr = (size_t)floor((double)sparsity * (double)n);
+    for (size_t j = 0; j < n; j++) mask[k[j].i] = j < npr ? 0 : 1;
+    free(k);
+    return 0;
 }

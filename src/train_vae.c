@@ -18,6 +18,7 @@
 
 #include "pmath.h"
 #include "prime_internal.h"
+#include "train.h"
 
 /* ============================================================ kernels */
 
@@ -333,27 +334,13 @@ static int ensure_batch(prime_vt *tr, int B) {
     return 0;
 }
 
-typedef struct { float a; int i; } skey;
-static int skey_cmp(const void *x, const void *y) {
-    const skey *p = x, *q = y;
-    if (p->a < q->a) return -1;
-    if (p->a > q->a) return 1;
-    return (p->i > q->i) - (p->i < q->i);
-}
-
 /* Masks from the scores (all but the floor(sparsity*n) smallest |score|) and
  * the batch's effective weights. */
 static void make_weff(prime_vt *tr) {
     for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
         tlayer *L = &tr->L[i];
         if (!L->g.crossbar || tr->a.software) { memcpy(L->weff, L->score, L->nw * sizeof(float)); continue; }
-        skey *k = malloc(sizeof(skey) * L->nw);
-        if (!k) continue;
-        for (size_t j = 0; j < L->nw; j++) k[j].a = fabsf(L->score[j]), k[j].i = (int)j;
-        qsort(k, L->nw, sizeof *k, skey_cmp);
-        size_t npr = (size_t)floor((double)tr->a.sparsity * (double)L->nw);
-        for (size_t j = 0; j < L->nw; j++) L->mask[k[j].i] = j < npr ? 0 : 1;
-        free(k);
+        if (prime_tr_mask_from_scores(L->score, L->nw, tr->a.sparsity, L->mask) != 0) continue;
         for (size_t j = 0; j < L->nw; j++) L->weff[j] = L->mask[j] ? L->w_on[j] : L->w_off[j];
     }
 }

@@ -45,11 +45,12 @@
 #include "../prime.h"
 #include "../prime_graph.h"
 #include "../simd.h"
+#include "prime_cli.h"
 
 /* ============================================================ helpers */
 
 /* --threads N: 0 = one per core, else 1..256; 0 or -1 (message printed). */
-static int threads_opt(const char *v, int *threads) {
+int threads_opt(const char *v, int *threads) {
     char *end;
     long n = strtol(v, &end, 10);
     if (*v == '\0' || *end || n < 0 || n > 256) { fprintf(stderr, "--threads %s: want 0 (one per core) .. 256\n", v); return -1; }
@@ -58,7 +59,7 @@ static int threads_opt(const char *v, int *threads) {
 }
 
 /* Reads a whole file; returns malloc'ed bytes or NULL (message printed). */
-static uint8_t *read_file(const char *path, size_t *n) {
+uint8_t *read_file(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     if (!f) { fprintf(stderr, "cannot open %s\n", path); return NULL; }
     fseek(f, 0, SEEK_END);
@@ -77,7 +78,7 @@ static int is_checkpoint(const uint8_t *b, size_t n) {
 }
 
 /* A model file, or a checkpoint imported in memory (prime_import_model). */
-static prime_ctx *load_model(const char *path) {
+prime_ctx *load_model(const char *path) {
     size_t n;
     uint8_t *b = read_file(path, &n);
     if (!b) return NULL;
@@ -90,7 +91,7 @@ static prime_ctx *load_model(const char *path) {
 }
 
 /* Gives every weight layer a random mask pruning `sparsity` of it (seeded). */
-static void random_masks(prime_ctx *c, uint64_t seed, float sparsity) {
+void random_masks(prime_ctx *c, uint64_t seed, float sparsity) {
     const prime_arch *a = prime_get_arch(c);
     for (int l = 0; l < a->n_layers; l++) {
         size_t n = prime_layer_weights(&a->layers[l]);
@@ -103,7 +104,7 @@ static void random_masks(prime_ctx *c, uint64_t seed, float sparsity) {
 }
 
 /* Random sparse event-count frames [T][2][34][34] (deterministic). */
-static float *random_frames(int T, uint64_t seed, float density) {
+float *random_frames(int T, uint64_t seed, float density) {
     size_t n = (size_t)T * 2 * 34 * 34;
     float *x = calloc(n, sizeof(float));
     for (size_t i = 0; i < n; i++) {
@@ -113,14 +114,14 @@ static float *random_frames(int T, uint64_t seed, float density) {
     return x;
 }
 
-static double now_s(void) {
+double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* CPU seconds of this process (on shared cores, steadier than wall time). */
-static double cpu_s(void) {
+double cpu_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
@@ -256,7 +257,7 @@ static float *load_input(const char *path, int T, uint64_t seed) {
 
 /* Applies one repeatable `--device key=value` (src/device_opts.h) to d and
  * its effects fx; 0, or -1 after printing why (the message names the key). */
-static int device_opt(prime_device *d, prime_devfx_params *fx, const char *kv) {
+int device_opt(prime_device *d, prime_devfx_params *fx, const char *kv) {
     const char *eq = strchr(kv, '=');
     if (eq && eq[1] == '@') { /* KEY=@FILE: a measured table from a file (src/device_table.h) */
         uint8_t *b;
@@ -340,218 +341,6 @@ static int cmd_classify(int argc, char **argv) {
     free(x);
     prime_free(c);
     return rc ? 1 : 0;
-}
-
-static int cmd_bench(const char *path, int n) {
-    prime_ctx *c = path ? load_model(path) : NULL;
-    if (!c) {
-        prime_arch a = prime_arch_nmnist();
-        prime_device d = prime_default_device();
-        c = prime_create(&a, &d);
-        random_masks(c, 99, 0.5f);
-    }
-    float *x = random_frames(10, 5, 0.06f);
-    double *ts = malloc(n * sizeof(double));
-    prime_result r;
-    for (int i = 0; i < n; i++) {
-        double t0 = now_s();
-        prime_classify(c, x, 10, &r);
-        ts[i] = now_s() - t0;
-    }
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) { double t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t; }
-    printf("native %s: median %.3f ms per classification (T=10, %d runs)\n", PRIME_SIMD_NAME, ts[n / 2] * 1e3, n);
-    free(ts);
-    free(x);
-    prime_free(c);
-    return 0;
-}
-
-/* Returns the core clock in GHz, measured: a chain of dependent integer adds
- * (1 cycle each), best of 5 runs of 20 M cycles. */
-static double clock_ghz(void) {
-    double best = 0;
-    for (int k = 0; k < 5; k++) {
-        uint64_t x = (uint64_t)k;
-        double t0 = now_s();
-        for (uint64_t i = 0; i < 5000000; i++) {
-            x += i; __asm__ volatile("" : "+r"(x));
-            x += i; __asm__ volatile("" : "+r"(x));
-            x += i; __asm__ volatile("" : "+r"(x));
-            x += i; __asm__ volatile("" : "+r"(x));
-        }
-        double ghz = 20e6 / (now_s() - t0) / 1e9;
-        if (ghz > best && x != 1) best = ghz;
-    }
-    return best;
-}
-
-/* Times N real inputs (one file of N x [T][C][H][W] floats) R times and prints
- * one JSON object: medians over the repeats, labels and steps of the last one
- * (scripts/bench.mjs compares them with the other engines). */
-static int cmd_bench_frames(int argc, char **argv) {
-    prime_ctx *c = load_model(argv[0]);
-    if (!c) return 1;
-    const prime_arch *a = prime_get_arch(c);
-    prime_device d = prime_get_device(c);
-    prime_devfx_params fx;
-    prime_get_devfx(c, &fx);
-    prime_run r = prime_get_run(c);
-    int T = a->T, N = atoi(argv[2]), R = 5, threads = 1; /* one thread: the per-core figure */
-    for (int i = 3; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
-        if (!strcmp(o, "--noise")) d.read_noise = (float)atof(v), i++;
-        else if (!strcmp(o, "--cell-noise")) d.noise_mode = PRIME_NOISE_CELL;
-        else if (!strcmp(o, "--adc")) d.adc_bits = atoi(v), i++;
-        else if (!strcmp(o, "--stop")) r.policy = PRIME_STOP_CONFIDENCE, r.threshold = (float)atof(v), i++;
-        else if (!strcmp(o, "--no-stop")) r.policy = PRIME_STOP_NONE;
-        else if (!strcmp(o, "--T")) T = atoi(v), i++;
-        else if (!strcmp(o, "--repeat")) R = atoi(v), i++;
-        else if (!strcmp(o, "--dac")) d.dac_bits = atoi(v), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, v)) { prime_free(c); return 2; } i++; }
-        else if (!strcmp(o, "--threads")) { if (threads_opt(v, &threads)) { prime_free(c); return 2; } i++; }
-        else { fprintf(stderr, "unknown option %s\n", o); prime_free(c); return 2; }
-    }
-    fx.read.eta = d.read_noise;
-    if (prime_set_device(c, &d) || prime_set_devfx(c, &fx) || prime_set_run(c, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_free(c); return 1; }
-    if (N < 1 || R < 1 || T < 1 || T > PRIME_MAX_T) { fprintf(stderr, "bad N, T or repeat\n"); prime_free(c); return 2; }
-    size_t per = (size_t)T * a->in_c * a->in_h * a->in_w, n;
-    uint8_t *b = read_file(argv[1], &n);
-    if (!b) { prime_free(c); return 1; }
-    if (n < (size_t)N * per * sizeof(float)) {
-        fprintf(stderr, "%s: %zu bytes, need N*T*C*H*W floats = %zu\n", argv[1], n, (size_t)N * per * 4);
-        free(b), prime_free(c);
-        return 1;
-    }
-    const float *x = (const float *)b;
-    double *ts = malloc(R * sizeof(double)), *cs = malloc(R * sizeof(double)), steps = 0;
-    int *labels = malloc(N * sizeof(int)), *used = malloc(N * sizeof(int));
-    prime_result *res = malloc((size_t)N * sizeof *res);
-    if (!res) { fprintf(stderr, "out of memory\n"); return 1; }
-    for (int k = 0; k < R; k++) {
-        prime_set_run(c, &r); /* same noise stream every repeat */
-        steps = 0;
-        double t0 = now_s(), c0 = cpu_s();
-        if (prime_classify_batch(c, x, N, T, res, threads) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-        ts[k] = now_s() - t0, cs[k] = cpu_s() - c0;
-        for (int i = 0; i < N; i++) labels[i] = res[i].label, used[i] = res[i].steps_used, steps += res[i].steps_used;
-    }
-    free(res);
-    for (int i = 1; i < R; i++)
-        for (int j = i; j > 0 && ts[j] < ts[j - 1]; j--) { double t = ts[j]; ts[j] = ts[j - 1]; ts[j - 1] = t; }
-    for (int i = 1; i < R; i++)
-        for (int j = i; j > 0 && cs[j] < cs[j - 1]; j--) { double t = cs[j]; cs[j] = cs[j - 1]; cs[j - 1] = t; }
-    double med = R % 2 ? ts[R / 2] : 0.5 * (ts[R / 2 - 1] + ts[R / 2]);
-    double cmed = R % 2 ? cs[R / 2] : 0.5 * (cs[R / 2 - 1] + cs[R / 2]);
-    double ghz = clock_ghz();
-    printf("{\"engine\":\"native %s\",\"isa\":\"%s\",\"threads\":%d,\"clock_ghz\":%.3f,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,\"stop\":%d,"
-           "\"median_s\":%.6f,\"min_s\":%.6f,\"ms_per_sample\":%.6f,\"cpu_ms_per_sample\":%.6f,\"samples_per_s\":%.3f,\"mean_steps\":%.4f,"
-           "\"labels\":[", PRIME_SIMD_NAME, prime_kernel_isa(), threads ? threads : prime_cpu_count(), ghz, N, T, R, (double)d.read_noise, r.policy, med, ts[0], med / N * 1e3, cmed / N * 1e3, N / med, steps / N);
-    for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", labels[i]);
-    printf("],\"steps\":[");
-    for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
-    printf("]}\n");
-    free(ts), free(cs), free(labels), free(used), free(b);
-    prime_free(c);
-    return 0;
-}
-
-static double median(double *v, int n) { /* sorts v */
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) { double t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* FNV-1a over n bytes: a fingerprint of a reconstruction (scripts/bench-inpaint.mjs
- * computes the same over the wasm results). */
-static uint32_t fnv1a(const void *p, size_t n) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ ((const uint8_t *)p)[i]) * 16777619u;
-    return h;
-}
-
-/* Times the inpainting network (centre hole) on N images, R times, and prints
- * one JSON object: median CPU and wall ms per image, steps and a fingerprint
- * of every final reconstruction, and the work: dense and performed
- * multiply-adds per image, crossbar and digital latent separately. */
-static int cmd_bench_vae(int argc, char **argv) {
-    size_t nb, ni;
-    uint8_t *mb = read_file(argv[0], &nb);
-    if (!mb) return 1;
-    prime_vae *v = prime_vae_load(mb, nb);
-    free(mb);
-    if (!v) { fprintf(stderr, "%s: %s\n", argv[0], prime_last_error()); return 1; }
-    const prime_vae_arch *a = prime_vae_get_arch(v);
-    prime_device d = prime_vae_get_device(v);
-    prime_devfx_params fx;
-    prime_vae_get_devfx(v, &fx);
-    prime_vae_run r = prime_vae_default_run();
-    int N = atoi(argv[2]), R = 5;
-    for (int i = 3; i < argc; i++) {
-        const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : "0";
-        if (!strcmp(o, "--noise")) d.read_noise = (float)atof(val), i++;
-        else if (!strcmp(o, "--adc")) d.adc_bits = atoi(val), i++;
-        else if (!strcmp(o, "--dac")) d.dac_bits = atoi(val), i++;
-        else if (!strcmp(o, "--stop")) r.policy = PRIME_VAE_STOP_CONVERGENCE, r.m_th = (float)atof(val), i++;
-        else if (!strcmp(o, "--no-stop")) r.policy = PRIME_VAE_STOP_NONE;
-        else if (!strcmp(o, "--repeat")) R = atoi(val), i++;
-        else if (!strcmp(o, "--device")) { if (device_opt(&d, &fx, val)) { prime_vae_free(v); return 2; } i++; }
-        else { fprintf(stderr, "unknown option %s\n", o); prime_vae_free(v); return 2; }
-    }
-    fx.read.eta = d.read_noise;
-    if (prime_vae_set_device(v, &d) || prime_vae_set_devfx(v, &fx) || prime_vae_set_run(v, &r)) { fprintf(stderr, "%s\n", prime_last_error()); prime_vae_free(v); return 1; }
-    const size_t npix = (size_t)a->size * a->size;
-    float *img = (float *)read_file(argv[1], &ni);
-    if (!img || N < 1 || R < 1 || ni < (size_t)N * npix * sizeof(float)) {
-        fprintf(stderr, "%s: need N x %zu floats, N >= 1, repeat >= 1\n", argv[1], npix);
-        free(img), prime_vae_free(v);
-        return 1;
-    }
-    double *cpu = malloc(R * sizeof(double)), *wall = malloc(R * sizeof(double)), steps = 0, xbar = 0, digital = 0;
-    int *used = malloc(N * sizeof(int));
-    uint32_t *hash = malloc(N * sizeof(uint32_t));
-    prime_vae_result res;
-    for (int k = 0; k < R; k++) {
-        steps = xbar = digital = 0;
-        double t0 = now_s(), c0 = cpu_s();
-        for (int i = 0; i < N; i++) {
-            prime_vae_set_run(v, &r); /* inference 0 of its streams, as every inpaint of the JS API */
-            if (prime_vae_inpaint(v, img + (size_t)i * npix, NULL, &res) != 0) { fprintf(stderr, "%s\n", prime_last_error()); return 1; }
-            used[i] = res.steps_used, steps += res.steps_used;
-            xbar += res.counters.cell_reads / 2, digital += res.digital_macs;
-            hash[i] = fnv1a(prime_vae_recon(v, res.steps_used - 1), npix * sizeof(float));
-        }
-        cpu[k] = cpu_s() - c0, wall[k] = now_s() - t0;
-    }
-    /* dense work per step: every connection of every layer */
-    double dense_xbar = 0, dense_digital = 0;
-    for (int i = 0; i < PRIME_VAE_LAYERS; i++) {
-        prime_vae_layer g;
-        prime_vae_layer_info(a, i, &g);
-        size_t nc = 1;
-        if (g.op != PRIME_VAE_FC) {
-            prime_free_buffer(prime_vae_connections(a, i, &nc));
-            nc *= (size_t)g.in_c * g.out_c;
-        } else {
-            nc = (size_t)g.rows * g.cols;
-        }
-        if (i == PRIME_VAE_PRIOR) continue; /* not run by inpainting */
-        if (g.crossbar) dense_xbar += nc;
-        else dense_digital += nc;
-    }
-    double mc = median(cpu, R), mw = median(wall, R);
-    printf("{\"engine\":\"native %s\",\"clock_ghz\":%.3f,\"ch\":%d,\"n\":%d,\"T\":%d,\"repeats\":%d,\"noise\":%g,"
-           "\"stop\":%d,\"ms_per_image\":%.6f,\"wall_ms_per_image\":%.6f,\"mean_steps\":%.4f,"
-           "\"macs_dense_crossbar\":%.0f,\"macs_dense_digital\":%.0f,\"macs_crossbar\":%.1f,\"macs_digital\":%.1f,\"steps\":[",
-           PRIME_SIMD_NAME, clock_ghz(), a->ch, N, a->T, R, (double)d.read_noise, r.policy, mc / N * 1e3, mw / N * 1e3,
-           steps / N, dense_xbar * a->T, dense_digital * a->T, xbar / N, digital / N);
-    for (int i = 0; i < N; i++) printf("%s%d", i ? "," : "", used[i]);
-    printf("],\"hashes\":[");
-    for (int i = 0; i < N; i++) printf("%s%u", i ? "," : "", hash[i]);
-    printf("]}\n");
-    free(cpu), free(wall), free(used), free(hash), free(img);
-    prime_vae_free(v);
-    return 0;
 }
 
 /* Writes MODEL (classification .prime or inpainting .pvae) as ONNX
