@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include "train.h"
+#include "cli_opts.h"
 #include "augment.h"
 #include "data.h"
 #include "prime.h"
@@ -225,46 +226,34 @@ int main(int argc, char **argv) {
     prime_aug_params aug = prime_aug_default();
     aug.copies = 0;
     uint64_t dseed = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define ARG(name) (strcmp(a, name) == 0 && v && (i++, 1))
-        if (ARG("--data")) data = v;
-        else if (ARG("--out")) out = v;
-        else if (ARG("--epochs")) p.epochs = atoi(v);
-        else if (ARG("--batch")) p.batch = atoi(v);
-        else if (ARG("--opt")) p.opt = strcmp(v, "sgd") == 0 ? PRIME_OPT_SGD : PRIME_OPT_ADAM;
-        else if (ARG("--lr")) { p.lr = (float)atof(v); lr_set = 1; }
-        else if (ARG("--wd")) p.wd = (float)atof(v);
-        else if (ARG("--momentum")) p.momentum = (float)atof(v);
-        else if (ARG("--sparsity")) p.sparsity = (float)atof(v);
-        else if (ARG("--seed")) p.seed = strtoull(v, NULL, 10);
-        else if (ARG("--data-seed")) dseed = strtoull(v, NULL, 10);
-        else if (ARG("--motion")) motion = atoi(v);
-        else if (ARG("--T")) p.T = atoi(v);
-        else if (ARG("--augment")) aug.copies = atoi(v);
-        else if (ARG("--aug")) {
-            if (aug_set(&aug, v) != 0) { fprintf(stderr, "prime-train: %s\n", prime_last_error()); return 2; }
-        }
-        else if (ARG("--train-limit")) train_limit = atoi(v);
-        else if (ARG("--test-limit")) test_limit = atoi(v);
-        else if (ARG("--threads")) p.threads = atoi(v);
-        else if (ARG("--channels")) {
-            if (sscanf(v, "%d,%d", &p.c1, &p.c2) != 2 || p.c1 < 1 || p.c2 < 1) { usage(); return 2; }
-        }
-        else if (ARG("--read-noise")) p.read_noise = (float)atof(v);
-        else if (ARG("--noise-model")) {
-            if (strcmp(v, "weight") == 0) p.noise_model = PRIME_TR_NOISE_WEIGHT;
-            else if (strcmp(v, "conductance") == 0) p.noise_model = PRIME_TR_NOISE_CONDUCTANCE;
-            else { usage(); return 2; }
-        }
-        else if (ARG("--checkpoint")) p.checkpoint = v;
-        else if (ARG("--bench")) bench = atoi(v);
-        else if (strcmp(a, "--hw-aware") == 0) p.hw_aware = 1;
-        else if (strcmp(a, "--baseline") == 0) p.baseline = 1;
-        else if (strcmp(a, "--resume") == 0) p.resume = 1;
-        else { usage(); return 2; }
-#undef ARG
+    const char *opt = NULL, *aug_spec = NULL, *channels = NULL, *noise_model = NULL;
+    const cli_opt opts[] = {
+        {"--data", CLI_STR, &data, NULL}, {"--out", CLI_STR, &out, NULL}, {"--epochs", CLI_INT, &p.epochs, NULL},
+        {"--batch", CLI_INT, &p.batch, NULL}, {"--opt", CLI_STR, &opt, NULL}, {"--lr", CLI_FLOAT, &p.lr, &lr_set},
+        {"--wd", CLI_FLOAT, &p.wd, NULL}, {"--momentum", CLI_FLOAT, &p.momentum, NULL}, {"--sparsity", CLI_FLOAT, &p.sparsity, NULL},
+        {"--seed", CLI_U64, &p.seed, NULL}, {"--data-seed", CLI_U64, &dseed, NULL}, {"--motion", CLI_INT, &motion, NULL},
+        {"--T", CLI_INT, &p.T, NULL}, {"--augment", CLI_INT, &aug.copies, NULL}, {"--aug", CLI_STR, &aug_spec, NULL},
+        {"--train-limit", CLI_INT, &train_limit, NULL}, {"--test-limit", CLI_INT, &test_limit, NULL},
+        {"--threads", CLI_INT, &p.threads, NULL}, {"--channels", CLI_STR, &channels, NULL},
+        {"--read-noise", CLI_FLOAT, &p.read_noise, NULL}, {"--noise-model", CLI_STR, &noise_model, NULL},
+        {"--checkpoint", CLI_STR, &p.checkpoint, NULL}, {"--bench", CLI_INT, &bench, NULL},
+        {"--hw-aware", CLI_FLAG, &p.hw_aware, NULL}, {"--baseline", CLI_FLAG, &p.baseline, NULL},
+        {"--resume", CLI_FLAG, &p.resume, NULL}, {NULL, CLI_STR, NULL, NULL}};
+    if (cli_parse("prime-train", argc, argv, opts) != 0) { usage(); return 2; }
+    if (opt) {
+        if (strcmp(opt, "sgd") == 0) p.opt = PRIME_OPT_SGD;
+        else if (strcmp(opt, "adam") == 0) p.opt = PRIME_OPT_ADAM;
+        else { fprintf(stderr, "prime-train: --opt %s: sgd or adam\n", opt); return 2; }
+    }
+    if (aug_spec && aug_set(&aug, aug_spec) != 0) { fprintf(stderr, "prime-train: %s\n", prime_last_error()); return 2; }
+    if (channels && (sscanf(channels, "%d,%d", &p.c1, &p.c2) != 2 || p.c1 < 1 || p.c2 < 1)) {
+        fprintf(stderr, "prime-train: --channels %s: two positive integers C1,C2\n", channels);
+        return 2;
+    }
+    if (noise_model) {
+        if (strcmp(noise_model, "weight") == 0) p.noise_model = PRIME_TR_NOISE_WEIGHT;
+        else if (strcmp(noise_model, "conductance") == 0) p.noise_model = PRIME_TR_NOISE_CONDUCTANCE;
+        else { fprintf(stderr, "prime-train: --noise-model %s: weight or conductance\n", noise_model); return 2; }
     }
     if (motion != 0 && motion != 1) { usage(); return 2; }
     if (aug.copies != 0 && prime_aug_check(&aug) != 0) {

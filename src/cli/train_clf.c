@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "classifier.h"
+#include "cli_opts.h"
 #include "data.h"
 #include "prime.h"
 
@@ -37,26 +38,16 @@ int main(int argc, char **argv) {
     const char *data = "mnist", *out = NULL, *eval = NULL;
     prime_clf_params p = prime_clf_default_params();
     int hidden = 256, train_limit = 0, test_limit = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define ARG(name) (strcmp(k, name) == 0 && v && (i++, 1))
-        if (ARG("--data")) data = v;
-        else if (ARG("--out")) out = v;
-        else if (ARG("--eval")) eval = v;
-        else if (ARG("--hidden")) hidden = atoi(v);
-        else if (ARG("--epochs")) p.epochs = atoi(v);
-        else if (ARG("--batch")) p.batch = atoi(v);
-        else if (ARG("--lr")) p.lr = (float)atof(v);
-        else if (ARG("--shift")) p.shift = atoi(v);
-        else if (ARG("--seed")) p.seed = strtoull(v, NULL, 10);
-        else if (ARG("--train-limit")) train_limit = atoi(v);
-        else if (ARG("--test-limit")) test_limit = atoi(v);
-        else {
-            fprintf(stderr, "usage: prime-train_clf --data mnist|fashion --out FILE [--hidden 256] [--epochs 8] [--batch 64]\n"
-                            "                       [--lr 2e-3] [--shift 2] [--seed 1] [--train-limit N] [--test-limit N]\n"
-                            "       prime-train_clf --eval FILE --data mnist|fashion [--test-limit N]\n");
-            return 2;
-        }
+    const cli_opt opts[] = {
+        {"--data", CLI_STR, &data, NULL}, {"--out", CLI_STR, &out, NULL}, {"--eval", CLI_STR, &eval, NULL},
+        {"--hidden", CLI_INT, &hidden, NULL}, {"--epochs", CLI_INT, &p.epochs, NULL}, {"--batch", CLI_INT, &p.batch, NULL},
+        {"--lr", CLI_FLOAT, &p.lr, NULL}, {"--shift", CLI_INT, &p.shift, NULL}, {"--seed", CLI_U64, &p.seed, NULL},
+        {"--train-limit", CLI_INT, &train_limit, NULL}, {"--test-limit", CLI_INT, &test_limit, NULL}, {NULL, CLI_STR, NULL, NULL}};
+    if (cli_parse("prime-train_clf", argc, argv, opts) != 0) {
+        fprintf(stderr, "usage: prime-train_clf --data mnist|fashion --out FILE [--hidden 256] [--epochs 8] [--batch 64]\n"
+                        "                       [--lr 2e-3] [--shift 2] [--seed 1] [--train-limit N] [--test-limit N]\n"
+                        "       prime-train_clf --eval FILE --data mnist|fashion [--test-limit N]\n");
+        return 2;
     }
     if (eval) {
         uint8_t *b;

@@ -12,6 +12,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "cli_opts.h"
 #include "data.h"
 #include "inpaint_eval.h"
 #include "prime.h"
@@ -118,30 +119,15 @@ int main(int argc, char **argv) {
     prime_device dev = prime_vae_default_device();
     int batch = 32, epochs = 100, train_limit = 0, test_limit = 500, max_steps = 0, bench = 0;
     double minutes = 18;
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define ARG(name) (strcmp(k, name) == 0 && v && (i++, 1))
-        if (ARG("--out")) out = v;
-        else if (ARG("--eval")) eval = v;
-        else if (ARG("--checkpoint")) ckpt = v;
-        else if (ARG("--resume")) resume = v;
-        else if (ARG("--data")) dataset = v;
-        else if (ARG("--ch")) a.ch = atoi(v);
-        else if (ARG("--batch")) batch = atoi(v);
-        else if (ARG("--epochs")) epochs = atoi(v);
-        else if (ARG("--minutes")) minutes = atof(v);
-        else if (ARG("--max-steps")) max_steps = atoi(v);
-        else if (ARG("--bench")) bench = atoi(v);
-        else if (ARG("--seed")) p.seed = strtoull(v, NULL, 10);
-        else if (ARG("--chip-seed")) dev.chip_seed = strtoull(v, NULL, 10);
-        else if (ARG("--lr")) p.lr = (float)atof(v);
-        else if (ARG("--beta")) p.beta = (float)atof(v);
-        else if (ARG("--hole-weight")) p.hole_weight = (float)atof(v);
-        else if (ARG("--train-limit")) train_limit = atoi(v);
-        else if (ARG("--test-limit")) test_limit = atoi(v);
-        else if (strcmp(k, "--baseline") == 0) a.software = 1;
-        else { usage(); return 2; }
-    }
+    const cli_opt opts[] = {
+        {"--out", CLI_STR, &out, NULL}, {"--eval", CLI_STR, &eval, NULL}, {"--checkpoint", CLI_STR, &ckpt, NULL},
+        {"--resume", CLI_STR, &resume, NULL}, {"--data", CLI_STR, &dataset, NULL}, {"--ch", CLI_INT, &a.ch, NULL},
+        {"--batch", CLI_INT, &batch, NULL}, {"--epochs", CLI_INT, &epochs, NULL}, {"--minutes", CLI_DOUBLE, &minutes, NULL},
+        {"--max-steps", CLI_INT, &max_steps, NULL}, {"--bench", CLI_INT, &bench, NULL}, {"--seed", CLI_U64, &p.seed, NULL},
+        {"--chip-seed", CLI_U64, &dev.chip_seed, NULL}, {"--lr", CLI_FLOAT, &p.lr, NULL}, {"--beta", CLI_FLOAT, &p.beta, NULL},
+        {"--hole-weight", CLI_FLOAT, &p.hole_weight, NULL}, {"--train-limit", CLI_INT, &train_limit, NULL},
+        {"--test-limit", CLI_INT, &test_limit, NULL}, {"--baseline", CLI_FLAG, &a.software, NULL}, {NULL, CLI_STR, NULL, NULL}};
+    if (cli_parse("prime-train_vae", argc, argv, opts) != 0) { usage(); return 2; }
     prime_inpaint_rect(centre_hole, 32, 12, 12, 8, 8);
     if (eval) return evaluate(eval, test_limit);
     if (bench > 0) return run_bench(&a, &dev, &p, batch, bench);
