@@ -82,6 +82,13 @@ EXPORT pt *pt_create(const uint8_t *bytes, size_t n, double chip_seed, int warm,
     p.threads = 1;
     p.verbose = 0;
     p.sparsity = a->layers[0].sparsity;
+    /* the trainer's network is the model's: conv widths from its file (the Fashion model's
+     * conv1 has 24 channels, the digits' 12); any other difference is refused by the mask
+     * copy below, naming the layer */
+    if (a->n_layers >= 3) {
+        p.c1 = a->layers[0].out_c;
+        p.c2 = a->layers[2].out_c;
+    }
     d.chip_seed = (uint64_t)chip_seed;
     pt *t = calloc(1, sizeof *t);
     if (!t) { prime_free(m); prime_error("re-prune: out of memory"); return NULL; }

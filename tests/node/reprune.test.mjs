@@ -47,7 +47,23 @@ test('prime-train.js: shipped masks, a short run on a new chip, masks into the s
   tr.free();
 });
 
-test('prime-train.js: bad input gets a message', async () => {
+test('prime-train.js: the Fashion model (conv1 24 channels) re-prunes on its own widths', async () => {
+  const fashion = readFileSync(new URL('models/nmnist-fashion.prime', root));
+  const ftest = parsePsmp(readFileSync(new URL('web/samples/fashion-test.psmp', root)));
+  const T = await loadTrainer();
+  const ref = T.create(fashion, { chipSeed: 1, warm: true });
+  ref.addImages('test', ftest, 50);
+  // the shipped masks on their own chip: the trainer's network is the model's (88 % on the full test set)
+  assert.ok(ref.evaluate('test').acc >= 0.7, `the shipped Fashion masks on chip #1: ${ref.evaluate('test').acc}`);
+  const P = await loadPrime();
+  const m = P.loadModel(fashion);
+  for (const { layer, mask } of ref.masks()) assert.deepEqual(mask, m.getMask(layer), `layer ${layer}`);
+  m.free();
+  ref.free();
+});
+
+test('prime-train.js: bad input gets a message'
+, async () => {
   const T = await loadTrainer();
   assert.throws(() => T.create(model.subarray(0, 100), { chipSeed: 2 }), /^Error: create: .+/);
   assert.throws(() => T.create(model, { chipSeed: -1 }), /chipSeed must be an integer/);
