@@ -9,6 +9,7 @@
 #   ./build.sh serve         setup + build + serve the page on http://localhost:8000/web/
 #   ./build.sh bench         benchmarks (prints figures; never part of the tests)
 #   ./build.sh bench train   the trainer against PyTorch (scripts/bench-train.sh)
+#   ./build.sh bench engine [--before REV]   this engine against an earlier commit's, both networks
 #   ./build.sh fuzz [short | long SECONDS]   libFuzzer + wasm fuzzing (tests/fuzz/run.sh, docs/fuzzing.md)
 #   ./build.sh docs-figures  copies the last test run's screenshots and figures into docs/
 #   ./build.sh all           native + wasm
@@ -79,6 +80,7 @@ docs-figures) make docs-figures ;;
 bench) # PyTorch on the CPU is an optional peer (Debian python3-torch)
     /usr/bin/python3 -c "import torch" 2>/dev/null || DEBIAN_FRONTEND=noninteractive $(need_root) apt-get install -y -q python3-torch || true
     if [ "${2:-}" = train ]; then $MAKE build/prime-train build/prime-train_vae && exec scripts/bench-train.sh "${@:3}"; fi
+    if [ "${2:-}" = engine ]; then $MAKE build/prime && exec node scripts/bench-engine.mjs "${@:3}"; fi
     $MAKE tools wasm && node scripts/bench.mjs "${@:2}" ;;
-*) sed -n '2,16p' "$0"; exit 2 ;;
+*) sed -n '2,17p' "$0"; exit 2 ;;
 esac

@@ -25,19 +25,12 @@ import time
 import torch
 import torch.nn.functional as F
 
+from torch_spike import spike_fn
+
 TH, KEEP, OUT_KEEP, SUR, BETA = 0.2, 0.25, 0.8, 0.5, 0.01
 
 
-class Spike(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, u):
-        ctx.save_for_backward(u)
-        return (u > TH).to(u.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (u,) = ctx.saved_tensors
-        return g * ((u - TH).abs() < SUR).to(g.dtype) / (2 * SUR)
+spike = spike_fn(TH, SUR, 1 / (2 * SUR))
 
 
 def lif(I, B, T):
@@ -46,7 +39,7 @@ def lif(I, B, T):
     U, s, out = None, None, []
     for t in range(T):
         U = I[:, t] if t == 0 else KEEP * U * (1 - s.detach()) + I[:, t]
-        s = Spike.apply(U)
+        s = spike(U)
         out.append(s)
     return torch.stack(out, 1).reshape(B * T, -1)
 

@@ -25,27 +25,18 @@ import time
 import torch
 import torch.nn.functional as F
 
+from torch_spike import spike_fn
+
 TH, DECAY, LEAK = 0.2, 0.8, 0.1
 
 
-class Spike(torch.autograd.Function):
-    """s = U > th; backward: the boxcar surrogate of src/train.c."""
-
-    @staticmethod
-    def forward(ctx, u):
-        ctx.save_for_backward(u)
-        return (u > TH).to(u.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (u,) = ctx.saved_tensors
-        return g * ((u - TH).abs() < 0.5).to(g.dtype)
+spike = spike_fn(TH, 0.5, 1.0)  # the boxcar surrogate of src/train.c
 
 
 def lif_step(U, s, I):
     """One hidden LIF step: a = U (1 - s); U = lrelu(a (1 - decay) + I); s = U > th."""
     U = F.leaky_relu(U * (1 - s) * (1 - DECAY) + I, LEAK)
-    return U, Spike.apply(U)
+    return U, spike(U)
 
 
 class Net(torch.nn.Module):
