@@ -56,10 +56,12 @@ static inline int cli_value(const char *prog, const cli_opt *o, const char *v) {
     return -1;
 }
 
-/* Parses argv[1..argc-1] against opts. Returns 0, or 2 (the usage exit code)
- * after naming the offending argument on stderr. */
+/* Parses argv[1..argc-1] against opts. Returns 0; 1 for --help / -h (the caller
+ * prints its usage and exits 0); or 2 (the usage exit code) after naming the
+ * offending argument on stderr. */
 static inline int cli_parse(const char *prog, int argc, char **argv, const cli_opt *opts) {
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
         const cli_opt *o = opts;
         while (o->name && strcmp(o->name, argv[i]) != 0) o++;
         if (!o->name) {

@@ -239,7 +239,8 @@ int main(int argc, char **argv) {
         {"--checkpoint", CLI_STR, &p.checkpoint, NULL}, {"--bench", CLI_INT, &bench, NULL},
         {"--hw-aware", CLI_FLAG, &p.hw_aware, NULL}, {"--baseline", CLI_FLAG, &p.baseline, NULL},
         {"--resume", CLI_FLAG, &p.resume, NULL}, {NULL, CLI_STR, NULL, NULL}};
-    if (cli_parse("prime-train", argc, argv, opts) != 0) { usage(); return 2; }
+    int prc = cli_parse("prime-train", argc, argv, opts);
+    if (prc) { usage(); return prc == 1 ? 0 : 2; }
     if (opt) {
         if (strcmp(opt, "sgd") == 0) p.opt = PRIME_OPT_SGD;
         else if (strcmp(opt, "adam") == 0) p.opt = PRIME_OPT_ADAM;

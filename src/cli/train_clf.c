@@ -43,11 +43,12 @@ int main(int argc, char **argv) {
         {"--hidden", CLI_INT, &hidden, NULL}, {"--epochs", CLI_INT, &p.epochs, NULL}, {"--batch", CLI_INT, &p.batch, NULL},
         {"--lr", CLI_FLOAT, &p.lr, NULL}, {"--shift", CLI_INT, &p.shift, NULL}, {"--seed", CLI_U64, &p.seed, NULL},
         {"--train-limit", CLI_INT, &train_limit, NULL}, {"--test-limit", CLI_INT, &test_limit, NULL}, {NULL, CLI_STR, NULL, NULL}};
-    if (cli_parse("prime-train_clf", argc, argv, opts) != 0) {
+    int prc = cli_parse("prime-train_clf", argc, argv, opts);
+    if (prc) {
         fprintf(stderr, "usage: prime-train_clf --data mnist|fashion --out FILE [--hidden 256] [--epochs 8] [--batch 64]\n"
                         "                       [--lr 2e-3] [--shift 2] [--seed 1] [--train-limit N] [--test-limit N]\n"
                         "       prime-train_clf --eval FILE --data mnist|fashion [--test-limit N]\n");
-        return 2;
+        return prc == 1 ? 0 : 2;
     }
     if (eval) {
         uint8_t *b;

@@ -127,7 +127,8 @@ int main(int argc, char **argv) {
         {"--chip-seed", CLI_U64, &dev.chip_seed, NULL}, {"--lr", CLI_FLOAT, &p.lr, NULL}, {"--beta", CLI_FLOAT, &p.beta, NULL},
         {"--hole-weight", CLI_FLOAT, &p.hole_weight, NULL}, {"--train-limit", CLI_INT, &train_limit, NULL},
         {"--test-limit", CLI_INT, &test_limit, NULL}, {"--baseline", CLI_FLAG, &a.software, NULL}, {NULL, CLI_STR, NULL, NULL}};
-    if (cli_parse("prime-train_vae", argc, argv, opts) != 0) { usage(); return 2; }
+    int prc = cli_parse("prime-train_vae", argc, argv, opts);
+    if (prc) { usage(); return prc == 1 ? 0 : 2; }
     prime_inpaint_rect(centre_hole, 32, 12, 12, 8, 8);
     if (eval) return evaluate(eval, test_limit);
     if (bench > 0) return run_bench(&a, &dev, &p, batch, bench);
