@@ -10,7 +10,8 @@
 // steps, centre hole) of the two builds in turn, `rounds` times each, at read
 // noise 0 and 0.05, and prints the median CPU ms per sample of each and
 // after / before, and the same of each build's fastest round. Both builds
-// must give the same labels / reconstruction fingerprints (printed). Never part of the tests (timings are not assertions).
+// must give the same labels / reconstruction fingerprints (printed). Never
+// part of the tests (timings are not assertions).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -507,7 +507,7 @@ if (window.matchMedia && matchMedia('(prefers-reduced-motion: reduce)').matches)
 
 /* ------------------------------------------------------------ batch (batch.js) */
 
-batchView = initBatch({ call, cancel: () => worker.postMessage({ type: 'cancel' }), S, V, workerSettings, fail, fmtEnergy, ratioText });
+batchView = initBatch({ call, cancel: () => worker.postMessage({ type: 'cancel' }), S, V, workerSettings, fail, fmtEnergy, ratioText, cssVar });
 const { runBatch } = batchView;
 
 /* ------------------------------------------------------------ crossbar (crossbar.js) */

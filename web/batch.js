@@ -8,8 +8,8 @@ import { linePlot } from './plots.js';
 const $ = (id) => document.getElementById(id);
 
 /* ctx: {call, cancel (), S (settings), V (view: samples, batch, defaults, info, tab),
- * workerSettings (), fail, fmtEnergy, ratioText}. */
-export function initBatch({ call, cancel, S, V, workerSettings, fail, fmtEnergy, ratioText }) {
+ * workerSettings (), fail, fmtEnergy, ratioText, cssVar (name, fallback)}. */
+export function initBatch({ call, cancel, S, V, workerSettings, fail, fmtEnergy, ratioText, cssVar }) {
   const NOISE_SWEEP = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
   const TH_SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
   let batchRunning = false;
@@ -96,8 +96,7 @@ export function initBatch({ call, cancel, S, V, workerSettings, fail, fmtEnergy,
   function drawBatchPlots() {
     if (V.tab !== 'batch') return;
     const nz = V.batch.noise, th = V.batch.th;
-    const c1 = getComputedStyle(document.documentElement).getPropertyValue('--accent2').trim() || '#2f6fd6';
-    const c2 = getComputedStyle(document.documentElement).getPropertyValue('--accent').trim() || '#1f8a5b';
+    const c1 = cssVar('--accent2', '#2f6fd6'), c2 = cssVar('--accent', '#1f8a5b');
     linePlot($('plotnoise'), {
       x: [0, 0.5], y: [0, 1], xLabel: 'read noise \u03b7', yLabel: 'accuracy', aspect: 0.6,
       series: nz ? [{ points: nz.points.map((p) => [p.noise, p.accuracy]), color: c1 }] : [],
